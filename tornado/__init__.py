@@ -1,0 +1,56 @@
+"""An asynchronous web framework and networking library, compatible with Tornado 6.6.
+
+Submodules are loaded on first attribute access, so ``import tornado`` followed
+by ``tornado.web.Application`` works without importing ``tornado.web``
+explicitly.
+"""
+
+import importlib
+import typing
+
+# ``version`` is a human-readable string; ``version_info`` is a four-tuple that
+# compares correctly across releases (the last element is 0 for pre-releases).
+version = "6.6"
+version_info = (6, 6, 0, 0)
+
+_SUBMODULES = frozenset(
+    [
+        "auth",
+        "autoreload",
+        "concurrent",
+        "curl_httpclient",
+        "escape",
+        "gen",
+        "http1connection",
+        "httpclient",
+        "httpserver",
+        "httputil",
+        "ioloop",
+        "iostream",
+        "locale",
+        "locks",
+        "log",
+        "netutil",
+        "options",
+        "platform",
+        "process",
+        "queues",
+        "routing",
+        "simple_httpclient",
+        "tcpclient",
+        "tcpserver",
+        "template",
+        "testing",
+        "util",
+        "web",
+        "websocket",
+        "wsgi",
+    ]
+)
+
+
+def __getattr__(name: str) -> typing.Any:
+    """Import the submodule ``name`` on first access (PEP 562)."""
+    if name in _SUBMODULES:
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""Adapters between the IOLoop and other event loops and resolvers."""

@@ -1,0 +1,1 @@
+"""The test suite: ``python -m tornado.test.runtests`` runs it."""

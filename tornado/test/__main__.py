@@ -1,0 +1,5 @@
+"""``python -m tornado.test`` runs the whole suite, as ``tornado.test.runtests`` does."""
+
+from tornado.test.runtests import main
+
+main()
