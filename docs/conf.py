@@ -30,7 +30,7 @@ autoclass_content = "both"
 # The coverage builder lists every public name without documentation.
 coverage_skip_undoc_in_source = False
 coverage_show_missing_items = True
-coverage_ignore_modules = [r"tornado\.test.*"]
+coverage_ignore_modules = [r"tornado\.test(\..*)?$"]
 
 # Targets outside this project that nitpicky mode cannot resolve offline.
 nitpick_ignore_regex = [

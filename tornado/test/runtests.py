@@ -222,9 +222,7 @@ def main() -> None:
     root.setLevel(logging.INFO)
     sys.stderr = counting_stderr  # type: ignore[assignment]
 
-    tests = (
-        unittest.defaultTestLoader.loadTestsFromNames(names) if names else all()
-    )
+    tests = unittest.defaultTestLoader.loadTestsFromNames(names) if names else all()
     runner = unittest.TextTestRunner(
         stream=real_stderr, verbosity=1, resultclass=SummaryResult
     )
@@ -235,18 +233,14 @@ def main() -> None:
     stray = log_counter.count + counting_stderr.writes
     if stray and options.fail_if_logs:
         print(
-            textwrap.dedent(
-                f"""\
+            textwrap.dedent(f"""\
                 FAIL: {log_counter.count} uncaptured log record(s) and
                 {counting_stderr.writes} stray write(s) to stderr during the run
-                (capture expected logs with tornado.testing.ExpectLog)"""
-            ),
+                (capture expected logs with tornado.testing.ExpectLog)"""),
             file=real_stderr,
         )
         exit_code = 1
-    failed = len(result.failures) + len(result.errors) + len(
-        result.unexpectedSuccesses
-    )
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
     print(f"{passed} passed, {failed} failed, {len(result.skipped)} skipped")
     sys.exit(exit_code)
