@@ -1,0 +1,602 @@
+"""The HTTP/1.x wire format as pure functions and small state machines.
+
+Nothing here performs I/O: `tornado.http1connection` reads bytes from a
+stream, hands them to these functions and writes what they produce.  Keeping
+the parsing rules here lets them be tested exhaustively without sockets.
+
+Incoming messages:
+
+* `HEAD_END_RE` / `find_head_end` locate the end of the start line and
+  headers (bare LF line endings are accepted there), `parse_request_head` and
+  `parse_response_head` parse them, and `check_request_host` applies the
+  rules for the ``Host`` header.
+* `request_body_framing` / `response_body_framing` decide how the body is
+  delimited (`Framing`), and `ChunkedDecoder` decodes a chunked body.
+* `keep_alive_requested` tells whether a message allows connection reuse.
+
+Outgoing messages:
+
+* `plan_request_body` / `plan_response_body` choose the framing of a body
+  being sent; `format_request_head` / `format_response_head` render the head;
+  `BodyEncoder` frames the body and checks it against ``Content-Length``.
+
+Every problem with received data raises `.HTTPInputError`; the subclasses
+`HeadersTooLargeError` and `BodyTooLargeError` mark the ones a server answers
+with 431 and 413 rather than 400.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from typing import List, Optional, Tuple, Union
+
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPOutputError,
+    RequestStartLine,
+    ResponseStartLine,
+    parse_request_start_line,
+    parse_response_start_line,
+)
+
+
+class HeadersTooLargeError(HTTPInputError):
+    """The start line and headers (or a chunked trailer) exceed the limit.
+
+    A server answers it with ``431 Request Header Fields Too Large``.
+    """
+
+
+class BodyTooLargeError(HTTPInputError):
+    """The body is larger than the limit.
+
+    A server answers it with ``413 Content Too Large``.
+    """
+
+
+# Reading the head
+
+#: Matches the blank line ending a message head; a bare LF may stand for CRLF.
+#: Suitable for ``IOStream.read_until_regex``.
+HEAD_END_RE = re.compile(rb"\r?\n\r?\n")
+
+
+def find_head_end(
+    buffer: Union[bytes, bytearray], max_size: int, start: int = 0
+) -> Optional[int]:
+    """Where the head in ``buffer[start:]`` ends, or ``None`` if incomplete.
+
+    Returns the offset just past the blank line ending the head.  Raises
+    `HeadersTooLargeError` when the head is, or must end up, longer than
+    ``max_size`` bytes.
+    """
+    match = HEAD_END_RE.search(buffer, start, start + max_size)
+    if match is not None:
+        return match.end()
+    if len(buffer) - start >= max_size:
+        raise HeadersTooLargeError(f"Header block larger than {max_size} bytes")
+    return None
+
+
+def _split_head(data: bytes) -> Tuple[str, HTTPHeaders]:
+    """Split a head into its start line and parsed headers."""
+    # Each byte becomes one character, so obs-text survives for validation.
+    # Empty lines before a request are ignored (RFC 9112 section 2.2).
+    text = data.decode("latin1").lstrip("\r\n")
+    start_line, _, header_text = text.partition("\n")
+    return start_line.removesuffix("\r"), HTTPHeaders.parse(header_text)
+
+
+def parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
+    """Parse the head of a request (start line and headers, as bytes).
+
+    Raises `.HTTPInputError` for a malformed start line or header.
+    """
+    start_line, headers = _split_head(data)
+    return parse_request_start_line(start_line), headers
+
+
+def parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
+    """Parse the head of a response (start line and headers, as bytes).
+
+    Raises `.HTTPInputError` for a malformed start line or header.
+    """
+    start_line, headers = _split_head(data)
+    return parse_response_start_line(start_line), headers
+
+
+# A Host value: an authority's host (registered name, IPv4 address or
+# bracketed IP literal) and optional port (RFC 9110 section 7.2).
+_HOST_RE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=%\[\]:]*")
+
+
+def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> None:
+    """Apply RFC 9112 section 3.2 to the ``Host`` header of a request.
+
+    Raises `.HTTPInputError` if an HTTP/1.1 request has no ``Host`` header,
+    if any request has more than one, or if its value is not a valid host.
+    """
+    hosts = headers.get_list("Host")
+    if len(hosts) > 1:
+        raise HTTPInputError("Multiple Host headers")
+    if not hosts:
+        if start_line.version == "HTTP/1.1":
+            raise HTTPInputError("Missing Host header")
+        return
+    if not _HOST_RE.fullmatch(hosts[0]):
+        raise HTTPInputError(f"Invalid Host header {hosts[0]!r}")
+
+
+def keep_alive_requested(
+    start_line: Union[RequestStartLine, ResponseStartLine], headers: HTTPHeaders
+) -> bool:
+    """Whether this message lets its connection carry another message.
+
+    HTTP/1.1 connections persist unless ``Connection: close`` is sent.
+    HTTP/1.0 ones persist only with ``Connection: keep-alive`` and a body
+    whose end can be found without closing the connection.
+    """
+    connection = headers.get("Connection", "").lower()
+    if start_line.version == "HTTP/1.1":
+        return connection != "close"
+    delimited = (
+        "Content-Length" in headers
+        or _transfer_codings(headers) == ["chunked"]
+        or getattr(start_line, "method", None) in ("GET", "HEAD")
+    )
+    return delimited and connection == "keep-alive"
+
+
+# Body framing
+
+
+class BodyKind(enum.Enum):
+    """How the end of a message body is found."""
+
+    #: There is no body.
+    NONE = "none"
+    #: ``Framing.length`` bytes follow the head.
+    LENGTH = "length"
+    #: The chunked transfer coding delimits the body.
+    CHUNKED = "chunked"
+    #: The body runs until the connection closes.  For outgoing messages it
+    #: also covers bodies framed by the application (which set its own
+    #: ``Transfer-Encoding``): bytes are then sent unchanged.
+    UNTIL_CLOSE = "until close"
+
+
+@dataclasses.dataclass(frozen=True)
+class Framing:
+    """The framing of one message body: a `BodyKind` and, for ``LENGTH``, its size."""
+
+    #: A `BodyKind`.
+    kind: BodyKind
+    #: The body size in bytes when ``kind`` is ``BodyKind.LENGTH``.
+    length: int = 0
+
+
+NO_BODY = Framing(BodyKind.NONE)
+
+_DIGITS_RE = re.compile(r"[0-9]+")
+_COMMA_LIST_SEP_RE = re.compile(r"[ \t]*,[ \t]*")
+
+
+def _content_length(headers: HTTPHeaders) -> Optional[int]:
+    """The ``Content-Length`` of a received message, or ``None``.
+
+    Copies of one value (as some proxies produce, in one header or several)
+    are accepted and collapsed in ``headers``; differing values are not.
+    """
+    if "Content-Length" not in headers:
+        return None
+    raw = headers["Content-Length"]
+    values = set(_COMMA_LIST_SEP_RE.split(raw.strip(" \t")))
+    if len(values) > 1:
+        raise HTTPInputError(f"Multiple unequal Content-Lengths: {raw!r}")
+    (value,) = values
+    if not _DIGITS_RE.fullmatch(value):
+        raise HTTPInputError(f"Only integer Content-Length is allowed: {raw!r}")
+    if value != raw:
+        headers["Content-Length"] = value
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() accepts
+        raise HTTPInputError(f"Content-Length too long: {raw!r}")
+
+
+def _transfer_codings(headers: HTTPHeaders) -> List[str]:
+    """The transfer codings listed in ``Transfer-Encoding``, lowercased."""
+    codings = ",".join(headers.get_list("Transfer-Encoding")).split(",")
+    # Empty list elements are allowed and ignored (RFC 9110 section 5.6.1).
+    return [c.strip(" \t").lower() for c in codings if c.strip(" \t")]
+
+
+def _is_chunked(headers: HTTPHeaders) -> bool:
+    """Whether the message is chunked; other transfer codings are errors.
+
+    Only a single ``chunked`` coding is supported, so the body length can
+    always be determined (RFC 9112 section 6.3).
+    """
+    if "Transfer-Encoding" not in headers:
+        return False
+    if "Content-Length" in headers:
+        raise HTTPInputError("Message with both Transfer-Encoding and Content-Length")
+    if _transfer_codings(headers) != ["chunked"]:
+        raise HTTPInputError(
+            f"Unsupported Transfer-Encoding {headers['Transfer-Encoding']!r}"
+        )
+    return True
+
+
+def _check_size(length: int, max_body_size: Optional[int]) -> None:
+    if max_body_size is not None and length > max_body_size:
+        raise BodyTooLargeError(f"Content-Length {length} too long")
+
+
+def request_body_framing(
+    headers: HTTPHeaders, max_body_size: Optional[int] = None
+) -> Framing:
+    """How the body of a received request is delimited.
+
+    Raises `.HTTPInputError` for conflicting or malformed ``Content-Length``
+    and ``Transfer-Encoding`` headers, and `BodyTooLargeError` when the
+    declared length exceeds ``max_body_size``.  A request with neither header
+    has no body.
+    """
+    if _is_chunked(headers):
+        return Framing(BodyKind.CHUNKED)
+    length = _content_length(headers)
+    if length is None:
+        return NO_BODY
+    _check_size(length, max_body_size)
+    return Framing(BodyKind.LENGTH, length)
+
+
+def response_body_framing(
+    headers: HTTPHeaders,
+    code: int,
+    request_method: Optional[str] = None,
+    max_body_size: Optional[int] = None,
+) -> Framing:
+    """How the body of a received response is delimited.
+
+    Responses to ``HEAD`` and ``304`` responses have no body whatever their
+    headers say.  Informational (1xx) responses must not announce a body and
+    ``204`` responses must not have one.  Otherwise the body is chunked, of
+    the declared length, or runs until the connection closes.  Raises as
+    `request_body_framing` does.
+    """
+    if request_method == "HEAD" or code == 304:
+        return NO_BODY
+    if 100 <= code < 200:
+        if "Content-Length" in headers or "Transfer-Encoding" in headers:
+            raise HTTPInputError(f"Response code {code} cannot have a body")
+        return NO_BODY
+    chunked = _is_chunked(headers)
+    length = _content_length(headers)
+    if code == 204:
+        if chunked or length not in (None, 0):
+            raise HTTPInputError("Response with code 204 should not have a body")
+        return NO_BODY
+    if chunked:
+        return Framing(BodyKind.CHUNKED)
+    if length is None:
+        return Framing(BodyKind.UNTIL_CLOSE)
+    _check_size(length, max_body_size)
+    return Framing(BodyKind.LENGTH, length)
+
+
+# Chunked decoding
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadHint:
+    """What a `ChunkedDecoder` needs next, so a reader never reads too far.
+
+    With a ``delimiter``, read up to and including it, but at most
+    ``max_bytes`` bytes (``IOStream.read_until``).  Without one, read at most
+    ``max_bytes`` bytes (``IOStream.read_bytes`` with ``partial=True``).
+    """
+
+    #: The bytes ending the wanted line, or ``None`` for raw data.
+    delimiter: Optional[bytes]
+    #: The most bytes the next read may return.
+    max_bytes: int
+
+
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+# chunk-size [ chunk-ext ] CRLF (RFC 9112 section 7.1); extensions are ignored.
+_CHUNK_LINE_RE = re.compile(
+    rb"([0-9A-Fa-f]+)"
+    rb"(?:[ \t]*;[ \t]*"
+    + _TOKEN
+    + rb"(?:[ \t]*=[ \t]*(?:"
+    + _TOKEN
+    + b"|"
+    + _QUOTED
+    + rb"))?)*\r\n"
+)
+
+
+class _State(enum.Enum):
+    SIZE_LINE = enum.auto()
+    DATA = enum.auto()
+    DATA_END = enum.auto()
+    TRAILER = enum.auto()
+    DONE = enum.auto()
+
+
+class ChunkedDecoder:
+    """Incremental decoder for a body in the chunked transfer coding.
+
+    Feed it the received bytes in pieces of any size; `feed` returns the
+    decoded body data.  Once `finished`, any bytes fed past the end of the
+    body are in `unused_data`; a reader following `next_read` never produces
+    any.  Trailer fields are parsed into `trailers`.
+
+    Lines must end with CRLF.  Chunk extensions are accepted and ignored when
+    well formed.  Raises `.HTTPInputError` for malformed framing,
+    `BodyTooLargeError` once the body exceeds ``max_body_size``, and
+    `HeadersTooLargeError` for a trailer section over ``max_trailer_size``.
+    """
+
+    def __init__(
+        self,
+        max_body_size: Optional[int] = None,
+        *,
+        max_line_size: int = 1024,
+        max_trailer_size: int = 65536,
+    ) -> None:
+        self._max_body_size = max_body_size
+        self._max_line_size = max_line_size
+        self._max_trailer_size = max_trailer_size
+        self._state = _State.SIZE_LINE
+        self._line = bytearray()  # an incomplete line, or the CRLF after data
+        self._chunk_remaining = 0
+        self._body_size = 0
+        self._trailer_size = 0
+        self._unused = bytearray()
+        self.trailers = HTTPHeaders()
+        """Trailer fields received after the last chunk, as `.HTTPHeaders`."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether the whole body, with its trailers, has been decoded."""
+        return self._state is _State.DONE
+
+    @property
+    def unused_data(self) -> bytes:
+        """Bytes fed after the end of the body (the start of the next message)."""
+        return bytes(self._unused)
+
+    def next_read(self) -> ReadHint:
+        """Describe the next read that cannot go past the end of the body."""
+        if self._state in (_State.SIZE_LINE, _State.TRAILER):
+            return ReadHint(b"\r\n", self._line_limit() - len(self._line))
+        if self._state is _State.DATA:
+            return ReadHint(None, self._chunk_remaining)
+        if self._state is _State.DATA_END:
+            return ReadHint(None, 2 - len(self._line))
+        return ReadHint(None, 0)
+
+    def feed(self, data: bytes) -> List[bytes]:
+        """Decode ``data``; return the body bytes it completes, in order."""
+        out: List[bytes] = []
+        pos = 0
+        while pos < len(data) and self._state is not _State.DONE:
+            if self._state is _State.DATA:
+                take = min(self._chunk_remaining, len(data) - pos)
+                out.append(data[pos : pos + take])
+                pos += take
+                self._chunk_remaining -= take
+                if not self._chunk_remaining:
+                    self._state = _State.DATA_END
+            elif self._state is _State.DATA_END:
+                pos = self._take_chunk_end(data, pos)
+            else:
+                pos = self._take_line(data, pos)
+        self._unused += data[pos:]
+        return out
+
+    def _take_chunk_end(self, data: bytes, pos: int) -> int:
+        """Consume the CRLF that must follow each chunk's data."""
+        take = 2 - len(self._line)
+        self._line += data[pos : pos + take]
+        if not b"\r\n".startswith(self._line):
+            raise HTTPInputError("Chunk data not followed by CRLF")
+        if len(self._line) == 2:
+            self._line.clear()
+            self._state = _State.SIZE_LINE
+        return pos + take
+
+    def _take_line(self, data: bytes, pos: int) -> int:
+        """Consume bytes up to a line end; handle the line once complete."""
+        newline = data.find(b"\n", pos)
+        end = len(data) if newline == -1 else newline + 1
+        self._line += data[pos:end]
+        if len(self._line) > self._line_limit():
+            if self._state is _State.TRAILER:
+                raise HeadersTooLargeError("Chunked body trailer section too large")
+            raise HTTPInputError("Chunk size line too long")
+        if newline != -1:
+            line = bytes(self._line)
+            self._line.clear()
+            if self._state is _State.SIZE_LINE:
+                self._handle_size_line(line)
+            else:
+                self._handle_trailer_line(line)
+        return end
+
+    def _line_limit(self) -> int:
+        """The longest the line being read may be."""
+        if self._state is _State.TRAILER:
+            return self._max_trailer_size - self._trailer_size
+        return self._max_line_size
+
+    def _handle_size_line(self, line: bytes) -> None:
+        match = _CHUNK_LINE_RE.fullmatch(line)
+        if match is None:
+            raise HTTPInputError(f"Invalid chunk size line {line!r}")
+        size = int(match.group(1), 16)
+        self._body_size += size
+        if self._max_body_size is not None and self._body_size > self._max_body_size:
+            raise BodyTooLargeError("Chunked body too large")
+        self._chunk_remaining = size
+        self._state = _State.DATA if size else _State.TRAILER
+
+    def _handle_trailer_line(self, line: bytes) -> None:
+        if not line.endswith(b"\r\n"):
+            raise HTTPInputError("Chunked body trailer line not ending in CRLF")
+        if line == b"\r\n":
+            self._state = _State.DONE
+            return
+        self._trailer_size += len(line)
+        self.trailers.parse_line(line[:-2].decode("latin1"))
+
+
+# Writing
+
+
+def format_request_head(start_line: RequestStartLine, headers: HTTPHeaders) -> bytes:
+    """Render a request's start line and headers (always as HTTP/1.1).
+
+    Raises `ValueError` if a header or the start line contains CR, LF or NUL,
+    which would let one header inject others.
+    """
+    return _format_head(f"{start_line.method} {start_line.path} HTTP/1.1", headers)
+
+
+def format_response_head(start_line: ResponseStartLine, headers: HTTPHeaders) -> bytes:
+    """Render a response's status line and headers (always as HTTP/1.1).
+
+    Raises `ValueError` as `format_request_head` does.
+    """
+    return _format_head(f"HTTP/1.1 {start_line.code} {start_line.reason}", headers)
+
+
+_LINE_BREAKING_RE = re.compile(r"[\r\n\x00]")
+
+
+def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
+    lines = [first_line]
+    lines.extend(f"{_text(name)}: {_text(value)}" for name, value in headers.get_all())
+    for line in lines:
+        if _LINE_BREAKING_RE.search(line):
+            raise ValueError(f"Illegal characters (CR, LF or NUL) in header: {line!r}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin1")
+
+
+def _text(value: Union[str, bytes, int]) -> str:
+    """Header text; bytes slipped in by callers are taken byte-per-character."""
+    return value.decode("latin1") if isinstance(value, bytes) else str(value)
+
+
+def _declared_length(headers: HTTPHeaders) -> Optional[int]:
+    """The ``Content-Length`` an application set on an outgoing message."""
+    if "Content-Length" not in headers:
+        return None
+    value = headers["Content-Length"]
+    if not _DIGITS_RE.fullmatch(value):
+        raise HTTPOutputError(f"Invalid Content-Length {value!r}")
+    return int(value)
+
+
+def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Framing:
+    """Choose the framing of a request body about to be sent.
+
+    ``Content-Length`` is used when present.  Otherwise ``POST``, ``PUT`` and
+    ``PATCH`` bodies are chunked, and this adds ``Transfer-Encoding:
+    chunked`` to ``headers``.  A request whose application set its own
+    ``Transfer-Encoding`` is sent unchanged (``UNTIL_CLOSE``); any other
+    request has no body.
+    """
+    length = _declared_length(headers)
+    if length is not None:
+        return Framing(BodyKind.LENGTH, length)
+    if "Transfer-Encoding" in headers:
+        return Framing(BodyKind.UNTIL_CLOSE)
+    if start_line.method in ("POST", "PUT", "PATCH"):
+        headers["Transfer-Encoding"] = "chunked"
+        return Framing(BodyKind.CHUNKED)
+    return NO_BODY
+
+
+def plan_response_body(
+    request_line: RequestStartLine, code: int, headers: HTTPHeaders
+) -> Framing:
+    """Choose the framing of a response body about to be sent.
+
+    Responses to ``HEAD`` and 1xx, 204 and 304 responses have no body.
+    Otherwise ``Content-Length`` is used when present; an HTTP/1.1 client
+    gets a chunked body, and this adds ``Transfer-Encoding: chunked`` to
+    ``headers``; an HTTP/1.0 client gets a body ending when the connection
+    closes.  A response whose application set its own ``Transfer-Encoding``
+    is sent unchanged (``UNTIL_CLOSE``).
+    """
+    if request_line.method == "HEAD" or code in (204, 304) or 100 <= code < 200:
+        return NO_BODY
+    length = _declared_length(headers)
+    if length is not None:
+        return Framing(BodyKind.LENGTH, length)
+    if "Transfer-Encoding" in headers or request_line.version != "HTTP/1.1":
+        return Framing(BodyKind.UNTIL_CLOSE)
+    headers["Transfer-Encoding"] = "chunked"
+    return Framing(BodyKind.CHUNKED)
+
+
+#: The last chunk and the empty trailer section ending a chunked body.
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+def encode_chunk(data: bytes) -> bytes:
+    """Frame ``data`` as one chunk; empty data gives no bytes at all.
+
+    (An empty chunk would mark the end of the body.)
+    """
+    if not data:
+        return b""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+class BodyEncoder:
+    """Frames the pieces of an outgoing body according to a `Framing`.
+
+    For ``LENGTH`` and ``NONE`` framing it checks the body against the
+    declared size, raising `.HTTPOutputError` when too much or too little is
+    written.
+    """
+
+    def __init__(self, framing: Framing) -> None:
+        self.framing = framing
+        """The `Framing` applied."""
+        self._remaining: Optional[int] = {
+            BodyKind.NONE: 0,
+            BodyKind.LENGTH: framing.length,
+        }.get(framing.kind)
+
+    @property
+    def remaining(self) -> Optional[int]:
+        """Bytes still owed by a fixed-size body; ``None`` for other framings."""
+        return self._remaining
+
+    def encode(self, chunk: bytes) -> bytes:
+        """Return the bytes to send for the next piece of the body."""
+        if self.framing.kind is BodyKind.CHUNKED:
+            return encode_chunk(chunk)
+        if self._remaining is not None:
+            if len(chunk) > self._remaining:
+                raise HTTPOutputError("Tried to write more data than Content-Length")
+            self._remaining -= len(chunk)
+        return chunk
+
+    def finish(self) -> bytes:
+        """Return the bytes ending the body (``LAST_CHUNK`` when chunked)."""
+        if self._remaining:
+            raise HTTPOutputError(
+                f"Tried to write {self._remaining} bytes less than Content-Length"
+            )
+        return LAST_CHUNK if self.framing.kind is BodyKind.CHUNKED else b""

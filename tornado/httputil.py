@@ -1,0 +1,990 @@
+"""HTTP utilities shared by the server and the clients.
+
+This module holds the protocol-independent pieces of HTTP: the
+`HTTPHeaders` multi-dict, the `HTTPServerRequest` object handed to
+applications, the delegate interfaces connecting a connection to the code
+that handles its messages, and helpers for URLs, form bodies, cookies and
+dates.  It performs no I/O.
+"""
+
+from __future__ import annotations
+
+import calendar
+import collections.abc
+import copy
+import dataclasses
+import datetime
+import email.utils
+import functools
+import http.cookies
+import re
+import ssl
+import time
+import unicodedata
+import unittest
+from http.client import responses
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AnyStr,
+    Awaitable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+from tornado.escape import native_str, parse_qs_bytes, utf8
+from tornado.util import ObjectDict
+
+if TYPE_CHECKING:
+    from asyncio import Future
+
+__all__ = [
+    "HTTP_WHITESPACE",
+    "HTTPHeaders",
+    "HTTPServerRequest",
+    "HTTPInputError",
+    "HTTPOutputError",
+    "HTTPServerConnectionDelegate",
+    "HTTPMessageDelegate",
+    "HTTPConnection",
+    "url_concat",
+    "HTTPFile",
+    "ParseMultipartConfig",
+    "ParseUrlEncodedConfig",
+    "ParseBodyConfig",
+    "set_parse_body_config",
+    "parse_body_arguments",
+    "parse_multipart_form_data",
+    "format_timestamp",
+    "RequestStartLine",
+    "ResponseStartLine",
+    "parse_request_start_line",
+    "parse_response_start_line",
+    "encode_username_password",
+    "split_host_and_port",
+    "qs_to_qsl",
+    "parse_cookie",
+    "responses",
+    "doctests",
+]
+
+#: The characters HTTP calls optional whitespace (RFC 9110 section 5.6.3):
+#: space and horizontal tab.  Unlike `str.strip` with no argument, stripping
+#: these leaves other control characters in place so validation can see them.
+HTTP_WHITESPACE = " \t"
+
+# Grammar fragments from RFC 9110/9112, as regular-expression character
+# classes.  Text parsed off the wire is decoded as latin-1, so each character
+# stands for one byte and bytes 0x80-0xFF ("obs-text") appear as U+0080-U+00FF.
+_TOKEN_CHARS = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
+_VISIBLE_CHARS = r"\x21-\x7e\x80-\xff"
+_TOKEN_RE = re.compile(f"[{_TOKEN_CHARS}]+")
+# A field value has no leading or trailing whitespace; inside, spaces and tabs
+# may separate visible characters.
+_FIELD_VALUE_RE = re.compile(
+    f"(?:[{_VISIBLE_CHARS}](?:[{_VISIBLE_CHARS} \t]*[{_VISIBLE_CHARS}])?)?"
+)
+# For text that was not decoded byte-per-character (multipart headers are
+# UTF-8), only control characters other than tab are rejected.
+_CONTROL_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_HTTP_VERSION = r"HTTP/[0-9]\.[0-9]"
+_REQUEST_LINE_RE = re.compile(
+    f"([{_TOKEN_CHARS}]+) ([{_VISIBLE_CHARS}]+) ({_HTTP_VERSION})"
+)
+_STATUS_LINE_RE = re.compile(
+    f"({_HTTP_VERSION}) ([0-9]{{3}})(?: ([{_VISIBLE_CHARS} \t]*))?"
+)
+
+
+class HTTPInputError(Exception):
+    """Malformed HTTP data received from the other side of a connection.
+
+    Raised for a bad request or response: an invalid start line, header or
+    body framing.  A server answers it with ``400 Bad Request`` (or a more
+    specific code) and closes the connection.
+    """
+
+
+class HTTPOutputError(Exception):
+    """This side tried to write an invalid HTTP message.
+
+    For example, writing more (or fewer) body bytes than the
+    ``Content-Length`` header announced.
+    """
+
+
+@functools.lru_cache(maxsize=1000)
+def _normalize_header(name: str) -> str:
+    """Return ``name`` in canonical ``Http-Header-Case``.
+
+    >>> _normalize_header("x-rEQUEST-id")
+    'X-Request-Id'
+    """
+    return "-".join(word.capitalize() for word in name.split("-"))
+
+
+def _as_text(value: Union[str, bytes]) -> str:
+    """Header text as ``str``; stray ``bytes`` are read byte-per-character."""
+    return value.decode("latin1") if isinstance(value, bytes) else value
+
+
+def _check_header_value(value: str, chars_are_bytes: bool) -> None:
+    """Raise `HTTPInputError` if ``value`` is not a legal field value."""
+    if chars_are_bytes:
+        valid = _FIELD_VALUE_RE.fullmatch(value) is not None
+    else:
+        valid = _CONTROL_CHAR_RE.search(value) is None
+    if not valid:
+        raise HTTPInputError(f"Invalid header value {value!r}")
+
+
+class HTTPHeaders(collections.abc.MutableMapping[str, str]):
+    """A case-insensitive dictionary of HTTP headers that keeps repeated names.
+
+    Names are stored in ``Http-Header-Case``.  Indexing returns all the values
+    sent under a name joined with commas; `get_list` returns them separately
+    and `get_all` yields every ``(name, value)`` pair.
+
+    >>> h = HTTPHeaders({"content-type": "text/html"})
+    >>> h.add("Set-Cookie", "a=1")
+    >>> h.add("set-cookie", "b=2")
+    >>> h["CONTENT-TYPE"], h["Set-Cookie"]
+    ('text/html', 'a=1,b=2')
+    >>> h.get_list("set-cookie")
+    ['a=1', 'b=2']
+    >>> sorted(h.get_all())
+    [('Content-Type', 'text/html'), ('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2')]
+
+    The constructor accepts what `dict` does; given another `HTTPHeaders` it
+    copies every value, repeated ones included.
+    """
+
+    def __init__(self, *args: Any, **kwargs: str) -> None:
+        self._as_list: Dict[str, List[str]] = {}
+        # The name that received the last value, for continuation lines.
+        self._last_key: Optional[str] = None
+        # Continuation pieces not yet appended to that value; merging them in
+        # one join keeps a long run of folded lines linear.
+        self._pending_fold: List[str] = []
+        if len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
+            for name, values in args[0]._lists().items():
+                self._as_list[name] = list(values)
+        else:
+            self.update(*args, **kwargs)
+
+    def _lists(self) -> Dict[str, List[str]]:
+        """The name -> values table, with any pending continuation applied."""
+        if self._pending_fold:
+            assert self._last_key is not None
+            values = self._as_list[self._last_key]
+            pieces = [values[-1]] if values[-1] else []
+            values[-1] = " ".join(pieces + self._pending_fold)
+            self._pending_fold.clear()
+        return self._as_list
+
+    def add(self, name: str, value: str, *, _chars_are_bytes: bool = True) -> None:
+        """Add a value for ``name``, keeping any values it already has.
+
+        Raises `HTTPInputError` if ``name`` is not a valid token or ``value``
+        contains characters a header may not carry (CR, LF, NUL and other
+        control characters; leading or trailing whitespace).
+        """
+        if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
+            raise HTTPInputError(f"Invalid header name {name!r}")
+        _check_header_value(_as_text(value), _chars_are_bytes)
+        key = _normalize_header(name)
+        self._lists().setdefault(key, []).append(value)
+        self._last_key = key
+
+    def get_list(self, name: str) -> List[str]:
+        """All the values of ``name`` as a list (empty if there are none)."""
+        return list(self._lists().get(_normalize_header(name), []))
+
+    def get_all(self) -> Iterable[Tuple[str, str]]:
+        """Yield every ``(name, value)`` pair.
+
+        A name sent several times yields one pair per value.
+        """
+        for name, values in self._lists().items():
+            for value in values:
+                yield name, value
+
+    def parse_line(self, line: str, *, _chars_are_bytes: bool = True) -> None:
+        """Add one header line, as read off the wire, to this object.
+
+        A line starting with a space or tab continues the previous header
+        (obsolete line folding); its text is joined to that value with a
+        single space.  A trailing line terminator is ignored.
+
+        >>> h = HTTPHeaders()
+        >>> h.parse_line("Content-Type: text/html")
+        >>> h.get("content-type")
+        'text/html'
+
+        Raises `HTTPInputError` for a line without a colon, an invalid name or
+        value, or a continuation line with no header before it.
+        """
+        line = line.removesuffix("\n").removesuffix("\r")
+        if not line:
+            return
+        if line[0] in HTTP_WHITESPACE:
+            self._continue_value(line, _chars_are_bytes)
+            return
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise HTTPInputError(f"No colon in header line {line!r}")
+        self.add(name, value.strip(HTTP_WHITESPACE), _chars_are_bytes=_chars_are_bytes)
+
+    def _continue_value(self, line: str, chars_are_bytes: bool) -> None:
+        """Append an obs-fold continuation line to the last value added."""
+        if self._last_key is None:
+            raise HTTPInputError("First header line cannot start with whitespace")
+        piece = line.strip(HTTP_WHITESPACE)
+        _check_header_value(piece, chars_are_bytes)
+        if piece:
+            self._pending_fold.append(piece)
+
+    @classmethod
+    def parse(cls, headers: str, *, _chars_are_bytes: bool = True) -> HTTPHeaders:
+        """Build an `HTTPHeaders` from the text of a header block.
+
+        Lines may end with CRLF or a bare LF; blank lines are skipped.
+
+        >>> h = HTTPHeaders.parse("Content-Type: text/html\\r\\nContent-Length: 42\\r\\n")
+        >>> sorted(h.items())
+        [('Content-Length', '42'), ('Content-Type', 'text/html')]
+
+        Raises `HTTPInputError` on the first malformed line.
+        """
+        parsed = cls()
+        for line in headers.split("\n"):
+            parsed.parse_line(line, _chars_are_bytes=_chars_are_bytes)
+        return parsed
+
+    # MutableMapping protocol
+
+    def __setitem__(self, name: str, value: str) -> None:
+        """Replace every value of ``name`` with ``value`` (not validated)."""
+        key = _normalize_header(name)
+        self._lists()[key] = [value]
+        self._last_key = key
+
+    def __getitem__(self, name: str) -> str:
+        """The values of ``name`` joined with commas; `KeyError` if absent."""
+        values = self._lists()[_normalize_header(name)]
+        return values[0] if len(values) == 1 else ",".join(values)
+
+    def __delitem__(self, name: str) -> None:
+        """Remove every value of ``name``."""
+        key = _normalize_header(name)
+        del self._lists()[key]
+        if key == self._last_key:
+            self._last_key = None
+
+    def __contains__(self, name: object) -> bool:
+        """Whether any value exists for ``name`` (in any letter case)."""
+        return isinstance(name, str) and _normalize_header(name) in self._as_list
+
+    def __len__(self) -> int:
+        """The number of distinct names."""
+        return len(self._as_list)
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the distinct (normalized) names."""
+        return iter(self._as_list)
+
+    def copy(self) -> HTTPHeaders:
+        """A copy holding the same values; later changes are not shared."""
+        return HTTPHeaders(self)
+
+    def __copy__(self) -> HTTPHeaders:
+        """Support `copy.copy`, as `copy` does."""
+        return self.copy()
+
+    def __str__(self) -> str:
+        """The headers as wire text: one ``Name: value\\r\\n`` line per value."""
+        return "".join(f"{name}: {value}\r\n" for name, value in self.get_all())
+
+    __unicode__ = __str__
+
+    def __repr__(self) -> str:
+        """Show the headers as a dict (repeated names show their last value)."""
+        return f"{type(self).__name__}({dict(self.get_all())!r})"
+
+
+class HTTPFile(ObjectDict):
+    """A file uploaded in a ``multipart/form-data`` body.
+
+    Its fields are readable as keys or attributes: ``filename`` (as the client
+    sent it), ``body`` (the raw bytes) and ``content_type``.
+    """
+
+    filename: str
+    body: bytes
+    content_type: str
+
+
+class RequestStartLine(NamedTuple):
+    """The first line of a request: ``method``, ``path`` and ``version``."""
+
+    method: str
+    path: str
+    version: str
+
+
+class ResponseStartLine(NamedTuple):
+    """The first line of a response: ``version``, ``code`` and ``reason``."""
+
+    version: str
+    code: int
+    reason: str
+
+
+def parse_request_start_line(line: str) -> RequestStartLine:
+    """Split a request line into its three parts.
+
+    >>> parse_request_start_line("GET /search?q=tornado HTTP/1.1")
+    RequestStartLine(method='GET', path='/search?q=tornado', version='HTTP/1.1')
+
+    Raises `HTTPInputError` unless the line is exactly a token method, one
+    space, a target without whitespace or control characters, one space and
+    an ``HTTP/1.x`` version.
+    """
+    match = _REQUEST_LINE_RE.fullmatch(line)
+    if match is None:
+        raise HTTPInputError(f"Malformed HTTP request line {line!r}")
+    start_line = RequestStartLine(*match.groups())
+    _require_http1(start_line.version)
+    return start_line
+
+
+def parse_response_start_line(line: str) -> ResponseStartLine:
+    """Split a status line into version, numeric code and reason phrase.
+
+    >>> parse_response_start_line("HTTP/1.1 404 Not Found")
+    ResponseStartLine(version='HTTP/1.1', code=404, reason='Not Found')
+
+    The reason phrase may be empty.  Raises `HTTPInputError` for anything
+    that is not an ``HTTP/1.x`` status line with a three-digit code.
+    """
+    line = native_str(line)
+    match = _STATUS_LINE_RE.fullmatch(line)
+    if match is None:
+        raise HTTPInputError(f"Error parsing response start line {line!r}")
+    version, code, reason = match.groups()
+    _require_http1(version)
+    return ResponseStartLine(version, int(code), reason or "")
+
+
+def _require_http1(version: str) -> None:
+    """Reject any version but HTTP/1.x; other versions use other parsers."""
+    if not version.startswith("HTTP/1."):
+        raise HTTPInputError(f"Unexpected HTTP version {version!r}")
+
+
+class HTTPServerConnectionDelegate:
+    """Receives the requests arriving on the connections of a server."""
+
+    def start_request(
+        self, server_conn: object, request_conn: HTTPConnection
+    ) -> HTTPMessageDelegate:
+        """Called when a new request starts; returns the delegate to handle it.
+
+        ``server_conn`` identifies the underlying connection (several
+        requests may share it); ``request_conn`` is the `HTTPConnection` the
+        response is written to.
+        """
+        raise NotImplementedError()
+
+    def on_close(self, server_conn: object) -> None:
+        """Called when the connection ``server_conn`` has closed."""
+
+
+class HTTPMessageDelegate:
+    """Receives the parts of one HTTP request or response as they arrive.
+
+    Methods may return an awaitable; the connection then waits for it before
+    reading further (flow control).
+    """
+
+    def headers_received(
+        self,
+        start_line: Union[RequestStartLine, ResponseStartLine],
+        headers: HTTPHeaders,
+    ) -> Optional[Awaitable[None]]:
+        """Called once the start line and headers have been parsed."""
+        return None
+
+    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+        """Called with each piece of the (decoded) body."""
+        return None
+
+    def finish(self) -> None:
+        """Called after the last piece of the body."""
+
+    def on_connection_close(self) -> None:
+        """Called if the connection closes before the message was complete."""
+
+
+class HTTPConnection:
+    """The writing side of one HTTP message exchange, used by applications."""
+
+    def write_headers(
+        self,
+        start_line: Union[RequestStartLine, ResponseStartLine],
+        headers: HTTPHeaders,
+        chunk: Optional[bytes] = None,
+    ) -> Future[None]:
+        """Write the start line and headers, optionally with a first body chunk.
+
+        Returns a future resolved once the data has been written.
+        """
+        raise NotImplementedError()
+
+    def write(self, chunk: bytes) -> Future[None]:
+        """Write a piece of the body; returns a future resolved when written."""
+        raise NotImplementedError()
+
+    def finish(self) -> None:
+        """Mark the end of the message."""
+        raise NotImplementedError()
+
+
+class HTTPServerRequest:
+    """One HTTP request, as seen by an application.
+
+    Attributes:
+
+    * ``method``: the request method, e.g. ``"GET"``.
+    * ``uri``: the request target as sent, e.g. ``"/search?q=x"``.
+    * ``path`` and ``query``: ``uri`` split at the first ``?``.
+    * ``version``: e.g. ``"HTTP/1.1"``.
+    * ``headers``: an `HTTPHeaders`.
+    * ``body``: the body as bytes (``b""`` if there is none).
+    * ``remote_ip``: the client's address, taken from the connection.
+    * ``protocol``: ``"http"`` or ``"https"``.
+    * ``host``: the ``Host`` header (``"127.0.0.1"`` if absent);
+      ``host_name`` is its lowercased host part without the port.
+    * ``arguments``: query and body arguments merged, name -> list of bytes;
+      ``query_arguments`` and ``body_arguments`` hold them separately.
+    * ``files``: uploaded files, name -> list of `HTTPFile`.
+    * ``connection``: the `HTTPConnection` to write the response to.
+    * ``server_connection``: the underlying connection, shared by the
+      requests of a keep-alive connection.
+
+    ``start_line``, if given, supplies ``method``, ``uri`` and ``version``.
+    """
+
+    path: str
+    query: str
+    # Set by tornado.web for handlers that stream the request body.
+    _body_future: Future[None]
+
+    def __init__(
+        self,
+        method: Optional[str] = None,
+        uri: Optional[str] = None,
+        version: str = "HTTP/1.0",
+        headers: Optional[HTTPHeaders] = None,
+        body: Optional[bytes] = None,
+        host: Optional[str] = None,
+        files: Optional[Dict[str, List[HTTPFile]]] = None,
+        connection: Optional[HTTPConnection] = None,
+        start_line: Optional[RequestStartLine] = None,
+        server_connection: Optional[object] = None,
+    ) -> None:
+        if start_line is not None:
+            method, uri, version = start_line
+        self.method = method
+        self.uri = uri
+        self.version = version
+        self.headers = headers if headers is not None else HTTPHeaders()
+        self.body = body or b""
+        context = getattr(connection, "context", None)
+        self.remote_ip: Optional[str] = getattr(context, "remote_ip", None)
+        self.protocol: str = getattr(context, "protocol", "http")
+        self.host: str = host or self.headers.get("Host") or "127.0.0.1"
+        self.host_name = split_host_and_port(self.host.lower())[0]
+        self.files: Dict[str, List[HTTPFile]] = files or {}
+        self.connection = connection
+        self.server_connection = server_connection
+        self._start_time = time.time()
+        self._finish_time: Optional[float] = None
+        self.path, _, self.query = (uri or "").partition("?")
+        self.arguments: Dict[str, List[bytes]] = parse_qs_bytes(
+            self.query, keep_blank_values=True
+        )
+        self.query_arguments: Dict[str, List[bytes]] = copy.deepcopy(self.arguments)
+        self.body_arguments: Dict[str, List[bytes]] = {}
+
+    @property
+    def cookies(self) -> Dict[str, http.cookies.Morsel[str]]:
+        """The request's cookies as a dict of `http.cookies.Morsel`.
+
+        Parsed from the ``Cookie`` header on first use.  Cookies whose names
+        `http.cookies.SimpleCookie` does not accept are left out.
+        """
+        if not hasattr(self, "_cookies"):
+            jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+            for name, value in parse_cookie(self.headers.get("Cookie", "")).items():
+                try:
+                    jar[name] = value
+                except http.cookies.CookieError:
+                    pass
+            self._cookies = jar
+        return self._cookies
+
+    def full_url(self) -> str:
+        """The full URL of the request: protocol, host and target."""
+        return f"{self.protocol}://{self.host}{self.uri or ''}"
+
+    def request_time(self) -> float:
+        """Seconds the request has taken: until it finished, or until now."""
+        end = time.time() if self._finish_time is None else self._finish_time
+        return end - self._start_time
+
+    def get_ssl_certificate(
+        self, binary_form: bool = False
+    ) -> Union[None, Dict[str, Any], bytes]:
+        """The client's TLS certificate, or ``None``.
+
+        ``None`` is returned when the connection is not TLS, when no
+        certificate was sent, or (as `ssl.SSLSocket.getpeercert` does) when
+        it was not validated; the server must be configured with
+        ``ssl.CERT_OPTIONAL`` or ``ssl.CERT_REQUIRED`` for the client to be
+        asked for one.  With ``binary_form`` the DER bytes are returned
+        instead of the decoded dict.
+        """
+        stream = getattr(self.connection, "stream", None)
+        sock = getattr(stream, "socket", None)
+        if not isinstance(sock, ssl.SSLSocket):
+            return None
+        try:
+            return sock.getpeercert(binary_form=binary_form)
+        except (ssl.SSLError, ValueError):
+            return None
+
+    def _parse_body(self) -> None:
+        """Parse a form body into ``body_arguments``/``files`` and merge them.
+
+        Raises `HTTPInputError` for a malformed body.
+        """
+        parse_body_arguments(
+            self.headers.get("Content-Type", ""),
+            self.body,
+            self.body_arguments,
+            self.files,
+            self.headers,
+        )
+        for name, values in self.body_arguments.items():
+            self.arguments.setdefault(name, []).extend(values)
+
+    def __repr__(self) -> str:
+        """Show the main attributes of the request."""
+        fields = ("protocol", "host", "method", "uri", "version", "remote_ip")
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in fields)
+        return f"{type(self).__name__}({args})"
+
+
+def url_concat(
+    url: str,
+    args: Union[
+        None, Dict[str, str], List[Tuple[str, str]], Tuple[Tuple[str, str], ...]
+    ],
+) -> str:
+    """Append query arguments to ``url``, keeping the ones it already has.
+
+    ``args`` is a dict, or a list or tuple of pairs (which may repeat a name).
+
+    >>> url_concat("http://example.com/find", {"q": "tornado"})
+    'http://example.com/find?q=tornado'
+    >>> url_concat("http://example.com/find?q=a", [("page", "2"), ("page", "3")])
+    'http://example.com/find?q=a&page=2&page=3'
+    """
+    if args is None:
+        return url
+    if isinstance(args, dict):
+        extra: Sequence[Tuple[str, str]] = list(args.items())
+    elif isinstance(args, (list, tuple)):
+        extra = args
+    else:
+        raise TypeError(
+            f"'args' parameter should be dict, list or tuple. Not {type(args)}"
+        )
+    parts = urlparse(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query.extend(extra)
+    return urlunparse(parts._replace(query=urlencode(query)))
+
+
+@dataclasses.dataclass
+class ParseMultipartConfig:
+    """Limits for parsing ``multipart/form-data`` bodies."""
+
+    #: Whether such bodies are parsed at all; when false they are left alone
+    #: (``body`` still holds them) and produce no arguments or files.
+    enabled: bool = True
+    #: The most parts a body may have.
+    max_parts: int = 100
+    #: The most bytes of headers one part may have.
+    max_part_header_size: int = 10240
+
+
+@dataclasses.dataclass
+class ParseUrlEncodedConfig:
+    """Limits for parsing ``application/x-www-form-urlencoded`` bodies."""
+
+    #: The most ``name=value`` fields a body may have.
+    max_arguments: int = 1000
+
+
+@dataclasses.dataclass
+class ParseBodyConfig:
+    """Limits applied by `parse_body_arguments`, one group per body type."""
+
+    #: A `ParseMultipartConfig`.
+    multipart: ParseMultipartConfig = dataclasses.field(
+        default_factory=ParseMultipartConfig
+    )
+    #: A `ParseUrlEncodedConfig`.
+    urlencoded: ParseUrlEncodedConfig = dataclasses.field(
+        default_factory=ParseUrlEncodedConfig
+    )
+
+
+_parse_body_config = ParseBodyConfig()
+
+
+def set_parse_body_config(config: ParseBodyConfig) -> None:
+    """Set the limits `parse_body_arguments` uses when given no ``config``.
+
+    This is process-wide; it applies to every request parsed afterwards.
+    """
+    global _parse_body_config
+    _parse_body_config = config
+
+
+def parse_body_arguments(
+    content_type: str,
+    body: bytes,
+    arguments: Dict[str, List[bytes]],
+    files: Dict[str, List[HTTPFile]],
+    headers: Optional[HTTPHeaders] = None,
+    *,
+    config: Optional[ParseBodyConfig] = None,
+) -> None:
+    """Parse a form body into ``arguments`` and ``files``.
+
+    Handles ``application/x-www-form-urlencoded`` and
+    ``multipart/form-data``; other content types are ignored.  Parsed values
+    are appended to the lists in ``arguments`` (name -> list of bytes) and
+    ``files`` (name -> list of `HTTPFile`).  ``config`` (default: the one set
+    with `set_parse_body_config`) bounds the work done.
+
+    Raises `HTTPInputError` for a malformed body, one over the limits, or a
+    body with a ``Content-Encoding`` (bodies must be decoded first).
+    """
+    if config is None:
+        config = _parse_body_config
+    is_urlencoded = content_type.startswith("application/x-www-form-urlencoded")
+    is_multipart = content_type.startswith("multipart/form-data")
+    if not (is_urlencoded or is_multipart):
+        return
+    if headers is not None and "Content-Encoding" in headers:
+        raise HTTPInputError(
+            f"Unsupported Content-Encoding: {headers['Content-Encoding']}"
+        )
+    if is_urlencoded:
+        _parse_urlencoded(body, arguments, config.urlencoded)
+    elif config.multipart.enabled:
+        _parse_multipart_body(content_type, body, arguments, files, config.multipart)
+
+
+def _parse_urlencoded(
+    body: bytes, arguments: Dict[str, List[bytes]], config: ParseUrlEncodedConfig
+) -> None:
+    """Add the fields of an urlencoded form body to ``arguments``."""
+    try:
+        fields = parse_qs_bytes(
+            body, keep_blank_values=True, max_num_fields=config.max_arguments
+        )
+    except ValueError as e:
+        raise HTTPInputError(f"Invalid x-www-form-urlencoded body: {e}") from e
+    for name, values in fields.items():
+        arguments.setdefault(name, []).extend(values)
+
+
+def _parse_multipart_body(
+    content_type: str,
+    body: bytes,
+    arguments: Dict[str, List[bytes]],
+    files: Dict[str, List[HTTPFile]],
+    config: ParseMultipartConfig,
+) -> None:
+    """Find the boundary in ``content_type`` and parse a multipart body."""
+    _, params = _parse_header(content_type)
+    boundary = params.get("boundary")
+    if not boundary:
+        raise HTTPInputError("Invalid multipart/form-data: boundary not found")
+    parse_multipart_form_data(utf8(boundary), body, arguments, files, config=config)
+
+
+def parse_multipart_form_data(
+    boundary: bytes,
+    data: bytes,
+    arguments: Dict[str, List[bytes]],
+    files: Dict[str, List[HTTPFile]],
+    *,
+    config: Optional[ParseMultipartConfig] = None,
+) -> None:
+    """Parse a ``multipart/form-data`` body.
+
+    ``boundary`` comes from the ``Content-Type`` header (surrounding quotes
+    are removed).  Parts with a ``filename`` go to ``files``, others to
+    ``arguments``.  Part headers are read as UTF-8.
+
+    Raises `HTTPInputError` when the body is malformed (no closing boundary,
+    a part without headers, without a ``form-data`` disposition or without a
+    name) or exceeds the limits in ``config``.
+    """
+    if config is None:
+        config = _parse_body_config.multipart
+    if len(boundary) >= 2 and boundary[:1] == boundary[-1:] == b'"':
+        boundary = boundary[1:-1]
+    end = data.rfind(b"--" + boundary + b"--")
+    if end == -1:
+        raise HTTPInputError("Invalid multipart/form-data: no final boundary found")
+    parts = data[:end]
+    separator = b"--" + boundary + b"\r\n"
+    if parts.count(separator) > config.max_parts:
+        raise HTTPInputError(
+            f"Invalid multipart/form-data: more than {config.max_parts} parts"
+        )
+    # Anything before the first delimiter is a preamble, which is ignored.
+    for part in parts.split(separator)[1:]:
+        _parse_form_part(part, arguments, files, config)
+
+
+def _parse_form_part(
+    part: bytes,
+    arguments: Dict[str, List[bytes]],
+    files: Dict[str, List[HTTPFile]],
+    config: ParseMultipartConfig,
+) -> None:
+    """Parse one part (headers, blank line, value, CRLF) of a form body."""
+    header_end = part.find(b"\r\n\r\n", 0, config.max_part_header_size + 4)
+    if header_end == -1:
+        if len(part) > config.max_part_header_size:
+            raise HTTPInputError("Invalid multipart/form-data: part headers too large")
+        raise HTTPInputError("Invalid multipart/form-data: part without headers")
+    try:
+        headers = HTTPHeaders.parse(
+            part[:header_end].decode("utf-8"), _chars_are_bytes=False
+        )
+    except (UnicodeDecodeError, HTTPInputError) as e:
+        raise HTTPInputError(f"Invalid multipart/form-data part headers: {e}") from e
+    disposition, params = _parse_header(headers.get("Content-Disposition", ""))
+    if disposition != "form-data" or not part.endswith(b"\r\n"):
+        raise HTTPInputError("Invalid multipart/form-data: bad part disposition")
+    name = params.get("name")
+    if not name:
+        raise HTTPInputError("Invalid multipart/form-data: part without a name")
+    value = part[header_end + 4 : -2]
+    filename = params.get("filename")
+    if filename:
+        content_type = headers.get("Content-Type", "application/unknown")
+        upload = HTTPFile(filename=filename, body=value, content_type=content_type)
+        files.setdefault(name, []).append(upload)
+    else:
+        arguments.setdefault(name, []).append(value)
+
+
+def format_timestamp(
+    ts: Union[int, float, Tuple[int, ...], time.struct_time, datetime.datetime],
+) -> str:
+    """Format a time in the form HTTP headers use.
+
+    ``ts`` is a POSIX timestamp, a UTC time tuple (as from `time.gmtime`) or
+    a `datetime.datetime` (naive ones are taken as UTC).
+
+    >>> format_timestamp(1700000000)
+    'Tue, 14 Nov 2023 22:13:20 GMT'
+    """
+    if isinstance(ts, (int, float)):
+        seconds: float = ts
+    elif isinstance(ts, (tuple, time.struct_time)):
+        seconds = calendar.timegm(ts)
+    elif isinstance(ts, datetime.datetime):
+        seconds = calendar.timegm(ts.utctimetuple())
+    else:
+        raise TypeError(f"unknown timestamp type: {ts!r}")
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+def encode_username_password(
+    username: Union[str, bytes], password: Union[str, bytes]
+) -> bytes:
+    """Join credentials as ``username:password`` bytes for HTTP Basic auth.
+
+    Text is NFC-normalized, then encoded as UTF-8.
+
+    >>> encode_username_password("caf\\u00e9", "p:w")
+    b'caf\\xc3\\xa9:p:w'
+    """
+    return _nfc_utf8(username) + b":" + _nfc_utf8(password)
+
+
+def _nfc_utf8(value: Union[str, bytes]) -> bytes:
+    """UTF-8 bytes of NFC-normalized text; bytes are returned unchanged."""
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value)
+    return utf8(value)
+
+
+_NETLOC_WITH_PORT_RE = re.compile(r"(.+):([0-9]+)")
+
+
+def split_host_and_port(netloc: str) -> Tuple[str, Optional[int]]:
+    """Split ``host:port`` into the host and the port as an int.
+
+    The port is ``None`` when ``netloc`` has none.
+
+    >>> split_host_and_port("example.com:8080")
+    ('example.com', 8080)
+    >>> split_host_and_port("[::1]:443")
+    ('[::1]', 443)
+    >>> split_host_and_port("example.com")
+    ('example.com', None)
+    """
+    match = _NETLOC_WITH_PORT_RE.fullmatch(netloc)
+    if match is None:
+        return netloc, None
+    return match.group(1), int(match.group(2))
+
+
+def qs_to_qsl(qs: Mapping[str, Sequence[AnyStr]]) -> Iterable[Tuple[str, AnyStr]]:
+    """Turn a dict of lists (as from `urllib.parse.parse_qs`) into pairs.
+
+    >>> list(qs_to_qsl({"a": ["1", "2"], "b": ["3"]}))
+    [('a', '1'), ('a', '2'), ('b', '3')]
+    """
+    for name, values in qs.items():
+        for value in values:
+            yield name, value
+
+
+# Inside a quoted cookie value: a three-digit octal escape or an escaped char.
+_COOKIE_ESCAPE_RE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))", re.DOTALL)
+
+
+def _unescape_cookie_char(match: re.Match[str]) -> str:
+    octal, char = match.groups()
+    return chr(int(octal, 8)) if octal else char
+
+
+def _unquote_cookie(value: str) -> str:
+    """Undo the double quotes and backslash escapes of a cookie value."""
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    return _COOKIE_ESCAPE_RE.sub(_unescape_cookie_char, value[1:-1])
+
+
+def parse_cookie(cookie: str) -> Dict[str, str]:
+    """Parse a ``Cookie`` header into a dict of names to values.
+
+    This follows what browsers send rather than the strict grammar: a piece
+    without ``=`` is a value with an empty name, and quoted values are
+    unquoted.  A later cookie replaces an earlier one of the same name.
+
+    >>> parse_cookie('session=abc123; theme="dark"; lang=en')
+    {'session': 'abc123', 'theme': 'dark', 'lang': 'en'}
+    """
+    cookies: Dict[str, str] = {}
+    for piece in cookie.split(";"):
+        name, equals, value = piece.partition("=")
+        if not equals:
+            name, value = "", name
+        name, value = name.strip(), value.strip()
+        if name or value:
+            cookies[name] = _unquote_cookie(value)
+    return cookies
+
+
+# One ";"-separated element of a header such as Content-Type: characters other
+# than ";" and '"', or quoted strings (which may contain ";" and backslash
+# escapes).  It can never fail, so it matches in linear time.
+_HEADER_PARAM_RE = re.compile(r'(?:[^;"]|"(?:[^"\\]|\\.)*"?)*', re.DOTALL)
+
+
+def _split_header_params(line: str) -> List[str]:
+    """Split ``line`` at the semicolons outside quoted strings."""
+    pieces = []
+    pos = 0
+    while True:
+        match = _HEADER_PARAM_RE.match(line, pos)
+        assert match is not None
+        pieces.append(match.group().strip())
+        pos = match.end() + 1
+        if pos > len(line):
+            return pieces
+
+
+def _parse_header(line: str) -> Tuple[str, Dict[str, Optional[str]]]:
+    r"""Parse a header like ``Content-Type`` into its value and parameters.
+
+    Parameter names are lowercased; quoted values are unquoted and RFC 2231
+    encoded values (``name*=charset'lang'text``) decoded.  A parameter without
+    ``=`` maps to ``None``.
+
+    >>> _parse_header('form-data; name="upload"; filename*=utf-8\'\'na%C3%AFve.txt')
+    ('form-data', {'name': 'upload', 'filename': 'naïve.txt'})
+    >>> _parse_header("permessage-deflate; client_no_context_takeover")
+    ('permessage-deflate', {'client_no_context_takeover': None})
+    """
+    key, *params = _split_header_params(line)
+    with_values = [("", "")]  # decode_params skips its first pair
+    bare = []
+    for param in params:
+        name, equals, value = param.partition("=")
+        if equals:
+            with_values.append((name.strip().lower(), value.strip()))
+        elif param:
+            bare.append(param.lower())
+    result: Dict[str, Optional[str]] = {}
+    for param_name, raw in email.utils.decode_params(with_values)[1:]:
+        text = email.utils.collapse_rfc2231_value(raw)
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1]
+        result[param_name] = text
+    result.update(dict.fromkeys(bare))
+    return key, result
+
+
+def _encode_header(key: str, pdict: Mapping[str, Optional[Union[str, int]]]) -> str:
+    """Format a header value with parameters; the reverse of `_parse_header`.
+
+    >>> _encode_header("permessage-deflate",
+    ...                {"client_max_window_bits": 15, "server_no_context_takeover": None})
+    'permessage-deflate; client_max_window_bits=15; server_no_context_takeover'
+    """
+    pieces = [key]
+    for name, value in sorted(pdict.items()):
+        pieces.append(name if value is None else f"{name}={value}")
+    return "; ".join(pieces)
+
+
+def doctests() -> unittest.TestSuite:
+    """Return a test suite running the examples in this module's docstrings."""
+    import doctest
+    import sys
+
+    return doctest.DocTestSuite(sys.modules[__name__])

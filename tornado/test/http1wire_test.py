@@ -1,0 +1,676 @@
+"""Tests for tornado._http1wire, the I/O-free HTTP/1.x wire format."""
+
+from __future__ import annotations
+
+import unittest
+from typing import Callable, List, Optional
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tornado._http1wire import (
+    HEAD_END_RE,
+    LAST_CHUNK,
+    NO_BODY,
+    BodyEncoder,
+    BodyKind,
+    BodyTooLargeError,
+    ChunkedDecoder,
+    Framing,
+    HeadersTooLargeError,
+    ReadHint,
+    check_request_host,
+    encode_chunk,
+    find_head_end,
+    format_request_head,
+    format_response_head,
+    keep_alive_requested,
+    parse_request_head,
+    parse_response_head,
+    plan_request_body,
+    plan_response_body,
+    request_body_framing,
+    response_body_framing,
+)
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPOutputError,
+    RequestStartLine,
+    ResponseStartLine,
+)
+from tornado.test.httputil_test import (
+    assert_roughly_linear,
+    header_names,
+    header_values,
+)
+
+quick = settings(max_examples=80, deadline=None, database=None)
+
+GET = RequestStartLine("GET", "/", "HTTP/1.1")
+
+
+def headers_of(*pairs: str) -> HTTPHeaders:
+    """Headers from ``"Name: value"`` strings (repeats allowed)."""
+    headers = HTTPHeaders()
+    for pair in pairs:
+        headers.parse_line(pair)
+    return headers
+
+
+class HeadTest(unittest.TestCase):
+    def test_find_head_end(self) -> None:
+        head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+        self.assertEqual(find_head_end(head + b"body", 100), len(head))
+        self.assertIsNone(find_head_end(head[:-1], 100))
+        self.assertEqual(find_head_end(b"GET / HTTP/1.0\n\n", 100), 16)
+        self.assertEqual(find_head_end(b"GET / HTTP/1.0\r\n\nX", 100), 17)
+        self.assertEqual(find_head_end(b"xx" + head, 100, start=2), 2 + len(head))
+
+    def test_find_head_end_limit(self) -> None:
+        head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+        self.assertEqual(find_head_end(head, len(head)), len(head))
+        with self.assertRaises(HeadersTooLargeError):
+            find_head_end(head, len(head) - 1)
+        with self.assertRaises(HeadersTooLargeError):
+            find_head_end(b"GET / HTTP/1.1\r\nX: " + b"a" * 100, 50)
+        self.assertIsNone(find_head_end(b"GET / HTTP/1.1\r\nX: aaa", 50))
+        self.assertTrue(issubclass(HeadersTooLargeError, HTTPInputError))
+
+    def test_head_end_pattern(self) -> None:
+        for terminator in [b"\r\n\r\n", b"\n\n", b"\r\n\n", b"\n\r\n"]:
+            with self.subTest(terminator=terminator):
+                match = HEAD_END_RE.search(b"GET / HTTP/1.1" + terminator + b"x")
+                assert match is not None
+                self.assertEqual(match.end(), 14 + len(terminator))
+
+    def test_parse_request_head(self) -> None:
+        start_line, headers = parse_request_head(
+            b"POST /submit?x=1 HTTP/1.1\r\nHost: example.com\r\n"
+            b"Content-Length: 3\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n"
+        )
+        self.assertEqual(
+            start_line, RequestStartLine("POST", "/submit?x=1", "HTTP/1.1")
+        )
+        self.assertEqual(headers["Host"], "example.com")
+        self.assertEqual(headers.get_list("X-Multi"), ["a", "b"])
+
+    def test_bare_lf_and_leading_blank_line(self) -> None:
+        for data in [
+            b"GET / HTTP/1.0\nHost: h\nX: y\n\n",
+            b"\r\nGET / HTTP/1.0\r\nHost: h\nX: y\r\n\r\n",
+            b"\nGET / HTTP/1.0\r\nHost: h\r\nX: y",
+        ]:
+            with self.subTest(data=data):
+                start_line, headers = parse_request_head(data)
+                self.assertEqual(start_line.version, "HTTP/1.0")
+                self.assertEqual(dict(headers), {"Host": "h", "X": "y"})
+
+    def test_no_headers(self) -> None:
+        start_line, headers = parse_request_head(b"GET / HTTP/1.0\r\n\r\n")
+        self.assertEqual(start_line.path, "/")
+        self.assertEqual(len(headers), 0)
+        _, headers = parse_request_head(b"GET / HTTP/1.0")
+        self.assertEqual(len(headers), 0)
+
+    def test_malformed_request_heads(self) -> None:
+        cases = {
+            b"GET /\r\n\r\n": "Malformed HTTP request line",
+            b"GET / HTTP/1.1 \r\n\r\n": "Malformed HTTP request line",
+            b"GET / HTTP/1.1\r\r\n\r\n": "Malformed HTTP request line",
+            b"GET / HTTP/2.0\r\n\r\n": "Unexpected HTTP version",
+            b"\xc3\xa9 / HTTP/1.1\r\n\r\n": "Malformed HTTP request line",
+            b"GET / HTTP/1.1\r\n Host: h\r\n\r\n": "whitespace",
+            b"GET / HTTP/1.1\r\nHost : h\r\n\r\n": "Invalid header name",
+            b"GET / HTTP/1.1\r\nH\xc3\xb6st: h\r\n\r\n": "Invalid header name",
+            b"GET / HTTP/1.1\r\nHost: h\x00\r\n\r\n": "Invalid header value",
+            b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n": "Invalid header value",
+            b"GET / HTTP/1.1\r\nHost h\r\n\r\n": "colon",
+        }
+        for data, message in cases.items():
+            with self.subTest(data=data):
+                with self.assertRaisesRegex(HTTPInputError, message):
+                    parse_request_head(data)
+
+    def test_obs_fold_and_non_ascii_values(self) -> None:
+        _, headers = parse_request_head(
+            b"GET / HTTP/1.1\r\nX-Long: one\r\n two\r\nX-Name: Jos\xc3\xa9\r\n\r\n"
+        )
+        self.assertEqual(headers["X-Long"], "one two")
+        self.assertEqual(headers["X-Name"].encode("latin1"), b"Jos\xc3\xa9")
+
+    def test_parse_response_head(self) -> None:
+        start_line, headers = parse_response_head(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        )
+        self.assertEqual(start_line, ResponseStartLine("HTTP/1.1", 404, "Not Found"))
+        self.assertEqual(headers["Content-Length"], "0")
+        with self.assertRaises(HTTPInputError):
+            parse_response_head(b"HTTP/1.1 OK\r\n\r\n")
+
+    def test_many_headers_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            head = b"GET / HTTP/1.1\r\n" + b"".join(
+                b"X-Header-%d: value\r\n" % i for i in range(n)
+            )
+            return lambda: parse_request_head(head + b"\r\n")
+
+        assert_roughly_linear(self, run, 2000)
+
+    @quick
+    @given(
+        st.sampled_from(["GET", "POST", "M-SEARCH"]),
+        st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1),
+        st.lists(st.tuples(header_names, header_values), max_size=10),
+    )
+    def test_format_and_parse_round_trip(
+        self, method: str, path: str, pairs: List[tuple[str, str]]
+    ) -> None:
+        headers = HTTPHeaders()
+        for name, value in pairs:
+            headers.add(name, value)
+        start_line = RequestStartLine(method, path, "HTTP/1.1")
+        head = format_request_head(start_line, headers)
+        self.assertEqual(find_head_end(head, len(head)), len(head))
+        parsed_line, parsed_headers = parse_request_head(head)
+        self.assertEqual(parsed_line, start_line)
+        self.assertEqual(list(parsed_headers.get_all()), list(headers.get_all()))
+
+
+class HostTest(unittest.TestCase):
+    def test_valid(self) -> None:
+        for host in ["example.com", "example.com:8080", "[::1]:80", "127.0.0.1", ""]:
+            with self.subTest(host=host):
+                check_request_host(GET, headers_of(f"Host: {host}"))
+        check_request_host(RequestStartLine("GET", "/", "HTTP/1.0"), HTTPHeaders())
+
+    def test_invalid(self) -> None:
+        cases = [
+            (GET, HTTPHeaders(), "Missing Host"),
+            (GET, headers_of("Host: a", "Host: b"), "Multiple Host"),
+            (GET, headers_of("Host: a b"), "Invalid Host"),
+            (GET, headers_of("Host: a/b"), "Invalid Host"),
+            (GET, headers_of("Host: caf\xe9"), "Invalid Host"),
+        ]
+        for start_line, headers, message in cases:
+            with self.subTest(headers=str(headers)):
+                with self.assertRaisesRegex(HTTPInputError, message):
+                    check_request_host(start_line, headers)
+
+
+class KeepAliveTest(unittest.TestCase):
+    def test_http_1_1(self) -> None:
+        self.assertTrue(keep_alive_requested(GET, HTTPHeaders()))
+        self.assertFalse(keep_alive_requested(GET, headers_of("Connection: Close")))
+
+    def test_http_1_0(self) -> None:
+        get = RequestStartLine("GET", "/", "HTTP/1.0")
+        post = RequestStartLine("POST", "/", "HTTP/1.0")
+        response = ResponseStartLine("HTTP/1.0", 200, "OK")
+        keep = "Connection: keep-alive"
+        self.assertFalse(keep_alive_requested(get, HTTPHeaders()))
+        self.assertTrue(keep_alive_requested(get, headers_of(keep)))
+        self.assertFalse(keep_alive_requested(post, headers_of(keep)))
+        self.assertTrue(
+            keep_alive_requested(post, headers_of(keep, "Content-Length: 1"))
+        )
+        self.assertFalse(keep_alive_requested(response, headers_of(keep)))
+        self.assertTrue(
+            keep_alive_requested(
+                response, headers_of(keep, "Transfer-Encoding: chunked")
+            )
+        )
+
+
+class IncomingFramingTest(unittest.TestCase):
+    def test_request_framing(self) -> None:
+        self.assertEqual(request_body_framing(HTTPHeaders()), NO_BODY)
+        self.assertEqual(
+            request_body_framing(headers_of("Content-Length: 12")),
+            Framing(BodyKind.LENGTH, 12),
+        )
+        self.assertEqual(
+            request_body_framing(headers_of("Transfer-Encoding: Chunked")),
+            Framing(BodyKind.CHUNKED),
+        )
+
+    def test_duplicate_equal_content_lengths(self) -> None:
+        for lines in [
+            ("Content-Length: 5, 5",),
+            ("Content-Length: 5", "Content-Length: 5"),
+        ]:
+            with self.subTest(lines=lines):
+                headers = headers_of(*lines)
+                self.assertEqual(request_body_framing(headers).length, 5)
+                self.assertEqual(headers.get_list("Content-Length"), ["5"])
+
+    def test_bad_content_lengths(self) -> None:
+        cases = {
+            "5, 6": "Multiple unequal",
+            "5,,5": "Multiple unequal",
+            "abc": "integer",
+            "-1": "integer",
+            "+5": "integer",
+            "0x10": "integer",
+            "1_000": "integer",
+            "1.0": "integer",
+            "": "integer",
+            "\u0665": "integer",  # an Arabic-Indic digit; int() accepts it
+            "9" * 5000: "too long",
+        }
+        for value, message in cases.items():
+            with self.subTest(value=value[:10]):
+                headers = HTTPHeaders({"Content-Length": value})
+                with self.assertRaisesRegex(HTTPInputError, message):
+                    request_body_framing(headers)
+
+    def test_content_length_with_transfer_encoding(self) -> None:
+        headers = headers_of("Content-Length: 5", "Transfer-Encoding: chunked")
+        with self.assertRaisesRegex(HTTPInputError, "both"):
+            request_body_framing(headers)
+        with self.assertRaisesRegex(HTTPInputError, "both"):
+            response_body_framing(headers, 200)
+
+    def test_unsupported_transfer_codings(self) -> None:
+        for value in [
+            "gzip",
+            "gzip, chunked",
+            "chunked, gzip",
+            "chunked, chunked",
+            "",
+            "identity",
+        ]:
+            with self.subTest(value=value):
+                headers = HTTPHeaders({"Transfer-Encoding": value})
+                with self.assertRaisesRegex(
+                    HTTPInputError, "Unsupported Transfer-Encoding"
+                ):
+                    request_body_framing(headers)
+        headers = headers_of("Transfer-Encoding: chunked", "Transfer-Encoding: chunked")
+        with self.assertRaises(HTTPInputError):
+            request_body_framing(headers)
+        headers = HTTPHeaders({"Transfer-Encoding": "chunked ,"})
+        self.assertEqual(request_body_framing(headers).kind, BodyKind.CHUNKED)
+
+    def test_max_body_size(self) -> None:
+        headers = headers_of("Content-Length: 100")
+        self.assertEqual(request_body_framing(headers, max_body_size=100).length, 100)
+        with self.assertRaises(BodyTooLargeError):
+            request_body_framing(headers, max_body_size=99)
+        with self.assertRaises(BodyTooLargeError):
+            response_body_framing(headers, 200, "GET", max_body_size=99)
+        self.assertTrue(issubclass(BodyTooLargeError, HTTPInputError))
+
+    def test_response_framing(self) -> None:
+        length = headers_of("Content-Length: 7")
+        chunked = headers_of("Transfer-Encoding: chunked")
+        self.assertEqual(
+            response_body_framing(length, 200), Framing(BodyKind.LENGTH, 7)
+        )
+        self.assertEqual(response_body_framing(chunked, 200), Framing(BodyKind.CHUNKED))
+        self.assertEqual(
+            response_body_framing(HTTPHeaders(), 200), Framing(BodyKind.UNTIL_CLOSE)
+        )
+        self.assertEqual(response_body_framing(length, 200, "HEAD"), NO_BODY)
+        self.assertEqual(response_body_framing(length, 304), NO_BODY)
+        self.assertEqual(response_body_framing(HTTPHeaders(), 100), NO_BODY)
+        self.assertEqual(response_body_framing(HTTPHeaders(), 204), NO_BODY)
+        self.assertEqual(
+            response_body_framing(headers_of("Content-Length: 0"), 204), NO_BODY
+        )
+
+    def test_responses_that_cannot_have_a_body(self) -> None:
+        cases = [
+            (100, headers_of("Content-Length: 0")),
+            (101, headers_of("Transfer-Encoding: chunked")),
+            (204, headers_of("Content-Length: 1")),
+            (204, headers_of("Transfer-Encoding: chunked")),
+        ]
+        for code, headers in cases:
+            with self.subTest(code=code, headers=str(headers)):
+                with self.assertRaisesRegex(HTTPInputError, "body"):
+                    response_body_framing(headers, code)
+
+
+def decode_all(data: bytes, **kwargs: Optional[int]) -> bytes:
+    decoder = ChunkedDecoder(**kwargs)  # type: ignore[arg-type]
+    body = b"".join(decoder.feed(data))
+    if not decoder.finished:
+        raise AssertionError("body incomplete")
+    return body
+
+
+class ChunkedDecoderTest(unittest.TestCase):
+    def test_decode(self) -> None:
+        data = b"5\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\n\r\n"
+        self.assertEqual(decode_all(data), b"hello 0123456789")
+
+    def test_byte_at_a_time(self) -> None:
+        data = b"5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\nNEXT"
+        decoder = ChunkedDecoder()
+        pieces = []
+        for i in range(len(data)):
+            pieces.extend(decoder.feed(data[i : i + 1]))
+        self.assertTrue(decoder.finished)
+        self.assertEqual(b"".join(pieces), b"helloabc")
+        self.assertEqual(decoder.unused_data, b"NEXT")
+        self.assertEqual(decoder.trailers["X-Trailer"], "t")
+
+    def test_hex_sizes(self) -> None:
+        body = bytes(range(256)) * 2
+        for size in ["200", "0200", "00200"]:
+            data = size.encode() + b"\r\n" + body + b"\r\n0\r\n\r\n"
+            self.assertEqual(decode_all(data), body)
+        self.assertEqual(decode_all(b"a\r\n0123456789\r\n0\r\n\r\n"), b"0123456789")
+
+    def test_chunk_extensions_are_ignored(self) -> None:
+        for ext in [
+            b";a",
+            b";a=b",
+            b" ; a = b ; c",
+            b';name="quoted \\" value"',
+            b"\t;x",
+        ]:
+            with self.subTest(ext=ext):
+                self.assertEqual(
+                    decode_all(b"2" + ext + b"\r\nok\r\n0" + ext + b"\r\n\r\n"), b"ok"
+                )
+
+    def test_invalid_size_lines(self) -> None:
+        for line in [
+            b"",
+            b"x",
+            b"0x5",
+            b"-5",
+            b"+5",
+            b" 5",
+            b"5 ",
+            b"5_0",
+            b"5;",
+            b"5;=x",
+            b"5;a=",
+            b"5;a b",
+            b'5;a="unterminated',
+            b"5;a=\x00",
+            b"\xd9\xa5",
+        ]:
+            with self.subTest(line=line):
+                with self.assertRaisesRegex(HTTPInputError, "Invalid chunk size"):
+                    ChunkedDecoder().feed(line + b"\r\nhello\r\n0\r\n\r\n")
+
+    def test_bare_lf_is_not_accepted_in_chunked_framing(self) -> None:
+        for data in [b"5\nhello\r\n0\r\n\r\n", b"5\r\nhello\n0\r\n\r\n", b"0\r\n\n"]:
+            with self.subTest(data=data):
+                with self.assertRaises(HTTPInputError):
+                    ChunkedDecoder().feed(data)
+
+    def test_data_must_end_with_crlf(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "CRLF"):
+            ChunkedDecoder().feed(b"3\r\nhello\r\n0\r\n\r\n")
+        decoder = ChunkedDecoder()
+        decoder.feed(b"3\r\nabc\r")
+        with self.assertRaisesRegex(HTTPInputError, "CRLF"):
+            decoder.feed(b"x")
+
+    def test_size_line_too_long(self) -> None:
+        decoder = ChunkedDecoder(max_line_size=20)
+        decoder.feed(b"5;" + b"a" * 15)
+        with self.assertRaisesRegex(HTTPInputError, "too long"):
+            decoder.feed(b"aaaa")
+
+    def test_max_body_size(self) -> None:
+        data = b"5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n"
+        self.assertEqual(decode_all(data, max_body_size=10), b"helloworld")
+        with self.assertRaises(BodyTooLargeError):
+            decode_all(data, max_body_size=9)
+        # The limit applies as soon as the size is known, before the data.
+        with self.assertRaises(BodyTooLargeError):
+            ChunkedDecoder(max_body_size=100).feed(b"ffffffffffffffffffff\r\n")
+
+    def test_trailers(self) -> None:
+        decoder = ChunkedDecoder()
+        decoder.feed(b"0\r\nX-A: 1\r\nX-B: 2\r\n folded\r\n\r\n")
+        self.assertTrue(decoder.finished)
+        self.assertEqual(dict(decoder.trailers), {"X-A": "1", "X-B": "2 folded"})
+
+    def test_invalid_trailers(self) -> None:
+        for trailer in [b" X: 1\r\n", b"X 1\r\n", b"X: a\x00\r\n", b"X: 1\n"]:
+            with self.subTest(trailer=trailer):
+                with self.assertRaises(HTTPInputError):
+                    ChunkedDecoder().feed(b"0\r\n" + trailer + b"\r\n")
+
+    def test_trailer_section_limit(self) -> None:
+        trailer = b"X-T: " + b"v" * 50 + b"\r\n"
+        decoder = ChunkedDecoder(max_trailer_size=200)
+        decoder.feed(b"0\r\n" + trailer * 3)
+        with self.assertRaises(HeadersTooLargeError):
+            decoder.feed(trailer)
+        with self.assertRaises(HeadersTooLargeError):
+            ChunkedDecoder(max_trailer_size=100).feed(b"0\r\nX: " + b"v" * 200)
+
+    def test_next_read_never_reads_past_the_body(self) -> None:
+        body = b"5\r\nhello\r\n10;ext=1\r\n0123456789abcdef\r\n0\r\nT: x\r\n\r\n"
+        wire = bytearray(body + b"GET /next HTTP/1.1\r\n\r\n")
+        decoder = ChunkedDecoder()
+        received = []
+        hints: List[ReadHint] = []
+        while not decoder.finished:
+            hint = decoder.next_read()
+            hints.append(hint)
+            if hint.delimiter is None:
+                size = min(hint.max_bytes, 4)  # a partial read
+            else:
+                size = wire.index(hint.delimiter) + len(hint.delimiter)
+                self.assertLessEqual(size, hint.max_bytes)
+            piece = bytes(wire[:size])
+            del wire[:size]
+            received.extend(decoder.feed(piece))
+        self.assertEqual(b"".join(received), b"hello0123456789abcdef")
+        self.assertEqual(bytes(wire), b"GET /next HTTP/1.1\r\n\r\n")
+        self.assertEqual(decoder.unused_data, b"")
+        self.assertEqual(decoder.next_read(), ReadHint(None, 0))
+        self.assertEqual(hints[0], ReadHint(b"\r\n", 1024))
+        self.assertEqual(hints[1], ReadHint(None, 5))
+        self.assertEqual(hints[3], ReadHint(None, 2))
+
+    def test_feed_after_finish_keeps_data(self) -> None:
+        decoder = ChunkedDecoder()
+        self.assertEqual(decoder.feed(b"0\r\n\r\nabc"), [])
+        self.assertEqual(decoder.feed(b"def"), [])
+        self.assertEqual(decoder.unused_data, b"abcdef")
+
+    def test_many_chunks_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            data = encode_chunk(b"x" * 10) * n + LAST_CHUNK
+            return lambda: decode_all(data)
+
+        assert_roughly_linear(self, run, 3000)
+
+    @quick
+    @given(
+        st.lists(st.binary(max_size=40), max_size=8),
+        st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=10),
+    )
+    def test_encode_decode_round_trip(
+        self, chunks: List[bytes], split_sizes: List[int]
+    ) -> None:
+        wire = b"".join(encode_chunk(c) for c in chunks) + LAST_CHUNK + b"rest"
+        decoder = ChunkedDecoder()
+        out = []
+        pos = 0
+        i = 0
+        while pos < len(wire):
+            size = split_sizes[i % len(split_sizes)]
+            out.extend(decoder.feed(wire[pos : pos + size]))
+            pos += size
+            i += 1
+        self.assertTrue(decoder.finished)
+        self.assertEqual(b"".join(out), b"".join(chunks))
+        self.assertEqual(decoder.unused_data, b"rest")
+
+    @quick
+    @given(st.binary(max_size=80))
+    def test_arbitrary_input_only_raises_input_errors(self, data: bytes) -> None:
+        decoder = ChunkedDecoder(max_body_size=1000)
+        try:
+            decoded = b"".join(decoder.feed(data))
+        except HTTPInputError:
+            return
+        self.assertLessEqual(len(decoded), len(data))
+
+
+class OutgoingTest(unittest.TestCase):
+    def test_encode_chunk(self) -> None:
+        self.assertEqual(encode_chunk(b""), b"")
+        self.assertEqual(encode_chunk(b"hello"), b"5\r\nhello\r\n")
+        self.assertEqual(encode_chunk(b"x" * 26), b"1a\r\n" + b"x" * 26 + b"\r\n")
+        self.assertEqual(LAST_CHUNK, b"0\r\n\r\n")
+
+    def test_format_response_head(self) -> None:
+        headers = HTTPHeaders()
+        headers.add("Content-Type", "text/plain")
+        headers.add("Set-Cookie", "a=1")
+        headers.add("Set-Cookie", "b=2")
+        self.assertEqual(
+            format_response_head(ResponseStartLine("HTTP/1.0", 200, "OK"), headers),
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+            b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n",
+        )
+        self.assertEqual(
+            format_response_head(
+                ResponseStartLine("", 204, "No Content"), HTTPHeaders()
+            ),
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+        )
+
+    def test_format_request_head(self) -> None:
+        headers = HTTPHeaders({"Host": "example.com", "X-Bin": b"\xe9"})
+        self.assertEqual(
+            format_request_head(RequestStartLine("GET", "/p?q", "HTTP/1.0"), headers),
+            b"GET /p?q HTTP/1.1\r\nHost: example.com\r\nX-Bin: \xe9\r\n\r\n",
+        )
+
+    def test_header_injection_is_refused(self) -> None:
+        ok = ResponseStartLine("HTTP/1.1", 200, "OK")
+        for name, value in [
+            ("X", "a\r\nSet-Cookie: x"),
+            ("X", "a\nb"),
+            ("X", "a\x00"),
+            ("X\r\nY", "v"),
+        ]:
+            with self.subTest(name=name, value=value):
+                headers = HTTPHeaders({name: value})
+                with self.assertRaisesRegex(ValueError, "Illegal characters"):
+                    format_response_head(ok, headers)
+        with self.assertRaisesRegex(ValueError, "Illegal characters"):
+            format_response_head(
+                ResponseStartLine("HTTP/1.1", 200, "O\r\nK"), HTTPHeaders()
+            )
+        with self.assertRaisesRegex(ValueError, "Illegal characters"):
+            format_request_head(
+                RequestStartLine("GET", "/\n", "HTTP/1.1"), HTTPHeaders()
+            )
+        with self.assertRaises(UnicodeEncodeError):
+            format_response_head(ok, HTTPHeaders({"X": "\u20ac"}))
+
+    def test_plan_response_body(self) -> None:
+        get11 = GET
+        get10 = RequestStartLine("GET", "/", "HTTP/1.0")
+        head = RequestStartLine("HEAD", "/", "HTTP/1.1")
+
+        headers = HTTPHeaders()
+        self.assertEqual(
+            plan_response_body(get11, 200, headers), Framing(BodyKind.CHUNKED)
+        )
+        self.assertEqual(headers["Transfer-Encoding"], "chunked")
+
+        headers = HTTPHeaders()
+        self.assertEqual(
+            plan_response_body(get10, 200, headers).kind, BodyKind.UNTIL_CLOSE
+        )
+        self.assertNotIn("Transfer-Encoding", headers)
+
+        headers = headers_of("Content-Length: 5")
+        self.assertEqual(
+            plan_response_body(get11, 200, headers), Framing(BodyKind.LENGTH, 5)
+        )
+        self.assertNotIn("Transfer-Encoding", headers)
+
+        headers = headers_of("Transfer-Encoding: gzip, chunked")
+        self.assertEqual(
+            plan_response_body(get11, 200, headers).kind, BodyKind.UNTIL_CLOSE
+        )
+        self.assertEqual(headers["Transfer-Encoding"], "gzip, chunked")
+
+        for line, code in [
+            (head, 200),
+            (get11, 204),
+            (get11, 304),
+            (get11, 101),
+            (get11, 100),
+        ]:
+            with self.subTest(method=line.method, code=code):
+                headers = headers_of("Content-Length: 5")
+                self.assertEqual(plan_response_body(line, code, headers), NO_BODY)
+                self.assertNotIn("Transfer-Encoding", headers)
+
+        with self.assertRaisesRegex(HTTPOutputError, "Content-Length"):
+            plan_response_body(get11, 200, HTTPHeaders({"Content-Length": "five"}))
+
+    def test_plan_request_body(self) -> None:
+        for method in ["POST", "PUT", "PATCH"]:
+            with self.subTest(method=method):
+                headers = HTTPHeaders()
+                line = RequestStartLine(method, "/", "HTTP/1.1")
+                self.assertEqual(
+                    plan_request_body(line, headers).kind, BodyKind.CHUNKED
+                )
+                self.assertEqual(headers["Transfer-Encoding"], "chunked")
+        post = RequestStartLine("POST", "/", "HTTP/1.1")
+        self.assertEqual(
+            plan_request_body(post, headers_of("Content-Length: 3")),
+            Framing(BodyKind.LENGTH, 3),
+        )
+        self.assertEqual(
+            plan_request_body(post, headers_of("Transfer-Encoding: chunked")).kind,
+            BodyKind.UNTIL_CLOSE,
+        )
+        headers = HTTPHeaders()
+        self.assertEqual(plan_request_body(GET, headers), NO_BODY)
+        self.assertNotIn("Transfer-Encoding", headers)
+
+    def test_body_encoder_fixed_length(self) -> None:
+        encoder = BodyEncoder(Framing(BodyKind.LENGTH, 5))
+        self.assertEqual(encoder.encode(b"he"), b"he")
+        self.assertEqual(encoder.remaining, 3)
+        with self.assertRaisesRegex(HTTPOutputError, "less than Content-Length"):
+            encoder.finish()
+        with self.assertRaisesRegex(HTTPOutputError, "more data than Content-Length"):
+            encoder.encode(b"llo!")
+        self.assertEqual(encoder.encode(b"llo"), b"llo")
+        self.assertEqual(encoder.finish(), b"")
+
+    def test_body_encoder_no_body(self) -> None:
+        encoder = BodyEncoder(NO_BODY)
+        self.assertEqual(encoder.encode(b""), b"")
+        with self.assertRaises(HTTPOutputError):
+            encoder.encode(b"x")
+        self.assertEqual(encoder.finish(), b"")
+
+    def test_body_encoder_chunked(self) -> None:
+        encoder = BodyEncoder(Framing(BodyKind.CHUNKED))
+        wire = encoder.encode(b"hello") + encoder.encode(b"") + encoder.encode(b"!")
+        wire += encoder.finish()
+        self.assertEqual(wire, b"5\r\nhello\r\n1\r\n!\r\n0\r\n\r\n")
+        self.assertIsNone(encoder.remaining)
+        self.assertEqual(decode_all(wire), b"hello!")
+
+    def test_body_encoder_until_close(self) -> None:
+        encoder = BodyEncoder(Framing(BodyKind.UNTIL_CLOSE))
+        self.assertEqual(encoder.encode(b"raw" * 100), b"raw" * 100)
+        self.assertEqual(encoder.finish(), b"")
+        self.assertIs(encoder.framing.kind, BodyKind.UNTIL_CLOSE)
+
+
+if __name__ == "__main__":
+    unittest.main()

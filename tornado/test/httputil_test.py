@@ -1,0 +1,1115 @@
+"""Tests for tornado.httputil."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import gc
+import os
+import pickle
+import socket
+import ssl
+import threading
+import time
+import types
+import unittest
+from typing import Any, Callable, Dict, List, Tuple
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tornado.httputil
+from tornado.httputil import (
+    HTTP_WHITESPACE,
+    HTTPConnection,
+    HTTPFile,
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPOutputError,
+    HTTPServerConnectionDelegate,
+    HTTPServerRequest,
+    ParseBodyConfig,
+    ParseMultipartConfig,
+    ParseUrlEncodedConfig,
+    RequestStartLine,
+    ResponseStartLine,
+    _encode_header,
+    _parse_header,
+    encode_username_password,
+    format_timestamp,
+    parse_body_arguments,
+    parse_cookie,
+    parse_multipart_form_data,
+    parse_request_start_line,
+    parse_response_start_line,
+    qs_to_qsl,
+    responses,
+    set_parse_body_config,
+    split_host_and_port,
+    url_concat,
+)
+
+quick = settings(max_examples=80, deadline=None, database=None)
+
+TEST_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def best_time(func: Callable[[], object], repeat: int = 3) -> float:
+    """The fastest of ``repeat`` runs of ``func``, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def assert_roughly_linear(
+    test: unittest.TestCase, run: Callable[[int], Callable[[], object]], n: int
+) -> None:
+    """Fail if ``run(4 * n)`` takes more than 8 times as long as ``run(n)``.
+
+    ``run(size)`` prepares the input and returns the function to time.
+    Quadratic work would take about 16 times as long.  A machine busy with
+    other work can disturb one measurement, so it is retried a few times;
+    quadratic work fails every attempt.
+    """
+    small, large = run(n), run(4 * n)
+    small()  # warm caches
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ratios = []
+        for _ in range(3):
+            ratios.append(best_time(large) / best_time(small))
+            if ratios[-1] < 8:
+                return
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    test.fail(f"4x the input took {min(ratios):.1f}x the time")
+
+
+def form_args() -> Tuple[Dict[str, List[bytes]], Dict[str, List[HTTPFile]]]:
+    return {}, {}
+
+
+def crlf(text: bytes) -> bytes:
+    """Test bodies are written with LF; the wire format wants CRLF."""
+    return text.replace(b"\n", b"\r\n")
+
+
+# Header names and values that are valid on the wire.
+TOKEN_CHARS = (
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+header_names = st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=20)
+# Visible ASCII and the bytes 0x80-0xFF (as latin-1 characters).
+visible = st.sampled_from([chr(c) for c in [*range(0x21, 0x7F), *range(0x80, 0x100)]])
+header_values = st.builds(
+    lambda parts: " ".join(parts), st.lists(st.text(visible, min_size=1), max_size=4)
+)
+
+
+class ScalingCheckTest(unittest.TestCase):
+    def test_detects_quadratic_work(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            return lambda: sum(1 for _ in range(n) for _ in range(n // 50))
+
+        with self.assertRaises(AssertionError):
+            assert_roughly_linear(self, run, 1000)
+
+
+class HTTPHeadersTest(unittest.TestCase):
+    def test_case_insensitive_access(self) -> None:
+        h = HTTPHeaders()
+        h["content-TYPE"] = "text/plain"
+        self.assertEqual(h["Content-Type"], "text/plain")
+        self.assertEqual(h["CONTENT-TYPE"], "text/plain")
+        self.assertIn("content-type", h)
+        self.assertNotIn("Content-Length", h)
+        self.assertNotIn(42, h)
+        self.assertEqual(list(h), ["Content-Type"])
+
+    def test_names_are_normalized(self) -> None:
+        h = HTTPHeaders()
+        h.add("x-rEQuest-iD", "1")
+        h.add("WWW-authenticate", "Basic")
+        self.assertEqual(list(h), ["X-Request-Id", "Www-Authenticate"])
+
+    def test_repeated_names(self) -> None:
+        h = HTTPHeaders()
+        h.add("Set-Cookie", "a=1")
+        h.add("set-cookie", "b=2")
+        h.add("Vary", "Accept")
+        self.assertEqual(h["Set-Cookie"], "a=1,b=2")
+        self.assertEqual(h.get_list("SET-COOKIE"), ["a=1", "b=2"])
+        self.assertEqual(h.get_list("Missing"), [])
+        self.assertEqual(
+            list(h.get_all()),
+            [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Vary", "Accept")],
+        )
+        self.assertEqual(len(h), 2)
+
+    def test_get_list_returns_a_copy(self) -> None:
+        h = HTTPHeaders({"A": "1"})
+        h.get_list("A").append("2")
+        self.assertEqual(h.get_list("A"), ["1"])
+
+    def test_setitem_replaces_all_values(self) -> None:
+        h = HTTPHeaders()
+        h.add("Accept", "a")
+        h.add("Accept", "b")
+        h["accept"] = "c"
+        self.assertEqual(h.get_list("Accept"), ["c"])
+
+    def test_delitem(self) -> None:
+        h = HTTPHeaders()
+        h.add("A", "1")
+        h.add("A", "2")
+        del h["a"]
+        self.assertNotIn("A", h)
+        with self.assertRaises(KeyError):
+            del h["A"]
+        with self.assertRaises(KeyError):
+            h["A"]
+
+    def test_mapping_methods(self) -> None:
+        h = HTTPHeaders(content_type="x", Host="example.com")
+        self.assertEqual(h.get("host"), "example.com")
+        self.assertIsNone(h.get("missing"))
+        self.assertEqual(h.setdefault("Accept", "*/*"), "*/*")
+        self.assertEqual(h.pop("ACCEPT"), "*/*")
+        h.update({"X-A": "1"}, x_b="2")
+        self.assertEqual(sorted(h.keys()), ["Content_type", "Host", "X-A", "X_b"])
+
+    def test_equality_with_dict(self) -> None:
+        h = HTTPHeaders({"Content-Type": "text/html"})
+        h.add("Accept", "a")
+        h.add("Accept", "b")
+        self.assertEqual(h, {"Content-Type": "text/html", "Accept": "a,b"})
+        self.assertNotEqual(h, {"Content-Type": "text/html"})
+        self.assertEqual(h, HTTPHeaders(h))
+
+    def test_copy_keeps_repeated_values_and_is_independent(self) -> None:
+        h = HTTPHeaders()
+        h.add("A", "1")
+        h.add("A", "2")
+        for duplicate in (h.copy(), copy.copy(h), copy.deepcopy(h), HTTPHeaders(h)):
+            self.assertIsInstance(duplicate, HTTPHeaders)
+            self.assertEqual(duplicate.get_list("A"), ["1", "2"])
+            duplicate.add("A", "3")
+            duplicate["B"] = "x"
+            self.assertEqual(h.get_list("A"), ["1", "2"])
+            self.assertNotIn("B", h)
+
+    def test_pickle_round_trip(self) -> None:
+        h = HTTPHeaders.parse("A: 1\r\nA: 2\r\nB: x\r\n continued\r\n")
+        restored = pickle.loads(pickle.dumps(h))
+        self.assertEqual(list(restored.get_all()), list(h.get_all()))
+        self.assertEqual(restored["B"], "x continued")
+
+    def test_str(self) -> None:
+        h = HTTPHeaders()
+        h.add("A", "1")
+        h.add("B", "2")
+        h.add("A", "3")
+        self.assertEqual(str(h), "A: 1\r\nA: 3\r\nB: 2\r\n")
+        self.assertEqual(h.__unicode__(), str(h))
+        self.assertEqual(str(HTTPHeaders()), "")
+
+    def test_repr(self) -> None:
+        self.assertEqual(repr(HTTPHeaders({"a": "1"})), "HTTPHeaders({'A': '1'})")
+
+    def test_add_rejects_invalid_names(self) -> None:
+        for name in ["", "Foo Bar", "Foo ", " Foo", "Foo:", "Fo\xe9", "a\x00", "(x)"]:
+            with self.subTest(name=name):
+                with self.assertRaisesRegex(HTTPInputError, "Invalid header name"):
+                    HTTPHeaders().add(name, "x")
+
+    def test_add_rejects_invalid_values(self) -> None:
+        for value in [
+            "a\r\nB: c",
+            "a\nb",
+            "a\rb",
+            "a\x00b",
+            "a\x7fb",
+            "\x01",
+            " a",
+            "a\t",
+        ]:
+            with self.subTest(value=value):
+                with self.assertRaisesRegex(HTTPInputError, "Invalid header value"):
+                    HTTPHeaders().add("X", value)
+
+    def test_add_accepts_latin1_bytes_but_not_other_characters(self) -> None:
+        h = HTTPHeaders()
+        h.add("X", "caf\xe9 \t au lait")
+        self.assertEqual(h["X"], "caf\xe9 \t au lait")
+        with self.assertRaises(HTTPInputError):
+            h.add("X", "\u20ac")
+        # Text that was decoded as UTF-8 rather than byte per character.
+        h.add("Y", "\u20ac 5", _chars_are_bytes=False)
+        self.assertEqual(h["Y"], "\u20ac 5")
+        with self.assertRaises(HTTPInputError):
+            h.add("Y", "a\nb", _chars_are_bytes=False)
+
+    def test_empty_value(self) -> None:
+        h = HTTPHeaders.parse("X-Empty:\r\nY:   \r\n")
+        self.assertEqual(h["X-Empty"], "")
+        self.assertEqual(h["Y"], "")
+
+
+class HeaderParsingTest(unittest.TestCase):
+    def test_crlf_and_bare_lf(self) -> None:
+        for text in [
+            "Content-Type: text/html\r\nContent-Length: 42\r\n",
+            "Content-Type: text/html\nContent-Length: 42\n",
+            "Content-Type: text/html\r\nContent-Length: 42",
+            "\r\nContent-Type: text/html\n\r\nContent-Length: 42\r\n\r\n",
+        ]:
+            with self.subTest(text=text):
+                h = HTTPHeaders.parse(text)
+                self.assertEqual(
+                    sorted(h.get_all()),
+                    [("Content-Length", "42"), ("Content-Type", "text/html")],
+                )
+
+    def test_value_whitespace_is_trimmed(self) -> None:
+        h = HTTPHeaders.parse("A:b\r\nC: \t d  e \t\r\n")
+        self.assertEqual(h["A"], "b")
+        self.assertEqual(h["C"], "d  e")
+
+    def test_value_may_contain_colons(self) -> None:
+        h = HTTPHeaders.parse("Host: example.com:8080\r\n")
+        self.assertEqual(h["Host"], "example.com:8080")
+
+    def test_obsolete_line_folding(self) -> None:
+        h = HTTPHeaders.parse(
+            "X-Folded: first\r\n  second\r\n\tthird  \r\nX-Next: n\r\n"
+        )
+        self.assertEqual(h["X-Folded"], "first second third")
+        self.assertEqual(h["X-Next"], "n")
+
+    def test_folding_continues_the_last_value_of_a_repeated_name(self) -> None:
+        h = HTTPHeaders.parse("A: 1\r\nA: 2\r\n more\r\n")
+        self.assertEqual(h.get_list("A"), ["1", "2 more"])
+        self.assertEqual(h["A"], "1,2 more")
+
+    def test_folding_onto_an_empty_value(self) -> None:
+        h = HTTPHeaders.parse("A:\r\n more\r\n \r\n")
+        self.assertEqual(h["A"], "more")
+
+    def test_whitespace_before_the_first_header_name(self) -> None:
+        for text in [" Host: example.com\r\n", "\tHost: example.com\r\n"]:
+            with self.subTest(text=text):
+                with self.assertRaisesRegex(HTTPInputError, "whitespace"):
+                    HTTPHeaders.parse(text)
+
+    def test_no_colon(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "colon"):
+            HTTPHeaders.parse("A: 1\r\nnot a header\r\n")
+
+    def test_whitespace_between_name_and_colon(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "Invalid header name"):
+            HTTPHeaders.parse("Host : example.com\r\n")
+
+    def test_control_characters_in_values(self) -> None:
+        for text in ["A: x\x00y", "A: x\ry", "A: x\x0by", "A: ok\r\n bad\x00"]:
+            with self.subTest(text=text):
+                with self.assertRaisesRegex(HTTPInputError, "Invalid header value"):
+                    HTTPHeaders.parse(text)
+
+    def test_non_ascii_bytes(self) -> None:
+        # A head is decoded as latin-1: bytes 0x80-0xFF in values are kept,
+        # in names they are an error.
+        h = HTTPHeaders.parse(b"X-Name: Jos\xc3\xa9\r\n".decode("latin1"))
+        self.assertEqual(h["X-Name"].encode("latin1").decode("utf-8"), "Jos\xe9")
+        with self.assertRaisesRegex(HTTPInputError, "Invalid header name"):
+            HTTPHeaders.parse(b"X-N\xc3\xa9: x\r\n".decode("latin1"))
+
+    def test_parse_line(self) -> None:
+        h = HTTPHeaders()
+        h.parse_line("Content-Type: text/html\r\n")
+        h.parse_line("X-Long: a\n")
+        h.parse_line("  b")
+        h.parse_line("")
+        self.assertEqual(h["Content-Type"], "text/html")
+        self.assertEqual(h["X-Long"], "a b")
+
+    def test_parse_line_continuation_without_header(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "whitespace"):
+            HTTPHeaders().parse_line(" orphan")
+        h = HTTPHeaders.parse("A: 1\r\n")
+        del h["A"]
+        with self.assertRaises(HTTPInputError):
+            h.parse_line(" orphan")
+
+    def test_values_read_between_continuation_lines(self) -> None:
+        h = HTTPHeaders()
+        h.parse_line("A: 1")
+        h.parse_line(" 2")
+        self.assertEqual(h["A"], "1 2")
+        h.parse_line(" 3")
+        self.assertEqual(h.get_list("A"), ["1 2 3"])
+        h.parse_line("B: x")
+        h.parse_line(" y")
+        self.assertEqual(list(h.get_all()), [("A", "1 2 3"), ("B", "x y")])
+
+    def test_multipart_part_headers_are_not_bytes(self) -> None:
+        h = HTTPHeaders.parse(
+            'Content-Disposition: form-data; filename="\u20ac.txt"',
+            _chars_are_bytes=False,
+        )
+        self.assertIn("\u20ac", h["Content-Disposition"])
+        with self.assertRaises(HTTPInputError):
+            HTTPHeaders.parse('Content-Disposition: form-data; filename="\u20ac.txt"')
+
+    @quick
+    @given(st.lists(st.tuples(header_names, header_values), max_size=12))
+    def test_format_and_parse_round_trip(self, pairs: List[Tuple[str, str]]) -> None:
+        h = HTTPHeaders()
+        for name, value in pairs:
+            h.add(name, value)
+        parsed = HTTPHeaders.parse(str(h))
+        self.assertEqual(list(parsed.get_all()), list(h.get_all()))
+        self.assertEqual(parsed, h)
+
+    @quick
+    @given(st.text(max_size=60))
+    def test_parse_never_fails_unexpectedly(self, text: str) -> None:
+        try:
+            h = HTTPHeaders.parse(text)
+        except HTTPInputError:
+            return
+        for name, value in h.get_all():
+            self.assertEqual(name.strip(), name)
+            self.assertNotIn("\n", value)
+            self.assertNotIn("\r", value)
+
+    def test_many_headers_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            text = "".join(f"X-Header-{i}: value {i}\r\n" for i in range(n))
+            return lambda: HTTPHeaders.parse(text)
+
+        assert_roughly_linear(self, run, 2000)
+
+    def test_many_repeated_headers_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            text = "X-Same: some value\r\n" * n
+
+            def parse_and_read() -> None:
+                h = HTTPHeaders.parse(text)
+                self.assertEqual(len(h.get_list("X-Same")), n)
+                h["X-Same"]
+
+            return parse_and_read
+
+        assert_roughly_linear(self, run, 4000)
+
+    def test_many_continuation_lines_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            lines = ["X-Folded: start"] + [" more folded text"] * n
+
+            def parse_lines() -> None:
+                h = HTTPHeaders()
+                for line in lines:
+                    h.parse_line(line)
+                h["X-Folded"]
+
+            return parse_lines
+
+        assert_roughly_linear(self, run, 5000)
+
+
+class StartLineTest(unittest.TestCase):
+    def test_request_line(self) -> None:
+        line = parse_request_start_line("GET /foo?x=1 HTTP/1.1")
+        self.assertEqual(line, RequestStartLine("GET", "/foo?x=1", "HTTP/1.1"))
+        self.assertEqual(
+            (line.method, line.path, line.version), ("GET", "/foo?x=1", "HTTP/1.1")
+        )
+        self.assertEqual(
+            parse_request_start_line("OPTIONS * HTTP/1.0"),
+            ("OPTIONS", "*", "HTTP/1.0"),
+        )
+        self.assertEqual(
+            parse_request_start_line("M-SEARCH http://h/p HTTP/1.1").method,
+            "M-SEARCH",
+        )
+
+    def test_request_target_may_hold_non_ascii_bytes(self) -> None:
+        raw = "/caf\xc3\xa9"  # UTF-8 bytes read as latin-1
+        self.assertEqual(parse_request_start_line(f"GET {raw} HTTP/1.1").path, raw)
+
+    def test_malformed_request_lines(self) -> None:
+        for line in [
+            "",
+            "GET",
+            "GET /",
+            "GET / HTTP/1.1 extra",
+            "GET  / HTTP/1.1",
+            "GET / HTTP/1.1 ",
+            " GET / HTTP/1.1",
+            "GET\t/\tHTTP/1.1",
+            "GE(T / HTTP/1.1",
+            "GET /a b HTTP/1.1",
+            "GET /\x00 HTTP/1.1",
+            "GET /\x7f HTTP/1.1",
+            "GET / http/1.1",
+            "GET / HTTP/1.10",
+            "GET / HTTP/1",
+            "GET / HTTP/1.x",
+            "GET / HTTPS/1.1",
+            "GET /\u20ac HTTP/1.1",
+        ]:
+            with self.subTest(line=line):
+                with self.assertRaisesRegex(HTTPInputError, "Malformed HTTP request"):
+                    parse_request_start_line(line)
+
+    def test_request_line_other_http_versions(self) -> None:
+        for version in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0"]:
+            with self.subTest(version=version):
+                with self.assertRaisesRegex(HTTPInputError, "Unexpected HTTP version"):
+                    parse_request_start_line(f"GET / {version}")
+
+    def test_response_line(self) -> None:
+        line = parse_response_start_line("HTTP/1.1 200 OK")
+        self.assertEqual(line, ResponseStartLine("HTTP/1.1", 200, "OK"))
+        self.assertEqual(
+            (line.version, line.code, line.reason), ("HTTP/1.1", 200, "OK")
+        )
+        self.assertEqual(
+            parse_response_start_line("HTTP/1.0 404 Not  Found\t!").reason,
+            "Not  Found\t!",
+        )
+        self.assertEqual(parse_response_start_line("HTTP/1.1 204 ").reason, "")
+        self.assertEqual(parse_response_start_line("HTTP/1.1 204").reason, "")
+        self.assertEqual(parse_response_start_line("HTTP/1.1 299 \xe9t\xe9").code, 299)
+
+    def test_malformed_response_lines(self) -> None:
+        for line in [
+            "",
+            "HTTP/1.1",
+            "HTTP/1.1 20 OK",
+            "HTTP/1.1 2000 OK",
+            "HTTP/1.1  200 OK",
+            "HTTP/1.1 abc OK",
+            "ICY 200 OK",
+            "HTTP/1.1 200 O\x00K",
+            "HTTP/1.1 200 OK\r",
+        ]:
+            with self.subTest(line=line):
+                with self.assertRaisesRegex(HTTPInputError, "response start line"):
+                    parse_response_start_line(line)
+        with self.assertRaisesRegex(HTTPInputError, "Unexpected HTTP version"):
+            parse_response_start_line("HTTP/2.0 200 OK")
+
+
+class ServerRequestTest(unittest.TestCase):
+    def test_defaults(self) -> None:
+        request = HTTPServerRequest(uri="/")
+        self.assertIsNone(request.method)
+        self.assertEqual(request.version, "HTTP/1.0")
+        self.assertEqual(request.body, b"")
+        self.assertEqual(request.host, "127.0.0.1")
+        self.assertEqual(request.host_name, "127.0.0.1")
+        self.assertEqual(request.protocol, "http")
+        self.assertIsNone(request.remote_ip)
+        self.assertEqual(request.files, {})
+        self.assertEqual(request.arguments, {})
+        self.assertIsInstance(request.headers, HTTPHeaders)
+        self.assertIsNone(request.connection)
+        self.assertIsNone(request.server_connection)
+
+    def test_without_uri(self) -> None:
+        request = HTTPServerRequest()
+        self.assertEqual((request.path, request.query), ("", ""))
+
+    def test_uri_and_arguments(self) -> None:
+        request = HTTPServerRequest("GET", "/a/b?x=1&y=&x=2&z=%C3%A9")
+        self.assertEqual(request.path, "/a/b")
+        self.assertEqual(request.query, "x=1&y=&x=2&z=%C3%A9")
+        expected = {"x": [b"1", b"2"], "y": [b""], "z": [b"\xc3\xa9"]}
+        self.assertEqual(request.arguments, expected)
+        self.assertEqual(request.query_arguments, expected)
+        self.assertEqual(request.body_arguments, {})
+        request.arguments["x"].append(b"3")
+        self.assertEqual(request.query_arguments["x"], [b"1", b"2"])
+
+    def test_start_line(self) -> None:
+        request = HTTPServerRequest(
+            start_line=RequestStartLine("POST", "/p?q=1", "HTTP/1.1")
+        )
+        self.assertEqual(
+            (request.method, request.uri, request.version, request.path),
+            ("POST", "/p?q=1", "HTTP/1.1", "/p"),
+        )
+
+    def test_host(self) -> None:
+        headers = HTTPHeaders({"Host": "Example.COM:8080"})
+        request = HTTPServerRequest(uri="/x?y", headers=headers)
+        self.assertEqual(request.host, "Example.COM:8080")
+        self.assertEqual(request.host_name, "example.com")
+        self.assertEqual(request.full_url(), "http://Example.COM:8080/x?y")
+        explicit = HTTPServerRequest(uri="/", headers=headers, host="other")
+        self.assertEqual(explicit.host, "other")
+
+    def test_connection_context(self) -> None:
+        context = types.SimpleNamespace(remote_ip="10.0.0.1", protocol="https")
+        connection = types.SimpleNamespace(context=context)
+        request = HTTPServerRequest(uri="/", connection=connection)  # type: ignore[arg-type]
+        self.assertEqual(request.remote_ip, "10.0.0.1")
+        self.assertEqual(request.protocol, "https")
+        self.assertEqual(request.full_url(), "https://127.0.0.1/")
+
+    def test_request_time(self) -> None:
+        request = HTTPServerRequest(uri="/")
+        first = request.request_time()
+        self.assertGreaterEqual(first, 0)
+        self.assertGreaterEqual(request.request_time(), first)
+        request._finish_time = request._start_time + 2.5
+        self.assertEqual(request.request_time(), 2.5)
+
+    def test_cookies(self) -> None:
+        headers = HTTPHeaders()
+        headers.add("Cookie", 'a=1; b="two words"; c=3; bad name=4; expires=5')
+        request = HTTPServerRequest(uri="/", headers=headers)
+        cookies = request.cookies
+        self.assertEqual(sorted(cookies), ["a", "b", "c"])
+        self.assertEqual(cookies["b"].value, "two words")
+        self.assertIs(request.cookies, cookies)
+        self.assertEqual(dict(HTTPServerRequest(uri="/").cookies), {})
+
+    def test_parse_body(self) -> None:
+        headers = HTTPHeaders({"Content-Type": "application/x-www-form-urlencoded"})
+        request = HTTPServerRequest("POST", "/?a=1", headers=headers, body=b"a=2&b=3")
+        request._parse_body()
+        self.assertEqual(request.body_arguments, {"a": [b"2"], "b": [b"3"]})
+        self.assertEqual(request.arguments, {"a": [b"1", b"2"], "b": [b"3"]})
+        self.assertEqual(request.query_arguments, {"a": [b"1"]})
+
+    def test_parse_body_error(self) -> None:
+        headers = HTTPHeaders({"Content-Type": "multipart/form-data; boundary=xx"})
+        request = HTTPServerRequest("POST", "/?a=1", headers=headers, body=b"junk")
+        with self.assertRaises(HTTPInputError):
+            request._parse_body()
+        self.assertEqual(request.arguments, {"a": [b"1"]})
+
+    def test_repr(self) -> None:
+        request = HTTPServerRequest("GET", "/x", headers=HTTPHeaders({"Host": "h"}))
+        self.assertEqual(
+            repr(request),
+            "HTTPServerRequest(protocol='http', host='h', method='GET', uri='/x', "
+            "version='HTTP/1.0', remote_ip=None)",
+        )
+
+    def test_ssl_certificate_without_tls(self) -> None:
+        self.assertIsNone(HTTPServerRequest(uri="/").get_ssl_certificate())
+        with socket.socket() as sock:
+            stream = types.SimpleNamespace(socket=sock)
+            connection = types.SimpleNamespace(stream=stream)
+            request = HTTPServerRequest(uri="/", connection=connection)  # type: ignore[arg-type]
+            self.assertIsNone(request.get_ssl_certificate())
+
+    def test_ssl_certificate(self) -> None:
+        cert = os.path.join(TEST_DIR, "test.crt")
+        key = os.path.join(TEST_DIR, "test.key")
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(cert, key)
+        server_ctx.verify_mode = ssl.CERT_REQUIRED
+        server_ctx.load_verify_locations(cert)
+        client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client_ctx.load_verify_locations(cert)
+        client_ctx.load_cert_chain(cert, key)
+
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            client = socket.create_connection(listener.getsockname())
+            accepted, _ = listener.accept()
+        client_errors: List[BaseException] = []
+
+        def client_handshake() -> None:
+            try:
+                with client_ctx.wrap_socket(client, server_hostname="localhost") as c:
+                    c.recv(1)  # wait for the server to finish
+            except BaseException as e:  # reported by the main thread
+                client_errors.append(e)
+
+        thread = threading.Thread(target=client_handshake)
+        thread.start()
+        try:
+            with server_ctx.wrap_socket(accepted, server_side=True) as server:
+                stream = types.SimpleNamespace(socket=server)
+                connection = types.SimpleNamespace(stream=stream)
+                request = HTTPServerRequest(uri="/", connection=connection)  # type: ignore[arg-type]
+                decoded = request.get_ssl_certificate()
+                der = request.get_ssl_certificate(binary_form=True)
+                server.sendall(b"x")
+        finally:
+            thread.join()
+        self.assertEqual(client_errors, [])
+        assert isinstance(decoded, dict)
+        self.assertIn((("commonName", "localhost"),), decoded["subject"])
+        with open(cert) as f:
+            self.assertEqual(der, ssl.PEM_cert_to_DER_cert(f.read()))
+
+
+class DelegateInterfacesTest(unittest.TestCase):
+    def test_message_delegate_defaults(self) -> None:
+        delegate = HTTPMessageDelegate()
+        line = RequestStartLine("GET", "/", "HTTP/1.1")
+        self.assertIsNone(delegate.headers_received(line, HTTPHeaders()))
+        self.assertIsNone(delegate.data_received(b"x"))
+        delegate.finish()  # the defaults do nothing and must not raise
+        delegate.on_connection_close()
+
+    def test_abstract_methods(self) -> None:
+        connection = HTTPConnection()
+        line = ResponseStartLine("HTTP/1.1", 200, "OK")
+        with self.assertRaises(NotImplementedError):
+            connection.write_headers(line, HTTPHeaders())
+        with self.assertRaises(NotImplementedError):
+            connection.write(b"x")
+        with self.assertRaises(NotImplementedError):
+            connection.finish()
+        server_delegate = HTTPServerConnectionDelegate()
+        with self.assertRaises(NotImplementedError):
+            server_delegate.start_request(object(), connection)
+        server_delegate.on_close(object())
+
+    def test_errors_are_exceptions(self) -> None:
+        self.assertTrue(issubclass(HTTPInputError, Exception))
+        self.assertTrue(issubclass(HTTPOutputError, Exception))
+        self.assertFalse(issubclass(HTTPInputError, HTTPOutputError))
+
+
+class UrlConcatTest(unittest.TestCase):
+    def test_dict(self) -> None:
+        self.assertEqual(
+            url_concat("https://example.com/p", {"a": "1", "b": "x y"}),
+            "https://example.com/p?a=1&b=x+y",
+        )
+
+    def test_existing_query_and_fragment(self) -> None:
+        self.assertEqual(
+            url_concat("http://e.com/p?a=1&empty=#frag", {"b": "2"}),
+            "http://e.com/p?a=1&empty=&b=2#frag",
+        )
+        self.assertEqual(
+            url_concat("http://e.com/p?", {"b": "2"}), "http://e.com/p?b=2"
+        )
+
+    def test_list_and_tuple_may_repeat_names(self) -> None:
+        pairs = [("c", "d"), ("c", "d2")]
+        self.assertEqual(url_concat("/p?a=b", pairs), "/p?a=b&c=d&c=d2")
+        self.assertEqual(url_concat("/p?a=b", tuple(pairs)), "/p?a=b&c=d&c=d2")
+        self.assertEqual(url_concat("/p?a=b", []), "/p?a=b")
+
+    def test_none(self) -> None:
+        self.assertEqual(url_concat("/p?a=b", None), "/p?a=b")
+
+    def test_bad_args(self) -> None:
+        with self.assertRaisesRegex(TypeError, "'args' parameter should be dict"):
+            url_concat("/p", "a=b")  # type: ignore[arg-type]
+
+
+class BodyArgumentsTest(unittest.TestCase):
+    def tearDown(self) -> None:
+        set_parse_body_config(ParseBodyConfig())
+
+    def test_urlencoded(self) -> None:
+        args, files = form_args()
+        args["a"] = [b"0"]
+        parse_body_arguments(
+            "application/x-www-form-urlencoded; charset=utf-8",
+            b"a=1&b=%C3%A9&c=&a=2",
+            args,
+            files,
+        )
+        self.assertEqual(
+            args, {"a": [b"0", b"1", b"2"], "b": [b"\xc3\xa9"], "c": [b""]}
+        )
+        self.assertEqual(files, {})
+
+    def test_other_content_types_are_ignored(self) -> None:
+        args, files = form_args()
+        for content_type in ["", "application/json", "text/plain"]:
+            parse_body_arguments(content_type, b"a=1", args, files)
+        self.assertEqual(args, {})
+
+    def test_content_encoding_is_rejected(self) -> None:
+        headers = HTTPHeaders({"Content-Encoding": "gzip"})
+        for content_type in [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ]:
+            with self.subTest(content_type=content_type):
+                with self.assertRaisesRegex(HTTPInputError, "Content-Encoding: gzip"):
+                    parse_body_arguments(content_type, b"a=1", {}, {}, headers)
+
+    def test_too_many_urlencoded_arguments(self) -> None:
+        config = ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(max_arguments=3))
+        body = b"a=1&b=2&c=3"
+        args, files = form_args()
+        parse_body_arguments(
+            "application/x-www-form-urlencoded", body, args, files, config=config
+        )
+        self.assertEqual(len(args), 3)
+        with self.assertRaisesRegex(HTTPInputError, "x-www-form-urlencoded"):
+            parse_body_arguments(
+                "application/x-www-form-urlencoded",
+                body + b"&d=4",
+                {},
+                {},
+                config=config,
+            )
+
+    def test_default_limit_on_arguments(self) -> None:
+        body = b"&".join(b"a%d=1" % i for i in range(1001))
+        with self.assertRaises(HTTPInputError):
+            parse_body_arguments("application/x-www-form-urlencoded", body, {}, {})
+
+    def test_global_config(self) -> None:
+        set_parse_body_config(
+            ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(max_arguments=1))
+        )
+        with self.assertRaises(HTTPInputError):
+            parse_body_arguments(
+                "application/x-www-form-urlencoded", b"a=1&b=2", {}, {}
+            )
+
+    def test_multipart(self) -> None:
+        body = crlf(b"""--1234
+Content-Disposition: form-data; name="field"
+
+value
+--1234
+Content-Disposition: form-data; name="upload"; filename="a.txt"
+Content-Type: text/plain
+
+file contents
+--1234--
+""")
+        for content_type in [
+            "multipart/form-data; boundary=1234",
+            'multipart/form-data; charset=utf-8; boundary="1234"',
+        ]:
+            with self.subTest(content_type=content_type):
+                args, files = form_args()
+                parse_body_arguments(content_type, body, args, files)
+                self.assertEqual(args, {"field": [b"value"]})
+                self.assertEqual(files["upload"][0].body, b"file contents")
+
+    def test_multipart_without_boundary(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "boundary"):
+            parse_body_arguments("multipart/form-data", b"--x--", {}, {})
+        with self.assertRaisesRegex(HTTPInputError, "boundary"):
+            parse_body_arguments("multipart/form-data; boundary=", b"--x--", {}, {})
+
+    def test_multipart_disabled(self) -> None:
+        config = ParseBodyConfig(multipart=ParseMultipartConfig(enabled=False))
+        args, files = form_args()
+        parse_body_arguments(
+            "multipart/form-data; boundary=x", b"garbage", args, files, config=config
+        )
+        self.assertEqual((args, files), ({}, {}))
+
+    def test_config_objects(self) -> None:
+        config = ParseBodyConfig()
+        self.assertEqual(config.multipart, ParseMultipartConfig(True, 100, 10240))
+        self.assertEqual(config.urlencoded, ParseUrlEncodedConfig(1000))
+        self.assertEqual(config, ParseBodyConfig())
+        self.assertNotEqual(config, ParseBodyConfig(ParseMultipartConfig(max_parts=1)))
+        self.assertIsNot(config.multipart, ParseBodyConfig().multipart)
+        self.assertIn("max_parts=100", repr(config))
+
+
+class MultipartTest(unittest.TestCase):
+    def parse(
+        self, body: bytes, boundary: bytes = b"1234", **config: Any
+    ) -> Tuple[Dict[str, List[bytes]], Dict[str, List[HTTPFile]]]:
+        args, files = form_args()
+        parse_multipart_form_data(
+            boundary, crlf(body), args, files, config=ParseMultipartConfig(**config)
+        )
+        return args, files
+
+    def test_file_upload(self) -> None:
+        args, files = self.parse(b"""--1234
+Content-Disposition: form-data; name="files"; filename="ab.txt"
+
+Foo
+--1234
+Content-Disposition: form-data; name="files"; filename="b.bin"
+Content-Type: application/octet-stream
+
+\x00\x01
+--1234--""")
+        self.assertEqual(args, {})
+        first, second = files["files"]
+        self.assertEqual(first.filename, "ab.txt")
+        self.assertEqual(first.body, b"Foo")
+        self.assertEqual(first.content_type, "application/unknown")
+        self.assertEqual(first["body"], b"Foo")
+        self.assertEqual(second.body, b"\x00\x01")
+        self.assertEqual(second.content_type, "application/octet-stream")
+
+    def test_values_keep_their_bytes(self) -> None:
+        args, _ = self.parse(b"""--1234
+Content-Disposition: form-data; name="a"
+
+line one
+line two
+--1234
+Content-Disposition: form-data; name="a"
+
+
+--1234--
+""")
+        self.assertEqual(args["a"], [b"line one\r\nline two", b""])
+
+    def test_quoted_boundary_preamble_and_epilogue(self) -> None:
+        args, _ = self.parse(
+            b"""This is a preamble.
+--1234
+Content-Disposition: form-data; name="a"
+
+1
+--1234--
+epilogue""",
+            boundary=b'"1234"',
+        )
+        self.assertEqual(args, {"a": [b"1"]})
+
+    def test_filenames(self) -> None:
+        cases = [
+            (b'filename="a;b.txt"', "a;b.txt"),
+            (b'filename="a\\"b.txt"', 'a"b.txt'),
+            (b'filename="a\\\\b.txt"', "a\\b.txt"),
+            ('filename="\u00e9t\u00e9.txt"'.encode(), "\u00e9t\u00e9.txt"),
+            (b"filename*=UTF-8''%C3%A9t%C3%A9.txt", "\u00e9t\u00e9.txt"),
+            (b"filename=plain.txt", "plain.txt"),
+        ]
+        for disposition, expected in cases:
+            with self.subTest(disposition=disposition):
+                _, files = self.parse(
+                    b"--1234\nContent-Disposition: form-data; name=f; "
+                    + disposition
+                    + b"\n\nx\n--1234--"
+                )
+                self.assertEqual(files["f"][0].filename, expected)
+
+    def test_no_parts(self) -> None:
+        self.assertEqual(self.parse(b"--1234--"), ({}, {}))
+
+    def test_malformed_bodies(self) -> None:
+        cases = {
+            "no final boundary": b"--1234\nContent-Disposition: form-data; name=a\n\n1\n",
+            "part without headers": b"--1234\nno blank line\n--1234--",
+            "without a name": b'--1234\nContent-Disposition: form-data; filename="x"\n\n1\n--1234--',
+            "empty name": b'--1234\nContent-Disposition: form-data; name=""\n\n1\n--1234--',
+            "no disposition": b"--1234\nContent-Type: text/plain\n\n1\n--1234--",
+            "other disposition": b"--1234\nContent-Disposition: attachment; name=a\n\n1\n--1234--",
+            "no CRLF before the boundary": b"--1234\nContent-Disposition: form-data; name=a\n\n1--1234--",
+            "header without colon": b"--1234\nContent-Disposition form-data\n\n1\n--1234--",
+            "control character": b"--1234\nContent-Disposition: form-data; name=a\x00\n\n1\n--1234--",
+            "invalid UTF-8": b"--1234\nContent-Disposition: form-data; name=\xff\n\n1\n--1234--",
+        }
+        for why, body in cases.items():
+            with self.subTest(why=why):
+                with self.assertRaisesRegex(HTTPInputError, "multipart/form-data"):
+                    self.parse(body)
+
+    def test_a_bad_part_stops_parsing(self) -> None:
+        args, files = form_args()
+        body = crlf(
+            b"--1234\nContent-Disposition: form-data; name=a\n\n1\n"
+            b"--1234\nbroken\n--1234--"
+        )
+        with self.assertRaises(HTTPInputError):
+            parse_multipart_form_data(b"1234", body, args, files)
+
+    def test_part_limit(self) -> None:
+        part = b"--1234\nContent-Disposition: form-data; name=a\n\nv\n"
+        args, _ = self.parse(part * 3 + b"--1234--", max_parts=3)
+        self.assertEqual(len(args["a"]), 3)
+        with self.assertRaisesRegex(HTTPInputError, "more than 3 parts"):
+            self.parse(part * 4 + b"--1234--", max_parts=3)
+        with self.assertRaisesRegex(HTTPInputError, "parts"):
+            self.parse(part * 101 + b"--1234--")
+
+    def test_part_header_limit(self) -> None:
+        header = b"Content-Disposition: form-data; name=a; x=" + b"y" * 60
+        body = b"--1234\n" + header + b"\n\nv\n--1234--"
+        args, _ = self.parse(body, max_part_header_size=len(header))
+        self.assertEqual(args, {"a": [b"v"]})
+        with self.assertRaisesRegex(HTTPInputError, "too large"):
+            self.parse(body, max_part_header_size=len(header) - 1)
+
+    def test_many_parts_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            part = crlf(b"--1234\nContent-Disposition: form-data; name=a\n\nvalue\n")
+            body = part * n + b"--1234--"
+            config = ParseMultipartConfig(max_parts=n)
+            return lambda: parse_multipart_form_data(
+                b"1234", body, {}, {}, config=config
+            )
+
+        assert_roughly_linear(self, run, 1000)
+
+
+class HeaderParamsTest(unittest.TestCase):
+    def test_parse(self) -> None:
+        self.assertEqual(_parse_header("text/html"), ("text/html", {}))
+        self.assertEqual(_parse_header(""), ("", {}))
+        self.assertEqual(
+            _parse_header('form-data; Name="a;b"; x = 1 ;flag;;'),
+            ("form-data", {"name": "a;b", "x": "1", "flag": None}),
+        )
+        self.assertEqual(
+            _parse_header('attachment; foo="b\\\\a\\"r"; file*=utf-8\'\'T%C3%A4st'),
+            ("attachment", {"foo": 'b\\a"r', "file": "T\u00e4st"}),
+        )
+
+    def test_unterminated_quote(self) -> None:
+        key, params = _parse_header('a; b="x; c=d')
+        self.assertEqual(key, "a")
+        self.assertEqual(list(params), ["b"])
+
+    def test_encode(self) -> None:
+        self.assertEqual(_encode_header("x", {}), "x")
+        params = {"b": "2", "a": None, "c": 3}
+        encoded = _encode_header("permessage-deflate", params)
+        self.assertEqual(encoded, "permessage-deflate; a; b=2; c=3")
+        self.assertEqual(
+            _parse_header(encoded),
+            ("permessage-deflate", {"a": None, "b": "2", "c": "3"}),
+        )
+
+    def test_many_quoted_params_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            line = "form-data" + '; p="a\\";b"' * n
+            return lambda: _parse_header(line)
+
+        assert_roughly_linear(self, run, 1000)
+
+
+class CookieTest(unittest.TestCase):
+    def test_parse_cookie(self) -> None:
+        cases = [
+            ("", {}),
+            ("a=1", {"a": "1"}),
+            ("a=1; b=2;c=3", {"a": "1", "b": "2", "c": "3"}),
+            ("  a = 1  ;", {"a": "1"}),
+            ("a=1=2", {"a": "1=2"}),
+            ("nameless", {"": "nameless"}),
+            ("=", {}),
+            ("a=1; a=2", {"a": "2"}),
+            ('a="quoted value"', {"a": "quoted value"}),
+            ('a="esc\\"aped\\\\"', {"a": 'esc"aped\\'}),
+            ('a="\\012x\\101"', {"a": "\nxA"}),
+            ('a="unbalanced', {"a": '"unbalanced'}),
+            ("a=\u00e9; b=\x00", {"a": "\u00e9", "b": "\x00"}),
+            ("a=; b", {"a": "", "": "b"}),
+        ]
+        for header, expected in cases:
+            with self.subTest(header=header):
+                self.assertEqual(parse_cookie(header), expected)
+
+    def test_many_cookies_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            header = "; ".join(f'c{i}="v\\"{i}"' for i in range(n))
+            return lambda: parse_cookie(header)
+
+        assert_roughly_linear(self, run, 2000)
+
+    def test_long_quoted_cookie_scales_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            header = 'a="' + "\\" * n + '"'
+            return lambda: parse_cookie(header)
+
+        assert_roughly_linear(self, run, 20000)
+
+
+class MiscellaneousTest(unittest.TestCase):
+    def test_format_timestamp(self) -> None:
+        expected = "Sun, 27 Jan 2013 18:43:20 GMT"
+        seconds = 1359312200
+        utc = datetime.timezone.utc
+        for ts in [
+            seconds,
+            float(seconds) + 0.5,
+            time.gmtime(seconds),
+            tuple(time.gmtime(seconds)),
+            datetime.datetime(2013, 1, 27, 18, 43, 20),
+            datetime.datetime(2013, 1, 27, 18, 43, 20, tzinfo=utc),
+            datetime.datetime(
+                2013,
+                1,
+                27,
+                20,
+                43,
+                20,
+                tzinfo=datetime.timezone(datetime.timedelta(hours=2)),
+            ),
+        ]:
+            with self.subTest(ts=ts):
+                self.assertEqual(format_timestamp(ts), expected)  # type: ignore[arg-type]
+
+    def test_format_timestamp_bad_type(self) -> None:
+        with self.assertRaisesRegex(TypeError, "unknown timestamp type"):
+            format_timestamp("yesterday")  # type: ignore[arg-type]
+
+    def test_encode_username_password(self) -> None:
+        self.assertEqual(encode_username_password("user", "pass"), b"user:pass")
+        # NFC: "e" + combining acute accent becomes one code point.
+        self.assertEqual(
+            encode_username_password("Jose\u0301", "\u00e9"),
+            "Jos\u00e9:\u00e9".encode(),
+        )
+        self.assertEqual(encode_username_password(b"u\xff", b"p"), b"u\xff:p")
+
+    def test_split_host_and_port(self) -> None:
+        cases = {
+            "example.com": ("example.com", None),
+            "example.com:80": ("example.com", 80),
+            "127.0.0.1:8888": ("127.0.0.1", 8888),
+            "[::1]:443": ("[::1]", 443),
+            "[::1]": ("[::1]", None),
+            "example.com:": ("example.com:", None),
+            "example.com:http": ("example.com:http", None),
+        }
+        for netloc, expected in cases.items():
+            with self.subTest(netloc=netloc):
+                self.assertEqual(split_host_and_port(netloc), expected)
+
+    def test_qs_to_qsl(self) -> None:
+        self.assertEqual(
+            list(qs_to_qsl({"a": [b"1", b"2"], "b": [], "c": [b"3"]})),
+            [("a", b"1"), ("a", b"2"), ("c", b"3")],
+        )
+
+    def test_responses(self) -> None:
+        self.assertEqual(responses[200], "OK")
+        self.assertEqual(responses[404], "Not Found")
+        self.assertEqual(responses[431], "Request Header Fields Too Large")
+
+    def test_http_whitespace(self) -> None:
+        self.assertEqual(sorted(HTTP_WHITESPACE), ["\t", " "])
+
+    def test_http_file(self) -> None:
+        upload = HTTPFile(filename="a.txt", body=b"x", content_type="text/plain")
+        self.assertEqual((upload.filename, upload.body), ("a.txt", b"x"))
+        self.assertEqual(upload["content_type"], "text/plain")
+
+    def test_doctests(self) -> None:
+        result = unittest.TestResult()
+        suite = tornado.httputil.doctests()
+        self.assertGreater(suite.countTestCases(), 5)
+        suite.run(result)
+        self.assertEqual(result.failures + result.errors, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
