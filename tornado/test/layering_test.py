@@ -17,6 +17,7 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Layer of each module, low to high; a module may import its own layer or lower.
 LAYERS: list[list[str]] = [
     ["util", "escape"],
+    ["_websigning", "_websocket_wire"],
     ["log", "options"],
     ["concurrent"],
     ["ioloop", "platform.asyncio"],
