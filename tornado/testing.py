@@ -1,0 +1,588 @@
+"""Support for writing unit tests of asynchronous code.
+
+* :class:`AsyncTestCase` runs each test with a fresh `.IOLoop`; decorate
+  coroutine test methods with :func:`gen_test` to run them on it.
+* :class:`ExpectLog` captures log output a test expects to produce.
+* :func:`bind_unused_port`, :func:`get_async_test_timeout` and
+  :func:`setup_with_context_manager` are small helpers for test set-up.
+* :func:`main` runs tests from the command line with Tornado's options.
+
+For example, a test that a queue hands over an item put a little later::
+
+    class QueueTest(AsyncTestCase):
+        @gen_test
+        async def test_get_waits_for_put(self):
+            queue = tornado.queues.Queue()
+            self.io_loop.call_later(0.01, queue.put_nowait, "item")
+            self.assertEqual(await queue.get(), "item")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import traceback
+import types
+import unittest
+import warnings
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, ContextManager, TypeVar, overload
+
+from tornado import gen, netutil
+from tornado.ioloop import IOLoop
+from tornado.log import app_log
+from tornado.options import define, options, parse_command_line
+from tornado.platform.asyncio import AsyncIOMainLoop
+from tornado.process import Subprocess
+from tornado.util import raise_exc_info
+
+__all__ = [
+    "AsyncTestCase",
+    "ExpectLog",
+    "bind_unused_port",
+    "gen_test",
+    "get_async_test_timeout",
+    "main",
+    "setup_with_context_manager",
+]
+
+_T = TypeVar("_T")
+_Suspendable = Generator[Any, Any, Any] | Coroutine[Any, Any, Any]
+_ExcInfo = tuple[type[BaseException], BaseException, types.TracebackType | None]
+
+# Seconds a test may wait on its loop when neither the test nor the
+# ASYNC_TEST_TIMEOUT environment variable says otherwise.
+_DEFAULT_ASYNC_TEST_TIMEOUT = 5.0
+
+
+def bind_unused_port(
+    reuse_port: bool = False, address: str = "127.0.0.1"
+) -> tuple[socket.socket, int]:
+    """Bind a listening socket to a free port on ``address``.
+
+    Returns ``(socket, port)``.  ``address`` defaults to the IPv4 loopback
+    interface; with a name that resolves to several addresses only the
+    first socket is kept.
+    """
+    first, *others = netutil.bind_sockets(0, address, reuse_port=reuse_port)
+    for extra in others:
+        extra.close()
+    return first, first.getsockname()[1]
+
+
+def get_async_test_timeout() -> float:
+    """Seconds an asynchronous test may run: ``$ASYNC_TEST_TIMEOUT`` or 5.
+
+    Raises `ValueError` if the environment variable is set to something
+    other than a number.
+    """
+    setting = os.environ.get("ASYNC_TEST_TIMEOUT")
+    if setting is None or not setting.strip():
+        return _DEFAULT_ASYNC_TEST_TIMEOUT
+    try:
+        return float(setting)
+    except ValueError:
+        raise ValueError(
+            f"ASYNC_TEST_TIMEOUT must be a number of seconds, not {setting!r}"
+        )
+
+
+def setup_with_context_manager(
+    testcase: unittest.TestCase, cm: ContextManager[_T]
+) -> _T:
+    """Enter ``cm`` for the rest of the test; exit it during clean-up.
+
+    Returns what entering ``cm`` returned.  Use it from ``setUp`` where a
+    ``with`` block cannot span the test.
+    """
+    value = cm.__enter__()
+    testcase.addCleanup(cm.__exit__, None, None, None)
+    return value
+
+
+class AsyncTestCase(unittest.TestCase):
+    """A `unittest.TestCase` running each test with its own `.IOLoop`.
+
+    ``setUp`` creates the loop (:attr:`io_loop`) and makes it current;
+    ``tearDown`` cancels and finishes any tasks still pending on it, then
+    closes it.  Subclasses overriding ``setUp`` or ``tearDown`` must call
+    the inherited method.
+
+    Asynchronous tests are written as coroutines decorated with
+    :func:`gen_test`.  Older tests may instead start operations, then call
+    :meth:`wait`, which runs the loop until a callback calls :meth:`stop`.
+
+    An exception that escapes a callback into the event loop (rather than
+    being handled by the code under test) fails the test that was running.
+    """
+
+    #: The `.IOLoop` this test runs on, a new one for each test.
+    io_loop: IOLoop
+
+    def __init__(self, methodName: str = "runTest") -> None:
+        super().__init__(methodName)
+        self.__stopped = False
+        self.__running = False
+        self.__failure: _ExcInfo | None = None
+        self.__stop_args: Any = None
+        self.__timeout: object | None = None
+        # The coroutine or generator of the running gen_test, if any.
+        self._test_generator: _Suspendable | None = None
+
+    def setUp(self) -> None:
+        """Create and install this test's event loop."""
+        super().setUp()
+        if type(self).get_new_ioloop is not AsyncTestCase.get_new_ioloop:
+            warnings.warn(
+                "get_new_ioloop is deprecated", DeprecationWarning, stacklevel=2
+            )
+        self.io_loop = self.get_new_ioloop()
+        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        asyncio_loop.set_exception_handler(self._on_loop_exception)
+        asyncio.set_event_loop(asyncio_loop)
+
+    def tearDown(self) -> None:
+        """Finish leftover tasks, close the loop, report a recorded failure."""
+        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        self._finish_leftover_tasks()
+        # Errors asyncio reports after this test (a task garbage-collected
+        # later, say) go back to being logged.
+        asyncio_loop.set_exception_handler(None)
+        Subprocess.uninitialize()
+        asyncio.set_event_loop(None)
+        if not isinstance(self.io_loop, AsyncIOMainLoop):
+            # all_fds: reclaim descriptors even from tests that leaked them.
+            self.io_loop.close(all_fds=True)
+        super().tearDown()
+        self.__rethrow()
+
+    def _finish_leftover_tasks(self) -> None:
+        """Cancel the tasks a test left pending and let them unwind.
+
+        Letting them run to the end here avoids "Task was destroyed but it
+        is pending" warnings later; a task that fails with anything but
+        cancellation fails the test.
+        """
+        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        pending = [t for t in asyncio.all_tasks(asyncio_loop) if not t.done()]
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        done, still_pending = self.io_loop.run_sync(lambda: asyncio.wait(pending))
+        assert not still_pending
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                task.result()
+
+    def get_new_ioloop(self) -> IOLoop:
+        """The `.IOLoop` for a test; a new one by default.
+
+        .. deprecated:: 6.3
+           Overriding this is deprecated; the loop should be a new one.
+        """
+        loop: IOLoop = IOLoop(make_current=False)
+        return loop
+
+    def _on_loop_exception(
+        self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+    ) -> None:
+        error = context.get("exception")
+        if error is None:
+            loop.default_exception_handler(context)
+            return
+        self._handle_exception(type(error), error, error.__traceback__)
+
+    def _handle_exception(
+        self,
+        typ: type[BaseException],
+        value: BaseException,
+        tb: types.TracebackType | None,
+    ) -> bool:
+        """Record an exception that escaped into the loop as the failure."""
+        if self.__failure is None:
+            self.__failure = (typ, value, tb)
+        else:
+            app_log.error(
+                "multiple unhandled exceptions in test", exc_info=(typ, value, tb)
+            )
+        self.stop()
+        return True
+
+    def __rethrow(self) -> None:
+        if self.__failure is not None:
+            failure, self.__failure = self.__failure, None
+            raise_exc_info(failure)
+
+    def run(
+        self, result: unittest.TestResult | None = None
+    ) -> unittest.TestResult | None:
+        """Run the test; a failure recorded too late for ``tearDown`` is raised."""
+        outcome = super().run(result)
+        # Reaching here with a failure means it arrived after tearDown
+        # (or tearDown was overridden badly): raising messily is better
+        # than losing it.
+        self.__rethrow()
+        return outcome
+
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        returned = method()
+        if inspect.isgenerator(returned) or inspect.iscoroutine(returned):
+            if inspect.iscoroutine(returned):
+                returned.close()
+            raise TypeError(
+                f"{self.id()} returned a generator or coroutine that nothing "
+                "ran; decorate it with tornado.testing.gen_test"
+            )
+        if returned is not None:
+            raise ValueError(f"Return value from test method ignored: {returned!r}")
+
+    def stop(self, _arg: Any = None, **kwargs: Any) -> None:
+        """Make the current (or next) :meth:`wait` return.
+
+        :meth:`wait` returns the positional argument, or the keyword
+        arguments as a dictionary; passing both is an error.
+
+        .. deprecated:: 5.1
+           Use :func:`gen_test` instead of :meth:`stop` and :meth:`wait`.
+        """
+        if _arg is not None and kwargs:
+            raise ValueError("stop() takes a positional argument or keywords, not both")
+        self.__stop_args = kwargs or _arg
+        if self.__running:
+            self.io_loop.stop()
+            self.__running = False
+        self.__stopped = True
+
+    def wait(
+        self,
+        condition: Callable[..., bool] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Run the loop until :meth:`stop` is called, and return its argument.
+
+        With ``condition``, the loop keeps running after a :meth:`stop` until
+        ``condition()`` is true.  After ``timeout`` seconds (default
+        :func:`get_async_test_timeout`) the test fails; pass ``timeout=0``
+        for no limit.  An exception recorded while the loop ran is raised.
+
+        .. deprecated:: 5.1
+           Use :func:`gen_test` instead of :meth:`stop` and :meth:`wait`.
+        """
+        if timeout is None:
+            timeout = get_async_test_timeout()
+        if not self.__stopped:
+            if timeout:
+                self.__timeout = self.io_loop.call_later(
+                    timeout, self._wait_timed_out, timeout
+                )
+            while True:
+                self.__running = True
+                self.io_loop.start()
+                if self.__failure is not None or condition is None or condition():
+                    break
+            if self.__timeout is not None:
+                self.io_loop.remove_timeout(self.__timeout)
+                self.__timeout = None
+        self.__stopped = False
+        self.__rethrow()
+        result, self.__stop_args = self.__stop_args, None
+        return result
+
+    def _wait_timed_out(self, timeout: float) -> None:
+        try:
+            raise self.failureException(
+                f"Async operation timed out after {timeout} seconds"
+            )
+        except self.failureException:
+            self._handle_exception(*sys.exc_info())
+
+
+_TestMethod = Callable[..., Any]
+
+
+@overload
+def gen_test(
+    *, timeout: float | None = None
+) -> Callable[[_TestMethod], Callable[..., None]]: ...
+
+
+@overload
+def gen_test(func: _TestMethod) -> Callable[..., None]: ...
+
+
+def gen_test(
+    func: _TestMethod | None = None, timeout: float | None = None
+) -> Callable[..., None] | Callable[[_TestMethod], Callable[..., None]]:
+    """Run a coroutine test method of an :class:`AsyncTestCase` on its loop.
+
+    The method may be an ``async def`` function or a generator written in
+    the ``tornado.gen.coroutine`` style.  Use it bare or with a timeout::
+
+        class ClockTest(AsyncTestCase):
+            @gen_test
+            async def test_sleep_takes_time(self):
+                start = self.io_loop.time()
+                await asyncio.sleep(0.01)
+                self.assertGreaterEqual(self.io_loop.time() - start, 0.01)
+
+            @gen_test(timeout=30)
+            async def test_long_handshake(self):
+                ...
+
+    A test still running after ``timeout`` seconds (default
+    :func:`get_async_test_timeout`, read when the decorator is applied) is
+    cancelled and fails with a `TimeoutError` that names it and shows the
+    line it was waiting on.
+    """
+    limit = get_async_test_timeout() if timeout is None else timeout
+
+    def decorate(method: _TestMethod) -> Callable[..., None]:
+        as_coroutine = _as_coroutine_function(method)
+
+        @functools.wraps(method)
+        def run_test(self: AsyncTestCase, *args: Any, **kwargs: Any) -> None:
+            async def run_with_deadline() -> None:
+                task = asyncio.ensure_future(as_coroutine(self, *args, **kwargs))
+                waiting_at: list[str] = []
+
+                def expire() -> None:
+                    waiting_at.append(_suspension_point(self._test_generator))
+                    task.cancel()
+
+                deadline = self.io_loop.call_later(limit, expire)
+                try:
+                    await task
+                except asyncio.CancelledError as e:
+                    if not waiting_at:
+                        # Let run_sync not mistake this for its own timeout.
+                        raise self.failureException(
+                            f"{self.id()} was cancelled before it finished"
+                        ) from e
+                finally:
+                    self.io_loop.remove_timeout(deadline)
+                if waiting_at:
+                    # Also when the test swallowed the cancellation: it ran
+                    # past its limit either way.
+                    raise TimeoutError(
+                        f"{self.id()} timed out after {limit} seconds "
+                        "(the limit is gen_test's timeout argument or "
+                        f"$ASYNC_TEST_TIMEOUT); it was waiting at:\n"
+                        f"{waiting_at[0]}"
+                    )
+
+            self.io_loop.run_sync(run_with_deadline)
+
+        return run_test
+
+    if func is not None:
+        return decorate(func)
+    return decorate
+
+
+def _as_coroutine_function(method: _TestMethod) -> Callable[..., Any]:
+    """``method`` as a function returning an awaitable.
+
+    The generator or coroutine object a call makes is remembered on the
+    test case, so a timeout can report where it stopped.
+    """
+
+    def remembering(self: AsyncTestCase, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        if inspect.isgenerator(result) or inspect.iscoroutine(result):
+            self._test_generator = result
+        else:
+            self._test_generator = None
+        return result
+
+    if inspect.iscoroutinefunction(method):
+        return remembering
+    return gen.coroutine(remembering)
+
+
+def _suspension_point(suspended: _Suspendable | None) -> str:
+    """Where a paused coroutine (and what it awaits in turn) is stopped.
+
+    Formatted like a traceback, outermost frame first.
+    """
+    frames = []
+    while suspended is not None:
+        frame = getattr(suspended, "cr_frame", None) or getattr(
+            suspended, "gi_frame", None
+        )
+        if frame is None:
+            break
+        frames.append((frame, frame.f_lineno))
+        suspended = getattr(suspended, "cr_await", None) or getattr(
+            suspended, "gi_yieldfrom", None
+        )
+    if not frames:
+        return "  (unknown: the test was not suspended in a coroutine)\n"
+    return "".join(traceback.StackSummary.extract(frames).format())
+
+
+class ExpectLog(logging.Filter):
+    """Context manager that captures and suppresses an expected log message.
+
+    While the ``with`` block runs, records on ``logger`` whose message matches
+    ``regex`` (with `re.match`) are swallowed.  Unless ``required`` is false,
+    leaving the block without a match raises an exception; nothing is raised
+    if the block itself raised.
+
+    ``level`` restricts matching to records of exactly that level (for
+    example ``logging.WARNING``); the logger's level is lowered for the block
+    if it would otherwise drop such records.  Without ``level``, matching a
+    record below WARNING is deprecated and emits a `DeprecationWarning` when
+    the block ends.
+
+    After the block, :attr:`logged_stack` tells whether any record seen had
+    exception information attached.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger | str,
+        regex: str,
+        required: bool = True,
+        level: int | None = None,
+    ) -> None:
+        """Prepare to capture messages matching ``regex`` on ``logger``.
+
+        ``logger`` is a `logging.Logger` or the name of one.
+        """
+        if isinstance(logger, str):
+            logger = logging.getLogger(logger)
+        self.logger = logger
+        self.regex = re.compile(regex)
+        self.required = required
+        #: Whether any record matched during the block.
+        self.matched = False
+        #: Whether any record seen during the block carried ``exc_info``.
+        self.logged_stack = False
+        self.level = level
+        #: The logger's own level before the block, if it had to be lowered.
+        self.orig_level: int | None = None
+        #: How many records below WARNING matched without an explicit level.
+        self.deprecated_level_matched = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Swallow ``record`` (return False) if it is the expected message."""
+        if record.exc_info:
+            self.logged_stack = True
+        message = record.getMessage()
+        if not self.regex.match(message):
+            return True
+        if self.level is None:
+            if record.levelno < logging.WARNING:
+                self.deprecated_level_matched += 1
+        elif record.levelno != self.level:
+            app_log.warning(
+                "Got expected log message %r at unexpected level (%s vs %s)",
+                message,
+                logging.getLevelName(self.level),
+                record.levelname,
+            )
+            return True
+        self.matched = True
+        return False
+
+    def __enter__(self) -> ExpectLog:
+        if self.level is not None and self.level < self.logger.getEffectiveLevel():
+            self.orig_level = self.logger.level
+            self.logger.setLevel(self.level)
+        self.logger.addFilter(self)
+        return self
+
+    def __exit__(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.logger.removeFilter(self)
+        if self.orig_level is not None:
+            self.logger.setLevel(self.orig_level)
+            self.orig_level = None
+        if typ is None and self.required and not self.matched:
+            raise Exception("did not get expected log message")
+        if typ is None and self.deprecated_level_matched:
+            # Reported here rather than in filter(): a warning raised inside
+            # the logging machinery would be swallowed by it.
+            warnings.warn(
+                "ExpectLog matched at INFO or below without level argument",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+
+
+def main(**kwargs: Any) -> None:
+    """Run tests named on the command line, after parsing Tornado options.
+
+    Tests are named as for ``python -m unittest`` (module, class or method
+    names); with no names, the ``all()`` function of the ``__main__`` module
+    supplies the suite.  Besides every option defined with
+    ``tornado.options`` (``--logging`` among them), these are understood:
+
+    ``--verbose`` / ``--quiet``, ``--failfast``, ``--catch``, ``--buffer``
+        as for ``unittest.main``;
+    ``--exception_on_interrupt=false``
+        let Ctrl-C kill the process instead of raising `KeyboardInterrupt`
+        (useful to see where a hung test is stuck).
+
+    Keyword arguments are passed to ``unittest.main``.  A test module can
+    make itself runnable, with every test it holds as the default, by
+    ending with::
+
+        def all():
+            return unittest.defaultTestLoader.loadTestsFromName("__main__")
+
+        if __name__ == "__main__":
+            tornado.testing.main()
+    """
+    _define_main_options()
+    argv = [sys.argv[0]] + parse_command_line(sys.argv)
+    if not options.exception_on_interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if options.verbose:
+        kwargs["verbosity"] = 2
+    if options.quiet:
+        kwargs["verbosity"] = 0
+    for flag in ("failfast", "catch", "buffer"):
+        if options[flag] is not None:
+            kwargs.setdefault(flag, options[flag])
+    if __name__ == "__main__" and len(argv) == 1:
+        # ``python -m tornado.testing`` has no suite of its own to run.
+        print("No tests specified", file=sys.stderr)
+        sys.exit(1)
+    if len(argv) > 1:
+        # No module: names on the command line are fully qualified.
+        unittest.main(module=None, argv=argv, **kwargs)
+    else:
+        unittest.main(defaultTest="all", argv=argv, **kwargs)
+
+
+def _define_main_options() -> None:
+    """Define the switches of :func:`main`, unless an earlier call did."""
+    switches = {
+        "exception_on_interrupt": "raise KeyboardInterrupt on Ctrl-C (default)",
+        "verbose": "print each test's name",
+        "quiet": "print only failures",
+        "failfast": "stop at the first failure",
+        "catch": "let Ctrl-C finish the current test, then report",
+        "buffer": "hide a passing test's stdout and stderr",
+    }
+    for name, help_text in switches.items():
+        if name not in options:
+            default = True if name == "exception_on_interrupt" else None
+            define(name, type=bool, default=default, help=help_text)
+
+
+if __name__ == "__main__":
+    main()
