@@ -1,0 +1,2612 @@
+"""A web framework: request handlers, applications and the pieces around them.
+
+An `Application` maps URL patterns to `RequestHandler` subclasses.  For each
+request a new handler instance is created, its ``prepare`` method runs, then
+the method named after the HTTP verb (``get``, ``post``, ...), and the
+response is finished automatically unless the handler did it itself::
+
+    import asyncio
+    from tornado.web import Application, RequestHandler
+
+    class MainHandler(RequestHandler):
+        def get(self):
+            self.write("Hello, world")
+
+    async def main():
+        app = Application([(r"/", MainHandler)])
+        app.listen(8888)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+Handlers read the request through `RequestHandler.get_argument` and
+friends, cookies (plain or signed), the current user and locale, and build
+the response with `RequestHandler.write`, `RequestHandler.render` (templates
+with UI modules), redirects and error pages.  `StaticFileHandler` serves
+files with ranges and caching; `RedirectHandler`, `ErrorHandler` and
+`FallbackHandler` cover common routes; output transforms such as
+`GZipContentEncoding` rewrite responses on their way out.
+
+Handler methods run on the event loop thread and most of this module is not
+thread-safe: call `RequestHandler.write`, `RequestHandler.finish` and the
+like from that thread only (``IOLoop.add_callback`` hands work back to it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import functools
+import hashlib
+import http.cookies
+import inspect
+import mimetypes
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import traceback
+import types
+import urllib.parse
+import zlib
+from collections import OrderedDict
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generator,
+    Iterable,
+    List,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+    cast,
+)
+
+from tornado import escape, gen, httputil, iostream, locale, template
+from tornado import version as _tornado_version
+from tornado._websigning import (
+    DEFAULT_SIGNED_VALUE_MIN_VERSION,
+    DEFAULT_SIGNED_VALUE_VERSION,
+    MAX_SUPPORTED_SIGNED_VALUE_VERSION,
+    MIN_SUPPORTED_SIGNED_VALUE_VERSION,
+    create_signed_value,
+    decode_signed_value,
+    decode_xsrf_token,
+    encode_xsrf_token,
+    get_signature_key_version,
+    xsrf_tokens_match,
+)
+from tornado.concurrent import Future, future_set_result_unless_cancelled
+from tornado.escape import json_encode, to_unicode, utf8
+from tornado.httpserver import HTTPServer
+from tornado.locale import Locale as _Locale
+from tornado.log import access_log, app_log, gen_log
+from tornado.routing import (
+    AnyMatches,
+    DefaultHostMatches,
+    HostMatches,
+    ReversibleRouter,
+    ReversibleRuleRouter,
+    Rule,
+    URLSpec,
+    _RuleList,
+)
+from tornado.util import ObjectDict
+
+__all__ = [
+    "Application",
+    "RequestHandler",
+    "HTTPError",
+    "Finish",
+    "MissingArgumentError",
+    "ErrorHandler",
+    "RedirectHandler",
+    "StaticFileHandler",
+    "FallbackHandler",
+    "OutputTransform",
+    "GZipContentEncoding",
+    "UIModule",
+    "TemplateModule",
+    "URLSpec",
+    "url",
+    "addslash",
+    "removeslash",
+    "authenticated",
+    "stream_request_body",
+    "create_signed_value",
+    "decode_signed_value",
+    "get_signature_key_version",
+    "is_absolute",
+    "MIN_SUPPORTED_SIGNED_VALUE_VERSION",
+    "MAX_SUPPORTED_SIGNED_VALUE_VERSION",
+    "DEFAULT_SIGNED_VALUE_VERSION",
+    "DEFAULT_SIGNED_VALUE_MIN_VERSION",
+]
+
+#: Alias of `tornado.routing.URLSpec`, the usual way to write a named route.
+url = URLSpec
+
+_HeaderValue = Union[bytes, str, int, datetime.datetime]
+_CookieSecret = Union[str, bytes, Dict[int, str], Dict[int, bytes]]
+_MethodT = TypeVar("_MethodT", bound=Callable[..., Optional[Awaitable[None]]])
+_HandlerT = TypeVar("_HandlerT", bound=Type["RequestHandler"])
+
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_SERVER_HEADER = f"TornadoServer/{_tornado_version}"
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_HEADER_VALUE_RE = re.compile(r"[\x00-\x1f\x7f]")
+_ARGUMENT_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_UNSAFE_COOKIE_RE = re.compile(r"[\x00-\x20\x7f]")
+_UNSAFE_COOKIE_ATTRIBUTE_RE = re.compile(r"[\x00-\x1f\x7f;]")
+_ETAG_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
+_REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
+
+
+class _ArgDefaultMarker:
+    """Sentinel: "no default given" for the argument getters."""
+
+    def __repr__(self) -> str:
+        return "..."
+
+
+_ARG_DEFAULT: Any = _ArgDefaultMarker()
+
+
+# ---------------------------------------------------------------------------
+# Exceptions
+
+
+class HTTPError(Exception):
+    """An exception that turns into an HTTP error response.
+
+    Raising ``HTTPError(404)`` in a handler sends a 404 page (through
+    `RequestHandler.send_error`) instead of the usual 500 for an uncaught
+    exception, and logs the request at warning level rather than with a
+    stack trace.
+
+    ``log_message`` is written to the log (never to the client) and may hold
+    ``%``-placeholders filled from ``args``.  The ``reason`` keyword sets the
+    status line's phrase; it defaults to the standard phrase of the code.
+    """
+
+    def __init__(
+        self,
+        status_code: int = 500,
+        log_message: Optional[str] = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        unknown = set(kwargs) - {"reason"}
+        if unknown:
+            raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
+        #: The HTTP status code of the response.
+        self.status_code = status_code
+        self._log_message = log_message
+        #: Values for the placeholders of `log_message`.
+        self.args = args
+        #: The status line's reason phrase, or ``None`` for the standard one.
+        self.reason: Optional[str] = kwargs.get("reason")
+
+    @property
+    def log_message(self) -> Optional[str]:
+        """The message for the log, with ``%`` placeholders for `args`."""
+        return self._log_message
+
+    @log_message.setter
+    def log_message(self, value: Optional[str]) -> None:
+        self._log_message = value
+
+    def get_message(self) -> Optional[str]:
+        """The log message with `args` filled in, or ``None``."""
+        if self._log_message is None or not self.args:
+            return self._log_message
+        return self._log_message % self.args
+
+    def __str__(self) -> str:
+        """``HTTP <code>: <reason>``, followed by the log message if any."""
+        reason = self.reason or httputil.responses.get(self.status_code, "Unknown")
+        text = f"HTTP {self.status_code}: {reason}"
+        message = self.get_message()
+        return f"{text} ({message})" if message else text
+
+
+class Finish(Exception):
+    """Raise to end the request right away, without an error.
+
+    The arguments, if any, are passed to `RequestHandler.finish`.  Unlike
+    `HTTPError` the response keeps what the handler set so far (status,
+    headers, written output), which makes it handy for custom error pages::
+
+        if not authorized:
+            self.set_status(401)
+            self.set_header("WWW-Authenticate", 'Basic realm="secret"')
+            raise Finish()
+    """
+
+
+class MissingArgumentError(HTTPError):
+    """A required argument was not in the request; answers 400.
+
+    Raised by `RequestHandler.get_argument` and its query/body variants.
+    """
+
+    def __init__(self, arg_name: str) -> None:
+        super().__init__(400, "Missing argument %s", arg_name)
+        #: The name of the argument that was missing.
+        self.arg_name = arg_name
+
+
+# ---------------------------------------------------------------------------
+# Request handlers
+
+
+def _unimplemented_verb(verb: str) -> Callable[..., Optional[Awaitable[None]]]:
+    """The default handler method for ``verb``: answers 405 Method Not Allowed."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Optional[Awaitable[None]]:
+        raise HTTPError(405)
+
+    method.__name__ = method.__qualname__ = verb.lower()
+    method.__doc__ = (
+        f"Handle a {verb} request; override to support it (405 otherwise).\n\n"
+        "Receives the URL pattern's groups as arguments; may be a coroutine."
+    )
+    method._unimplemented = True  # type: ignore[attr-defined]
+    return method
+
+
+class RequestHandler:
+    """Base class of request handlers: subclass it and define verb methods.
+
+    Override ``get``, ``post`` etc. for the HTTP methods to support; a
+    method that is not overridden answers 405.  Each request gets a fresh
+    instance: `initialize` receives the route's keyword arguments, then
+    `prepare` runs, then the verb method with the URL pattern's groups.
+    Those methods may be coroutines.
+    """
+
+    #: The HTTP methods this handler class accepts; others answer 405.
+    SUPPORTED_METHODS: Tuple[str, ...] = (
+        "GET",
+        "HEAD",
+        "POST",
+        "DELETE",
+        "PATCH",
+        "PUT",
+        "OPTIONS",
+    )
+
+    _template_loaders: Dict[str, template.BaseLoader] = {}
+    _template_loader_lock = threading.Lock()
+    _stream_request_body = False
+
+    # Set up by __init__ and _execute; declared for readers and type checkers.
+    _transforms: List[OutputTransform]
+    _prepared_future: Optional[Future[None]]
+    _request_body_error: Optional[httputil.HTTPInputError]
+
+    def __init__(
+        self,
+        application: Application,
+        request: httputil.HTTPServerRequest,
+        **kwargs: Any,
+    ) -> None:
+        """Called by the `Application`; ``kwargs`` go to `initialize`."""
+        super().__init__()
+        #: The `Application` serving this request.
+        self.application = application
+        #: The `.HTTPServerRequest` being handled.
+        self.request = request
+        #: Positional groups of the URL pattern, decoded (set before `prepare`).
+        self.path_args: List[Any] = []
+        #: Named groups of the URL pattern, decoded (set before `prepare`).
+        self.path_kwargs: Dict[str, Any] = {}
+        self._headers_written = False
+        self._finished = False
+        self._auto_finish = True
+        self._prepared_future = None
+        self._request_body_error = None
+        self._transforms = []
+        self._new_cookies: Dict[str, http.cookies.Morsel[str]] = {}
+        self._partitioned_cookies: set[str] = set()
+        #: The UI methods and modules, as seen by templates (``ui.modules``).
+        self.ui: Any = ObjectDict(
+            (name, self._ui_method(method))
+            for name, method in application.ui_methods.items()
+        )
+        self.ui["_tt_modules"] = _UIModuleNamespace(self, application.ui_modules)
+        self.ui["modules"] = self.ui["_tt_modules"]
+        self.clear()
+        set_close_callback = getattr(request.connection, "set_close_callback", None)
+        if set_close_callback is not None:
+            set_close_callback(self.on_connection_close)
+        self.initialize(**kwargs)
+
+    def initialize(self) -> None:
+        """Hook for subclasses, called with the route's keyword arguments.
+
+        For ``(r"/user/(.*)", ProfileHandler, dict(database=db))``, define
+        ``def initialize(self, database): self.database = database``.
+        """
+
+    @property
+    def settings(self) -> Dict[str, Any]:
+        """The application's settings (an alias of ``application.settings``)."""
+        return self.application.settings
+
+    head = _unimplemented_verb("HEAD")
+    get = _unimplemented_verb("GET")
+    post = _unimplemented_verb("POST")
+    delete = _unimplemented_verb("DELETE")
+    patch = _unimplemented_verb("PATCH")
+    put = _unimplemented_verb("PUT")
+    options = _unimplemented_verb("OPTIONS")
+
+    def prepare(self) -> Optional[Awaitable[None]]:
+        """Called before the verb method; may be a coroutine.
+
+        Good for checks common to every method; call `finish` (or raise) to
+        stop the request here.
+        """
+        return None
+
+    def on_finish(self) -> None:
+        """Called after the response has been sent, for cleanup or logging."""
+
+    def on_connection_close(self) -> None:
+        """Called if the client closes the connection before the end.
+
+        Long-polling handlers use it to stop waiting.  Not reliable as the
+        only signal: a closed connection may go unnoticed until a write.
+        """
+        if _has_stream_request_body(type(self)):
+            body_future = self.request._body_future
+            if not body_future.done():
+                body_future.set_exception(iostream.StreamClosedError())
+                body_future.exception()
+
+    # -- status and headers -------------------------------------------------
+
+    def clear(self) -> None:
+        """Reset the headers, status and buffered output to their defaults."""
+        self._headers = httputil.HTTPHeaders(
+            {
+                "Server": _SERVER_HEADER,
+                "Content-Type": "text/html; charset=UTF-8",
+                "Date": httputil.format_timestamp(time.time()),
+            }
+        )
+        self.set_default_headers()
+        self._write_buffer: List[bytes] = []
+        self._status_code = 200
+        self._reason = httputil.responses[200]
+
+    def set_default_headers(self) -> None:
+        """Hook to set headers every response of this handler gets.
+
+        Called at the start of each request and again by `send_error`,
+        after the headers were reset.
+        """
+
+    def set_status(self, status_code: int, reason: Optional[str] = None) -> None:
+        """Set the response's status code, and optionally its reason phrase.
+
+        Without ``reason`` the standard phrase is used (``"Unknown"`` for a
+        code that has none).  A reason with control characters is rejected.
+        """
+        if reason is None:
+            reason = httputil.responses.get(status_code, "Unknown")
+        elif _UNSAFE_HEADER_VALUE_RE.search(reason):
+            raise ValueError(f"Unsafe reason phrase {reason!r}")
+        self._status_code = status_code
+        self._reason = escape.native_str(reason)
+
+    def get_status(self) -> int:
+        """The response's status code."""
+        return self._status_code
+
+    def set_header(self, name: str, value: _HeaderValue) -> None:
+        """Set a response header, replacing earlier values.
+
+        Integers and datetimes are formatted as HTTP expects; a name that is
+        not a token or a value with control characters (CR, LF, ...) raises
+        `ValueError`.
+        """
+        self._headers[_checked_header_name(name)] = self._convert_header_value(value)
+
+    def add_header(self, name: str, value: _HeaderValue) -> None:
+        """Add a response header; unlike `set_header` repeats are kept."""
+        self._headers.add(_checked_header_name(name), self._convert_header_value(value))
+
+    def clear_header(self, name: str) -> None:
+        """Remove a response header (including one set by default)."""
+        if name in self._headers:
+            del self._headers[name]
+
+    def _convert_header_value(self, value: _HeaderValue) -> str:
+        if isinstance(value, bytes):
+            text = value.decode("latin1")
+        elif isinstance(value, str):
+            text = value
+        elif isinstance(value, bool):
+            raise TypeError(f"Unsupported header value {value!r}")
+        elif isinstance(value, int):
+            return str(value)
+        elif isinstance(value, datetime.datetime):
+            return httputil.format_timestamp(value)
+        else:
+            raise TypeError(f"Unsupported header value {value!r}")
+        if _UNSAFE_HEADER_VALUE_RE.search(text):
+            raise ValueError(f"Unsafe header value {text!r}")
+        return text
+
+    # -- arguments ----------------------------------------------------------
+
+    def get_argument(
+        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
+    ) -> Any:
+        """The last value of argument ``name`` (query or body), as text.
+
+        Without a ``default`` a missing argument raises
+        `MissingArgumentError` (a 400 response).  Surrounding whitespace is
+        removed unless ``strip`` is false.
+        """
+        return self._get_argument(name, default, self.request.arguments, strip)
+
+    def get_arguments(self, name: str, strip: bool = True) -> List[str]:
+        """Every value of argument ``name`` (query and body); maybe empty."""
+        return self._get_arguments(name, self.request.arguments, strip)
+
+    def get_body_argument(
+        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
+    ) -> Any:
+        """As `get_argument`, looking only at the request body."""
+        return self._get_argument(name, default, self.request.body_arguments, strip)
+
+    def get_body_arguments(self, name: str, strip: bool = True) -> List[str]:
+        """As `get_arguments`, looking only at the request body."""
+        return self._get_arguments(name, self.request.body_arguments, strip)
+
+    def get_query_argument(
+        self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True
+    ) -> Any:
+        """As `get_argument`, looking only at the query string."""
+        return self._get_argument(name, default, self.request.query_arguments, strip)
+
+    def get_query_arguments(self, name: str, strip: bool = True) -> List[str]:
+        """As `get_arguments`, looking only at the query string."""
+        return self._get_arguments(name, self.request.query_arguments, strip)
+
+    def _get_argument(
+        self, name: str, default: Any, source: Dict[str, List[bytes]], strip: bool
+    ) -> Any:
+        values = self._get_arguments(name, source, strip)
+        if values:
+            return values[-1]
+        if default is _ARG_DEFAULT:
+            raise MissingArgumentError(name)
+        return default
+
+    def _get_arguments(
+        self, name: str, source: Dict[str, List[bytes]], strip: bool
+    ) -> List[str]:
+        if not isinstance(strip, bool):
+            raise TypeError(f"strip must be a bool, not {strip!r}")
+        values = []
+        for raw in source.get(name, []):
+            value = self.decode_argument(raw, name=name)
+            if isinstance(value, str):
+                # Control characters have no business in form text.
+                value = _ARGUMENT_CONTROL_CHARS_RE.sub(" ", value)
+                if strip:
+                    value = value.strip()
+            values.append(value)
+        return values
+
+    def decode_argument(self, value: bytes, name: Optional[str] = None) -> str:
+        """Decode a raw argument (or path group) into text.
+
+        The default decodes UTF-8 and answers 400 for anything else; override
+        for other encodings.  ``name`` is ``None`` for path groups.
+        """
+        try:
+            return to_unicode(value)
+        except UnicodeDecodeError:
+            raise HTTPError(
+                400, "Invalid unicode in %s: %r", name or "url", value[:40]
+            ) from None
+
+    # -- cookies ------------------------------------------------------------
+
+    @property
+    def cookies(self) -> Dict[str, http.cookies.Morsel[str]]:
+        """The request's cookies (an alias of ``request.cookies``)."""
+        return self.request.cookies
+
+    def get_cookie(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """The value of the request cookie ``name``, or ``default``."""
+        morsel = self.request.cookies.get(name)
+        return default if morsel is None else morsel.value
+
+    def set_cookie(
+        self,
+        name: str,
+        value: Union[str, bytes],
+        domain: Optional[str] = None,
+        expires: Optional[Union[float, Tuple[int, ...], datetime.datetime]] = None,
+        path: str = "/",
+        expires_days: Optional[float] = None,
+        *,
+        max_age: Optional[int] = None,
+        httponly: bool = False,
+        secure: bool = False,
+        samesite: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        """Add a ``Set-Cookie`` header to the response.
+
+        ``expires`` is a timestamp, time tuple or datetime; ``expires_days``
+        is a shortcut counting from now.  ``max_age`` (seconds),
+        ``httponly``, ``secure`` and ``samesite`` set the attributes of the
+        same name; ``partitioned=True`` (keyword) adds ``Partitioned``, and
+        other keywords are set as attributes as given.  Names or values with
+        whitespace or control characters raise `ValueError` (other special
+        characters in values are quoted).
+        """
+        name = escape.native_str(name)
+        value = escape.native_str(value)
+        if not name or not _TOKEN_RE.fullmatch(name) or _UNSAFE_COOKIE_RE.search(value):
+            raise ValueError(f"Invalid cookie {name!r}: {value!r}")
+        morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
+        coded = http.cookies.SimpleCookie().value_encode(value)[1]
+        morsel.set(name, value, coded)
+        if domain:
+            _check_cookie_attribute("domain", domain)
+            morsel["domain"] = domain
+        if expires_days is not None and not expires:
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+                days=expires_days
+            )
+        if expires:
+            morsel["expires"] = httputil.format_timestamp(expires)
+        if path:
+            _check_cookie_attribute("path", path)
+            morsel["path"] = path
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        if httponly:
+            morsel["httponly"] = True
+        if secure:
+            morsel["secure"] = True
+        if samesite:
+            _check_cookie_attribute("samesite", samesite)
+            morsel["samesite"] = samesite
+        partitioned = bool(kwargs.pop("partitioned", False))
+        for key, extra in kwargs.items():
+            key = "max-age" if key == "max_age" else key
+            if key in ("httponly", "secure") and not extra:
+                continue
+            morsel[key] = extra
+        self._new_cookies.pop(name, None)
+        self._new_cookies[name] = morsel
+        self._partitioned_cookies.discard(name)
+        if partitioned:
+            self._partitioned_cookies.add(name)
+
+    def clear_cookie(self, name: str, **kwargs: Any) -> None:
+        """Delete the cookie ``name`` on the client (an expired ``Set-Cookie``).
+
+        Pass the same ``path``, ``domain`` (and ``samesite``, ``secure``...)
+        as when the cookie was set, or the browser keeps it.
+        """
+        for forbidden in ("expires", "max_age", "expires_days"):
+            if forbidden in kwargs:
+                raise TypeError(
+                    f"clear_cookie() got an unexpected keyword {forbidden!r}"
+                )
+        expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+            days=365
+        )
+        self.set_cookie(name, value="", expires=expired, max_age=0, **kwargs)
+
+    def clear_all_cookies(self, **kwargs: Any) -> None:
+        """Delete every cookie the request carried (see `clear_cookie`)."""
+        for name in self.request.cookies:
+            self.clear_cookie(name, **kwargs)
+
+    def set_signed_cookie(
+        self,
+        name: str,
+        value: Union[str, bytes],
+        expires_days: Optional[float] = 30,
+        version: Optional[int] = None,
+        **kwargs: Any,
+    ) -> None:
+        """Set a cookie signed with the ``cookie_secret`` setting.
+
+        The value can be read back, unforged, with `get_signed_cookie`; it
+        is not encrypted.  Other arguments are those of `set_cookie`.
+        """
+        signed = self.create_signed_value(name, value, version=version)
+        self.set_cookie(name, signed, expires_days=expires_days, **kwargs)
+
+    set_secure_cookie = set_signed_cookie
+
+    def create_signed_value(
+        self, name: str, value: Union[str, bytes], version: Optional[int] = None
+    ) -> bytes:
+        """Sign ``value`` for ``name`` with the application's cookie secret.
+
+        With a ``{key_version: secret}`` dict as ``cookie_secret`` the
+        ``key_version`` setting picks the key to sign with.
+        """
+        self.require_setting("cookie_secret", "secure cookies")
+        secret = self.application.settings["cookie_secret"]
+        key_version = None
+        if isinstance(secret, dict):
+            key_version = self.application.settings.get("key_version")
+            if key_version is None:
+                raise Exception("key_version setting must be used for secret_key dicts")
+        return create_signed_value(
+            secret, name, value, version=version, key_version=key_version
+        )
+
+    def get_signed_cookie(
+        self,
+        name: str,
+        value: Optional[str] = None,
+        max_age_days: float = 31,
+        min_version: Optional[int] = None,
+    ) -> Optional[bytes]:
+        """The verified value of signed cookie ``name`` (bytes), or ``None``.
+
+        ``None`` also stands for a forged, tampered, expired (older than
+        ``max_age_days``) or too old a format (below ``min_version``)
+        cookie.  ``value`` checks that string instead of the request cookie.
+        """
+        self.require_setting("cookie_secret", "secure cookies")
+        if value is None:
+            value = self.get_cookie(name)
+        return decode_signed_value(
+            self.application.settings["cookie_secret"],
+            name,
+            value,
+            max_age_days=max_age_days,
+            min_version=min_version,
+        )
+
+    get_secure_cookie = get_signed_cookie
+
+    def get_signed_cookie_key_version(
+        self, name: str, value: Optional[str] = None
+    ) -> Optional[int]:
+        """The key version a signed cookie was signed with, or ``None``."""
+        self.require_setting("cookie_secret", "secure cookies")
+        if value is None:
+            value = self.get_cookie(name)
+        if value is None:
+            return None
+        return get_signature_key_version(value)
+
+    get_secure_cookie_key_version = get_signed_cookie_key_version
+
+    # -- output -------------------------------------------------------------
+
+    def redirect(
+        self, url: str, permanent: bool = False, status: Optional[int] = None
+    ) -> None:
+        """Send a redirect to ``url`` and finish the response.
+
+        The status is 302, or 301 if ``permanent``; ``status`` (a 3xx code)
+        overrides both.
+        """
+        if self._headers_written:
+            raise Exception("Cannot redirect after headers have been written")
+        if status is None:
+            status = 301 if permanent else 302
+        elif not 300 <= status <= 399:
+            raise ValueError(f"redirect status must be a 3xx code, not {status}")
+        self.set_status(status)
+        self.set_header("Location", utf8(url))
+        self.finish()
+
+    def write(self, chunk: Union[str, bytes, Dict[str, Any]]) -> None:
+        """Add ``chunk`` to the output buffer.
+
+        Text is encoded as UTF-8.  A dict is sent as JSON, with the content
+        type set to ``application/json`` (lists are refused: a JSON array
+        at the top level was a cross-site leak in old browsers).  Use
+        `flush` to send the buffer before the response ends.
+        """
+        if self._finished:
+            raise RuntimeError("Cannot write() after finish()")
+        if not isinstance(chunk, (bytes, str, dict)):
+            message = "write() only accepts bytes, unicode, and dict objects"
+            if isinstance(chunk, list):
+                message += (
+                    ". Lists not accepted for security reasons; see "
+                    "http://www.tornadoweb.org/en/stable/web.html"
+                    "#tornado.web.RequestHandler.write"
+                )
+            raise TypeError(message)
+        if isinstance(chunk, dict):
+            chunk = json_encode(chunk)
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self._write_buffer.append(utf8(chunk))
+
+    def flush(self, include_footers: bool = False) -> Future[None]:
+        """Send the buffered output to the network.
+
+        The first flush also sends the status line and headers.  Returns a
+        future resolved once the data has been written (for flow control).
+        """
+        assert self.request.connection is not None
+        chunk = b"".join(self._write_buffer)
+        self._write_buffer = []
+        if not self._headers_written:
+            self._headers_written = True
+            for name, morsel in self._new_cookies.items():
+                self.add_header("Set-Cookie", self._format_cookie(name, morsel))
+            status, reason, headers = self._status_code, self._reason, self._headers
+            for transform in self._transforms:
+                status, headers, chunk = transform.transform_first_chunk(
+                    status, headers, chunk, include_footers
+                )
+            if self.request.method == "HEAD":
+                chunk = b""
+            start_line = httputil.ResponseStartLine("", status, reason)
+            return self.request.connection.write_headers(start_line, headers, chunk)
+        for transform in self._transforms:
+            chunk = transform.transform_chunk(chunk, include_footers)
+        if self.request.method == "HEAD":
+            return _done_future()
+        return self.request.connection.write(chunk)
+
+    def _format_cookie(self, name: str, morsel: http.cookies.Morsel[str]) -> str:
+        text = morsel.OutputString(None)
+        if name in self._partitioned_cookies:
+            text += "; Partitioned"
+        return text
+
+    def finish(
+        self, chunk: Optional[Union[str, bytes, Dict[str, Any]]] = None
+    ) -> Future[None]:
+        """End the response, optionally writing ``chunk`` first.
+
+        A GET or HEAD answered with 200 gets an ``Etag`` header, and becomes
+        a 304 when the client already has that version.  Returns a future
+        resolved once everything is written.
+        """
+        if self._finished:
+            raise RuntimeError("finish() called twice")
+        if chunk is not None:
+            self.write(chunk)
+        if not self._headers_written:
+            self._complete_headers()
+        assert self.request.connection is not None
+        set_close_callback = getattr(
+            self.request.connection, "set_close_callback", None
+        )
+        if set_close_callback is not None:
+            set_close_callback(None)
+        future = self.flush(include_footers=True)
+        self.request.connection.finish()
+        self._log()
+        self._finished = True
+        self.on_finish()
+        self._break_cycles()
+        return future
+
+    def _complete_headers(self) -> None:
+        """Etag, 304 and ``Content-Length`` handling before the first flush."""
+        if (
+            self._status_code == 200
+            and self.request.method in ("GET", "HEAD")
+            and "Etag" not in self._headers
+        ):
+            self.set_etag_header()
+            if self.check_etag_header():
+                self._write_buffer = []
+                self.set_status(304)
+        if self._status_code in (204, 304) or 100 <= self._status_code < 200:
+            if self._write_buffer and any(self._write_buffer):
+                raise RuntimeError(f"Cannot send body with {self._status_code}")
+            for name in _REPRESENTATION_HEADERS:
+                self.clear_header(name)
+        elif "Content-Length" not in self._headers:
+            length = sum(len(part) for part in self._write_buffer)
+            self.set_header("Content-Length", length)
+
+    def detach(self) -> iostream.IOStream:
+        """Take over the connection's stream; the handler is done with it.
+
+        Used to implement other protocols (such as WebSockets) on top of an
+        HTTP request; nothing more is written by the handler.
+        """
+        self._finished = True
+        connection = cast(Any, self.request.connection)
+        return cast(iostream.IOStream, connection.detach())
+
+    def _break_cycles(self) -> None:
+        # The UI namespace refers back to the handler; drop it so the
+        # handler can be freed promptly after the request.
+        self.ui = None
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        """Send an error response with ``status_code``, via `write_error`.
+
+        When the headers were already sent the response is just ended.  An
+        ``exc_info`` keyword whose exception is an `HTTPError` with a reason
+        supplies the reason phrase; a ``reason`` keyword does too.
+        """
+        if self._headers_written:
+            gen_log.error("Cannot send error response after headers written")
+            if not self._finished:
+                try:
+                    self.finish()
+                except Exception:
+                    gen_log.error("Failed to flush partial response", exc_info=True)
+            return
+        self.clear()
+        reason = kwargs.get("reason")
+        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
+        if isinstance(exception, HTTPError) and exception.reason:
+            reason = exception.reason
+        self.set_status(status_code, reason=reason)
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self._allowed_methods()))
+        try:
+            self.write_error(status_code, **kwargs)
+        except Exception:
+            app_log.error("Uncaught exception in write_error", exc_info=True)
+        if not self._finished:
+            self.finish()
+
+    def _allowed_methods(self) -> List[str]:
+        """The supported methods this class actually implements."""
+        return [
+            method
+            for method in self.SUPPORTED_METHODS
+            if hasattr(self, method.lower())
+            and not getattr(getattr(self, method.lower()), "_unimplemented", False)
+        ]
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Write the body of an error page; override for custom pages.
+
+        ``kwargs`` may hold ``exc_info`` (the exception being handled).  With
+        the ``serve_traceback`` setting the traceback is sent as plain text;
+        otherwise a small HTML page names the code and reason.
+        """
+        if self.settings.get("serve_traceback") and "exc_info" in kwargs:
+            self.set_header("Content-Type", "text/plain")
+            for line in traceback.format_exception(*kwargs["exc_info"]):
+                self.write(line)
+            self.finish()
+            return
+        page = (
+            "<html><title>{code}: {message}</title>"
+            "<body>{code}: {message}</body></html>"
+        )
+        self.finish(page.format(code=status_code, message=self._reason))
+
+    # -- templates and UI modules ---------------------------------------------
+
+    def render(self, template_name: str, **kwargs: Any) -> Future[None]:
+        """Render a template, add the UI modules' resources, and finish.
+
+        JavaScript from the modules goes before ``</body>``, CSS and extra
+        head markup before ``</head>``.  Returns the future of `finish`.
+        """
+        if self._finished:
+            raise RuntimeError("Cannot render() after finish()")
+        html = self.render_string(template_name, **kwargs)
+        resources = _ModuleResources(getattr(self, "_active_modules", {}).values())
+        head = b""
+        if resources.css_files:
+            head += utf8(self.render_linked_css(resources.css_files))
+        if resources.css_embed:
+            head += utf8(self.render_embed_css(resources.css_embed))
+        head += b"".join(resources.html_heads)
+        tail = b""
+        if resources.js_files:
+            tail += utf8(self.render_linked_js(resources.js_files))
+        if resources.js_embed:
+            tail += utf8(self.render_embed_js(resources.js_embed))
+        tail += b"".join(resources.html_bodies)
+        html = _insert_before(html, b"</head>", head, last=False)
+        html = _insert_before(html, b"</body>", tail, last=True)
+        return self.finish(html)
+
+    def render_linked_js(self, js_files: Iterable[str]) -> str:
+        """``<script>`` tags for ``js_files`` (relative paths via `static_url`)."""
+        return "".join(
+            f'<script src="{escape.xhtml_escape(path)}" type="text/javascript"></script>'
+            for path in self._resource_urls(js_files)
+        )
+
+    def render_embed_js(self, js_embed: Iterable[bytes]) -> bytes:
+        """One ``<script>`` block holding the embedded JavaScript pieces."""
+        return (
+            b'<script type="text/javascript">\n//<![CDATA[\n'
+            + b"\n".join(js_embed)
+            + b"\n//]]>\n</script>"
+        )
+
+    def render_linked_css(self, css_files: Iterable[str]) -> str:
+        """``<link>`` tags for ``css_files`` (relative paths via `static_url`)."""
+        return "".join(
+            f'<link href="{escape.xhtml_escape(path)}" type="text/css" rel="stylesheet"/>'
+            for path in self._resource_urls(css_files)
+        )
+
+    def render_embed_css(self, css_embed: Iterable[bytes]) -> bytes:
+        """One ``<style>`` block holding the embedded CSS pieces."""
+        return b'<style type="text/css">\n' + b"\n".join(css_embed) + b"\n</style>"
+
+    def _resource_urls(self, paths: Iterable[str]) -> List[str]:
+        """Unique URLs, in order; relative paths go through `static_url`."""
+        urls: List[str] = []
+        for path in paths:
+            link = path if is_absolute(path) else self.static_url(path)
+            if link not in urls:
+                urls.append(link)
+        return urls
+
+    def render_string(self, template_name: str, **kwargs: Any) -> bytes:
+        """Render a template to bytes, with `get_template_namespace` names.
+
+        Templates are looked up in `get_template_path`, or by default next
+        to the source file of the handler calling this.
+        """
+        template_path = self.get_template_path()
+        if not template_path:
+            template_path = _caller_directory()
+        with RequestHandler._template_loader_lock:
+            loader = RequestHandler._template_loaders.get(template_path)
+            if loader is None:
+                loader = self.create_template_loader(template_path)
+                RequestHandler._template_loaders[template_path] = loader
+        compiled = loader.load(template_name)
+        namespace = self.get_template_namespace()
+        namespace.update(kwargs)
+        return compiled.generate(**namespace)
+
+    def get_template_namespace(self) -> Dict[str, Any]:
+        """The names templates see besides their arguments.
+
+        ``handler``, ``request``, ``current_user``, ``locale``, ``_`` and
+        ``pgettext`` (translations), ``static_url``, ``xsrf_form_html``,
+        ``reverse_url`` and the UI methods and modules.
+        """
+        user_locale = self.locale
+        namespace = dict(
+            handler=self,
+            request=self.request,
+            current_user=self.current_user,
+            locale=user_locale,
+            _=user_locale.translate,
+            pgettext=user_locale.pgettext,
+            static_url=self.static_url,
+            xsrf_form_html=self.xsrf_form_html,
+            reverse_url=self.reverse_url,
+        )
+        namespace.update(self.ui)
+        return namespace
+
+    def create_template_loader(self, template_path: str) -> template.BaseLoader:
+        """The template loader for ``template_path``.
+
+        The ``template_loader`` setting wins if given; otherwise a
+        `tornado.template.Loader` honouring the ``autoescape`` and
+        ``template_whitespace`` settings.
+        """
+        settings = self.application.settings
+        if "template_loader" in settings:
+            return cast(template.BaseLoader, settings["template_loader"])
+        kwargs = {}
+        if "autoescape" in settings:
+            kwargs["autoescape"] = settings["autoescape"]
+        if "template_whitespace" in settings:
+            kwargs["whitespace"] = settings["template_whitespace"]
+        return template.Loader(template_path, **kwargs)
+
+    def get_template_path(self) -> Optional[str]:
+        """Where templates are found: the ``template_path`` setting by default."""
+        return cast(Optional[str], self.application.settings.get("template_path"))
+
+    def _ui_module(self, name: str, module: Type[UIModule]) -> Callable[..., str]:
+        def render(*args: Any, **kwargs: Any) -> str:
+            if not hasattr(self, "_active_modules"):
+                self._active_modules: Dict[str, UIModule] = {}
+            if name not in self._active_modules:
+                self._active_modules[name] = module(self)
+            return cast(str, self._active_modules[name].render(*args, **kwargs))
+
+        return render
+
+    def _ui_method(self, method: Callable[..., str]) -> Callable[..., str]:
+        return lambda *args, **kwargs: method(self, *args, **kwargs)
+
+    # -- users and locales --------------------------------------------------
+
+    @property
+    def current_user(self) -> Any:
+        """The authenticated user, or ``None``.
+
+        Computed once by `get_current_user`; it may also be assigned, which
+        is the way to go when finding the user needs a coroutine (do it in
+        an async `prepare`).
+        """
+        if not hasattr(self, "_current_user"):
+            self._current_user = self.get_current_user()
+        return self._current_user
+
+    @current_user.setter
+    def current_user(self, value: Any) -> None:
+        self._current_user = value
+
+    def get_current_user(self) -> Any:
+        """Override to find the user of the request (e.g. from a cookie)."""
+        return None
+
+    def get_login_url(self) -> str:
+        """Where `authenticated` sends anonymous users: ``login_url`` setting."""
+        self.require_setting("login_url", "@tornado.web.authenticated")
+        return cast(str, self.application.settings["login_url"])
+
+    @property
+    def locale(self) -> _Locale:
+        """The user's locale: `get_user_locale`, else `get_browser_locale`.
+
+        May be assigned to override it.
+        """
+        if not hasattr(self, "_locale"):
+            chosen = self.get_user_locale()
+            self._locale = chosen if chosen is not None else self.get_browser_locale()
+        return self._locale
+
+    @locale.setter
+    def locale(self, value: _Locale) -> None:
+        self._locale = value
+
+    def get_user_locale(self) -> Optional[_Locale]:
+        """Override to pick the locale from the user's profile; ``None`` here."""
+        return None
+
+    def get_browser_locale(self, default: str = "en_US") -> _Locale:
+        """The best supported locale among those in ``Accept-Language``."""
+        header = self.request.headers.get("Accept-Language")
+        codes = _accepted_languages(header) if header else []
+        if not codes:
+            return locale.get(default)
+        return locale.get(*codes)
+
+    # -- XSRF ---------------------------------------------------------------
+
+    @property
+    def xsrf_token(self) -> bytes:
+        """The XSRF token of this user, to put into forms.
+
+        Sets the ``_xsrf`` cookie when the user has none yet.  With version
+        2 tokens (the default; ``xsrf_cookie_version`` setting) every call
+        in a new request returns a differently masked string of the same
+        token.  ``xsrf_cookie_kwargs`` are extra `set_cookie` arguments.
+        """
+        if not hasattr(self, "_xsrf_token"):
+            version, token, timestamp = self._get_raw_xsrf_token()
+            output_version = self.settings.get("xsrf_cookie_version", 2)
+            cookie_kwargs = dict(self.settings.get("xsrf_cookie_kwargs", {}))
+            self._xsrf_token = encode_xsrf_token(token, timestamp, output_version)
+            if version is None:
+                if self.current_user and "expires_days" not in cookie_kwargs:
+                    cookie_kwargs["expires_days"] = 30
+                cookie_name = self.settings.get("xsrf_cookie_name", "_xsrf")
+                self.set_cookie(cookie_name, self._xsrf_token, **cookie_kwargs)
+        return self._xsrf_token
+
+    def _get_raw_xsrf_token(self) -> Tuple[Optional[int], bytes, float]:
+        """``(version, token, timestamp)`` from the cookie, or a new token."""
+        if not hasattr(self, "_raw_xsrf_token"):
+            cookie = self.get_cookie(self.settings.get("xsrf_cookie_name", "_xsrf"))
+            version, token, timestamp = (
+                decode_xsrf_token(cookie) if cookie else (None, None, None)
+            )
+            if token is None or timestamp is None:
+                version, token, timestamp = None, os.urandom(16), time.time()
+            self._raw_xsrf_token = (version, token, timestamp)
+        return self._raw_xsrf_token
+
+    def check_xsrf_cookie(self) -> None:
+        """Reject (403) a request whose XSRF token does not match the cookie.
+
+        The token comes from the ``_xsrf`` argument or the ``X-XSRFToken``
+        or ``X-CSRFToken`` header.  A cross-site ``Origin`` is refused too
+        unless `check_trusted_origin` accepts it.  Called for every non-GET
+        request when the ``xsrf_cookies`` setting is on.
+        """
+        origin = self.request.headers.get("Origin")
+        if origin and not self._same_origin(origin):
+            if not self.check_trusted_origin(origin):
+                raise HTTPError(403, "Cross-origin request from %s refused", origin)
+        token = (
+            self.get_argument("_xsrf", None)
+            or self.request.headers.get("X-Xsrftoken")
+            or self.request.headers.get("X-Csrftoken")
+        )
+        if not token:
+            raise HTTPError(403, "'_xsrf' argument missing from POST")
+        _, sent_token, _ = decode_xsrf_token(token)
+        _, expected_token, _ = self._get_raw_xsrf_token()
+        if not sent_token:
+            raise HTTPError(403, "'_xsrf' argument has invalid format")
+        if not xsrf_tokens_match(utf8(sent_token), utf8(expected_token)):
+            raise HTTPError(403, "XSRF cookie does not match POST argument")
+
+    def _same_origin(self, origin: str) -> bool:
+        parsed = urllib.parse.urlsplit(origin)
+        return parsed.netloc.lower() == self.request.host.lower()
+
+    def check_trusted_origin(self, origin: str) -> bool:
+        """Whether a request from another site's ``origin`` may go through.
+
+        Consulted by `check_xsrf_cookie` when the ``Origin`` header names a
+        different host.  The default trusts the origins listed in the
+        ``xsrf_trusted_origins`` setting (e.g. ``["https://app.example"]``).
+        """
+        trusted = self.settings.get("xsrf_trusted_origins", ())
+        return origin in trusted
+
+    def xsrf_form_html(self) -> str:
+        """A hidden ``<input>`` carrying the XSRF token, for forms."""
+        return (
+            '<input type="hidden" name="_xsrf" value="'
+            + escape.xhtml_escape(self.xsrf_token)
+            + '"/>'
+        )
+
+    # -- URLs ---------------------------------------------------------------
+
+    def static_url(
+        self, path: str, include_host: Optional[bool] = None, **kwargs: Any
+    ) -> str:
+        """The URL of static file ``path``, versioned for caching.
+
+        Needs the ``static_path`` setting; the ``static_handler_class``
+        builds the URL (see `StaticFileHandler.make_static_url`).  With
+        ``include_host`` (or a handler attribute ``include_host``) the URL
+        is absolute.
+        """
+        self.require_setting("static_path", "static_url")
+        handler_class = self.settings.get("static_handler_class", StaticFileHandler)
+        if include_host is None:
+            include_host = getattr(self, "include_host", False)
+        base = f"{self.request.protocol}://{self.request.host}" if include_host else ""
+        return base + cast(
+            str, handler_class.make_static_url(self.settings, path, **kwargs)
+        )
+
+    def require_setting(self, name: str, feature: str = "this feature") -> None:
+        """Raise if the application lacks setting ``name`` (for ``feature``)."""
+        if not self.application.settings.get(name):
+            raise Exception(
+                f"You must define the '{name}' setting in your application "
+                f"to use {feature}"
+            )
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        """Alias of `Application.reverse_url`."""
+        return self.application.reverse_url(name, *args)
+
+    # -- etags --------------------------------------------------------------
+
+    def compute_etag(self) -> Optional[str]:
+        """The ``Etag`` of the response: a hash of the output by default.
+
+        Return ``None`` to send no ``Etag``.
+        """
+        hasher = hashlib.sha1()
+        for part in self._write_buffer:
+            hasher.update(part)
+        return f'"{hasher.hexdigest()}"'
+
+    def set_etag_header(self) -> None:
+        """Set the ``Etag`` header from `compute_etag`, if it gives one."""
+        etag = self.compute_etag()
+        if etag is not None:
+            self.set_header("Etag", etag)
+
+    def check_etag_header(self) -> bool:
+        """Whether the response's ``Etag`` matches the ``If-None-Match`` header.
+
+        Weak and strong tags compare equal, and ``*`` matches anything.
+        """
+        computed = utf8(self._headers.get("Etag", ""))
+        sent = _ETAG_RE.findall(utf8(self.request.headers.get("If-None-Match", "")))
+        if not computed or not sent:
+            return False
+        if sent[0] == b"*":
+            return True
+        strong = _strip_weak_prefix(computed)
+        return any(_strip_weak_prefix(tag) == strong for tag in sent)
+
+    # -- request bodies -------------------------------------------------------
+
+    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+        """Receive a piece of the body (with `stream_request_body` only).
+
+        May return an awaitable to slow the client down until it is done.
+        """
+        raise NotImplementedError()
+
+    # -- running the request ------------------------------------------------------
+
+    async def _execute(
+        self, transforms: List[OutputTransform], *args: bytes, **kwargs: bytes
+    ) -> None:
+        """Run the request through prepare, the verb method and finish."""
+        self._transforms = transforms
+        try:
+            method_name = self.request.method or ""
+            if method_name not in self.SUPPORTED_METHODS:
+                raise HTTPError(405)
+            if self._request_body_error is not None:
+                raise HTTPError(
+                    400, "Malformed request body: %s", self._request_body_error
+                )
+            self.path_args = [self.decode_argument(arg) for arg in args]
+            self.path_kwargs = {
+                name: self.decode_argument(value, name=name)
+                for name, value in kwargs.items()
+            }
+            if method_name not in _SAFE_METHODS and self.settings.get("xsrf_cookies"):
+                self.check_xsrf_cookie()
+            result = self.prepare()
+            if result is not None:
+                await result
+            if self._prepared_future is not None:
+                # The body may now flow into data_received.
+                future_set_result_unless_cancelled(self._prepared_future, None)
+            if self._finished:
+                return
+            if _has_stream_request_body(type(self)):
+                try:
+                    await self.request._body_future
+                except iostream.StreamClosedError:
+                    return
+            method = getattr(self, method_name.lower())
+            result = method(*self.path_args, **self.path_kwargs)
+            if result is not None:
+                await result
+            if self._auto_finish and not self._finished:
+                self.finish()
+        except Exception as e:
+            try:
+                self._handle_request_exception(e)
+            except Exception:
+                app_log.error("Exception in exception handler", exc_info=True)
+        finally:
+            if self._prepared_future is not None and not self._prepared_future.done():
+                self._prepared_future.set_result(None)
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, Finish):
+            if not self._finished:
+                self.finish(*e.args)
+            return
+        exc_info = (type(e), e, e.__traceback__)
+        try:
+            self.log_exception(*exc_info)
+        except Exception:
+            app_log.error("Error in exception logger", exc_info=True)
+        if self._finished:
+            return
+        status = e.status_code if isinstance(e, HTTPError) else 500
+        self.send_error(status, exc_info=exc_info)
+
+    def log_exception(
+        self,
+        typ: Optional[Type[BaseException]],
+        value: Optional[BaseException],
+        tb: Optional[types.TracebackType],
+    ) -> None:
+        """Log an exception raised by the handler.
+
+        An `HTTPError` logs its message (if any) at warning level without a
+        traceback; anything else logs at error level with the traceback and
+        the request.
+        """
+        if isinstance(value, HTTPError):
+            message = value.get_message()
+            if message:
+                gen_log.warning(
+                    "%d %s: %s", value.status_code, self._request_summary(), message
+                )
+            return
+        assert typ is not None and value is not None
+        app_log.error(
+            "Uncaught exception %s\n%r",
+            self._request_summary(),
+            self.request,
+            exc_info=(typ, value, tb),
+        )
+
+    def _log(self) -> None:
+        self.application.log_request(self)
+
+    def _request_summary(self) -> str:
+        return f"{self.request.method} {self.request.uri} ({self.request.remote_ip})"
+
+
+def _checked_header_name(name: str) -> str:
+    if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
+        raise ValueError(f"Invalid header name {name!r}")
+    return name
+
+
+def _check_cookie_attribute(attribute: str, value: str) -> None:
+    if _UNSAFE_COOKIE_ATTRIBUTE_RE.search(value):
+        raise ValueError(f"Invalid cookie {attribute} {value!r}")
+
+
+def _strip_weak_prefix(tag: bytes) -> bytes:
+    return tag[2:] if tag.startswith(b"W/") else tag
+
+
+def _done_future() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_result(None)
+    return future
+
+
+def _accepted_languages(header: str) -> List[str]:
+    """Language codes of an ``Accept-Language`` header, best first."""
+    weighted = []
+    for item in header.split(","):
+        code, _, params = item.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if code and quality > 0:
+            weighted.append((quality, code.strip()))
+    weighted.sort(key=lambda pair: -pair[0])
+    return [code for _, code in weighted]
+
+
+def _caller_directory() -> str:
+    """Directory of the first source file up the stack outside this module."""
+    frame = sys._getframe(1)
+    while frame.f_code.co_filename == __file__ and frame.f_back is not None:
+        frame = frame.f_back
+    return os.path.dirname(frame.f_code.co_filename)
+
+
+def _insert_before(html: bytes, marker: bytes, insertion: bytes, last: bool) -> bytes:
+    if not insertion:
+        return html
+    position = html.rfind(marker) if last else html.find(marker)
+    if position < 0:
+        return html
+    return html[:position] + insertion + b"\n" + html[position:]
+
+
+class _ModuleResources:
+    """The JavaScript, CSS and markup the active UI modules asked for."""
+
+    def __init__(self, modules: Iterable[UIModule]) -> None:
+        self.js_embed: List[bytes] = []
+        self.js_files: List[str] = []
+        self.css_embed: List[bytes] = []
+        self.css_files: List[str] = []
+        self.html_heads: List[bytes] = []
+        self.html_bodies: List[bytes] = []
+        for module in modules:
+            _append_text(self.js_embed, module.embedded_javascript())
+            _extend_paths(self.js_files, module.javascript_files())
+            _append_text(self.css_embed, module.embedded_css())
+            _extend_paths(self.css_files, module.css_files())
+            _append_text(self.html_heads, module.html_head())
+            _append_text(self.html_bodies, module.html_body())
+
+
+def _append_text(parts: List[bytes], value: Optional[Union[str, bytes]]) -> None:
+    if value:
+        parts.append(utf8(value))
+
+
+def _extend_paths(
+    paths: List[str], value: Optional[Union[str, bytes, Iterable[str]]]
+) -> None:
+    if not value:
+        return
+    if isinstance(value, (str, bytes)):
+        paths.append(to_unicode(value))
+    else:
+        paths.extend(value)
+
+
+# ---------------------------------------------------------------------------
+# Decorators
+
+
+def stream_request_body(cls: _HandlerT) -> _HandlerT:
+    """Class decorator: give the request body to the handler as it arrives.
+
+    `RequestHandler.data_received` is called with each chunk between
+    `RequestHandler.prepare` and the verb method, and ``request.body`` stays
+    empty.  In ``prepare`` the handler may raise the size limit with
+    ``self.request.connection.set_max_body_size(...)``.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, RequestHandler)):
+        raise TypeError(f"expected subclass of RequestHandler, got {cls!r}")
+    cls._stream_request_body = True
+    return cls
+
+
+def _has_stream_request_body(cls: Type[RequestHandler]) -> bool:
+    if not issubclass(cls, RequestHandler):
+        raise TypeError(f"expected subclass of RequestHandler, got {cls!r}")
+    return cls._stream_request_body
+
+
+def _same_site_path(path: str) -> str:
+    """``path`` with leading slashes collapsed, so it cannot name another host."""
+    return "/" + path.lstrip("/\\")
+
+
+def removeslash(method: _MethodT) -> _MethodT:
+    """Decorator: redirect ``/foo/`` to ``/foo`` (GET and HEAD; else 404).
+
+    Use with a pattern such as ``r"/foo/*"``.
+    """
+
+    @functools.wraps(method)
+    def wrapper(
+        self: RequestHandler, *args: Any, **kwargs: Any
+    ) -> Optional[Awaitable[None]]:
+        path = self.request.path
+        if path.endswith("/"):
+            if self.request.method not in ("GET", "HEAD"):
+                raise HTTPError(404)
+            target = path.rstrip("/")
+            if target:
+                _redirect_keeping_query(self, _same_site_path(target))
+                return None
+        return method(self, *args, **kwargs)
+
+    return cast(_MethodT, wrapper)
+
+
+def addslash(method: _MethodT) -> _MethodT:
+    """Decorator: redirect ``/foo`` to ``/foo/`` (GET and HEAD; else 404).
+
+    Use with a pattern such as ``r"/foo/?"``.
+    """
+
+    @functools.wraps(method)
+    def wrapper(
+        self: RequestHandler, *args: Any, **kwargs: Any
+    ) -> Optional[Awaitable[None]]:
+        path = self.request.path
+        if not path.endswith("/"):
+            if self.request.method not in ("GET", "HEAD"):
+                raise HTTPError(404)
+            _redirect_keeping_query(self, _same_site_path(path + "/"))
+            return None
+        return method(self, *args, **kwargs)
+
+    return cast(_MethodT, wrapper)
+
+
+def _redirect_keeping_query(self: RequestHandler, path: str) -> None:
+    query = self.request.query
+    self.redirect(f"{path}?{query}" if query else path, permanent=True)
+
+
+def authenticated(method: _MethodT) -> _MethodT:
+    """Decorator: only for logged-in users (see ``current_user``).
+
+    Anonymous GET and HEAD requests are redirected to `get_login_url
+    <RequestHandler.get_login_url>` with a ``next`` argument holding the
+    current URL (unless the login URL already has a query); other methods
+    get 403.
+    """
+
+    @functools.wraps(method)
+    def wrapper(
+        self: RequestHandler, *args: Any, **kwargs: Any
+    ) -> Optional[Awaitable[None]]:
+        if self.current_user:
+            return method(self, *args, **kwargs)
+        if self.request.method not in ("GET", "HEAD"):
+            raise HTTPError(403)
+        login_url = self.get_login_url()
+        if "?" not in login_url:
+            if urllib.parse.urlsplit(login_url).scheme:
+                next_url = self.request.full_url()
+            else:
+                assert self.request.uri is not None
+                next_url = self.request.uri
+            login_url += "?" + urllib.parse.urlencode(dict(next=next_url))
+        self.redirect(login_url)
+        return None
+
+    return cast(_MethodT, wrapper)
+
+
+# ---------------------------------------------------------------------------
+# Applications
+
+
+class _ApplicationRouter(ReversibleRuleRouter):
+    """The router inside `Application`: targets may be handler classes.
+
+    A rule whose target is a list of rules becomes a nested router of the
+    same kind, so host-specific handler lists work.
+    """
+
+    def __init__(self, application: Application, rules: Optional[_RuleList] = None):
+        self.application = application
+        super().__init__(rules)
+
+    def process_rule(self, rule: Rule) -> Rule:
+        rule = super().process_rule(rule)
+        if isinstance(rule.target, (list, tuple)):
+            rule.target = _ApplicationRouter(self.application, rule.target)
+        return rule
+
+    def get_target_delegate(
+        self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
+    ) -> Optional[httputil.HTTPMessageDelegate]:
+        if inspect.isclass(target) and issubclass(target, RequestHandler):
+            return self.application.get_handler_delegate(
+                request, target, **target_params
+            )
+        return super().get_target_delegate(target, request, **target_params)
+
+
+class Application(ReversibleRouter):
+    """A collection of request handlers making up a web application.
+
+    ``handlers`` is a list of rules: tuples ``(pattern, handler_class[,
+    kwargs[, name]])``, `URLSpec` or `tornado.routing.Rule` objects.  The
+    first rule matching the request path wins; the pattern's groups become
+    the handler method's arguments.  Give the application to
+    ``tornado.httpserver.HTTPServer``, or call `listen`.
+
+    ``settings`` configure the handlers.  Notable ones: ``debug`` (turns on
+    ``autoreload``, ``serve_traceback`` and turns off
+    ``compiled_template_cache`` and ``static_hash_cache``), ``cookie_secret``,
+    ``xsrf_cookies``, ``login_url``, ``template_path``, ``static_path``
+    (serves ``/static/``, ``/robots.txt`` and ``/favicon.ico`` from it,
+    see ``static_url_prefix``, ``static_handler_class`` and
+    ``static_handler_args``), ``default_handler_class`` and
+    ``default_handler_args`` (for unmatched requests instead of a 404),
+    ``ui_modules``, ``ui_methods``, ``log_function`` and
+    ``compress_response``.
+    """
+
+    def __init__(
+        self,
+        handlers: Optional[_RuleList] = None,
+        default_host: Optional[str] = None,
+        transforms: Optional[List[Type[OutputTransform]]] = None,
+        **settings: Any,
+    ) -> None:
+        #: Output transform classes applied to every response.
+        self.transforms: List[Type[OutputTransform]]
+        if transforms is None:
+            self.transforms = []
+            if settings.get("compress_response") or settings.get("gzip"):
+                self.transforms.append(GZipContentEncoding)
+        else:
+            self.transforms = list(transforms)
+        #: The host to use when no host pattern matches (see `add_handlers`).
+        self.default_host = default_host
+        #: The keyword arguments given to the constructor.
+        self.settings = settings
+        #: UI modules by name, available to templates.
+        self.ui_modules: Dict[str, Type[UIModule]] = {
+            "linkify": _linkify,
+            "xsrf_form_html": _xsrf_form_html,
+            "Template": TemplateModule,
+        }
+        #: UI methods by name, available to templates.
+        self.ui_methods: Dict[str, Callable[..., str]] = {}
+        self._load_ui_modules(settings.get("ui_modules", {}))
+        self._load_ui_methods(settings.get("ui_methods", {}))
+        handlers = list(handlers or [])
+        if settings.get("static_path"):
+            handlers = self._static_rules() + handlers
+        if settings.get("debug"):
+            for name, value in (
+                ("autoreload", True),
+                ("compiled_template_cache", False),
+                ("static_hash_cache", False),
+                ("serve_traceback", True),
+            ):
+                settings.setdefault(name, value)
+        #: Router for the handlers given to the constructor (any host).
+        self.wildcard_router = _ApplicationRouter(self, handlers)
+        #: Router tried first: host-specific rules, then `wildcard_router`.
+        self.default_router = _ApplicationRouter(
+            self, [Rule(AnyMatches(), self.wildcard_router)]
+        )
+        if settings.get("autoreload"):
+            from tornado import autoreload
+
+            autoreload.start()
+
+    def _static_rules(self) -> List[Any]:
+        settings = self.settings
+        prefix = settings.get("static_url_prefix", "/static/")
+        handler_class = settings.get("static_handler_class", StaticFileHandler)
+        handler_args = dict(settings.get("static_handler_args", {}))
+        handler_args["path"] = settings["static_path"]
+        patterns = [re.escape(prefix) + r"(.*)", r"/(favicon\.ico)", r"/(robots\.txt)"]
+        return [(pattern, handler_class, handler_args) for pattern in patterns]
+
+    def listen(
+        self,
+        port: int,
+        address: Optional[str] = None,
+        *,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        backlog: int = 128,
+        flags: Optional[int] = None,
+        reuse_port: bool = False,
+        **kwargs: Any,
+    ) -> HTTPServer:
+        """Serve this application on ``port`` with a new `.HTTPServer`.
+
+        The socket arguments are those of ``HTTPServer.listen``; other
+        keywords (``xheaders``, ``ssl_options``, ``max_body_size``...) go to
+        the server.  Returns the server, whose ``stop`` method ends
+        listening.  For several processes, build the server yourself.
+        """
+        server = HTTPServer(self, **kwargs)
+        server.listen(
+            port,
+            address=address,
+            family=family,
+            backlog=backlog,
+            flags=flags,
+            reuse_port=reuse_port,
+        )
+        return server
+
+    def add_handlers(self, host_pattern: str, host_handlers: _RuleList) -> None:
+        """Add handlers for requests whose host matches ``host_pattern``.
+
+        Host rules are tried in the order they were added, before the
+        handlers given to the constructor.  With a ``default_host``, these
+        handlers also serve requests for that host when no host matched.
+        """
+        host_matcher = HostMatches(host_pattern)
+        rule = Rule(host_matcher, _ApplicationRouter(self, host_handlers))
+        self.default_router.rules.insert(-1, rule)
+        if self.default_host is not None:
+            self.wildcard_router.add_rules(
+                [(DefaultHostMatches(self, host_matcher.host_pattern), host_handlers)]
+            )
+
+    def add_transform(self, transform_class: Type[OutputTransform]) -> None:
+        """Apply ``transform_class`` to every later response."""
+        self.transforms.append(transform_class)
+
+    def _load_ui_methods(self, methods: Any) -> None:
+        if isinstance(methods, types.ModuleType):
+            methods = {name: getattr(methods, name) for name in dir(methods)}
+        if isinstance(methods, list):
+            for group in methods:
+                self._load_ui_methods(group)
+            return
+        for name, function in methods.items():
+            if not name.startswith("_") and callable(function) and name[0].islower():
+                self.ui_methods[name] = function
+
+    def _load_ui_modules(self, modules: Any) -> None:
+        if isinstance(modules, types.ModuleType):
+            modules = {name: getattr(modules, name) for name in dir(modules)}
+        if isinstance(modules, list):
+            for group in modules:
+                self._load_ui_modules(group)
+            return
+        for name, module_class in modules.items():
+            if inspect.isclass(module_class) and issubclass(module_class, UIModule):
+                self.ui_modules[name] = module_class
+
+    def __call__(
+        self, request: httputil.HTTPServerRequest
+    ) -> Optional[Awaitable[None]]:
+        """Handle a complete request (the older callable interface)."""
+        delegate = self.find_handler(request)
+        assert isinstance(delegate, _HandlerDelegate)
+        return delegate.execute()
+
+    def find_handler(
+        self, request: httputil.HTTPServerRequest, **kwargs: Any
+    ) -> _HandlerDelegate:
+        """The delegate for ``request``: matched route, default handler or 404."""
+        route = self.default_router.find_handler(request)
+        if route is not None:
+            return cast(_HandlerDelegate, route)
+        if self.settings.get("default_handler_class"):
+            return self.get_handler_delegate(
+                request,
+                self.settings["default_handler_class"],
+                self.settings.get("default_handler_args", {}),
+            )
+        return self.get_handler_delegate(request, ErrorHandler, {"status_code": 404})
+
+    def get_handler_delegate(
+        self,
+        request: httputil.HTTPServerRequest,
+        target_class: Type[RequestHandler],
+        target_kwargs: Optional[Dict[str, Any]] = None,
+        path_args: Optional[List[bytes]] = None,
+        path_kwargs: Optional[Dict[str, bytes]] = None,
+    ) -> _HandlerDelegate:
+        """A delegate that runs ``target_class`` for ``request``.
+
+        ``target_kwargs`` go to the handler's ``initialize``; ``path_args``
+        and ``path_kwargs`` to its verb method.
+        """
+        return _HandlerDelegate(
+            self, request, target_class, target_kwargs, path_args, path_kwargs
+        )
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        """The path of the route called ``name``, with ``args`` filled in.
+
+        Arguments are converted to text and URL-escaped.  `KeyError` if no
+        route has that name.
+        """
+        reversed_url = self.default_router.reverse_url(name, *args)
+        if reversed_url is None:
+            raise KeyError(f"{name} not found in named urls")
+        return reversed_url
+
+    def log_request(self, handler: RequestHandler) -> None:
+        """Log a finished request to ``tornado.access``.
+
+        Below 400 at info level, 4xx at warning, 5xx at error.  The
+        ``log_function`` setting, called with the handler, replaces this.
+        """
+        if "log_function" in self.settings:
+            self.settings["log_function"](handler)
+            return
+        status = handler.get_status()
+        if status < 400:
+            log_method = access_log.info
+        elif status < 500:
+            log_method = access_log.warning
+        else:
+            log_method = access_log.error
+        request_time = 1000.0 * handler.request.request_time()
+        log_method("%d %s %.2fms", status, handler._request_summary(), request_time)
+
+
+class _HandlerDelegate(httputil.HTTPMessageDelegate):
+    """Receives a request for a handler class and runs the handler."""
+
+    def __init__(
+        self,
+        application: Application,
+        request: httputil.HTTPServerRequest,
+        handler_class: Type[RequestHandler],
+        handler_kwargs: Optional[Dict[str, Any]],
+        path_args: Optional[List[bytes]],
+        path_kwargs: Optional[Dict[str, bytes]],
+    ) -> None:
+        self.application = application
+        self.connection = request.connection
+        self.request = request
+        self.handler_class = handler_class
+        self.handler_kwargs = handler_kwargs or {}
+        self.path_args = path_args or []
+        self.path_kwargs = path_kwargs or {}
+        self.chunks: List[bytes] = []
+        self.stream_request_body = _has_stream_request_body(handler_class)
+        self.body_error: Optional[httputil.HTTPInputError] = None
+        self.handler: Optional[RequestHandler] = None
+
+    def headers_received(
+        self,
+        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        headers: httputil.HTTPHeaders,
+    ) -> Optional[Awaitable[None]]:
+        if self.stream_request_body:
+            self.request._body_future = Future()
+            return self.execute()
+        return None
+
+    def data_received(self, data: bytes) -> Optional[Awaitable[None]]:
+        if self.stream_request_body:
+            assert self.handler is not None
+            return self.handler.data_received(data)
+        self.chunks.append(data)
+        return None
+
+    def finish(self) -> None:
+        if self.stream_request_body:
+            future_set_result_unless_cancelled(self.request._body_future, None)
+            return
+        self.request.body = b"".join(self.chunks)
+        self.chunks = []
+        try:
+            self.request._parse_body()
+        except httputil.HTTPInputError as e:
+            self.body_error = e
+        self.execute()
+
+    def on_connection_close(self) -> None:
+        if self.stream_request_body:
+            assert self.handler is not None
+            self.handler.on_connection_close()
+        else:
+            self.chunks = []
+
+    def execute(self) -> Optional[Awaitable[None]]:
+        """Create the handler and start running it."""
+        settings = self.application.settings
+        if not settings.get("compiled_template_cache", True):
+            with RequestHandler._template_loader_lock:
+                for loader in RequestHandler._template_loaders.values():
+                    loader.reset()
+        if not settings.get("static_hash_cache", True):
+            settings.get("static_handler_class", StaticFileHandler).reset()
+        self.handler = self.handler_class(
+            self.application, self.request, **self.handler_kwargs
+        )
+        self.handler._request_body_error = self.body_error
+        transforms = [t(self.request) for t in self.application.transforms]
+        if self.stream_request_body:
+            self.handler._prepared_future = Future()
+        running = gen.convert_yielded(
+            self.handler._execute(transforms, *self.path_args, **self.path_kwargs)
+        )
+        # Errors are handled inside _execute; this surfaces anything that
+        # escaped it to the loop's exception handler.
+        running.add_done_callback(lambda f: f.result())
+        return self.handler._prepared_future
+
+
+# ---------------------------------------------------------------------------
+# Ready-made handlers
+
+
+class ErrorHandler(RequestHandler):
+    """Answers every request with the ``status_code`` given in its kwargs."""
+
+    def initialize(self, status_code: int) -> None:  # type: ignore[override]
+        """Remember the status code to answer with."""
+        self.set_status(status_code)
+
+    def prepare(self) -> None:
+        """Raise the `HTTPError`, whatever the method."""
+        raise HTTPError(self._status_code)
+
+    def check_xsrf_cookie(self) -> None:
+        """No XSRF check: a POST to a missing page should be a 404, not 403."""
+
+    def check_trusted_origin(self, origin: str) -> bool:
+        """Every origin is accepted: the answer is an error page anyway."""
+        return True
+
+
+def _leaves_site(target: str) -> bool:
+    """Whether a redirect to ``target`` would go to another host."""
+    target = target.lstrip()
+    if target.startswith(("//", "/\\", "\\")):
+        return True
+    parsed = urllib.parse.urlsplit(target)
+    return bool(parsed.scheme or parsed.netloc)
+
+
+class RedirectHandler(RequestHandler):
+    """Redirects every GET to the ``url`` given in its kwargs.
+
+    ``url`` may use `str.format` fields filled from the pattern's groups::
+
+        (r"/pictures/(.*)", RedirectHandler, dict(url=r"/photos/{0}"))
+
+    The request's query string is appended to the target.  A site-local
+    ``url`` never turns into a redirect to another host, whatever the
+    groups hold (such requests get 403).  Redirects are permanent (301)
+    unless ``permanent=False``.
+    """
+
+    def initialize(self, url: str, permanent: bool = True) -> None:  # type: ignore[override]
+        """Remember the target template and the kind of redirect."""
+        self._url = url
+        self._permanent = permanent
+
+    def get(self, *args: Any, **kwargs: Any) -> None:
+        """Redirect to the formatted target."""
+        target = self._url.format(*args, **kwargs)
+        if not _leaves_site(self._url) and _leaves_site(target):
+            raise HTTPError(403, "Redirect to %r would leave the site", target)
+        if self.request.query_arguments:
+            target = httputil.url_concat(
+                target,
+                [
+                    (name, to_unicode(value))
+                    for name, value in httputil.qs_to_qsl(self.request.query_arguments)
+                ],
+            )
+        self.redirect(target, permanent=self._permanent)
+
+
+class FallbackHandler(RequestHandler):
+    """Passes the request to another server callable (e.g. a WSGI container).
+
+    ``fallback`` is any callable taking an `.HTTPServerRequest`, such as
+    ``tornado.wsgi.WSGIContainer``; it answers the request itself::
+
+        wsgi_app = WSGIContainer(django_app)
+        Application([
+            (r"/tornado", MainHandler),
+            (r".*", FallbackHandler, dict(fallback=wsgi_app)),
+        ])
+    """
+
+    def initialize(  # type: ignore[override]
+        self, fallback: Callable[[httputil.HTTPServerRequest], None]
+    ) -> None:
+        """Remember the callable to hand requests to."""
+        #: The callable answering the requests.
+        self.fallback = fallback
+
+    def prepare(self) -> None:
+        """Call the fallback; the handler itself writes nothing."""
+        self.fallback(self.request)
+        self._finished = True
+        self.on_finish()
+
+
+class StaticFileHandler(RequestHandler):
+    """Serves the files of a directory.
+
+    Set up automatically with the ``static_path`` setting, or by hand with
+    a pattern whose single group is the file's path::
+
+        (r"/content/(.*)", StaticFileHandler, {"path": "/var/www"})
+
+    ``default_filename`` (e.g. ``"index.html"``) is served for a directory
+    (a request without the trailing slash is redirected to it first).
+    Requests never reach outside ``path``: ``..`` segments, encoded slashes
+    and symbolic links pointing elsewhere are refused, unless the link
+    leads into ``allowed_symlink_directory``.
+
+    Byte ranges (206 and 416), ``If-None-Match`` and ``If-Modified-Since``
+    (304) are supported; content is sent in chunks, never loaded whole.
+    URLs from ``static_url`` carry a ``v=`` content hash and are cached by
+    browsers for `CACHE_MAX_AGE` seconds.
+
+    Subclass to change how files are found, read, versioned or cached; the
+    class methods work without a request so that `make_static_url` can.
+    """
+
+    #: Cache lifetime (seconds) of versioned URLs: ten years.
+    CACHE_MAX_AGE = 86400 * 365 * 10
+    #: How many content hashes the class remembers at most.
+    MAX_CACHED_VERSIONS = 10000
+    #: Files larger than this (bytes) are versioned by size and time, not hash.
+    MAX_VERSION_CONTENT_SIZE = 256 * 1024 * 1024
+
+    _static_hashes: OrderedDict[str, Optional[str]] = OrderedDict()
+    _lock = threading.Lock()
+
+    #: The file's path within ``root``, from the URL (set by `get`).
+    path: str
+    #: The file's absolute path once validated (set by `get`).
+    absolute_path: str
+    #: The file's modification time, or ``None`` (set by `get`).
+    modified: Optional[datetime.datetime]
+
+    def initialize(  # type: ignore[override]
+        self,
+        path: str,
+        default_filename: Optional[str] = None,
+        allowed_symlink_directory: Optional[str] = None,
+    ) -> None:
+        """Serve the directory ``path``; see the class documentation."""
+        #: The directory served.
+        self.root = path
+        #: File served for directory requests, or ``None`` (then 403).
+        self.default_filename = default_filename
+        #: Directory that symbolic links in ``root`` may point into.
+        self.allowed_symlink_directory = allowed_symlink_directory
+
+    @classmethod
+    def reset(cls) -> None:
+        """Forget the cached content hashes (``static_hash_cache=False``)."""
+        with cls._lock:
+            cls._static_hashes.clear()
+
+    def head(self, path: str) -> Awaitable[None]:
+        """As `get`, without the body."""
+        return self.get(path, include_body=False)
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        """Send the file at ``path`` (relative to ``root``), or part of it."""
+        self.path = self.parse_url_path(path)
+        del path  # only the parsed path is trusted from here on
+        absolute_path = self.get_absolute_path(self.root, self.path)
+        validated = self.validate_absolute_path(self.root, absolute_path)
+        if validated is None:
+            return
+        self.absolute_path = validated
+        self.modified = self.get_modified_time()
+        self.set_headers()
+        if self.should_return_304():
+            self.set_status(304)
+            return
+        size = self.get_content_size()
+        byte_range = self._requested_range(size)
+        if byte_range is _UNSATISFIABLE:
+            self.set_status(416)
+            self.set_header("Content-Type", "text/plain")
+            self.set_header("Content-Range", f"bytes */{size}")
+            return
+        start, end = cast(Tuple[Optional[int], Optional[int]], byte_range)
+        if start is not None or end is not None:
+            self.set_status(206)
+            self.set_header(
+                "Content-Range", f"bytes {start or 0}-{(end or size) - 1}/{size}"
+            )
+        self.set_header("Content-Length", (end or size) - (start or 0))
+        if not include_body:
+            return
+        content = self.get_content(self.absolute_path, start, end)
+        if isinstance(content, bytes):
+            content = [content]
+        for chunk in content:
+            try:
+                self.write(chunk)
+                await self.flush()
+            except iostream.StreamClosedError:
+                return
+
+    def _requested_range(self, size: int) -> object:
+        """``(start, end)`` to send (``None`` meaning the file's edge) or
+        ``_UNSATISFIABLE``; ``(None, None)`` for the whole file."""
+        header = self.request.headers.get("Range")
+        parsed = _parse_byte_range(header) if header else None
+        if parsed is None:
+            return (None, None)
+        start, end = parsed
+        if start is not None and start < 0:
+            start = max(size + start, 0)
+        if end is not None and end > size:
+            end = size
+        if (
+            (start is not None and start >= size)
+            or (start is not None and end is not None and start >= end)
+            or end == 0
+        ):
+            return _UNSATISFIABLE
+        if (start or 0) == 0 and (end is None or end == size):
+            return (None, None)  # the whole file: a plain 200
+        return (start, end)
+
+    def compute_etag(self) -> Optional[str]:
+        """The file's version hash, quoted; ``None`` if it has none."""
+        version = self._get_cached_version(self.absolute_path)
+        return f'"{version}"' if version else None
+
+    def set_headers(self) -> None:
+        """Set ``Accept-Ranges``, ``Etag``, ``Last-Modified``, type and caching."""
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_etag_header()
+        if self.modified is not None:
+            self.set_header("Last-Modified", self.modified)
+        content_type = self.get_content_type()
+        if content_type:
+            self.set_header("Content-Type", content_type)
+        cache_time = self.get_cache_time(self.path, self.modified, content_type)
+        if cache_time > 0:
+            expires = datetime.datetime.now(datetime.timezone.utc)
+            self.set_header("Expires", expires + datetime.timedelta(seconds=cache_time))
+            self.set_header("Cache-Control", f"max-age={cache_time}")
+        self.set_extra_headers(self.path)
+
+    def should_return_304(self) -> bool:
+        """Whether the client's cached copy is current (conditional headers)."""
+        if self.request.headers.get("If-None-Match"):
+            return self.check_etag_header()
+        since_header = self.request.headers.get("If-Modified-Since")
+        if since_header is None or self.modified is None:
+            return False
+        since = _parse_http_date(since_header)
+        return since is not None and since >= self.modified
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        """The absolute path of ``path`` under ``root`` (not yet validated)."""
+        return os.path.abspath(os.path.join(root, path))
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> Optional[str]:
+        """Check ``absolute_path`` may be served and return the file to send.
+
+        Raises `HTTPError` 403 for a path outside ``root`` (or a directory
+        without ``default_filename``) and 404 for a missing file.  Returns
+        ``None`` after redirecting a directory request to its slashed form.
+        """
+        if "\x00" in absolute_path:
+            raise HTTPError(404, "NUL byte in path %r", self.path)
+        root = os.path.abspath(root)
+        if not _is_within(absolute_path, root):
+            raise HTTPError(403, "%s is not in root static directory", self.path)
+        if not self._resolves_inside(root, absolute_path):
+            raise HTTPError(403, "%s leads outside the static directory", self.path)
+        if os.path.isdir(absolute_path) and self.default_filename is not None:
+            if not self.request.path.endswith("/"):
+                if self.request.path.startswith("//"):
+                    raise HTTPError(
+                        403, "cannot redirect path with two initial slashes"
+                    )
+                self.redirect(self.request.path + "/", permanent=True)
+                return None
+            absolute_path = os.path.join(absolute_path, self.default_filename)
+        if not os.path.exists(absolute_path):
+            raise HTTPError(404)
+        if not os.path.isfile(absolute_path):
+            raise HTTPError(403, "%s is not a file", self.path)
+        return absolute_path
+
+    def _resolves_inside(self, root: str, absolute_path: str) -> bool:
+        """Whether symbolic links keep ``absolute_path`` in an allowed place."""
+        real = os.path.realpath(absolute_path)
+        allowed = [os.path.realpath(root)]
+        if self.allowed_symlink_directory:
+            allowed.append(os.path.realpath(self.allowed_symlink_directory))
+        return any(_is_within(real, directory) for directory in allowed)
+
+    @classmethod
+    def get_content(
+        cls, abspath: str, start: Optional[int] = None, end: Optional[int] = None
+    ) -> Generator[bytes, None, None]:
+        """The bytes ``start`` to ``end`` (exclusive) of the file, in chunks.
+
+        May be overridden to return a single `bytes` instead of an iterator.
+        """
+        with open(abspath, "rb") as file:
+            if start is not None:
+                file.seek(start)
+            remaining = None if end is None else end - (start or 0)
+            while remaining is None or remaining > 0:
+                size = _FILE_CHUNK_SIZE
+                if remaining is not None:
+                    size = min(size, remaining)
+                chunk = file.read(size)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    @classmethod
+    def get_content_version(cls, abspath: str) -> str:
+        """A version string for the file: its SHA-512 by default.
+
+        Files over `MAX_VERSION_CONTENT_SIZE` are versioned by size and
+        modification time instead, so no request reads them whole just to
+        make a URL.
+        """
+        stat = os.stat(abspath)
+        if stat.st_size > cls.MAX_VERSION_CONTENT_SIZE:
+            identity = f"{stat.st_size}-{stat.st_mtime_ns}".encode()
+            return hashlib.sha512(identity).hexdigest()
+        hasher = hashlib.sha512()
+        content = cls.get_content(abspath)
+        for chunk in [content] if isinstance(content, bytes) else content:
+            hasher.update(chunk)
+        return hasher.hexdigest()
+
+    @classmethod
+    def _get_cached_version(cls, abs_path: str) -> Optional[str]:
+        with cls._lock:
+            if abs_path in cls._static_hashes:
+                cls._static_hashes.move_to_end(abs_path)
+                return cls._static_hashes[abs_path]
+        try:
+            version: Optional[str] = cls.get_content_version(abs_path)
+        except Exception:
+            gen_log.error("Could not open static file %r", abs_path)
+            version = None
+        with cls._lock:
+            cls._static_hashes[abs_path] = version
+            while len(cls._static_hashes) > cls.MAX_CACHED_VERSIONS:
+                cls._static_hashes.popitem(last=False)
+        return version
+
+    def _stat(self) -> os.stat_result:
+        if not hasattr(self, "_stat_result"):
+            self._stat_result = os.stat(self.absolute_path)
+        return self._stat_result
+
+    def get_content_size(self) -> int:
+        """The size of the file in bytes."""
+        return self._stat().st_size
+
+    def get_modified_time(self) -> Optional[datetime.datetime]:
+        """The file's modification time (UTC, whole seconds), or ``None``."""
+        return datetime.datetime.fromtimestamp(
+            int(self._stat().st_mtime), datetime.timezone.utc
+        )
+
+    def get_content_type(self) -> str:
+        """The MIME type, guessed from the file name.
+
+        Compressed files are ``application/gzip`` (``.gz``) or
+        ``application/octet-stream`` (other encodings such as ``.bz2``), as
+        is anything unknown.
+        """
+        mime_type, encoding = mimetypes.guess_type(self.absolute_path)
+        if encoding == "gzip":
+            return "application/gzip"
+        if encoding is not None or mime_type is None:
+            return "application/octet-stream"
+        return mime_type
+
+    def set_extra_headers(self, path: str) -> None:
+        """Hook to add headers to every file response."""
+
+    def get_cache_time(
+        self, path: str, modified: Optional[datetime.datetime], mime_type: str
+    ) -> int:
+        """Seconds the client may cache the file: long for versioned URLs.
+
+        `CACHE_MAX_AGE` when the URL has a ``v`` argument, else 0 (no
+        caching headers; conditional requests still work).
+        """
+        return self.CACHE_MAX_AGE if "v" in self.request.arguments else 0
+
+    @classmethod
+    def make_static_url(
+        cls, settings: Dict[str, Any], path: str, include_version: bool = True
+    ) -> str:
+        """The URL of ``path``: prefix, path and ``?v=`` version hash.
+
+        Called without a handler (so it cannot look at the request); used by
+        ``RequestHandler.static_url``.
+        """
+        url: str = settings.get("static_url_prefix", "/static/") + path
+        if not include_version:
+            return url
+        version = cls.get_version(settings, path)
+        return f"{url}?v={version}" if version else url
+
+    def parse_url_path(self, url_path: str) -> str:
+        """Turn the URL's path group into a path relative to ``root``."""
+        if os.path.sep != "/":
+            url_path = url_path.replace("/", os.path.sep)
+        return url_path
+
+    @classmethod
+    def get_version(cls, settings: Dict[str, Any], path: str) -> Optional[str]:
+        """The version string of static file ``path``, cached per file."""
+        abs_path = cls.get_absolute_path(settings["static_path"], path)
+        return cls._get_cached_version(abs_path)
+
+
+_FILE_CHUNK_SIZE = 64 * 1024
+_UNSATISFIABLE = object()
+_BYTE_RANGE_RE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+
+
+def _parse_byte_range(header: str) -> Optional[Tuple[Optional[int], Optional[int]]]:
+    """``(start, end)`` of a single-range ``Range`` header, end exclusive.
+
+    A suffix range (``bytes=-500``) gives a negative start.  Multiple ranges
+    and anything unparseable give ``None`` (the header is then ignored).
+    """
+    match = _BYTE_RANGE_RE.fullmatch(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first:
+        end = int(last) + 1 if last else None
+        return int(first), end
+    if last:
+        suffix = int(last)
+        return (-suffix, None) if suffix else (0, 0)
+    return None
+
+
+def _parse_http_date(text: str) -> Optional[datetime.datetime]:
+    """An HTTP date header as an aware UTC datetime, or ``None`` if invalid."""
+    parsed = email.utils.parsedate_tz(text)
+    if parsed is None:
+        return None
+    try:
+        timestamp = email.utils.mktime_tz(parsed)
+        return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _is_within(path: str, directory: str) -> bool:
+    directory = directory.rstrip(os.path.sep) + os.path.sep
+    return (path + os.path.sep).startswith(directory)
+
+
+# ---------------------------------------------------------------------------
+# Output transforms
+
+
+class OutputTransform:
+    """Rewrites responses on their way out (e.g. compression).
+
+    One instance is created per request, with the request; the application
+    calls `transform_first_chunk` with the headers and the first piece of
+    the body, then `transform_chunk` for each later piece.  This base class
+    changes nothing.
+    """
+
+    def __init__(self, request: httputil.HTTPServerRequest) -> None:
+        """Prepare to transform the response to ``request``."""
+
+    def transform_first_chunk(
+        self,
+        status_code: int,
+        headers: httputil.HTTPHeaders,
+        chunk: bytes,
+        finishing: bool,
+    ) -> Tuple[int, httputil.HTTPHeaders, bytes]:
+        """Return the (possibly changed) status, headers and first chunk.
+
+        ``finishing`` tells whether this chunk is also the last.
+        """
+        return status_code, headers, chunk
+
+    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        """Return the (possibly changed) next chunk of the body."""
+        return chunk
+
+
+class GZipContentEncoding(OutputTransform):
+    """Compresses responses with gzip for clients accepting it.
+
+    Enabled by the ``compress_response`` setting.  Only textual types (see
+    `CONTENT_TYPES`) of at least `MIN_LENGTH` bytes are compressed, and
+    ``Vary: Accept-Encoding`` is added so caches keep both forms apart.
+    """
+
+    #: Compressed types besides ``text/*``.
+    CONTENT_TYPES = {
+        "application/javascript",
+        "application/x-javascript",
+        "application/xml",
+        "application/atom+xml",
+        "application/json",
+        "application/xhtml+xml",
+        "image/svg+xml",
+    }
+    #: The zlib compression level (1 fastest to 9 smallest).
+    GZIP_LEVEL = 6
+    #: Responses smaller than this (bytes, when known) are sent as they are.
+    MIN_LENGTH = 1024
+
+    def __init__(self, request: httputil.HTTPServerRequest) -> None:
+        """Note whether the client accepts gzip."""
+        accepted = request.headers.get("Accept-Encoding", "")
+        self._gzipping = "gzip" in accepted
+        self._compressor: Any = None
+
+    def _compressible_type(self, ctype: str) -> bool:
+        return ctype.startswith("text/") or ctype in self.CONTENT_TYPES
+
+    def transform_first_chunk(
+        self,
+        status_code: int,
+        headers: httputil.HTTPHeaders,
+        chunk: bytes,
+        finishing: bool,
+    ) -> Tuple[int, httputil.HTTPHeaders, bytes]:
+        """Decide whether to compress, adjusting the headers accordingly."""
+        if "Vary" in headers:
+            headers["Vary"] += ", Accept-Encoding"
+        else:
+            headers["Vary"] = "Accept-Encoding"
+        if self._gzipping:
+            ctype = headers.get("Content-Type", "").split(";")[0].strip()
+            self._gzipping = (
+                self._compressible_type(ctype)
+                and (not finishing or len(chunk) >= self.MIN_LENGTH)
+                and "Content-Encoding" not in headers
+                and status_code not in (204, 304)
+            )
+        if self._gzipping:
+            headers["Content-Encoding"] = "gzip"
+            self._compressor = zlib.compressobj(self.GZIP_LEVEL, zlib.DEFLATED, 31)
+            chunk = self.transform_chunk(chunk, finishing)
+            if "Content-Length" in headers:
+                if finishing:
+                    headers["Content-Length"] = str(len(chunk))
+                else:
+                    del headers["Content-Length"]
+        return status_code, headers, chunk
+
+    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        """Compress ``chunk`` (flushing, so each piece is sent right away)."""
+        if not self._gzipping:
+            return chunk
+        compressed = self._compressor.compress(chunk)
+        mode = zlib.Z_FINISH if finishing else zlib.Z_SYNC_FLUSH
+        return bytes(compressed + self._compressor.flush(mode))
+
+
+# ---------------------------------------------------------------------------
+# UI modules
+
+
+class UIModule:
+    """A reusable piece of page, used in templates with ``{% module %}``.
+
+    Subclass and implement `render`; the other methods let a module ask for
+    JavaScript and CSS (files or inline) and extra markup, which `render
+    <RequestHandler.render>` collects once per page.  Register modules with
+    the ``ui_modules`` setting.
+    """
+
+    def __init__(self, handler: RequestHandler) -> None:
+        """Create the module for one request, handled by ``handler``."""
+        #: The handler rendering the page.
+        self.handler = handler
+        #: The request being handled.
+        self.request = handler.request
+        #: The handler's UI namespace.
+        self.ui = handler.ui
+        #: The user's locale.
+        self.locale = handler.locale
+
+    @property
+    def current_user(self) -> Any:
+        """The handler's current user."""
+        return self.handler.current_user
+
+    def render(self, *args: Any, **kwargs: Any) -> Union[str, bytes]:
+        """Return the module's markup; must be overridden."""
+        raise NotImplementedError()
+
+    def embedded_javascript(self) -> Optional[str]:
+        """JavaScript to inline at the end of the page, or ``None``."""
+        return None
+
+    def javascript_files(self) -> Optional[Iterable[str]]:
+        """JavaScript files (URLs or static paths) the page needs, or ``None``."""
+        return None
+
+    def embedded_css(self) -> Optional[str]:
+        """CSS to inline in the page's head, or ``None``."""
+        return None
+
+    def css_files(self) -> Optional[Iterable[str]]:
+        """CSS files (URLs or static paths) the page needs, or ``None``."""
+        return None
+
+    def html_head(self) -> Optional[str]:
+        """Markup to put at the end of ``<head>``, or ``None``."""
+        return None
+
+    def html_body(self) -> Optional[str]:
+        """Markup to put at the end of ``<body>``, or ``None``."""
+        return None
+
+    def render_string(self, path: str, **kwargs: Any) -> bytes:
+        """Render template ``path`` through the handler."""
+        return self.handler.render_string(path, **kwargs)
+
+
+class _linkify(UIModule):
+    def render(self, text: str, **kwargs: Any) -> str:
+        return escape.linkify(text, **kwargs)
+
+
+class _xsrf_form_html(UIModule):
+    def render(self) -> str:
+        return self.handler.xsrf_form_html()
+
+
+class TemplateModule(UIModule):
+    """Renders another template as a module: ``{% module Template("x.html") %}``.
+
+    Unlike ``{% include %}`` the included template gets its own namespace
+    (only the keyword arguments given) and may call ``set_resources`` with
+    the keywords of the `UIModule` methods (``embedded_javascript``,
+    ``javascript_files``, ``embedded_css``, ``css_files``, ``html_head``,
+    ``html_body``) to add resources to the page.
+    """
+
+    def __init__(self, handler: RequestHandler) -> None:
+        """Create the module for ``handler``'s page."""
+        super().__init__(handler)
+        self._resource_list: List[Dict[str, Any]] = []
+        self._resource_dict: Dict[str, Dict[str, Any]] = {}
+
+    def render(self, path: str, **kwargs: Any) -> bytes:
+        """Render template ``path`` with ``kwargs`` and ``set_resources``."""
+
+        def set_resources(**resources: Any) -> str:
+            known = self._resource_dict.get(path)
+            if known is None:
+                self._resource_list.append(resources)
+                self._resource_dict[path] = resources
+            elif known != resources:
+                raise ValueError(
+                    "set_resources called with different resources for the same "
+                    f"template {path!r}"
+                )
+            return ""
+
+        return self.render_string(path, set_resources=set_resources, **kwargs)
+
+    def _get_resources(self, key: str) -> Iterable[Any]:
+        return (resources[key] for resources in self._resource_list if key in resources)
+
+    def embedded_javascript(self) -> str:
+        """The ``embedded_javascript`` resources, joined."""
+        return "\n".join(self._get_resources("embedded_javascript"))
+
+    def javascript_files(self) -> List[str]:
+        """The ``javascript_files`` resources, flattened."""
+        return self._flattened("javascript_files")
+
+    def embedded_css(self) -> str:
+        """The ``embedded_css`` resources, joined."""
+        return "\n".join(self._get_resources("embedded_css"))
+
+    def css_files(self) -> List[str]:
+        """The ``css_files`` resources, flattened."""
+        return self._flattened("css_files")
+
+    def html_head(self) -> str:
+        """The ``html_head`` resources, concatenated."""
+        return "".join(self._get_resources("html_head"))
+
+    def html_body(self) -> str:
+        """The ``html_body`` resources, concatenated."""
+        return "".join(self._get_resources("html_body"))
+
+    def _flattened(self, key: str) -> List[str]:
+        paths: List[str] = []
+        for value in self._get_resources(key):
+            _extend_paths(paths, value)
+        return paths
+
+
+class _UIModuleNamespace:
+    """Template-side access to UI modules: ``modules.Name(...)``."""
+
+    def __init__(
+        self, handler: RequestHandler, ui_modules: Dict[str, Type[UIModule]]
+    ) -> None:
+        self.handler = handler
+        self.ui_modules = ui_modules
+
+    def __getitem__(self, key: str) -> Callable[..., str]:
+        return self.handler._ui_module(key, self.ui_modules[key])
+
+    def __getattr__(self, key: str) -> Callable[..., str]:
+        try:
+            return self[key]
+        except KeyError as e:
+            raise AttributeError(str(e)) from None
+
+
+def is_absolute(path: str) -> bool:
+    """Whether ``path`` is a URL or an absolute path (not a static path)."""
+    return path.startswith(("/", "http:", "https:"))
