@@ -328,12 +328,15 @@ class RequestHandler:
             set_close_callback(self.on_connection_close)
         self.initialize(**kwargs)
 
-    def initialize(self) -> None:
+    def _initialize(self) -> None:
         """Hook for subclasses, called with the route's keyword arguments.
 
         For ``(r"/user/(.*)", ProfileHandler, dict(database=db))``, define
         ``def initialize(self, database): self.database = database``.
         """
+
+    # Typed loosely so that subclasses may take any keyword arguments.
+    initialize: Callable[..., None] = _initialize
 
     @property
     def settings(self) -> Dict[str, Any]:
@@ -1889,7 +1892,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
 class ErrorHandler(RequestHandler):
     """Answers every request with the ``status_code`` given in its kwargs."""
 
-    def initialize(self, status_code: int) -> None:  # type: ignore[override]
+    def initialize(self, status_code: int) -> None:
         """Remember the status code to answer with."""
         self.set_status(status_code)
 
@@ -1927,7 +1930,7 @@ class RedirectHandler(RequestHandler):
     unless ``permanent=False``.
     """
 
-    def initialize(self, url: str, permanent: bool = True) -> None:  # type: ignore[override]
+    def initialize(self, url: str, permanent: bool = True) -> None:
         """Remember the target template and the kind of redirect."""
         self._url = url
         self._permanent = permanent
@@ -1961,7 +1964,7 @@ class FallbackHandler(RequestHandler):
         ])
     """
 
-    def initialize(  # type: ignore[override]
+    def initialize(
         self, fallback: Callable[[httputil.HTTPServerRequest], None]
     ) -> None:
         """Remember the callable to hand requests to."""
@@ -2015,7 +2018,7 @@ class StaticFileHandler(RequestHandler):
     #: The file's modification time, or ``None`` (set by `get`).
     modified: Optional[datetime.datetime]
 
-    def initialize(  # type: ignore[override]
+    def initialize(
         self,
         path: str,
         default_filename: Optional[str] = None,

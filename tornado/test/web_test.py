@@ -170,7 +170,7 @@ class PathArgsHandler(RequestHandler):
 class LifecycleHandler(RequestHandler):
     events: List[str] = []
 
-    def initialize(self, label: str) -> None:  # type: ignore[override]
+    def initialize(self, label: str) -> None:
         self.events.append(f"initialize {label}")
 
     async def prepare(self) -> None:
