@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Many parked long-polling requests: their memory, and how fast they finish.
+
+A `tornado.web` server (in a child process) parks every ``GET /park``
+request in a handler awaiting a `tornado.locks.Event`.  This process, the
+client, opens ``--connections`` (10,000) sockets with raw `asyncio`
+transports and sends one such request on each; once the server reports them
+all parked it measures the server's resident memory, then ``POST /release``
+sets the event and the client times how long it takes until every parked
+request has been answered.  Printed:
+
+* memory per parked connection: the growth of the server's RSS (from
+  ``/proc``) since before the connections were opened, divided by their
+  number (target: at most 8 KB; kernel socket buffers are not included);
+* release time: from sending ``POST /release`` until the last response
+  arrived (target: at most 0.6 s).
+
+The open-files limit of both processes is raised as far as the hard limit
+allows.  Run from the repository root (Linux)::
+
+    PYTHONPATH=. python maint/benchmark/longpoll_benchmark.py [--loop=uvloop]
+"""
+
+import asyncio
+import json
+import re
+import resource
+import socket
+import subprocess
+import sys
+import time
+from typing import Any, Awaitable, Callable, Coroutine, List, Optional, cast
+
+from tornado.locks import Event
+from tornado.options import define, options, parse_command_line
+from tornado.web import Application, RequestHandler
+
+define("connections", default=10_000, help="parked requests to open")
+define("connect_concurrency", default=500, help="connection attempts in flight")
+define("loop", default="asyncio", help="event loop of both sides: asyncio, uvloop")
+define("serve", default=False, help="internal: run the server")
+define("port", default=0, help="internal: the port the server listens on")
+
+PARK_REQUEST = b"GET /park HTTP/1.1\r\nHost: bench\r\n\r\n"
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)\r\n", re.IGNORECASE)
+SPARE_FILES = 100  # for the listening socket, logs, libraries...
+
+
+# The server.
+
+
+class ParkHandler(RequestHandler):
+    """``GET /park``: waits for the release, then answers."""
+
+    def initialize(self, release: Event) -> None:
+        """Keep the event to wait on."""
+        self.release = release
+
+    async def get(self) -> None:
+        """Count this request as parked until the event is set."""
+        self.application.settings["parked"][0] += 1
+        await self.release.wait()
+        self.application.settings["parked"][0] -= 1
+        self.write("released")
+
+
+class ControlHandler(RequestHandler):
+    """``GET /control`` reports the parked count; ``POST`` releases them all."""
+
+    def initialize(self, release: Event) -> None:
+        """Keep the event that releases the parked requests."""
+        self.release = release
+
+    def get(self) -> None:
+        """How many requests are parked right now."""
+        self.write({"parked": self.application.settings["parked"][0]})
+
+    def post(self) -> None:
+        """Wake every parked request; later ones will park again."""
+        self.release.set()
+        self.release.clear()
+
+
+async def serve(port: int) -> None:
+    """Serve the long-polling application on ``port`` until killed."""
+    release = Event()
+    args = {"release": release}
+    app = Application(
+        [("/park", ParkHandler, args), ("/control", ControlHandler, args)],
+        parked=[0],
+    )
+    app.listen(port, "127.0.0.1", backlog=4096)
+    await asyncio.Event().wait()
+
+
+# The client.
+
+
+def raise_open_files_limit(needed: int) -> None:
+    """Allow this process ``needed`` open files, or as many as permitted."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < needed:
+        sys.exit(f"open files are limited to {hard}; {needed} are needed")
+
+
+def resident_kb(pid: int) -> int:
+    """The resident set size of process ``pid``, in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+class ParkedRequest(asyncio.Protocol):
+    """Sends one ``GET /park`` and calls ``answered`` when the response is in."""
+
+    def __init__(self, answered: Callable[[], None]) -> None:
+        self.answered = answered
+        self.received = b""
+        self.complete = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.Transport, transport).write(PARK_REQUEST)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        head, blank, body = self.received.partition(b"\r\n\r\n")
+        length = CONTENT_LENGTH.search(head + b"\r\n")
+        if blank and length and len(body) >= int(length.group(1)):
+            self.complete = True
+            self.answered()
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        if not self.complete:
+            print(f"a parked connection was lost: {exc}", file=sys.stderr)
+
+
+async def control(port: int, method: str) -> Any:
+    """Call ``/control`` on a fresh connection; the decoded JSON answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = b"" if method == "GET" else b"Content-Length: 0\r\n"
+    writer.write(
+        b"%s /control HTTP/1.1\r\nHost: bench\r\n%s\r\n" % (method.encode(), body)
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = CONTENT_LENGTH.search(head)
+    payload = await reader.readexactly(int(length.group(1))) if length else b""
+    writer.close()
+    return json.loads(payload) if payload else None
+
+
+async def park(
+    port: int, count: int
+) -> "tuple[List[asyncio.Transport], asyncio.Future[None]]":
+    """Open ``count`` parked requests; wait until the server holds them all.
+
+    Returns their transports and a future resolved once all are answered.
+    """
+    loop = asyncio.get_running_loop()
+    all_answered: asyncio.Future[None] = loop.create_future()
+    pending = count
+
+    def answered() -> None:
+        nonlocal pending
+        pending -= 1
+        if pending == 0:
+            all_answered.set_result(None)
+
+    slots = asyncio.Semaphore(options.connect_concurrency)
+
+    async def connect() -> asyncio.Transport:
+        async with slots:
+            transport, _ = await loop.create_connection(
+                lambda: ParkedRequest(answered), "127.0.0.1", port
+            )
+            return transport
+
+    transports = await asyncio.gather(*(connect() for _ in range(count)))
+    deadline = time.monotonic() + 60
+    while (await control(port, "GET"))["parked"] < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not park every request within 60 s")
+        await asyncio.sleep(0.05)
+    return list(transports), all_answered
+
+
+async def release(port: int, answered: Awaitable[None]) -> float:
+    """Release the parked requests; seconds until all are answered."""
+    start = time.perf_counter()
+    await control(port, "POST")
+    await answered
+    return time.perf_counter() - start
+
+
+async def run_client(port: int, server_pid: int) -> None:
+    # A warm-up round, so that one-off allocations are not counted.
+    transports, answered = await park(port, min(100, options.connections))
+    await release(port, answered)
+    for transport in transports:
+        transport.close()
+    before = resident_kb(server_pid)
+    transports, answered = await park(port, options.connections)
+    parked = resident_kb(server_pid)
+    seconds = await release(port, answered)
+    per_connection = (parked - before) * 1024 / options.connections
+    print(f"{options.connections} parked connections, loop {options.loop}")
+    print(
+        f"server RSS       {before / 1024:8.1f} MiB before, {parked / 1024:.1f} MiB parked"
+    )
+    print(
+        f"memory           {per_connection / 1024:8.2f} KiB per parked connection (target <= 8)"
+    )
+    print(f"release          {seconds:8.3f} s until all answered (target <= 0.6)")
+    for transport in transports:
+        transport.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(port: int, server: "subprocess.Popen[bytes]") -> None:
+    deadline = time.monotonic() + 30
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the server did not start (status {server.returncode})")
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    if options.loop == "uvloop":
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(main)
+
+
+def main() -> None:
+    parse_command_line()
+    raise_open_files_limit(options.connections + SPARE_FILES)
+    if options.serve:
+        run(serve(options.port))
+        return
+    if not sys.platform.startswith("linux"):
+        sys.exit("this benchmark reads /proc: run it on Linux")
+    port = free_port()
+    command = [sys.executable, __file__, "--serve", f"--port={port}"]
+    command += [f"--loop={options.loop}", f"--connections={options.connections}"]
+    server = subprocess.Popen(command + ["--logging=warning"])
+    try:
+        wait_until_listening(port, server)
+        run(run_client(port, server.pid))
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
