@@ -51,12 +51,14 @@ if [ ${#failed[@]} -ne 0 ]; then
     exit 1
 fi
 
-step "suite: default" suite -- 
+step "suite: default" suite --
 step "suite: python -O" suite -O --
 step "suite: python -bb" suite -bb --
 step "suite: ioloop=select" suite -- --ioloop=select
 step "suite: ioloop=uvloop" suite -- --ioloop=uvloop
 step "suite: ioloop=threaded-selector" suite -- --ioloop=threaded-selector
+step "suite: curl client" suite -- --httpclient=tornado.curl_httpclient.CurlAsyncHTTPClient
+step "suite: c-ares resolver" suite -- --resolver=tornado.platform.caresresolver.CaresResolver
 step "mypy --strict" "$PY" -m mypy --strict tornado
 step "ruff" "$PY" -m ruff check .
 step "black" "$PY" -m black --check --quiet .

@@ -220,11 +220,13 @@ def main() -> None:
     root = logging.getLogger()
     root.handlers[:] = [log_counter]
     root.setLevel(logging.INFO)
-    sys.stderr = counting_stderr  # type: ignore[assignment]
+    sys.stderr = counting_stderr
 
     tests = unittest.defaultTestLoader.loadTestsFromNames(names) if names else all()
     runner = unittest.TextTestRunner(
-        stream=real_stderr, verbosity=1, resultclass=SummaryResult
+        stream=real_stderr,
+        verbosity=1,
+        resultclass=SummaryResult,  # type: ignore[arg-type]
     )
     result = runner.run(tests)
     sys.stderr = real_stderr
