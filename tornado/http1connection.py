@@ -1,0 +1,888 @@
+"""HTTP/1.x connections, for both clients and servers.
+
+`HTTP1Connection` carries one HTTP/1.x message exchange over an
+`.IOStream`: on a server it reads a request and writes the response, on a
+client it writes a request and reads the response.  `HTTP1ServerConnection`
+serves a whole keep-alive connection, one `HTTP1Connection` per request.
+
+The wire format itself (parsing heads, body framing, chunked coding) lives in
+pure functions in a private module; the classes here only move bytes between
+those functions, the stream and the application's delegates, and apply the
+connection-level rules: keep-alive, ``Expect: 100-continue``, size limits and
+timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import types
+from asyncio import Future
+from typing import Any, Awaitable, Callable, Optional, Type, Union
+
+from tornado import httputil, iostream
+from tornado._http1wire import (
+    NO_BODY,
+    BodyEncoder,
+    BodyKind,
+    BodyTooLargeError,
+    ChunkedDecoder,
+    Framing,
+    HeadersTooLargeError,
+    check_request_host,
+    format_request_head,
+    format_response_head,
+    keep_alive_requested,
+    parse_request_head,
+    parse_response_head,
+    plan_request_body,
+    plan_response_body,
+    request_body_framing,
+    response_body_framing,
+)
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPOutputError,
+    HTTPServerConnectionDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+)
+from tornado.ioloop import IOLoop
+from tornado.log import app_log, gen_log
+from tornado.util import GzipDecompressor
+
+__all__ = [
+    "HTTP1ConnectionParameters",
+    "HTTP1Connection",
+    "HTTP1ServerConnection",
+    "parse_int",
+    "parse_hex_int",
+    "is_transfer_encoding_chunked",
+]
+
+#: Matches a carriage return or a line feed (bytes).
+CR_OR_LF_RE = re.compile(b"\r|\n")
+#: Matches a run of decimal digits.
+DIGITS = re.compile(r"[0-9]+")
+#: Matches a run of hexadecimal digits.
+HEXDIGITS = re.compile(r"[0-9a-fA-F]+")
+
+_StartLine = Union[RequestStartLine, ResponseStartLine]
+
+
+def parse_int(s: str) -> int:
+    """Parse a non-negative decimal integer made only of digits.
+
+    Unlike `int`, signs, whitespace and underscores are rejected with
+    `ValueError`.
+    """
+    if DIGITS.fullmatch(s) is None:
+        raise ValueError(f"not an integer: {s!r}")
+    return int(s)
+
+
+def parse_hex_int(s: str) -> int:
+    """Parse a non-negative hexadecimal integer made only of hex digits.
+
+    Unlike ``int(s, 16)``, signs, whitespace, underscores and a ``0x``
+    prefix are rejected with `ValueError`.
+    """
+    if HEXDIGITS.fullmatch(s) is None:
+        raise ValueError(f"not a hexadecimal integer: {s!r}")
+    return int(s, 16)
+
+
+def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
+    """Whether a received message's body uses the chunked transfer coding.
+
+    Raises `.HTTPInputError` when ``Transfer-Encoding`` is combined with
+    ``Content-Length`` or names a coding other than ``chunked``.
+    """
+    if "Transfer-Encoding" not in headers:
+        return False
+    return request_body_framing(headers).kind is BodyKind.CHUNKED
+
+
+# ---------------------------------------------------------------------------
+# Pure helpers (no I/O) missing from the wire-format module.
+
+
+#: Matches the end of a message head: what ``HEAD_END_RE`` of the wire
+#: module matches, minus an optional leading CR.  Since the pattern starts
+#: with a literal the regex engine can skip ahead quickly, which makes
+#: finding the end of a typical head several times faster.
+_HEAD_END_FAST_RE = re.compile(rb"\n\r?\n")
+
+
+def _error_response(error: HTTPInputError) -> bytes:
+    """The complete response a server sends before closing on bad input."""
+    if isinstance(error, HeadersTooLargeError):
+        status = b"431 Request Header Fields Too Large"
+    elif isinstance(error, BodyTooLargeError):
+        status = b"413 Content Too Large"
+    else:
+        status = b"400 Bad Request"
+    return b"HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n" % status
+
+
+# ---------------------------------------------------------------------------
+
+
+class _QuietException(Exception):
+    """Raised after a delegate's exception has been logged, to unwind quietly."""
+
+
+class _DelegateErrorsLogged:
+    """Context manager around calls into application delegates.
+
+    An exception escaping the delegate is logged to ``tornado.application``
+    as an uncaught exception and replaced by `_QuietException`, which ends
+    the connection without logging again.  `.HTTPInputError` passes through
+    unchanged: a delegate (such as the gzip decoder) raises it to reject the
+    message as malformed, which is answered like any other bad input.
+    """
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(
+        self,
+        typ: Optional[Type[BaseException]],
+        value: Optional[BaseException],
+        tb: Optional[types.TracebackType],
+    ) -> None:
+        if value is None or isinstance(value, (HTTPInputError, _QuietException)):
+            return
+        if not isinstance(value, Exception):
+            return  # cancellation and exits propagate untouched
+        assert typ is not None
+        app_log.error("Uncaught exception", exc_info=(typ, value, tb))
+        raise _QuietException() from value
+
+
+_delegate_errors_logged = _DelegateErrorsLogged()
+
+
+class HTTP1ConnectionParameters:
+    """Settings for `HTTP1Connection` and `HTTP1ServerConnection`.
+
+    :arg bool no_keep_alive: close the connection after each request.
+    :arg int chunk_size: the most body bytes passed to a delegate at once
+        (64 KiB by default).
+    :arg int max_header_size: the largest start line plus headers accepted,
+        in bytes (64 KiB by default).
+    :arg float header_timeout: seconds to wait for a complete head before
+        closing the connection.
+    :arg int max_body_size: the largest body accepted, in bytes (by default
+        the stream's ``max_buffer_size``).
+    :arg float body_timeout: seconds to wait for a complete body before
+        closing the connection.
+    :arg bool decompress: decode bodies sent with ``Content-Encoding: gzip``.
+    """
+
+    def __init__(
+        self,
+        no_keep_alive: bool = False,
+        chunk_size: Optional[int] = None,
+        max_header_size: Optional[int] = None,
+        header_timeout: Optional[float] = None,
+        max_body_size: Optional[int] = None,
+        body_timeout: Optional[float] = None,
+        decompress: bool = False,
+    ) -> None:
+        #: Whether to close the connection after each request.
+        self.no_keep_alive = no_keep_alive
+        #: The most body bytes handed to a delegate at once.
+        self.chunk_size = chunk_size or 65536
+        #: The largest head (start line and headers) accepted, in bytes.
+        self.max_header_size = max_header_size or 65536
+        #: Seconds allowed for receiving a head, or ``None``.
+        self.header_timeout = header_timeout
+        #: The largest body accepted, or ``None`` for the stream's limit.
+        self.max_body_size = max_body_size
+        #: Seconds allowed for receiving a body, or ``None``.
+        self.body_timeout = body_timeout
+        #: Whether gzip-encoded bodies are decompressed.
+        self.decompress = decompress
+
+
+class HTTP1Connection(httputil.HTTPConnection):
+    """One HTTP/1.x request/response exchange over a stream.
+
+    A client writes its request with `write_headers`, `write` and `finish`,
+    then reads the response with `read_response`.  On a server
+    (`HTTP1ServerConnection` creates one per request) `read_response` reads
+    the request and the application answers through the same three writing
+    methods.
+
+    ``context`` is an opaque object describing the connection (a server uses
+    it for the client's address); it appears in log messages.
+    """
+
+    def __init__(
+        self,
+        stream: iostream.IOStream,
+        is_client: bool,
+        params: Optional[HTTP1ConnectionParameters] = None,
+        context: Optional[object] = None,
+    ) -> None:
+        #: Whether this is the client side of the connection.
+        self.is_client = is_client
+        #: The underlying stream; ``None`` once `detach` was called.
+        self.stream = stream
+        if params is None:
+            params = HTTP1ConnectionParameters()
+        #: The `HTTP1ConnectionParameters` in effect.
+        self.params = params
+        #: The ``context`` given to the constructor.
+        self.context = context
+        #: Whether the connection closes after this exchange.
+        self.no_keep_alive = params.no_keep_alive
+        self._max_body_size = (
+            params.max_body_size
+            if params.max_body_size is not None
+            else stream.max_buffer_size
+        )
+        self._body_timeout = params.body_timeout
+        # Shared by the requests of a server connection (see _WaitTimer).
+        self._head_timer: Optional[_WaitTimer] = None
+        self._detached = False
+        # Whether the stream is closed once this exchange is over.
+        self._disconnect_on_finish = False
+        self._close_callback: Optional[Callable[[], None]] = None
+        self._request_start_line: Optional[RequestStartLine] = None
+        self._response_started = False
+        self._encoder: Optional[BodyEncoder] = None
+        self._omit_body = False
+        self._pending_write: Optional[Future[None]] = None
+        self._read_finished = False
+        self._write_finished = False
+        # Resolved once the response is written (or the connection ends).
+        self._finish_future: Future[None] = Future()
+
+    # -- reading ----------------------------------------------------------------
+
+    def read_response(self, delegate: HTTPMessageDelegate) -> Awaitable[bool]:
+        """Read one message (a response on a client, a request on a server).
+
+        Its parts go to ``delegate``, an `.HTTPMessageDelegate`.  The
+        result is true if the connection can carry another message, false
+        if it is closed (or detached).
+        """
+        if self.params.decompress:
+            delegate = _GzipMessageDelegate(
+                delegate, self.params.chunk_size, lambda: self._max_body_size
+            )
+        return self._read_message(delegate)
+
+    async def _read_message(self, delegate: HTTPMessageDelegate) -> bool:
+        delegate_needs_close = True
+        try:
+            head = await self._start_reading_head()
+            if head is None:
+                return False  # an idle connection timed out
+            try:
+                start_line, headers, framing = self._parse_head(head)
+                with _delegate_errors_logged:
+                    flow_control = delegate.headers_received(start_line, headers)
+                    if flow_control is not None:
+                        await flow_control
+                if self._detached:
+                    delegate_needs_close = False
+                    return False
+                if _is_interim_response(start_line):
+                    # An interim response: the final one follows.
+                    delegate_needs_close = False
+                    return await self._read_message(delegate)
+                if not self.is_client and self._expects_continue(headers):
+                    self.stream.write(b"HTTP/1.1 100 (Continue)\r\n\r\n")
+                if framing is not NO_BODY and not await self._read_body_in_time(
+                    framing, delegate
+                ):
+                    return False
+                self._read_finished = True
+                if self.is_client or not self._write_finished:
+                    delegate_needs_close = False
+                    with _delegate_errors_logged:
+                        delegate.finish()
+            except HTTPInputError as e:
+                await self._reject_input(e)
+                return False
+            if not self._finish_future.done():
+                await self._wait_for_response_written()
+            if self.is_client and self._disconnect_on_finish:
+                self.close()
+            return not (self._detached or self.stream.closed())
+        finally:
+            if delegate_needs_close:
+                with _delegate_errors_logged:
+                    delegate.on_connection_close()
+            self._close_callback = None
+
+    def _start_reading_head(self) -> Awaitable[Optional[bytes]]:
+        """Start reading the next head; it comes out as ``None`` on timeout."""
+        # A head over max_header_size makes the stream log "Unsatisfiable
+        # read" and close (as in Tornado), rather than being buffered.
+        future = self.stream.read_until_regex(
+            _HEAD_END_FAST_RE, max_bytes=self.params.max_header_size
+        )
+        if _is_done(future):
+            return self._after_other_connections(future)
+        if self.params.header_timeout is None:
+            return future
+        return self._within_header_timeout(future)
+
+    async def _after_other_connections(self, future: Awaitable[bytes]) -> bytes:
+        """Let other connections run before serving already received data.
+
+        Otherwise a client pipelining many requests would monopolize the loop.
+        """
+        await asyncio.sleep(0)
+        return await future
+
+    async def _within_header_timeout(self, future: Awaitable[bytes]) -> Optional[bytes]:
+        assert self.params.header_timeout is not None
+        timer = self._head_timer or self._new_head_timer(self.params.header_timeout)
+        timer.start()
+        try:
+            return await future
+        except iostream.StreamClosedError:
+            if timer.expired:
+                return None
+            raise
+        finally:
+            timer.stop()
+            if timer is not self._head_timer:
+                timer.cancel()
+
+    def _new_head_timer(self, timeout: float) -> _WaitTimer:
+        """A timer closing the stream when a head takes too long (silently)."""
+        return _WaitTimer(self.stream.io_loop, timeout, self.stream.close)
+
+    def _parse_head(self, head: bytes) -> tuple[_StartLine, HTTPHeaders, Framing]:
+        """Parse a head; note its keep-alive status; find its body framing."""
+        start_line: _StartLine
+        if self.is_client:
+            start_line, headers = parse_response_head(head)
+            assert self._request_start_line is not None
+            framing = response_body_framing(
+                headers, start_line.code, self._request_start_line.method
+            )
+        else:
+            start_line, headers = parse_request_head(head)
+            if "Host" in headers:
+                # As in Tornado, an HTTP/1.1 request without Host is served
+                # (with host 127.0.0.1); a repeated or invalid one is not.
+                check_request_host(start_line, headers)
+            framing = request_body_framing(headers)
+            self._request_start_line = start_line
+        self._disconnect_on_finish = self.no_keep_alive or not keep_alive_requested(
+            start_line, headers
+        )
+        return start_line, headers, framing
+
+    def _expects_continue(self, headers: HTTPHeaders) -> bool:
+        """Whether to tell the client to go on sending the request body."""
+        return (
+            "Expect" in headers
+            and headers["Expect"].lower() == "100-continue"
+            and self._request_start_line is not None
+            and self._request_start_line.version == "HTTP/1.1"
+            and not self._response_started
+        )
+
+    async def _read_body_in_time(
+        self, framing: Framing, delegate: HTTPMessageDelegate
+    ) -> bool:
+        """Read the body within the body timeout; false if it ran out."""
+        if self._body_timeout is None:
+            await self._read_body(framing, delegate)
+            return True
+
+        def on_timeout() -> None:
+            gen_log.info("Timeout reading body from %s", self.context)
+            self.stream.close()
+
+        timer = _WaitTimer(self.stream.io_loop, self._body_timeout, on_timeout)
+        timer.start()
+        try:
+            await self._read_body(framing, delegate)
+        except iostream.StreamClosedError:
+            if timer.expired:
+                return False
+            raise
+        finally:
+            timer.cancel()
+        return True
+
+    async def _read_body(self, framing: Framing, delegate: HTTPMessageDelegate) -> None:
+        if framing.kind is BodyKind.LENGTH:
+            if framing.length > self._max_body_size:
+                raise BodyTooLargeError("Content-Length too long")
+            await self._read_fixed_body(framing.length, delegate)
+        elif framing.kind is BodyKind.CHUNKED:
+            await self._read_chunked_body(delegate)
+        else:
+            await self._read_body_until_close(delegate)
+
+    async def _deliver(self, delegate: HTTPMessageDelegate, chunk: bytes) -> None:
+        """Pass body data on, unless a server already finished its response."""
+        if chunk and (self.is_client or not self._write_finished):
+            with _delegate_errors_logged:
+                flow_control = delegate.data_received(chunk)
+                if flow_control is not None:
+                    await flow_control
+
+    async def _read_fixed_body(
+        self, remaining: int, delegate: HTTPMessageDelegate
+    ) -> None:
+        chunk_size = self.params.chunk_size
+        while remaining > 0:
+            chunk = await self.stream.read_bytes(
+                min(chunk_size, remaining), partial=True
+            )
+            remaining -= len(chunk)
+            await self._deliver(delegate, chunk)
+
+    async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
+        decoder = ChunkedDecoder(self._max_body_size)
+        while not decoder.finished:
+            hint = decoder.next_read()
+            if hint.delimiter is None:
+                data = await self.stream.read_bytes(
+                    min(hint.max_bytes, self.params.chunk_size), partial=True
+                )
+            else:
+                data = await self.stream.read_until(hint.delimiter, hint.max_bytes)
+            for piece in decoder.feed(data):
+                await self._deliver(delegate, piece)
+
+    async def _read_body_until_close(self, delegate: HTTPMessageDelegate) -> None:
+        received = 0
+        while True:
+            try:
+                chunk = await self.stream.read_bytes(
+                    self.params.chunk_size, partial=True
+                )
+            except iostream.StreamClosedError:
+                return  # the end of the body
+            received += len(chunk)
+            if received > self._max_body_size:
+                raise BodyTooLargeError("Body larger than max_body_size")
+            await self._deliver(delegate, chunk)
+
+    async def _reject_input(self, error: HTTPInputError) -> None:
+        """Log bad input, answer it (on a server) and close the connection."""
+        gen_log.info("Malformed HTTP message from %s: %s", self.context, error)
+        if not self.is_client and not self._response_started:
+            try:
+                await self.stream.write(_error_response(error))
+            except iostream.StreamClosedError:
+                pass
+        self.close()
+
+    async def _wait_for_response_written(self) -> None:
+        """On a server, wait for the application to finish its response.
+
+        Meanwhile the stream reports a client that goes away, so the
+        application's close callback can run.
+        """
+        if self._detached or self.stream.closed():
+            return
+        self.stream.set_close_callback(self._on_connection_close)
+        await self._finish_future
+        if not self._detached:
+            self.stream.set_close_callback(None)
+
+    # -- connection state ---------------------------------------------------------
+
+    def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
+        """Call ``callback`` if the connection closes before the exchange ends.
+
+        Replaces any previous callback; ``None`` removes it.  Useful on a
+        server to notice a client that leaves while its response is being
+        prepared.
+        """
+        self._close_callback = callback
+
+    def _on_connection_close(self) -> None:
+        callback, self._close_callback = self._close_callback, None
+        if callback is not None:
+            callback()
+        _resolve(self._finish_future)
+
+    def close(self) -> None:
+        """Close the connection's stream."""
+        if not self._detached:
+            self.stream.close()
+        self._close_callback = None
+        _resolve(self._finish_future)
+
+    def detach(self) -> iostream.IOStream:
+        """Take the stream away from HTTP, for another protocol to use.
+
+        Typically called in response to an ``Upgrade`` request, after the
+        ``101`` response was written (e.g. for WebSockets).  The connection
+        no longer reads, writes or closes the stream; it is returned and
+        `stream` becomes ``None``.
+        """
+        stream = self.stream
+        self._detached = True
+        self._close_callback = None
+        self.stream = None  # type: ignore[assignment]
+        _resolve(self._finish_future)
+        return stream
+
+    def set_body_timeout(self, timeout: float) -> None:
+        """Change the body timeout of this exchange (seconds)."""
+        self._body_timeout = timeout
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Change the body size limit of this exchange (bytes).
+
+        Takes effect for a body not yet started, e.g. when called from
+        ``headers_received``.
+        """
+        self._max_body_size = max_body_size
+
+    # -- writing ------------------------------------------------------------------
+
+    def write_headers(
+        self,
+        start_line: Union[RequestStartLine, ResponseStartLine],
+        headers: HTTPHeaders,
+        chunk: Optional[bytes] = None,
+    ) -> Future[None]:
+        """Write the start line and headers, and optionally a first body chunk.
+
+        A client passes a `.RequestStartLine`, a server a
+        `.ResponseStartLine`.  The body framing (``Content-Length`` or
+        chunked) and the ``Connection`` header are filled in as needed.
+        Returns a future resolved once the data is written; it fails with
+        `.StreamClosedError` if the connection is closed.
+        """
+        if self.is_client:
+            assert isinstance(start_line, RequestStartLine)
+            self._request_start_line = start_line
+            framing = plan_request_body(start_line, headers)
+            head = format_request_head(start_line, headers)
+        else:
+            assert isinstance(start_line, ResponseStartLine)
+            assert self._request_start_line is not None
+            framing = plan_response_body(
+                self._request_start_line, start_line.code, headers
+            )
+            self._set_connection_header(framing, headers)
+            head = format_response_head(start_line, headers)
+            # The application may answer HEAD as it answers GET: the headers
+            # describe the body that is not sent.
+            self._omit_body = self._request_start_line.method == "HEAD"
+        self._response_started = True
+        self._encoder = BodyEncoder(framing)
+        if chunk:
+            head += self._encode(chunk)
+        return self._write_to_stream(head)
+
+    def _set_connection_header(self, framing: Framing, headers: HTTPHeaders) -> None:
+        """Tell the client whether the connection stays open after the response."""
+        request = self._request_start_line
+        assert request is not None
+        if framing.kind is BodyKind.UNTIL_CLOSE and request.version != "HTTP/1.1":
+            self._disconnect_on_finish = True  # closing marks the body's end
+        if "Connection" in headers and headers["Connection"].lower() == "close":
+            self._disconnect_on_finish = True  # the application's decision
+        if request.version == "HTTP/1.1":
+            if self._disconnect_on_finish:
+                headers["Connection"] = "close"
+        elif not self._disconnect_on_finish:
+            headers["Connection"] = "Keep-Alive"
+
+    def _encode(self, chunk: bytes) -> bytes:
+        """Frame a body chunk; close the stream if it breaks the framing."""
+        assert self._encoder is not None, "write_headers() must be called first"
+        if self._omit_body:
+            return b""
+        try:
+            return self._encoder.encode(chunk)
+        except HTTPOutputError:
+            self._close_stream()
+            raise
+
+    def _write_to_stream(self, data: bytes) -> Future[None]:
+        if self._detached or self.stream.closed():
+            future: Future[None] = Future()
+            future.set_exception(iostream.StreamClosedError())
+            future.exception()  # nobody needs to look at it
+            return future
+        self._pending_write = self.stream.write(data)
+        return self._pending_write
+
+    def write(self, chunk: bytes) -> Future[None]:
+        """Write a piece of the body; returns a future resolved once written.
+
+        Raises `.HTTPOutputError` (closing the connection) if this exceeds
+        the declared ``Content-Length``.
+        """
+        return self._write_to_stream(self._encode(chunk))
+
+    def finish(self) -> None:
+        """Mark the end of the message being written.
+
+        Raises `.HTTPOutputError` (closing the connection) if fewer bytes
+        than the declared ``Content-Length`` were written.
+        """
+        assert self._encoder is not None, "write_headers() must be called first"
+        try:
+            ending = self._encoder.finish()
+        except HTTPOutputError:
+            self._close_stream()
+            raise
+        if self._detached:
+            return
+        if ending and not self.stream.closed():
+            self._pending_write = self.stream.write(ending)
+        self._write_finished = True
+        if not self.is_client and not self._read_finished:
+            # The rest of the request is discarded; the connection can't be
+            # reused since the next request's start is unknown.
+            self._disconnect_on_finish = True
+        if self.is_client:
+            # Push out what remains without waiting for more data (Nagle).
+            # Server connections run without Nagle all along (see
+            # HTTP1ServerConnection.start_serving).
+            self.stream.set_nodelay(True)
+        pending = self._pending_write
+        if pending is None or pending.done():
+            self._finish_request()
+        else:
+            pending.add_done_callback(self._finish_request)
+
+    def _close_stream(self) -> None:
+        if not self._detached:
+            self.stream.close()
+
+    def _finish_request(self, _: object = None) -> None:
+        if self._detached:
+            return
+        if not self.is_client and self._disconnect_on_finish:
+            self.close()
+            return
+        if self.is_client:
+            self.stream.set_nodelay(False)  # back to the stream's default
+        _resolve(self._finish_future)
+
+
+class _WaitTimer:
+    """Calls ``on_expiry`` when a wait lasts more than ``timeout`` seconds.
+
+    `start` and `stop` bracket each wait.  One timer can serve many waits,
+    such as the heads of a keep-alive connection: when it fires while no
+    wait is under way, or before the current wait's deadline, it re-arms
+    itself rather than being replaced for every request, which would cost
+    more than parsing a small request.
+    """
+
+    def __init__(
+        self, io_loop: IOLoop, timeout: float, on_expiry: Callable[[], None]
+    ) -> None:
+        #: Whether a wait ran out of time.
+        self.expired = False
+        self._io_loop = io_loop
+        self._timeout = timeout
+        self._on_expiry = on_expiry
+        self._deadline: Optional[float] = None
+        self._timer: Optional[object] = None
+
+    def start(self) -> None:
+        """A wait starts now."""
+        self._deadline = self._io_loop.time() + self._timeout
+        if self._timer is None:
+            self._timer = self._io_loop.call_at(self._deadline, self._fire)
+
+    def stop(self) -> None:
+        """The wait is over."""
+        self._deadline = None
+
+    def cancel(self) -> None:
+        """Remove the timer for good."""
+        if self._timer is not None:
+            self._io_loop.remove_timeout(self._timer)
+            self._timer = None
+
+    def _fire(self) -> None:
+        self._timer = None
+        if self._deadline is None:
+            return  # between waits; the next start() re-arms
+        if self._io_loop.time() < self._deadline:
+            self._timer = self._io_loop.call_at(self._deadline, self._fire)
+            return
+        self.expired = True
+        self._on_expiry()
+
+
+def _resolve(future: Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _is_interim_response(start_line: _StartLine) -> bool:
+    """Whether this is a 1xx response, which another response follows."""
+    return isinstance(start_line, ResponseStartLine) and 100 <= start_line.code < 200
+
+
+def _is_done(awaitable: Awaitable[Any]) -> bool:
+    return isinstance(awaitable, Future) and awaitable.done()
+
+
+class _GzipMessageDelegate(HTTPMessageDelegate):
+    """Decompresses a gzip-encoded body before passing it to another delegate.
+
+    The ``Content-Encoding`` header is removed (and reported as
+    ``X-Consumed-Content-Encoding``) so the inner delegate sees the decoded
+    message.  Output is produced in pieces of at most ``chunk_size`` bytes
+    and its total is bounded by ``max_body_size()`` (a function, since the
+    limit may change once the headers are seen), so a small "gzip bomb"
+    cannot exhaust memory.  Corrupt or oversized data raises
+    `.HTTPInputError`.
+    """
+
+    def __init__(
+        self,
+        delegate: HTTPMessageDelegate,
+        chunk_size: int,
+        max_body_size: Callable[[], int],
+    ) -> None:
+        self._delegate = delegate
+        self._chunk_size = chunk_size
+        self._max_body_size = max_body_size
+        self._decompressor: Optional[GzipDecompressor] = None
+        self._decompressed_size = 0
+
+    def headers_received(
+        self, start_line: _StartLine, headers: HTTPHeaders
+    ) -> Optional[Awaitable[None]]:
+        """Note whether the body is gzipped, then pass the headers on."""
+        if headers.get("Content-Encoding", "").lower() == "gzip":
+            self._decompressor = GzipDecompressor()
+            headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
+            del headers["Content-Encoding"]
+        return self._delegate.headers_received(start_line, headers)
+
+    async def data_received(self, chunk: bytes) -> None:
+        """Decompress ``chunk`` and pass the result on, piece by piece."""
+        if self._decompressor is None:
+            flow_control = self._delegate.data_received(chunk)
+            if flow_control is not None:
+                await flow_control
+            return
+        pending = chunk
+        while pending:
+            piece = self._decompress(pending)
+            pending = self._decompressor.unconsumed_tail
+            if piece:
+                flow_control = self._delegate.data_received(piece)
+                if flow_control is not None:
+                    await flow_control
+            elif pending:
+                raise HTTPInputError("Gzip body made no progress while decoding")
+
+    def _decompress(self, data: bytes) -> bytes:
+        assert self._decompressor is not None
+        try:
+            piece = self._decompressor.decompress(data, self._chunk_size)
+        except Exception as e:  # zlib.error, for now; any decoding failure
+            raise HTTPInputError(f"Invalid gzip body: {e}") from e
+        self._decompressed_size += len(piece)
+        if self._decompressed_size > self._max_body_size():
+            raise BodyTooLargeError("Decompressed body larger than max_body_size")
+        return piece
+
+    def finish(self) -> None:
+        """Check that the compressed data was complete, then finish."""
+        if self._decompressor is not None:
+            try:
+                tail = self._decompressor.flush()
+            except Exception as e:
+                raise HTTPInputError(f"Invalid gzip body: {e}") from e
+            if tail:
+                # data_received consumed all it could; more output here
+                # means the input was cut short.
+                raise HTTPInputError("Truncated gzip body")
+        self._delegate.finish()
+
+    def on_connection_close(self) -> None:
+        """Pass the early close on."""
+        self._delegate.on_connection_close()
+
+
+class HTTP1ServerConnection:
+    """The server side of an HTTP/1.x connection, serving request after request."""
+
+    def __init__(
+        self,
+        stream: iostream.IOStream,
+        params: Optional[HTTP1ConnectionParameters] = None,
+        context: Optional[object] = None,
+    ) -> None:
+        #: The connection's stream.
+        self.stream = stream
+        #: The `HTTP1ConnectionParameters` used for each request.
+        self.params = params if params is not None else HTTP1ConnectionParameters()
+        #: The ``context`` passed to each request's `HTTP1Connection`.
+        self.context = context
+        self._serving_future: Optional[Future[None]] = None
+
+    async def close(self) -> None:
+        """Close the connection and wait for its request loop to end."""
+        self.stream.close()
+        if self._serving_future is None:
+            return
+        try:
+            await self._serving_future
+        except Exception:
+            pass  # already logged by the loop
+
+    def start_serving(self, delegate: HTTPServerConnectionDelegate) -> None:
+        """Start reading requests, handing each one to ``delegate``.
+
+        ``delegate`` is an `.HTTPServerConnectionDelegate`; its
+        ``start_request`` is called for each request and its ``on_close``
+        once the connection is closed.
+        """
+        assert isinstance(delegate, HTTPServerConnectionDelegate)
+        # Responses go out as soon as they are written rather than waiting
+        # for acknowledgements (Nagle's algorithm), which would delay the
+        # end of each response.  Set once: toggling it per request costs a
+        # system call each time.
+        self.stream.set_nodelay(True)
+        self._serving_future = asyncio.ensure_future(self._serve(delegate))
+        # Surfaces anything unexpected through the loop's error logging.
+        self.stream.io_loop.add_future(self._serving_future, lambda f: f.result())
+
+    async def _serve(self, delegate: HTTPServerConnectionDelegate) -> None:
+        head_timer = None
+        try:
+            while True:
+                conn = HTTP1Connection(self.stream, False, self.params, self.context)
+                if head_timer is None and self.params.header_timeout is not None:
+                    head_timer = conn._new_head_timer(self.params.header_timeout)
+                conn._head_timer = head_timer
+                request_delegate = delegate.start_request(self, conn)
+                try:
+                    if not await conn.read_response(request_delegate):
+                        return
+                except (iostream.StreamClosedError, asyncio.CancelledError):
+                    return
+                except _QuietException:
+                    conn.close()  # already logged
+                    return
+                except Exception:
+                    gen_log.error("Uncaught exception", exc_info=True)
+                    conn.close()
+                    return
+        finally:
+            if head_timer is not None:
+                head_timer.cancel()
+            delegate.on_close(self)

@@ -1,0 +1,480 @@
+"""Tests for tornado.http1connection over real loopback connections.
+
+Each test drives one side with `HTTP1Connection` or `HTTP1ServerConnection`
+and plays the other side with a raw `IOStream`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import socket
+import unittest
+from typing import Any, List, Tuple, Union
+
+from tornado.http1connection import (
+    CR_OR_LF_RE,
+    HTTP1Connection,
+    HTTP1ConnectionParameters,
+    HTTP1ServerConnection,
+    is_transfer_encoding_chunked,
+    parse_hex_int,
+    parse_int,
+)
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPServerConnectionDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+)
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.log import app_log, gen_log
+from tornado.netutil import add_accept_handler
+from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
+
+StartLine = Union[RequestStartLine, ResponseStartLine]
+
+
+class ParsingHelpersTest(unittest.TestCase):
+    def test_parse_int(self) -> None:
+        self.assertEqual(parse_int("0"), 0)
+        self.assertEqual(parse_int("0042"), 42)
+        for bad in ("", "-1", "+1", " 1", "1 ", "1_000", "0x10", "١"):
+            with self.subTest(bad=bad), self.assertRaisesRegex(ValueError, "integer"):
+                parse_int(bad)
+
+    def test_parse_hex_int(self) -> None:
+        self.assertEqual(parse_hex_int("ff"), 255)
+        self.assertEqual(parse_hex_int("0A"), 10)
+        for bad in ("", "-1", "0x1", "g", "1 ", "f_f"):
+            with self.subTest(bad=bad), self.assertRaisesRegex(ValueError, "hex"):
+                parse_hex_int(bad)
+
+    def test_is_transfer_encoding_chunked(self) -> None:
+        self.assertFalse(is_transfer_encoding_chunked(HTTPHeaders()))
+        self.assertFalse(
+            is_transfer_encoding_chunked(HTTPHeaders({"Content-Length": "x"}))
+        )
+        self.assertTrue(
+            is_transfer_encoding_chunked(HTTPHeaders({"Transfer-Encoding": "Chunked"}))
+        )
+        with self.assertRaisesRegex(HTTPInputError, "Transfer-Encoding"):
+            is_transfer_encoding_chunked(HTTPHeaders({"Transfer-Encoding": "gzip"}))
+        with self.assertRaisesRegex(HTTPInputError, "Content-Length"):
+            is_transfer_encoding_chunked(
+                HTTPHeaders({"Transfer-Encoding": "chunked", "Content-Length": "1"})
+            )
+
+    def test_cr_or_lf_re(self) -> None:
+        self.assertIsNotNone(CR_OR_LF_RE.search(b"a\rb"))
+        self.assertIsNotNone(CR_OR_LF_RE.search(b"a\nb"))
+        self.assertIsNone(CR_OR_LF_RE.search(b"a b"))
+
+    def test_parameter_defaults(self) -> None:
+        params = HTTP1ConnectionParameters()
+        self.assertFalse(params.no_keep_alive)
+        self.assertEqual(params.chunk_size, 65536)
+        self.assertEqual(params.max_header_size, 65536)
+        self.assertIsNone(params.header_timeout)
+        self.assertIsNone(params.max_body_size)
+        self.assertIsNone(params.body_timeout)
+        self.assertFalse(params.decompress)
+
+
+class Recorder(HTTPMessageDelegate):
+    """Records what a connection delivers."""
+
+    def __init__(self) -> None:
+        self.start_lines: List[StartLine] = []
+        self.headers: List[HTTPHeaders] = []
+        self.chunks: List[bytes] = []
+        self.finished = False
+        self.closed_early = False
+
+    def headers_received(self, start_line: StartLine, headers: HTTPHeaders) -> None:
+        self.start_lines.append(start_line)
+        self.headers.append(headers)
+
+    def data_received(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def on_connection_close(self) -> None:
+        self.closed_early = True
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class LoopbackTestCase(AsyncTestCase):
+    """Provides a connected pair of streams: ``client`` and ``server``."""
+
+    async def connected_pair(self) -> Tuple[IOStream, IOStream]:
+        listener, port = bind_unused_port()
+        accepted: asyncio.Future[socket.socket] = asyncio.Future()
+        remove_handler = add_accept_handler(
+            listener, lambda conn, address: accepted.set_result(conn)
+        )
+        client = IOStream(socket.socket())
+        self.addCleanup(client.close)
+        await client.connect(("127.0.0.1", port))
+        server = IOStream(await accepted)
+        self.addCleanup(server.close)
+        remove_handler()
+        listener.close()
+        return client, server
+
+
+class ClientSideTest(LoopbackTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.client, self.server = self.io_loop.run_sync(self.connected_pair)
+
+    def connection(self, **params: Any) -> HTTP1Connection:
+        return HTTP1Connection(
+            self.client, True, HTTP1ConnectionParameters(**params), context="ctx"
+        )
+
+    async def request(
+        self, response: bytes, method: str = "GET", **params: Any
+    ) -> Tuple[bool, Recorder]:
+        """Send a bodiless request, answer it with ``response``, read it back."""
+        conn = self.connection(**params)
+        conn.write_headers(
+            RequestStartLine(method, "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        conn.finish()
+        await self.server.read_until(b"\r\n\r\n")
+        await self.server.write(response)
+        recorder = Recorder()
+        return await conn.read_response(recorder), recorder
+
+    @gen_test
+    async def test_request_bytes_on_the_wire(self) -> None:
+        conn = self.connection()
+        await conn.write_headers(
+            RequestStartLine("GET", "/a?b=c", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        conn.finish()
+        self.assertEqual(
+            await self.server.read_until(b"\r\n\r\n"),
+            b"GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+
+    @gen_test
+    async def test_post_without_length_is_chunked(self) -> None:
+        conn = self.connection()
+        conn.write_headers(
+            RequestStartLine("POST", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"}), b"ab"
+        )
+        conn.write(b"cde")
+        conn.finish()
+        head = await self.server.read_until(b"\r\n\r\n")
+        self.assertIn(b"Transfer-Encoding: chunked\r\n", head)
+        body = await self.server.read_bytes(len(b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"))
+        self.assertEqual(body, b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n")
+
+    @gen_test
+    async def test_header_injection_is_refused(self) -> None:
+        conn = self.connection()
+        with self.assertRaises(ValueError):
+            conn.write_headers(
+                RequestStartLine("GET", "/", "HTTP/1.1"),
+                HTTPHeaders({"X-Evil": "a\r\nX-Injected: b"}),
+            )
+
+    @gen_test
+    async def test_response_with_content_length(self) -> None:
+        keep_alive, recorder = await self.request(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+        )
+        self.assertTrue(keep_alive)
+        self.assertEqual(
+            recorder.start_lines, [ResponseStartLine("HTTP/1.1", 200, "OK")]
+        )
+        self.assertEqual(recorder.body, b"hello")
+        self.assertTrue(recorder.finished)
+        self.assertFalse(recorder.closed_early)
+
+    @gen_test
+    async def test_chunked_response(self) -> None:
+        _, recorder = await self.request(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nTrailer: x\r\n\r\n",
+            chunk_size=2,
+        )
+        self.assertEqual(recorder.chunks, [b"ab", b"c", b"de"])
+        self.assertTrue(recorder.finished)
+
+    @gen_test
+    async def test_response_until_close(self) -> None:
+        conn = self.connection()
+        conn.write_headers(
+            RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        conn.finish()
+        await self.server.read_until(b"\r\n\r\n")
+        await self.server.write(b"HTTP/1.1 200 OK\r\n\r\nall of ")
+        await self.server.write(b"this")
+        self.server.close()
+        recorder = Recorder()
+        self.assertFalse(await conn.read_response(recorder))
+        self.assertEqual(recorder.body, b"all of this")
+        self.assertTrue(recorder.finished)
+
+    @gen_test
+    async def test_head_response_has_no_body(self) -> None:
+        keep_alive, recorder = await self.request(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", method="HEAD"
+        )
+        self.assertTrue(keep_alive)
+        self.assertEqual(recorder.body, b"")
+        self.assertTrue(recorder.finished)
+
+    @gen_test
+    async def test_304_has_no_body(self) -> None:
+        _, recorder = await self.request(
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n"
+        )
+        self.assertEqual((recorder.body, recorder.finished), (b"", True))
+
+    @gen_test
+    async def test_interim_response_then_final(self) -> None:
+        _, recorder = await self.request(
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+        )
+        self.assertEqual([s.code for s in recorder.start_lines], [100, 201])  # type: ignore
+        self.assertEqual(recorder.body, b"ok")
+
+    @gen_test
+    async def test_connection_close_response(self) -> None:
+        keep_alive, recorder = await self.request(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        )
+        self.assertFalse(keep_alive)
+        self.assertTrue(self.client.closed())
+
+    @gen_test
+    async def test_gzip_response_decompressed(self) -> None:
+        data = gzip.compress(b"squeezed " * 50)
+        _, recorder = await self.request(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+            % len(data)
+            + data,
+            decompress=True,
+            chunk_size=64,
+        )
+        self.assertEqual(recorder.body, b"squeezed " * 50)
+        self.assertTrue(all(len(chunk) <= 64 for chunk in recorder.chunks))
+        self.assertEqual(recorder.headers[0]["X-Consumed-Content-Encoding"], "gzip")
+        self.assertNotIn("Content-Encoding", recorder.headers[0])
+
+    @gen_test
+    async def test_malformed_response(self) -> None:
+        with ExpectLog(gen_log, "Malformed HTTP message from ctx", level=logging.INFO):
+            keep_alive, recorder = await self.request(b"HTTP/1.1 OK\r\n\r\n")
+        self.assertFalse(keep_alive)
+        self.assertTrue(recorder.closed_early)
+        self.assertTrue(self.client.closed())
+
+    @gen_test
+    async def test_response_body_too_large(self) -> None:
+        with ExpectLog(gen_log, "Malformed HTTP message.*too long", level=logging.INFO):
+            keep_alive, recorder = await self.request(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n01234567890",
+                max_body_size=10,
+            )
+        self.assertFalse(keep_alive)
+        self.assertTrue(recorder.closed_early)
+
+    @gen_test
+    async def test_server_closing_mid_body(self) -> None:
+        conn = self.connection()
+        conn.write_headers(
+            RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        conn.finish()
+        await self.server.read_until(b"\r\n\r\n")
+        await self.server.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        self.server.close()
+        recorder = Recorder()
+        with self.assertRaises(StreamClosedError):
+            await conn.read_response(recorder)
+        self.assertTrue(recorder.closed_early)
+        self.assertFalse(recorder.finished)
+
+    @gen_test
+    async def test_header_timeout(self) -> None:
+        conn = self.connection(header_timeout=0.05)
+        recorder = Recorder()
+        self.assertFalse(await conn.read_response(recorder))
+        self.assertTrue(recorder.closed_early)
+        self.assertTrue(self.client.closed())
+
+    @gen_test
+    async def test_write_after_close_fails(self) -> None:
+        conn = self.connection()
+        conn.close()
+        future = conn.write_headers(
+            RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        with self.assertRaises(StreamClosedError):
+            await future
+
+
+class ServerSideTest(LoopbackTestCase):
+    """HTTP1ServerConnection with hand-written delegates."""
+
+    async def serve(self, make_delegate: Any, **params: Any) -> HTTP1ServerConnection:
+        class Server(HTTPServerConnectionDelegate):
+            closed = False
+
+            def start_request(self, server_conn: object, request_conn: Any) -> Any:
+                return make_delegate(request_conn)
+
+            def on_close(self, server_conn: object) -> None:
+                Server.closed = True
+
+        self.delegate_class = Server
+        self.client, stream = await self.connected_pair()
+        server_conn = HTTP1ServerConnection(
+            stream, HTTP1ConnectionParameters(**params), context="peer"
+        )
+        server_conn.start_serving(Server())
+        return server_conn
+
+    @gen_test
+    async def test_set_max_body_size_in_headers_received(self) -> None:
+        class Delegate(Recorder):
+            def __init__(self, conn: HTTP1Connection) -> None:
+                super().__init__()
+                self.conn = conn
+
+            def headers_received(self, start_line: Any, headers: HTTPHeaders) -> None:
+                self.conn.set_max_body_size(int(headers["X-Limit"]))
+
+            def finish(self) -> None:
+                self.conn.write_headers(
+                    ResponseStartLine("HTTP/1.1", 200, "OK"),
+                    HTTPHeaders({"Content-Length": "0"}),
+                )
+                self.conn.finish()
+
+        await self.serve(Delegate, max_body_size=1)
+        await self.client.write(
+            b"POST / HTTP/1.1\r\nHost: x\r\nX-Limit: 5\r\nContent-Length: 5\r\n\r\n12345"
+        )
+        self.assertIn(b" 200 ", await self.client.read_until(b"\r\n\r\n"))
+        with ExpectLog(gen_log, "Malformed HTTP message from peer", level=logging.INFO):
+            await self.client.write(
+                b"POST / HTTP/1.1\r\nHost: x\r\nX-Limit: 4\r\nContent-Length: 5\r\n\r\n"
+            )
+            self.assertIn(b" 413 ", await self.client.read_until(b"\r\n\r\n"))
+            self.assertEqual(await self.client.read_until_close(), b"")
+
+    @gen_test
+    async def test_set_body_timeout(self) -> None:
+        class Delegate(Recorder):
+            def __init__(self, conn: HTTP1Connection) -> None:
+                super().__init__()
+                conn.set_body_timeout(0.05)
+
+        await self.serve(Delegate)
+        with ExpectLog(gen_log, "Timeout reading body from peer", level=logging.INFO):
+            await self.client.write(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n12"
+            )
+            self.assertEqual(await self.client.read_until_close(), b"")
+        self.assertTrue(self.delegate_class.closed)
+
+    @gen_test
+    async def test_exception_in_data_received(self) -> None:
+        class Delegate(Recorder):
+            def __init__(self, conn: HTTP1Connection) -> None:
+                super().__init__()
+
+            def data_received(self, chunk: bytes) -> None:
+                raise ZeroDivisionError()
+
+        await self.serve(Delegate)
+        with ExpectLog(app_log, "Uncaught exception"):
+            await self.client.write(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n1"
+            )
+            self.assertEqual(await self.client.read_until_close(), b"")
+
+    @gen_test
+    async def test_detach_for_protocol_upgrade(self) -> None:
+        detached: asyncio.Future[IOStream] = asyncio.Future()
+
+        class Delegate(Recorder):
+            def __init__(self, conn: HTTP1Connection) -> None:
+                super().__init__()
+                self.conn = conn
+
+            def headers_received(self, start_line: Any, headers: HTTPHeaders) -> None:
+                self.conn.write_headers(
+                    ResponseStartLine("HTTP/1.1", 101, "Switching Protocols"),
+                    HTTPHeaders({"Upgrade": "echo", "Connection": "Upgrade"}),
+                )
+                detached.set_result(self.conn.detach())
+                self.assertIsNone(self.conn.stream)
+
+            def assertIsNone(self, value: object) -> None:
+                assert value is None
+
+        await self.serve(Delegate)
+        await self.client.write(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
+        )
+        head = await self.client.read_until(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n"))
+        stream = await detached
+        await self.client.write(b"not http at all\n")
+        self.assertEqual(await stream.read_until(b"\n"), b"not http at all\n")
+        await stream.write(b"still raw\n")
+        self.assertEqual(await self.client.read_until(b"\n"), b"still raw\n")
+        stream.close()
+        self.assertTrue(self.delegate_class.closed)
+
+    @gen_test
+    async def test_close_ends_serving(self) -> None:
+        server_conn = await self.serve(lambda conn: Recorder())
+        await server_conn.close()
+        self.assertTrue(self.delegate_class.closed)
+        self.assertEqual(await self.client.read_until_close(), b"")
+
+    @gen_test
+    async def test_response_before_body_is_read(self) -> None:
+        # Answering before the request body arrived: the rest of the body is
+        # discarded and the connection closed after the response.
+        class Delegate(Recorder):
+            def __init__(self, conn: HTTP1Connection) -> None:
+                super().__init__()
+                self.conn = conn
+
+            def headers_received(self, start_line: Any, headers: HTTPHeaders) -> None:
+                self.conn.write_headers(
+                    ResponseStartLine("HTTP/1.1", 403, "Forbidden"),
+                    HTTPHeaders({"Content-Length": "0"}),
+                )
+                self.conn.finish()
+
+        await self.serve(Delegate)
+        await self.client.write(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n123"
+        )
+        head = await self.client.read_until(b"\r\n\r\n")
+        self.assertIn(b" 403 ", head)
+        self.assertEqual(await self.client.read_until_close(), b"")
+
+
+if __name__ == "__main__":
+    unittest.main()
