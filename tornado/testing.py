@@ -36,6 +36,8 @@ from collections.abc import Callable, Coroutine, Generator
 from typing import Any, ContextManager, TypeVar, overload
 
 from tornado import gen, netutil
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.log import app_log
 from tornado.options import define, options, parse_command_line
@@ -306,6 +308,139 @@ class AsyncTestCase(unittest.TestCase):
 
 
 _TestMethod = Callable[..., Any]
+
+
+class AsyncHTTPTestCase(AsyncTestCase):
+    """An `AsyncTestCase` that serves an application over HTTP on loopback.
+
+    Subclasses implement :meth:`get_app`, returning a `tornado.web.Application`
+    or any other request callback or delegate `.HTTPServer` accepts.  Each test
+    gets a server on a fresh port (:attr:`http_server`) and a client
+    (:attr:`http_client`); :meth:`fetch` requests a path from the server
+    and returns the `.HTTPResponse`::
+
+        class HelloTest(AsyncHTTPTestCase):
+            def get_app(self):
+                return Application([("/", HelloHandler)])
+
+            def test_hello(self):
+                response = self.fetch("/")
+                self.assertEqual(response.body, b"Hello, world")
+
+    ``tearDown`` stops the server, closes its open connections and the
+    client.
+    """
+
+    #: The `.AsyncHTTPClient` of this test, from :meth:`get_http_client`.
+    http_client: AsyncHTTPClient
+    #: The `.HTTPServer` serving :meth:`get_app`, from :meth:`get_http_server`.
+    http_server: HTTPServer
+
+    def setUp(self) -> None:
+        """Start the server on an unused loopback port and make the client."""
+        super().setUp()
+        self._app = self.get_app()
+        self.http_client = self.get_http_client()
+        self.http_server = self.get_http_server()
+        sock, self.__port = bind_unused_port()
+        self.http_server.add_sockets([sock])
+
+    def get_http_client(self) -> AsyncHTTPClient:
+        """The client for :meth:`fetch`; override to configure it."""
+        client: AsyncHTTPClient = AsyncHTTPClient()
+        return client
+
+    def get_http_server(self) -> HTTPServer:
+        """The server for :meth:`get_app`, built with :meth:`get_httpserver_options`."""
+        return HTTPServer(self._app, **self.get_httpserver_options())
+
+    def get_app(self) -> Any:
+        """The application to test; subclasses must implement this."""
+        raise NotImplementedError()
+
+    def get_httpserver_options(self) -> dict[str, Any]:
+        """Keyword arguments for the `.HTTPServer`; override to add some."""
+        return {}
+
+    def get_http_port(self) -> int:
+        """The port the server listens on."""
+        return self.__port
+
+    def get_protocol(self) -> str:
+        """The URL scheme of :meth:`get_url`: ``"http"`` here."""
+        return "http"
+
+    def get_url(self, path: str) -> str:
+        """The absolute URL of ``path`` on the test server."""
+        return f"{self.get_protocol()}://127.0.0.1:{self.get_http_port()}{path}"
+
+    def fetch(
+        self, path: str, raise_error: bool = False, **kwargs: Any
+    ) -> HTTPResponse:
+        """Fetch ``path`` from the test server and return the response.
+
+        ``path`` is relative to the server unless it is an absolute
+        ``http://`` or ``https://`` URL.  Keyword arguments go to
+        `.AsyncHTTPClient.fetch`.  Unlike that method, an error status
+        is returned as a response rather than raised, unless
+        ``raise_error`` is true; transport errors are always raised.  The
+        fetch is bounded by `get_async_test_timeout`.
+        """
+        url = path if path.lower().startswith(("http://", "https://")) else None
+        url = url or self.get_url(path)
+        response: HTTPResponse = self.io_loop.run_sync(
+            lambda: self.http_client.fetch(url, raise_error=raise_error, **kwargs),
+            timeout=get_async_test_timeout(),
+        )
+        return response
+
+    def tearDown(self) -> None:
+        """Stop the server, close its connections and the client."""
+        self.http_server.stop()
+        self.io_loop.run_sync(
+            self.http_server.close_all_connections, timeout=get_async_test_timeout()
+        )
+        self.http_client.close()
+        del self.http_server
+        del self._app
+        super().tearDown()
+
+
+class AsyncHTTPSTestCase(AsyncHTTPTestCase):
+    """An `AsyncHTTPTestCase` whose server speaks HTTPS.
+
+    The server uses :meth:`get_ssl_options`, by default the self-signed
+    certificate shipped with the test suite; the client does not verify
+    certificates.
+    """
+
+    def get_http_client(self) -> AsyncHTTPClient:
+        """A client of its own that accepts the test certificate."""
+        client: AsyncHTTPClient = AsyncHTTPClient(
+            force_instance=True, defaults=dict(validate_cert=False)
+        )
+        return client
+
+    def get_httpserver_options(self) -> dict[str, Any]:
+        """Server options with :meth:`get_ssl_options` as ``ssl_options``."""
+        return dict(ssl_options=self.get_ssl_options())
+
+    def get_ssl_options(self) -> dict[str, Any]:
+        """The server's ``ssl_options``; override to use your own certificate."""
+        return AsyncHTTPSTestCase.default_ssl_options()
+
+    @staticmethod
+    def default_ssl_options() -> dict[str, Any]:
+        """``certfile`` and ``keyfile`` of the test suite's self-signed certificate."""
+        test_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test")
+        return dict(
+            certfile=os.path.join(test_dir, "test.crt"),
+            keyfile=os.path.join(test_dir, "test.key"),
+        )
+
+    def get_protocol(self) -> str:
+        """``"https"``."""
+        return "https"
 
 
 @overload

@@ -17,9 +17,13 @@ from typing import Any
 from unittest import mock
 
 from tornado import gen
+from tornado.httpclient import HTTPClientError
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
 from tornado.ioloop import IOLoop
 from tornado.locks import Event
 from tornado.testing import (
+    AsyncHTTPSTestCase,
+    AsyncHTTPTestCase,
     AsyncTestCase,
     ExpectLog,
     bind_unused_port,
@@ -582,3 +586,78 @@ class MainTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def hello_app(request: HTTPServerRequest) -> None:
+    """A bare request callback: 200 "hello <path>", or 404 for /missing."""
+    code, reason = (404, "Not Found") if request.path == "/missing" else (200, "OK")
+    body = b"hello " + request.path.encode()
+    assert request.connection is not None
+    request.connection.write_headers(
+        ResponseStartLine("HTTP/1.1", code, reason),
+        HTTPHeaders({"Content-Length": str(len(body))}),
+        body,
+    )
+    request.connection.finish()
+
+
+class HelloHTTPTest(AsyncHTTPTestCase):
+    def get_app(self) -> Any:
+        return hello_app
+
+    def test_fetch_relative_path(self) -> None:
+        response = self.fetch("/a/b?c=d")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.body, b"hello /a/b")
+
+    def test_fetch_absolute_url(self) -> None:
+        response = self.fetch(self.get_url("/abs"))
+        self.assertEqual(response.body, b"hello /abs")
+
+    def test_error_status_returned_unless_raise_error(self) -> None:
+        self.assertEqual(self.fetch("/missing").code, 404)
+        with self.assertRaises(HTTPClientError) as cm:
+            self.fetch("/missing", raise_error=True)
+        self.assertEqual(cm.exception.code, 404)
+
+    def test_url_names_loopback_port_and_scheme(self) -> None:
+        port = self.get_http_port()
+        self.assertEqual(self.get_url("/x"), f"http://127.0.0.1:{port}/x")
+        self.assertEqual(self.get_protocol(), "http")
+
+
+class HelloHTTPSTest(AsyncHTTPSTestCase):
+    def get_app(self) -> Any:
+        return hello_app
+
+    def test_fetch_over_tls(self) -> None:
+        response = self.fetch("/secure")
+        self.assertEqual(response.body, b"hello /secure")
+        self.assertTrue(response.effective_url.startswith("https://"))
+
+
+class AsyncHTTPTestCaseRunTest(unittest.TestCase):
+    def test_teardown_stops_the_server(self) -> None:
+        ports: list[int] = []
+
+        class Inner(AsyncHTTPTestCase):
+            def get_app(self) -> Any:
+                return hello_app
+
+            def test_it(self) -> None:
+                ports.append(self.get_http_port())
+                self.assertEqual(self.fetch("/").code, 200)
+
+        result = run_case(Inner, "test_it")
+        self.assertTrue(result.wasSuccessful(), problems(result))
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+
+    def test_get_app_is_required(self) -> None:
+        class Inner(AsyncHTTPTestCase):
+            def test_it(self) -> None:
+                pass
+
+        result = run_case(Inner, "test_it")
+        self.assertEqual(len(result.errors), 1)
+        self.assertIn("NotImplementedError", problems(result))
