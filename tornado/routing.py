@@ -52,6 +52,7 @@ from typing import (
 
 from tornado import httputil
 from tornado.escape import url_escape, url_unescape, utf8
+from tornado.httpserver import _CallableAdapter
 from tornado.log import app_log
 from tornado.util import import_object, re_unescape
 
@@ -169,44 +170,6 @@ class _DefaultMessageDelegate(httputil.HTTPMessageDelegate):
             httputil.HTTPHeaders(),
         )
         self.connection.finish()
-
-
-class _CallableAdapter(httputil.HTTPMessageDelegate):
-    """Gathers a whole request, then passes it to a plain callable."""
-
-    def __init__(
-        self,
-        request_callback: Any,
-        request_conn: httputil.HTTPConnection,
-    ) -> None:
-        self.connection = request_conn
-        self.request_callback = request_callback
-        self.request: Optional[httputil.HTTPServerRequest] = None
-        self._chunks: List[bytes] = []
-
-    def headers_received(
-        self, start_line: _StartLine, headers: httputil.HTTPHeaders
-    ) -> Optional[Awaitable[None]]:
-        assert isinstance(start_line, httputil.RequestStartLine)
-        self.request = httputil.HTTPServerRequest(
-            connection=self.connection,
-            start_line=start_line,
-            headers=headers,
-        )
-        return None
-
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
-        self._chunks.append(chunk)
-        return None
-
-    def finish(self) -> None:
-        assert self.request is not None
-        self.request.body = b"".join(self._chunks)
-        self.request._parse_body()
-        self.request_callback(self.request)
-
-    def on_connection_close(self) -> None:
-        self._chunks = []
 
 
 class RuleRouter(Router):
