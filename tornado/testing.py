@@ -46,6 +46,8 @@ from tornado.process import Subprocess
 from tornado.util import raise_exc_info
 
 __all__ = [
+    "AsyncHTTPSTestCase",
+    "AsyncHTTPTestCase",
     "AsyncTestCase",
     "ExpectLog",
     "bind_unused_port",

@@ -7,14 +7,15 @@ import re
 import sys
 
 
+HEADINGS = re.compile(r"^(Undocumented Python objects|Statistics|\| ?Module|TOTAL)")
+
+
 def undocumented(report: str) -> list[str]:
     """The lines of the coverage report that name something undocumented."""
     lines = []
     for line in report.splitlines():
         stripped = line.strip()
-        if not stripped or set(stripped) <= set("-=+|"):
-            continue
-        if re.match(r"^(Undocumented Python objects|\| ?Module|TOTAL)", stripped):
+        if not stripped or set(stripped) <= set("-=+|") or HEADINGS.match(stripped):
             continue
         if stripped.startswith("|"):
             # The statistics table: "| module | 100.00% | 0 |".
