@@ -59,6 +59,8 @@ step "suite: ioloop=uvloop" suite -- --ioloop=uvloop
 step "suite: ioloop=threaded-selector" suite -- --ioloop=threaded-selector
 step "suite: curl client" suite -- --httpclient=tornado.curl_httpclient.CurlAsyncHTTPClient
 step "suite: c-ares resolver" suite -- --resolver=tornado.platform.caresresolver.CaresResolver
+step "suite: threaded resolver" suite -- --resolver=tornado.netutil.ThreadedResolver
+step "suite: twisted resolver" suite -- --resolver=tornado.platform.twisted.TwistedResolver
 step "suite: pytest" "$PY" -m pytest -q -p no:cacheprovider tornado/test
 step "mypy --strict" "$PY" -m mypy --strict tornado
 step "ruff" "$PY" -m ruff check .
