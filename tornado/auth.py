@@ -404,10 +404,14 @@ class OAuthMixin:
         args: Dict[str, Any],
         token: Optional[_Token] = None,
     ) -> bytes:
-        consumer_token = self._oauth_consumer_token()
-        if self._OAUTH_VERSION == "1.0a":
-            return _oauth10a_signature(consumer_token, method, url, args, token)
-        return _oauth_signature(consumer_token, method, url, args, token)
+        return _oauth_signature(
+            self._oauth_consumer_token(),
+            method,
+            url,
+            args,
+            token,
+            escape_secrets=self._OAUTH_VERSION == "1.0a",
+        )
 
     def _signed_url(
         self, url: str, args: Dict[str, Any], token: Optional[_Token] = None
@@ -778,31 +782,21 @@ def _oauth_signature(
     url: str,
     parameters: Optional[Dict[str, Any]] = None,
     token: Optional[_Token] = None,
+    *,
+    escape_secrets: bool = False,
 ) -> bytes:
-    """The OAuth 1.0 HMAC-SHA1 signature of a request (base64, as bytes)."""
-    key = _signing_key(consumer_token, token, escape_secrets=False)
-    return _hmac_sha1_base64(key, _signature_base_string(method, url, parameters))
+    """The OAuth 1.0 HMAC-SHA1 signature of a request (base64, as bytes).
 
-
-def _oauth10a_signature(
-    consumer_token: _Token,
-    method: str,
-    url: str,
-    parameters: Optional[Dict[str, Any]] = None,
-    token: Optional[_Token] = None,
-) -> bytes:
-    """The OAuth 1.0a HMAC-SHA1 signature (the secrets are percent-encoded)."""
-    key = _signing_key(consumer_token, token, escape_secrets=True)
-    return _hmac_sha1_base64(key, _signature_base_string(method, url, parameters))
-
-
-def _signing_key(
-    consumer_token: _Token, token: Optional[_Token], escape_secrets: bool
-) -> bytes:
+    OAuth 1.0a differs only in percent-encoding the secrets that make up the
+    key: pass ``escape_secrets=True`` for it.
+    """
     secrets = [consumer_token["secret"], token["secret"] if token else ""]
     if escape_secrets:
-        return b"&".join(escape.utf8(_oauth_escape(s)) for s in secrets)
-    return b"&".join(escape.utf8(s) for s in secrets)
+        secrets = [_oauth_escape(secret) for secret in secrets]
+    key = b"&".join(escape.utf8(secret) for secret in secrets)
+    message = _signature_base_string(method, url, parameters)
+    digest = hmac.new(key, escape.utf8(message), hashlib.sha1).digest()
+    return binascii.b2a_base64(digest, newline=False)
 
 
 def _signature_base_string(
@@ -819,11 +813,6 @@ def _signature_base_string(
         _oauth_escape(part)
         for part in (method.upper(), normalized_url, normalized_params)
     )
-
-
-def _hmac_sha1_base64(key: bytes, message: str) -> bytes:
-    digest = hmac.new(key, escape.utf8(message), hashlib.sha1).digest()
-    return binascii.b2a_base64(digest, newline=False)
 
 
 def _oauth_escape(value: Union[str, bytes]) -> str:

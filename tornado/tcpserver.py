@@ -115,14 +115,7 @@ class TCPServer:
         ports.
         """
         self.add_sockets(
-            bind_sockets(
-                port,
-                address=address,
-                family=family,
-                backlog=backlog,
-                flags=flags,
-                reuse_port=reuse_port,
-            )
+            bind_sockets(port, address, family, backlog, flags, reuse_port)
         )
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
@@ -152,14 +145,7 @@ class TCPServer:
         before `start`.  Deprecated along with `start`: use `listen`, or
         `.bind_sockets` with `add_sockets`.
         """
-        sockets = bind_sockets(
-            port,
-            address=address,
-            family=family,
-            backlog=backlog,
-            flags=flags,
-            reuse_port=reuse_port,
-        )
+        sockets = bind_sockets(port, address, family, backlog, flags, reuse_port)
         if self._started:
             self.add_sockets(sockets)
         else:

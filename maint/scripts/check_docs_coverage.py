@@ -6,7 +6,6 @@ Usage: python maint/scripts/check_docs_coverage.py PATH/TO/python.txt
 import re
 import sys
 
-
 HEADINGS = re.compile(r"^(Undocumented Python objects|Statistics|\| ?Module|TOTAL)")
 
 

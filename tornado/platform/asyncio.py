@@ -140,20 +140,17 @@ class BaseAsyncIOLoop(IOLoop):
 
     def _watch(self, fd: int, events: int) -> None:
         """Make the selector watch ``fd`` for exactly ``events``."""
-        if events & IOLoop.READ:
-            if fd not in self.readers:
-                self.selector_loop.add_reader(fd, self._handle_events, fd, IOLoop.READ)
-                self.readers.add(fd)
-        elif fd in self.readers:
-            self.selector_loop.remove_reader(fd)
-            self.readers.remove(fd)
-        if events & IOLoop.WRITE:
-            if fd not in self.writers:
-                self.selector_loop.add_writer(fd, self._handle_events, fd, IOLoop.WRITE)
-                self.writers.add(fd)
-        elif fd in self.writers:
-            self.selector_loop.remove_writer(fd)
-            self.writers.remove(fd)
+        loop = self.selector_loop
+        for event, watched, add, remove in (
+            (IOLoop.READ, self.readers, loop.add_reader, loop.remove_reader),
+            (IOLoop.WRITE, self.writers, loop.add_writer, loop.remove_writer),
+        ):
+            if events & event and fd not in watched:
+                add(fd, self._handle_events, fd, event)
+                watched.add(fd)
+            elif not events & event and fd in watched:
+                remove(fd)
+                watched.remove(fd)
 
     def _handle_events(self, fd: int, events: int) -> None:
         fileobj, handler = self.handlers[fd]

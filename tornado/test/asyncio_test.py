@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import socket
 import threading
 import unittest
 import unittest.mock
 import warnings
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 from tornado import gen
@@ -25,13 +24,8 @@ from tornado.platform.asyncio import (
     to_asyncio_future,
     to_tornado_future,
 )
+from tornado.test.util import in_fresh_thread
 from tornado.testing import AsyncTestCase, gen_test
-
-
-def in_fresh_thread(func: Callable[[], Any]) -> Any:
-    """Run ``func`` in a new thread (with no asyncio loop) and return its result."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(func).result()
 
 
 def open_fd_count() -> int:

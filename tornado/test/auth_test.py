@@ -26,13 +26,12 @@ from tornado.auth import (
     OAuthMixin,
     OpenIdMixin,
     TwitterMixin,
-    _oauth10a_signature,
     _oauth_signature,
 )
-from tornado.httpclient import AsyncHTTPClient, HTTPResponse
-from tornado.httpserver import HTTPServer
+from tornado.httpclient import HTTPResponse
 from tornado.log import app_log, gen_log
-from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
+from tornado.test.util import LoopbackHTTPTestCase
+from tornado.testing import AsyncTestCase, ExpectLog, gen_test
 from tornado.web import Application, HTTPError, RequestHandler
 
 CONSUMER = {"key": "test_consumer_key", "secret": "test consumer secret&~"}
@@ -74,9 +73,15 @@ class OAuth1Provider(RequestHandler):
         signature = args.pop("oauth_signature")
         token = {"key": "", "secret": token_secret} if token_secret else None
         version = self.get_query_argument("oauth_version")
-        sign = _oauth10a_signature if self.settings["oauth10a"] else _oauth_signature
         url = f"{self.request.protocol}://{self.request.host}{self.request.path}"
-        expected = sign(CONSUMER, self.request.method or "", url, args, token)
+        expected = _oauth_signature(
+            CONSUMER,
+            self.request.method or "",
+            url,
+            args,
+            token,
+            escape_secrets=self.settings["oauth10a"],
+        )
         if version != "1.0" or escape.utf8(signature) != expected:
             raise HTTPError(401, "bad signature")
         if args["oauth_consumer_key"] != CONSUMER["key"]:
@@ -333,25 +338,18 @@ class PlainOAuth2Handler(OAuth2Mixin, RequestHandler):
 # Tests
 
 
-class AuthTestCase(AsyncTestCase):
+class AuthTestCase(LoopbackHTTPTestCase):
     oauth10a = True
 
     def setUp(self) -> None:
-        super().setUp()
         self.seen_callbacks: List[Optional[str]] = []
         self.seen_verifiers: List[Optional[str]] = []
         self.seen_extra: List[Optional[str]] = []
-        sock, self.port = bind_unused_port()
-        self.app = self.get_app()
-        self.server = HTTPServer(self.app)
-        self.server.add_sockets([sock])
-        self.client = AsyncHTTPClient(force_instance=True)
+        super().setUp()
 
-    def tearDown(self) -> None:
-        self.client.close()
-        self.server.stop()
-        self.io_loop.run_sync(self.server.close_all_connections)
-        super().tearDown()
+    def get_request_callback(self) -> Application:
+        self.app = self.get_app()
+        return self.app
 
     def get_app(self) -> Application:
         return Application(
@@ -379,15 +377,17 @@ class AuthTestCase(AsyncTestCase):
             google_oauth={"key": "g-client", "secret": "g-secret"},
         )
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
     async def fetch(self, path: str, **kwargs: Any) -> HTTPResponse:
         kwargs.setdefault("follow_redirects", False)
         response: HTTPResponse = await self.client.fetch(
             self.url(path), raise_error=False, **kwargs
         )
         return response
+
+    def assert_forbidden(self, response: HTTPResponse, message: bytes) -> None:
+        """The login failed with 403 and a page mentioning ``message``."""
+        self.assertEqual(response.code, 403)
+        self.assertIn(message, response.body)
 
     def redirect_args(self, response: HTTPResponse) -> Dict[str, str]:
         self.assertEqual(response.code, 302, response.body)
@@ -412,21 +412,24 @@ class OAuthSignatureTest(AsyncTestCase):
             "oauth_nonce": "kllo9940pd9333jh",
             "oauth_version": "1.0",
         }
-        for sign in (_oauth_signature, _oauth10a_signature):
-            with self.subTest(sign=sign.__name__):
-                signature = sign(
+        for escape_secrets in (False, True):
+            with self.subTest(escape_secrets=escape_secrets):
+                signature = _oauth_signature(
                     consumer,
                     "GET",
                     "http://photos.example.net/photos",
                     parameters,
                     token,
+                    escape_secrets=escape_secrets,
                 )
                 self.assertEqual(signature, b"tR3+Ty81lMeYAr/Fid0kMTYa/WM=")
 
     def test_versions_differ_in_secret_escaping(self) -> None:
         consumer = {"key": "k", "secret": "a&b"}
         plain = _oauth_signature(consumer, "GET", "http://x.example/", {})
-        escaped = _oauth10a_signature(consumer, "GET", "http://x.example/", {})
+        escaped = _oauth_signature(
+            consumer, "GET", "http://x.example/", {}, escape_secrets=True
+        )
         self.assertNotEqual(plain, escaped)
         key = b"a%26b&"
         base = b"GET&http%3A%2F%2Fx.example%2F&"
@@ -435,9 +438,14 @@ class OAuthSignatureTest(AsyncTestCase):
 
     def test_url_is_normalized(self) -> None:
         consumer = {"key": "k", "secret": "s"}
+
+        def sign(method: str, url: str) -> bytes:
+            return _oauth_signature(
+                consumer, method, url, {"a": "1"}, escape_secrets=True
+            )
+
         self.assertEqual(
-            _oauth10a_signature(consumer, "get", "HTTP://X.Example/Path", {"a": "1"}),
-            _oauth10a_signature(consumer, "GET", "http://x.example/Path", {"a": "1"}),
+            sign("get", "HTTP://X.Example/Path"), sign("GET", "http://x.example/Path")
         )
 
 
@@ -528,8 +536,7 @@ class OpenIdTest(AuthTestCase):
     @gen_test
     async def test_rejected_by_provider(self) -> None:
         response = await self.fetch(self.verification_query("forged"))
-        self.assertEqual(response.code, 403)
-        self.assertIn(b"AuthError: Invalid OpenID response", response.body)
+        self.assert_forbidden(response, b"AuthError: Invalid OpenID response")
 
 
 class OAuth10aTest(AuthTestCase):
@@ -594,8 +601,7 @@ class OAuth10aTest(AuthTestCase):
     @gen_test
     async def test_missing_cookie(self) -> None:
         response = await self.fetch(self.login + "?oauth_token=zxcv")
-        self.assertEqual(response.code, 403)
-        self.assertIn(b"Missing OAuth request token cookie", response.body)
+        self.assert_forbidden(response, b"Missing OAuth request token cookie")
 
     @gen_test
     async def test_token_mismatch(self) -> None:
@@ -603,8 +609,7 @@ class OAuth10aTest(AuthTestCase):
         response = await self.fetch(
             self.login + "?oauth_token=other", headers={"Cookie": cookie}
         )
-        self.assertEqual(response.code, 403)
-        self.assertIn(b"does not match cookie", response.body)
+        self.assert_forbidden(response, b"does not match cookie")
 
     @gen_test
     async def test_malformed_cookie(self) -> None:
@@ -612,8 +617,7 @@ class OAuth10aTest(AuthTestCase):
             self.login + "?oauth_token=zxcv",
             headers={"Cookie": "_oauth_request_token=no-separator"},
         )
-        self.assertEqual(response.code, 403)
-        self.assertIn(b"Malformed OAuth request token cookie", response.body)
+        self.assert_forbidden(response, b"Malformed OAuth request token cookie")
 
     @gen_test
     async def test_no_user(self) -> None:
@@ -621,8 +625,7 @@ class OAuth10aTest(AuthTestCase):
         response = await self.fetch(
             self.login + "?oauth_token=zxcv&no_user=1", headers={"Cookie": cookie}
         )
-        self.assertEqual(response.code, 403)
-        self.assertIn(b"Error getting user", response.body)
+        self.assert_forbidden(response, b"Error getting user")
 
 
 class OAuth10Test(OAuth10aTest):

@@ -20,25 +20,30 @@ import typing
 import unittest
 from collections.abc import Callable
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tornado.test.util import env_with_package
 
 # How long a child may take to show the expected output before the test fails.
 CHILD_TIMEOUT = 20.0
 # How often the test checks the child's output and nudges the watched file.
 POLL_INTERVAL = 0.05
 
-# Shared by the child programs: report how this run was started, and a helper
+# Shared by the child programs: report how this run was started, a helper
 # that keeps changing a file's mtime (so that whichever periodic check runs
-# after the first one sees a change, without guessing at timing).
+# after the first one sees a change, without guessing at timing), and one
+# that watches for changes until the restart comes.
 PRELUDE = textwrap.dedent("""
     import asyncio, os, sys
+
+    HERE = os.path.dirname(os.path.abspath(__file__))
 
     def report(label):
         spec = getattr(sys.modules["__main__"], "__spec__", None)
         print(label, repr(sys.argv[1:]), spec.name if spec else None,
               sorted(sys._xoptions), sys.warnoptions, flush=True)
 
-    def keep_touching(path, io_loop_module):
+    def keep_touching(path):
+        from tornado.ioloop import PeriodicCallback
+
         base = os.stat(path).st_mtime
         ticks = [0]
 
@@ -46,64 +51,61 @@ PRELUDE = textwrap.dedent("""
             ticks[0] += 1
             os.utime(path, (base + ticks[0], base + ticks[0]))
 
-        io_loop_module.PeriodicCallback(touch, 20).start()
+        PeriodicCallback(touch, 20).start()
         return ticks
 
-    def first_run(marker):
+    def first_run():
+        marker = os.path.join(HERE, "marker")
         if os.path.exists(marker):
             return False
         open(marker, "w").close()
         return True
+
+    def reload_when_changed(path):
+        from tornado import autoreload
+
+        async def main():
+            autoreload.start(check_time=20)
+            keep_touching(path)
+            await asyncio.Event().wait()
+
+        asyncio.run(main())
     """)
 
 SELF_MODIFYING_SCRIPT = PRELUDE + textwrap.dedent("""
-    from tornado import autoreload, ioloop
+    from tornado import autoreload
 
     report("started")
-    here = os.path.dirname(os.path.abspath(__file__))
-    if not first_run(os.path.join(here, "marker")):
+    if not first_run():
         sys.exit(0)
     autoreload.add_reload_hook(lambda: print("hook ran", flush=True))
-
-    async def main():
-        autoreload.start(check_time=20)
-        keep_touching(__file__, ioloop)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    reload_when_changed(__file__)
     """)
 
 # Run as ``-m pkg.server``: restarts must keep module mode, so the relative
 # import still works and __spec__ keeps its name.
 PACKAGE_MODULE = PRELUDE + textwrap.dedent("""
-    from tornado import autoreload, ioloop
+    from tornado import autoreload
     from . import helper
 
     report("started " + helper.NAME)
-    here = os.path.dirname(os.path.abspath(__file__))
-    if not first_run(os.path.join(here, "marker")):
+    if not first_run():
         sys.exit(0)
-    data = os.path.join(here, "data.txt")
+    data = os.path.join(HERE, "data.txt")
     open(data, "w").close()
     autoreload.watch(data)
-
-    async def main():
-        autoreload.start(check_time=20)
-        keep_touching(data, ioloop)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    reload_when_changed(data)
     """)
 
 FORKED_CHILD_SCRIPT = PRELUDE + textwrap.dedent("""
-    from tornado import autoreload, ioloop, process
+    from tornado import autoreload, process
 
     process.fork_processes(1)
     report("child started")
 
     async def main():
         autoreload.start(check_time=10)
-        ticks = keep_touching(__file__, ioloop)
+        ticks = keep_touching(__file__)
         while ticks[0] < 15:
             await asyncio.sleep(0.02)
         print("still the same process", flush=True)
@@ -114,15 +116,13 @@ FORKED_CHILD_SCRIPT = PRELUDE + textwrap.dedent("""
 # Fails on its first run, succeeds on the next: for the wrapper.
 FAIL_ONCE_SCRIPT = PRELUDE + textwrap.dedent("""
     report("started")
-    here = os.path.dirname(os.path.abspath(__file__))
-    if first_run(os.path.join(here, "marker")):
+    if first_run():
         raise ValueError("first run fails")
     """)
 
 EXIT_ONCE_MODULE = PRELUDE + textwrap.dedent("""
     report("started")
-    here = os.path.dirname(os.path.abspath(__file__))
-    if first_run(os.path.join(here, "marker")):
+    if first_run():
         sys.exit(3)
     """)
 
@@ -131,11 +131,8 @@ class Child:
     """A child interpreter whose output lines are collected as they arrive."""
 
     def __init__(self, args: list[str], cwd: str) -> None:
-        env = dict(os.environ)
+        env = env_with_package()
         env.pop("PYTHONWARNINGS", None)  # the children report their warning options
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [REPO_ROOT, env.get("PYTHONPATH")])
-        )
         self.proc = subprocess.Popen(
             [sys.executable, *args],
             cwd=cwd,

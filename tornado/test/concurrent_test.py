@@ -121,37 +121,36 @@ class DoneCallbackTest(AsyncTestCase):
 
 
 class ChainFutureTest(AsyncTestCase):
-    @gen_test
-    async def test_result_is_copied(self) -> None:
+    def chained_futures(self) -> tuple[Future[int], Future[int]]:
+        """A source future and a target chained to it."""
         a: Future[int] = Future()
         b: Future[int] = Future()
         chain_future(a, b)
+        return a, b
+
+    @gen_test
+    async def test_result_is_copied(self) -> None:
+        a, b = self.chained_futures()
         a.set_result(7)
         self.assertEqual(await b, 7)
 
     @gen_test
     async def test_exception_is_copied(self) -> None:
-        a: Future[int] = Future()
-        b: Future[int] = Future()
-        chain_future(a, b)
+        a, b = self.chained_futures()
         a.set_exception(ZeroDivisionError())
         with self.assertRaises(ZeroDivisionError):
             await b
 
     @gen_test
     async def test_cancellation_is_copied(self) -> None:
-        a: Future[int] = Future()
-        b: Future[int] = Future()
-        chain_future(a, b)
+        a, b = self.chained_futures()
         a.cancel()
         await asyncio.sleep(0)
         self.assertTrue(b.cancelled())
 
     @gen_test
     async def test_resolved_target_is_left_alone(self) -> None:
-        a: Future[int] = Future()
-        b: Future[int] = Future()
-        chain_future(a, b)
+        a, b = self.chained_futures()
         b.set_result(1)
         a.set_result(2)
         await a

@@ -94,10 +94,7 @@ class CurlHTTPClientTest(ClientTestCase):
         return handlers
 
     def create_curl(self, **kwargs: Any) -> CurlAsyncHTTPClient:
-        client = self.create_client(**kwargs)
-        assert isinstance(client, CurlAsyncHTTPClient)
-        self.addCleanup(client.close)
-        return client
+        return self.create_closing_client(CurlAsyncHTTPClient, **kwargs)
 
     def start_proxy(self, handler: Handler = proxy) -> LoopbackServer:
         return self.add_server(LoopbackServer({"*": handler}))

@@ -25,18 +25,11 @@ from urllib.parse import urlencode
 from tornado.gen import multi
 from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado.test.util import REPO_ROOT, closed_port
 from tornado.testing import AsyncTestCase, gen_test
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMOS_DIR = os.path.join(REPO_ROOT, "demos")
 START_TIMEOUT = 20.0  # seconds for a demo to start listening
-
-
-def unused_port() -> int:
-    """A loopback port nobody is listening on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def child_env() -> Dict[str, str]:
@@ -78,7 +71,7 @@ class DemoServer:
         raise AssertionError(f"{script}: no free port found:\n{output}")
 
     def start(self, *args: str) -> None:
-        self.port = unused_port()
+        self.port = closed_port()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, os.path.join(DEMOS_DIR, self.script)]

@@ -14,7 +14,6 @@ import gzip
 import io
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -47,6 +46,13 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.locks import Event
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.tcpserver import TCPServer
+from tornado.test.util import (
+    REPO_ROOT,
+    TEST_CERT,
+    TEST_KEY,
+    closed_port,
+    ipv6_available,
+)
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 try:
@@ -54,15 +60,13 @@ try:
 except ImportError:
     pycurl = None  # type: ignore[assignment]
 
-TEST_DIR = os.path.dirname(os.path.abspath(__file__))
-TEST_CERT = os.path.join(TEST_DIR, "test.crt")
-TEST_KEY = os.path.join(TEST_DIR, "test.key")
 
 # What a failed connection raises: the simple client passes the socket's
 # OSError on, curl reports a CurlError (an HTTPClientError with code 599).
 TRANSPORT_ERRORS = (OSError, HTTPClientError)
 
 _ServerT = TypeVar("_ServerT")
+_ClientT = TypeVar("_ClientT", bound=AsyncHTTPClient)
 
 Handler = Callable[[HTTPServerRequest], Optional[Awaitable[None]]]
 
@@ -250,24 +254,6 @@ class RawServer(TCPServer):
             stream.close()
 
 
-def closed_port() -> int:
-    """A loopback port on which nothing listens."""
-    sock, port = bind_unused_port()
-    sock.close()
-    return port
-
-
-def ipv6_available() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
 def server_ssl_context(**kwargs: Any) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, **kwargs)
     context.load_cert_chain(TEST_CERT, TEST_KEY)
@@ -315,6 +301,15 @@ class ClientTestCase(AsyncTestCase):
 
     def create_client(self, **kwargs: Any) -> AsyncHTTPClient:
         client: AsyncHTTPClient = self.client_class(force_instance=True, **kwargs)
+        return client
+
+    def create_closing_client(
+        self, client_type: type[_ClientT], **kwargs: Any
+    ) -> _ClientT:
+        """A new client (checked to be a ``client_type``) closed with the test."""
+        client = self.create_client(**kwargs)
+        assert isinstance(client, client_type)
+        self.addCleanup(client.close)
         return client
 
     async def hang(self, request: HTTPServerRequest) -> None:
@@ -1060,36 +1055,21 @@ class SyncHTTPClientTest(unittest.TestCase):
         asyncio.run(use_inside_loop())
 
     def test_command_line(self) -> None:
-        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(TEST_DIR)))
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tornado.httpclient",
-                "--print_headers",
-                self.url("/hello"),
-            ],
-            capture_output=True,
-            env=env,
-            timeout=30,
-        )
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn(b"Content-Type: text/plain", result.stdout)
-        self.assertIn(b"Hello world!", result.stdout)
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tornado.httpclient",
-                "--print_body=false",
-                self.url("/status?code=404"),
-            ],
-            capture_output=True,
-            env=env,
-            timeout=30,
-        )
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertNotIn(b"status 404", result.stdout)
+        def run(*args: str) -> bytes:
+            result = subprocess.run(
+                [sys.executable, "-m", "tornado.httpclient", *args],
+                capture_output=True,
+                env=dict(os.environ, PYTHONPATH=REPO_ROOT),
+                timeout=30,
+            )
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return result.stdout
+
+        output = run("--print_headers", self.url("/hello"))
+        self.assertIn(b"Content-Type: text/plain", output)
+        self.assertIn(b"Hello world!", output)
+        output = run("--print_body=false", self.url("/status?code=404"))
+        self.assertNotIn(b"status 404", output)
 
 
 class SimpleHTTPClientCommonTest(HTTPClientCommonTests, ClientTestCase):

@@ -23,13 +23,8 @@ from tornado.concurrent import Future
 from tornado.gen import BadYieldError
 from tornado.ioloop import IOLoop, PeriodicCallback, TimeoutError
 from tornado.platform.asyncio import AsyncIOLoop, AsyncIOMainLoop, BaseAsyncIOLoop
+from tornado.test.util import in_fresh_thread
 from tornado.testing import AsyncTestCase, ExpectLog, gen_test
-
-
-def in_fresh_thread(func: Callable[[], Any]) -> Any:
-    """Run ``func`` in a new thread (which has no asyncio loop) and return its result."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(func).result()
 
 
 @contextlib.contextmanager

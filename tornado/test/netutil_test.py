@@ -27,33 +27,15 @@ from tornado.netutil import (
     ssl_options_to_context,
     ssl_wrap_socket,
 )
+from tornado.test.util import TEST_CERT, TEST_KEY, skip_without_ipv6
 from tornado.testing import AsyncTestCase, bind_unused_port, gen_test
 
 if hasattr(socket, "AF_UNIX"):
     from tornado.netutil import bind_unix_socket
 
-TEST_DIR = os.path.dirname(os.path.abspath(__file__))
-TEST_CERT = os.path.join(TEST_DIR, "test.crt")
-TEST_KEY = os.path.join(TEST_DIR, "test.key")
-
 # A name that cannot exist (RFC 6761), so resolving it fails even offline.
 INVALID_HOST = "an-invalid-domain.invalid"
 
-
-def ipv6_loopback_works() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-skip_without_ipv6 = unittest.skipUnless(
-    ipv6_loopback_works(), "IPv6 loopback is not available on this machine"
-)
 skip_without_unix = unittest.skipUnless(
     hasattr(socket, "AF_UNIX"), "unix sockets are not available on this platform"
 )

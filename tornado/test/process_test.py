@@ -16,6 +16,7 @@ import unittest
 from tornado import process
 from tornado.ioloop import IOLoop
 from tornado.process import CalledProcessError, Subprocess
+from tornado.test.util import env_with_package
 from tornado.testing import AsyncTestCase, gen_test, get_async_test_timeout
 
 try:
@@ -23,7 +24,6 @@ try:
 except ImportError:
     PipeIOStream = None  # type: ignore[assignment,misc]
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Forks workers with fork_processes and reports, from each worker, its task id.
 # argv: mode, num_processes, max_restarts, scratch directory.
@@ -62,14 +62,6 @@ FORK_SCRIPT = textwrap.dedent("""
     """)
 
 
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [REPO_ROOT, env.get("PYTHONPATH")])
-    )
-    return env
-
-
 @unittest.skipIf(sys.platform == "win32", "fork_processes needs os.fork")
 class ForkProcessesTest(unittest.TestCase):
     def run_script(
@@ -87,7 +79,7 @@ class ForkProcessesTest(unittest.TestCase):
                 str(max_restarts),
                 scratch.name,
             ],
-            env=child_env(),
+            env=env_with_package(),
             capture_output=True,
             text=True,
             timeout=30,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
 import ssl
-from typing import Any, Dict, List
+import unittest
+from typing import Any, Dict, Iterator, List, TypeVar
 
 from tornado import gen
 from tornado.httpclient import HTTPClientError, HTTPResponse
@@ -20,20 +22,21 @@ from tornado.simple_httpclient import (
     SimpleAsyncHTTPClient,
 )
 from tornado.test.httpclient_test import (
-    TEST_CERT,
     ClientTestCase,
     Handler,
     LoopbackServer,
     RawServer,
     echo,
     hello,
-    ipv6_available,
     respond,
     server_ssl_context,
 )
+from tornado.test.util import TEST_CERT, ipv6_available
 from tornado.testing import ExpectLog, gen_test
 
 BIG_BODY = b"x" * 10000
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 async def big(request: HTTPServerRequest) -> None:
@@ -80,11 +83,17 @@ class SimpleHTTPClientTest(ClientTestCase):
         )
         return handlers
 
+    @contextlib.contextmanager
+    def expect_malformed(
+        self, error: type[_E]
+    ) -> Iterator[unittest.case._AssertRaisesContext[_E]]:
+        """Expect ``error`` from a fetch, after "Malformed HTTP message" is logged."""
+        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
+            with self.assertRaises(error) as raised:
+                yield raised
+
     def create_simple(self, **kwargs: Any) -> SimpleAsyncHTTPClient:
-        client = self.create_client(**kwargs)
-        assert isinstance(client, SimpleAsyncHTTPClient)
-        self.addCleanup(client.close)
-        return client
+        return self.create_closing_client(SimpleAsyncHTTPClient, **kwargs)
 
     # Timeouts
 
@@ -247,9 +256,8 @@ class SimpleHTTPClientTest(ClientTestCase):
 
     @gen_test
     async def test_bad_gzip(self) -> None:
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPClientError) as cm:
-                await self.fetch("/bad_gzip")
+        with self.expect_malformed(HTTPClientError) as cm:
+            await self.fetch("/bad_gzip")
         self.assertEqual(cm.exception.code, 599)
 
     @gen_test
@@ -260,18 +268,16 @@ class SimpleHTTPClientTest(ClientTestCase):
     @gen_test
     async def test_max_body_size(self) -> None:
         client = self.create_simple(max_body_size=1000)
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPStreamClosedError):
-                await client.fetch(self.url("/big"))
+        with self.expect_malformed(HTTPStreamClosedError):
+            await client.fetch(self.url("/big"))
         response = await client.fetch(self.url("/hello"))
         self.assertEqual(response.body, b"Hello world!")
 
     @gen_test
     async def test_max_body_size_limits_decompressed_size(self) -> None:
         client = self.create_simple(max_body_size=1000)
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPClientError):
-                await client.fetch(self.url("/gzip_big"))
+        with self.expect_malformed(HTTPClientError):
+            await client.fetch(self.url("/gzip_big"))
 
     @gen_test
     async def test_large_body_streamed_past_buffer_size(self) -> None:
@@ -284,9 +290,8 @@ class SimpleHTTPClientTest(ClientTestCase):
     @gen_test
     async def test_max_buffer_size_bounds_body(self) -> None:
         client = self.create_simple(max_buffer_size=1024)
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPClientError):
-                await client.fetch(self.url("/big"))
+        with self.expect_malformed(HTTPClientError):
+            await client.fetch(self.url("/big"))
 
     @gen_test
     async def test_max_header_size(self) -> None:
@@ -301,27 +306,25 @@ class SimpleHTTPClientTest(ClientTestCase):
                 await client.fetch(self.url("/many_headers"))
         self.assertEqual((await client.fetch(self.url("/hello"))).code, 200)
 
-    @gen_test
-    async def test_streaming_callback_error(self) -> None:
-        def fail(chunk: bytes) -> None:
+    async def assert_callback_error_raised(self, callback_option: str) -> None:
+        """An exception from the ``callback_option`` callback fails the fetch."""
+
+        def fail(data: object) -> None:
             raise ZeroDivisionError("callback failed")
 
         with ExpectLog(
             "tornado.application", "Uncaught exception", level=logging.ERROR
         ):
             with self.assertRaises(ZeroDivisionError):
-                await self.fetch("/hello", streaming_callback=fail)
+                await self.fetch("/hello", **{callback_option: fail})
+
+    @gen_test
+    async def test_streaming_callback_error(self) -> None:
+        await self.assert_callback_error_raised("streaming_callback")
 
     @gen_test
     async def test_header_callback_error(self) -> None:
-        def fail(line: str) -> None:
-            raise ZeroDivisionError("callback failed")
-
-        with ExpectLog(
-            "tornado.application", "Uncaught exception", level=logging.ERROR
-        ):
-            with self.assertRaises(ZeroDivisionError):
-                await self.fetch("/hello", header_callback=fail)
+        await self.assert_callback_error_raised("header_callback")
 
     # Malformed responses
 
@@ -331,16 +334,14 @@ class SimpleHTTPClientTest(ClientTestCase):
 
     @gen_test
     async def test_malformed_status_line(self) -> None:
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPStreamClosedError) as cm:
-                await self.fetch_raw(b"HTTP/1.1 abc OK\r\n\r\n")
+        with self.expect_malformed(HTTPStreamClosedError) as cm:
+            await self.fetch_raw(b"HTTP/1.1 abc OK\r\n\r\n")
         self.assertEqual(cm.exception.code, 599)
 
     @gen_test
     async def test_not_http_at_all(self) -> None:
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPStreamClosedError):
-                await self.fetch_raw(b"SSH-2.0-OpenSSH\r\n\r\n")
+        with self.expect_malformed(HTTPStreamClosedError):
+            await self.fetch_raw(b"SSH-2.0-OpenSSH\r\n\r\n")
 
     @gen_test
     async def test_truncated_body_error(self) -> None:
@@ -357,12 +358,11 @@ class SimpleHTTPClientTest(ClientTestCase):
 
     @gen_test
     async def test_conflicting_content_length(self) -> None:
-        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
-            with self.assertRaises(HTTPStreamClosedError):
-                await self.fetch_raw(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                    b"Content-Length: 3\r\n\r\nabc"
-                )
+        with self.expect_malformed(HTTPStreamClosedError):
+            await self.fetch_raw(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                b"Content-Length: 3\r\n\r\nabc"
+            )
 
     @gen_test
     async def test_redirect_without_location_is_returned(self) -> None:

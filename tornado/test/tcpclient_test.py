@@ -17,13 +17,10 @@ from tornado.locks import Event
 from tornado.log import gen_log
 from tornado.netutil import Resolver, bind_sockets
 from tornado.tcpclient import _INITIAL_CONNECT_TIMEOUT, TCPClient, _Connector
-from tornado.test.iostream_test import (
-    client_ssl_context,
-    ipv6_available,
-    server_ssl_context,
-)
+from tornado.test.iostream_test import client_ssl_context, server_ssl_context
 from tornado.test.tcpserver_test import EchoServer
-from tornado.testing import AsyncTestCase, bind_unused_port, gen_test
+from tornado.test.util import closed_port, ipv6_available
+from tornado.testing import AsyncTestCase, gen_test
 from tornado.util import TimeoutError
 
 AF1, AF2 = socket.AF_INET, socket.AF_INET6
@@ -57,13 +54,6 @@ class NeverResolver(Resolver):
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
     ) -> Future[list[tuple[int, Any]]]:
         return Future()
-
-
-def closed_port(address: str = "127.0.0.1") -> int:
-    """A port on ``address`` that nothing listens on (just released)."""
-    sock, port = bind_unused_port(address=address)
-    sock.close()
-    return port
 
 
 class TCPClientTest(AsyncTestCase):

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import unittest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tornado.test.util import REPO_ROOT
+
 DEMO_DIR = os.path.join(REPO_ROOT, "demos", "tcpecho")
 
 

@@ -21,12 +21,10 @@ from tornado.test.iostream_test import (
     CERTFILE,
     KEYFILE,
     client_ssl_context,
-    ipv6_available,
     server_ssl_context,
 )
+from tornado.test.util import REPO_ROOT, ipv6_available
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class EchoServer(TCPServer):

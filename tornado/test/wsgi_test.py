@@ -14,12 +14,12 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 from tornado import httputil
 from tornado.concurrent import dummy_executor
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
-from tornado.httpserver import HTTPServer
+from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.log import access_log, app_log
-from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
+from tornado.test.util import LoopbackHTTPTestCase
+from tornado.testing import AsyncTestCase, ExpectLog, gen_test
 from tornado.wsgi import HTTPRequest, WSGIContainer, to_wsgi_str
 
 Environ = Dict[str, Any]
@@ -72,7 +72,7 @@ class ClosingIterable:
             self.on_close()
 
 
-class WSGITestCase(AsyncTestCase):
+class WSGITestCase(LoopbackHTTPTestCase):
     """Serves ``get_app()`` on a loopback port for each test."""
 
     executor: Optional[ThreadPoolExecutor] = None
@@ -80,22 +80,8 @@ class WSGITestCase(AsyncTestCase):
     def get_app(self) -> WSGIApp:
         return hello_app
 
-    def setUp(self) -> None:
-        super().setUp()
-        sock, self.port = bind_unused_port()
-        self.container = WSGIContainer(self.get_app(), executor=self.executor)
-        self.server = HTTPServer(self.container)
-        self.server.add_sockets([sock])
-        self.client = AsyncHTTPClient(force_instance=True)
-
-    def tearDown(self) -> None:
-        self.client.close()
-        self.server.stop()
-        self.io_loop.run_sync(self.server.close_all_connections)
-        super().tearDown()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def get_request_callback(self) -> WSGIContainer:
+        return WSGIContainer(self.get_app(), executor=self.executor)
 
     async def fetch(self, path: str, code: int = 200, **kwargs: Any) -> HTTPResponse:
         """Fetch ``path`` expecting ``code`` and its access log line."""
