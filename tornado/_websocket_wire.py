@@ -13,10 +13,11 @@ Receiving is layered:
 * `MessageReader` wires the two together so that size and sequencing errors
   are detected as soon as a frame header arrives, before its payload.
 
-Sending uses `encode_frame` and `encode_message`.  The handshake helpers
-(`compute_accept_key`, the ``Sec-WebSocket-Extensions`` parsing and the
-permessage-deflate negotiation) and the close frame payload codec complete
-the set.
+Sending uses `encode_frame` and `encode_message`, or their ``_parts``
+variants, which keep a large payload apart from the header.  The handshake
+helpers (`compute_accept_key`, the ``Sec-WebSocket-Extensions`` parsing and
+the permessage-deflate negotiation) and the close frame payload codec
+complete the set.
 """
 
 from __future__ import annotations
@@ -139,7 +140,21 @@ def encode_frame(
     rsv: int = 0,
     mask: Union[bool, bytes] = False,
 ) -> bytes:
-    """Return the bytes of one frame.
+    """Return the bytes of one frame; see `encode_frame_parts`."""
+    return b"".join(encode_frame_parts(opcode, payload, fin=fin, rsv=rsv, mask=mask))
+
+
+def encode_frame_parts(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    mask: Union[bool, bytes] = False,
+) -> Tuple[bytes, bytes]:
+    """Return one frame as its header (with any masking key) and its payload.
+
+    Sending the two separately spares copying a large payload.
 
     ``mask`` is false for an unmasked frame (server to client), true for a
     random masking key (client to server), or an explicit 4-byte key.
@@ -166,11 +181,15 @@ def encode_frame(
     else:
         header = struct.pack("!BBQ", first, mask_bit | 127, length)
     if not mask:
-        return header + payload
+        return header, payload
     key = os.urandom(4) if mask is True else bytes(mask)
     if len(key) != 4:
         raise ValueError(f"masking key must be 4 bytes, got {len(key)}")
-    return header + key + util._websocket_mask(key, payload)
+    return header + key, util._websocket_mask(key, payload)
+
+
+# Payload size from which a frame's payload is taken through a memoryview.
+_PAYLOAD_VIEW_MIN_SIZE = 1024
 
 
 class FrameParser:
@@ -211,9 +230,36 @@ class FrameParser:
         """Number of received bytes not yet returned as part of a frame."""
         return len(self._buffer) - self._pos
 
+    @property
+    def payload_missing(self) -> int:
+        """Bytes of the current frame's payload not received yet.
+
+        Non-zero only once the frame's header has been parsed, so a caller
+        can then read that many bytes with `receive_into`.
+        """
+        if self._header is None:
+            return 0
+        return max(self._header.length - self.buffered, 0)
+
     def receive_data(self, data: bytes) -> None:
         """Add bytes read from the connection."""
         self._buffer += data
+
+    def receive_into(self, size: int) -> memoryview:
+        """Make room for ``size`` more bytes; return a writable view of it.
+
+        This lets a large payload be read from the connection straight
+        into the parser's buffer instead of being copied there.  The caller
+        must fill the whole view and release it before using the parser
+        again (if it cannot, the parser must be discarded).
+        """
+        self._compact()
+        kept = len(self._buffer)
+        grown = bytearray(kept + size)
+        grown[:kept] = self._buffer
+        self._buffer = grown
+        with memoryview(grown) as whole:
+            return whole[kept:]
 
     def next_frame(self) -> Optional[Frame]:
         """Return the next complete frame, or ``None`` if more bytes are needed."""
@@ -246,12 +292,20 @@ class FrameParser:
         end = self._pos + header.length
         if len(self._buffer) < end:
             return None
-        payload = bytes(self._buffer[self._pos : end])
+        payload = self._payload(self._pos, end, header.mask)
         self._pos = end
         self._header = None
-        if header.mask is not None:
-            payload = util._websocket_mask(header.mask, payload)
         return Frame(header.fin, header.rsv, header.opcode, payload)
+
+    def _payload(self, start: int, end: int, mask: Optional[bytes]) -> bytes:
+        """Bytes ``start:end`` of the buffer, unmasked, as a new object."""
+        if end - start < _PAYLOAD_VIEW_MIN_SIZE:
+            # Copying a small slice twice is cheaper than setting up a view.
+            chunk = self._buffer[start:end]
+            return bytes(chunk) if mask is None else util._websocket_mask(mask, chunk)
+        # Through a view, a large payload is copied only once.
+        with memoryview(self._buffer) as whole, whole[start:end] as body:
+            return body.tobytes() if mask is None else util._websocket_mask(mask, body)
 
     def _read_header(self) -> Optional[FrameHeader]:
         """Parse and check a header if it is complete, consuming its bytes."""
@@ -512,22 +566,39 @@ def encode_message(
     mask: Union[bool, bytes] = False,
     compressor: Optional[PerMessageDeflateCompressor] = None,
 ) -> bytes:
-    """Return the single frame carrying a whole message.
+    """Return the single frame carrying a whole message; see `encode_message_parts`."""
+    return b"".join(
+        encode_message_parts(opcode, data, mask=mask, compressor=compressor)
+    )
+
+
+def encode_message_parts(
+    opcode: int,
+    data: Union[str, bytes],
+    *,
+    mask: Union[bool, bytes] = False,
+    compressor: Optional[PerMessageDeflateCompressor] = None,
+) -> Tuple[bytes, bytes]:
+    """Return the single frame carrying a whole message, as header and payload.
 
     ``data`` is encoded as UTF-8 if it is a `str`.  Data messages are
     compressed (and flagged with ``RSV1``) when a ``compressor`` is given;
-    control frames never are.  ``mask`` is as for `encode_frame`.
+    control frames never are.  ``mask`` is as for `encode_frame_parts`.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     rsv = 0
     if compressor is not None and opcode in DATA_OPCODES:
         payload = compressor.compress(payload)
         rsv = RSV1
-    return encode_frame(opcode, payload, rsv=rsv, mask=mask)
+    return encode_frame_parts(opcode, payload, rsv=rsv, mask=mask)
 
 
 # ---------------------------------------------------------------------------
 # Close frames
+
+
+# The codes of RFC 6455 and the IANA registry that an endpoint may send.
+_SENDABLE_PROTOCOL_CLOSE_CODES = frozenset((1000, 1001, 1002, 1003, *range(1007, 1015)))
 
 
 def is_valid_close_code(code: int) -> bool:
@@ -536,22 +607,7 @@ def is_valid_close_code(code: int) -> bool:
     Codes reserved for local use only (1005, 1006, 1015), unassigned codes
     below 3000, and anything outside 1000-4999 are invalid.
     """
-    if 3000 <= code <= 4999:
-        return True
-    return code in (
-        1000,
-        1001,
-        1002,
-        1003,
-        1007,
-        1008,
-        1009,
-        1010,
-        1011,
-        1012,
-        1013,
-        1014,
-    )
+    return 3000 <= code <= 4999 or code in _SENDABLE_PROTOCOL_CLOSE_CODES
 
 
 def encode_close_payload(
@@ -968,10 +1024,12 @@ __all__ = [
     "Frame",
     "Message",
     "encode_frame",
+    "encode_frame_parts",
     "FrameParser",
     "MessageAssembler",
     "MessageReader",
     "encode_message",
+    "encode_message_parts",
     "is_valid_close_code",
     "encode_close_payload",
     "decode_close_payload",

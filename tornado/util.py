@@ -12,6 +12,7 @@ code written against older releases where it was a separate class.
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import sys
 import zlib
@@ -373,25 +374,55 @@ def timedelta_to_seconds(td: timedelta) -> float:
     return td.total_seconds()
 
 
+# Below this many bytes, XOR as one big integer beats the per-phase translate.
+_TRANSLATE_MASK_MIN_SIZE = 4096
+# _XOR_TABLES[k] maps every byte value b to b ^ k; filled on first use.
+_XOR_TABLES: Dict[int, bytes] = {}
+
+
+def _xor_table(key_byte: int) -> bytes:
+    table = _XOR_TABLES.get(key_byte)
+    if table is None:
+        table = _XOR_TABLES[key_byte] = bytes(b ^ key_byte for b in range(256))
+    return table
+
+
 def _websocket_mask_python(
     mask: bytes, data: Union[bytes, bytearray, memoryview]
 ) -> bytes:
     """XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 masking).
 
-    Works on the whole buffer as one big integer, which is far faster in
-    pure Python than a per-byte loop.
+    The pure-Python fallback of the C version in ``tornado.speedups``.
+    Large payloads are done in four strided passes of `bytes.translate`,
+    one per key byte; small ones as one big-integer XOR.
     """
-    if len(mask) != 4:
-        raise ValueError(f"websocket mask must be 4 bytes long, got {len(mask)}")
-    length = len(data)
-    if length == 0:
-        return b""
-    key = (bytes(mask) * (length // 4 + 1))[:length]
-    masked = int.from_bytes(data, "little") ^ int.from_bytes(key, "little")
-    return masked.to_bytes(length, "little")
+    key = memoryview(mask).tobytes()
+    if len(key) != 4:
+        raise ValueError(f"websocket mask must be 4 bytes long, got {len(key)}")
+    # As bytes, any buffer (strided, or of wider items) is a plain byte run.
+    source = data if isinstance(data, bytes) else memoryview(data).tobytes()
+    length = len(source)
+    if length < _TRANSLATE_MASK_MIN_SIZE:
+        repeated = (key * (length // 4 + 1))[:length]
+        masked = int.from_bytes(source, "little") ^ int.from_bytes(repeated, "little")
+        return masked.to_bytes(length, "little")
+    result = bytearray(length)
+    for phase, key_byte in enumerate(key):
+        result[phase::4] = source[phase::4].translate(_xor_table(key_byte))
+    return bytes(result)
 
 
-_websocket_mask = _websocket_mask_python
+_websocket_mask: Callable[[bytes, Union[bytes, bytearray, memoryview]], bytes]
+# TORNADO_EXTENSION=0 forces the pure-Python code; =1 makes the C one required.
+if os.environ.get("TORNADO_EXTENSION") == "0":
+    _websocket_mask = _websocket_mask_python
+else:
+    try:
+        from tornado.speedups import websocket_mask as _websocket_mask
+    except ImportError:
+        if os.environ.get("TORNADO_EXTENSION") == "1":
+            raise
+        _websocket_mask = _websocket_mask_python
 
 
 def doctests() -> unittest.TestSuite:

@@ -88,6 +88,8 @@ _CLOSE_TIMEOUT = 5.0
 _READ_SIZE = 1024 * 1024
 #: Missing payload from which a frame's remainder is read in one go.
 _DIRECT_READ_SIZE = 64 * 1024
+#: Payload size from which a frame is written as header and payload apart.
+_SEPARATE_PAYLOAD_SIZE = 64 * 1024
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
 _CLIENT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _CLIENT_MAX_HEADER_SIZE = 64 * 1024
@@ -791,34 +793,25 @@ class WebSocketProtocol13(WebSocketProtocol):
             decompressor=self._decompressor,
         )
         parser, assembler = reader.parser, reader.assembler
-        # Knowing the length of the frame being received lets a large
-        # payload arrive in one read instead of many small ones.
-        payload_length: Optional[int] = None
-        check_header = parser.header_check
-        assert check_header is not None
-
-        def note_header(header: wire.FrameHeader) -> None:
-            nonlocal payload_length
-            check_header(header)
-            payload_length = header.length
-
-        parser.header_check = note_header
         while not self.client_terminated:
-            missing = 0 if payload_length is None else payload_length - parser.buffered
-            data: Union[bytes, bytearray]
+            missing = parser.payload_missing
             if missing >= _DIRECT_READ_SIZE:
-                data = bytearray(min(missing, _READ_SIZE))
-                await stream.read_into(data)
+                # The rest of a large payload goes straight into the parser's
+                # buffer.  Each read takes at most 1 MiB or as much as has
+                # already arrived, so a frame's length claim alone cannot
+                # make us allocate much; the doubling keeps copying linear.
+                size = min(missing, max(_READ_SIZE, parser.buffered))
+                with parser.receive_into(size) as target:
+                    await stream.read_into(cast(bytearray, target))
+                self._wire_bytes_in += size
             else:
                 data = await stream.read_bytes(_READ_SIZE, partial=True)
-            self._wire_bytes_in += len(data)
-            # The parser copies what it is given; a bytearray does as well.
-            parser.receive_data(cast(bytes, data))
+                self._wire_bytes_in += len(data)
+                parser.receive_data(data)
             while not self.client_terminated:
                 frame = parser.next_frame()
                 if frame is None:
                     break
-                payload_length = None
                 message = assembler.add(frame)
                 if message is None:
                     continue
@@ -856,17 +849,24 @@ class WebSocketProtocol13(WebSocketProtocol):
     # -- sending --------------------------------------------------------------
 
     def _write_frame(self, opcode: int, payload: bytes) -> Future[None]:
-        frame = wire.encode_frame(opcode, payload, mask=self.mask_outgoing)
-        return self._write(frame)
+        return self._write(
+            *wire.encode_frame_parts(opcode, payload, mask=self.mask_outgoing)
+        )
 
-    def _write(self, data: bytes) -> Future[None]:
+    def _write(self, header: bytes, payload: bytes) -> Future[None]:
+        """Send a frame given as its header and payload."""
         if self.stream is None:
             raise WebSocketClosedError("WebSocket connection is not open")
         try:
-            written = self.stream.write(data)
+            if len(payload) < _SEPARATE_PAYLOAD_SIZE:
+                written = self.stream.write(header + payload)
+            else:
+                # The stream queues a large payload without copying it.
+                self.stream.write(header)
+                written = self.stream.write(payload)
         except StreamClosedError:
             raise WebSocketClosedError() from None
-        self._wire_bytes_out += len(data)
+        self._wire_bytes_out += len(header) + len(payload)
         return _relay_write(written)
 
     def write_message(
@@ -886,10 +886,10 @@ class WebSocketProtocol13(WebSocketProtocol):
             raise WebSocketClosedError()
         opcode = wire.OPCODE_BINARY if binary else wire.OPCODE_TEXT
         self._message_bytes_out += _encoded_length(message)
-        frame = wire.encode_message(
+        header, payload = wire.encode_message_parts(
             opcode, message, mask=self.mask_outgoing, compressor=self._compressor
         )
-        return self._write(frame)
+        return self._write(header, payload)
 
     def write_ping(self, data: bytes) -> None:
         """Send a ping carrying ``data`` (at most 125 bytes)."""

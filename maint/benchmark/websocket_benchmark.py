@@ -11,7 +11,9 @@ and reports:
 Then the Tornado/websockets ratio of each figure (above 1.0 means Tornado
 is faster).  Each server is measured ``--rounds`` times, alternating, and
 its best round counts.  ``--duration`` sets the seconds per measurement and
-``--ioloop`` may be ``uvloop`` to run both servers on uvloop.
+``--ioloop`` may be ``uvloop`` to run both servers on uvloop.  The servers
+inherit the environment, so ``TORNADO_EXTENSION=0`` measures Tornado without
+its C extension.
 """
 
 import asyncio
@@ -69,6 +71,15 @@ async def serve_websockets(port: int) -> None:
         echo, "127.0.0.1", port, compression=None, max_size=4 << 20
     ) as server:
         await server.serve_forever()
+
+
+def describe_masking() -> str:
+    """Which implementation unmasks client frames in the Tornado server."""
+    import tornado.util
+
+    if tornado.util._websocket_mask is tornado.util._websocket_mask_python:
+        return "unmasking in pure Python (tornado.speedups off or not built)"
+    return "unmasking in C (tornado.speedups)"
 
 
 def start_server(kind: str) -> Tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
@@ -142,6 +153,7 @@ def main() -> None:
         for process, _ in servers.values():
             process.kill()
             process.wait()
+    print(f"event loop: {options.ioloop}; {describe_masking()}")
     print(f"{'server':<12}{'64 B round trips/s':>22}{'1 MiB echo MB/s':>20}")
     for kind in kinds:
         print(f"{kind:<12}{best[kind]['small']:>22,.0f}{best[kind]['large']:>20,.1f}")

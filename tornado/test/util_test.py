@@ -7,11 +7,12 @@ import errno
 import gzip
 import os
 import re
+import subprocess
 import sys
 import traceback
 import unittest
 import zlib
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -215,42 +216,173 @@ class AliasesTest(unittest.TestCase):
         self.assertIs(tornado.util.bytes_type, bytes)
 
 
-class WebsocketMaskTest(unittest.TestCase):
-    def test_rfc6455_example(self) -> None:
-        mask = bytes([0x37, 0xFA, 0x21, 0x3D])
-        masked = bytes([0x7F, 0x9F, 0x4D, 0x51, 0x58])
-        self.assertEqual(_websocket_mask(mask, b"Hello"), masked)
-        self.assertEqual(_websocket_mask(mask, masked), b"Hello")
+try:
+    from tornado.speedups import websocket_mask as _c_websocket_mask
+except ImportError:
+    _c_websocket_mask = None  # type: ignore[assignment]
 
-    def test_empty_and_leading_zero_bytes(self) -> None:
-        self.assertEqual(_websocket_mask(b"abcd", b""), b"")
-        self.assertEqual(_websocket_mask(b"\0\0\0\0", b"\0\0\0"), b"\0\0\0")
-        self.assertEqual(_websocket_mask(b"abcd", b"abcda"), b"\0\0\0\0\0")
+# (mask, data) -> masked data; both arguments may be any bytes-like object.
+_MaskFunction = Callable[[Any, Any], bytes]
 
-    def test_accepts_buffer_types(self) -> None:
-        data = bytearray(b"payload")
-        expected = _websocket_mask(b"wxyz", bytes(data))
-        self.assertEqual(_websocket_mask(b"wxyz", data), expected)
-        self.assertEqual(_websocket_mask(b"wxyz", memoryview(data)), expected)
 
-    def test_large_buffer(self) -> None:
-        data = os.urandom(1 << 20)
-        mask = b"\x01\x02\x03\x04"
-        masked = _websocket_mask(mask, data)
-        self.assertEqual(len(masked), len(data))
-        self.assertEqual(masked[5], data[5] ^ mask[1])
-        self.assertEqual(_websocket_mask(mask, masked), data)
+def _bytewise_mask(mask: bytes, data: bytes) -> bytes:
+    """RFC 6455 masking spelled out, to check the fast versions against."""
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
-    def test_bad_mask_length(self) -> None:
-        with self.assertRaises(ValueError) as cm:
-            _websocket_mask(b"abc", b"data")
-        self.assertIn("4 bytes", str(cm.exception))
+
+def _bytewise_property_test() -> Callable[[Any], None]:
+    """A property test of ``self.mask``; one per class, as Hypothesis wants."""
 
     @quick
     @given(st.binary(min_size=4, max_size=4), st.binary(max_size=200))
-    def test_matches_bytewise_definition(self, mask: bytes, data: bytes) -> None:
-        expected = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-        self.assertEqual(_websocket_mask(mask, data), expected)
+    def test(self: Any, mask: bytes, data: bytes) -> None:
+        self.assertEqual(self.mask(mask, data), _bytewise_mask(mask, data))
+
+    return test
+
+
+class _Abstract:
+    """Holds test bases, out of sight of the test loaders."""
+
+    class WebsocketMaskTests(unittest.TestCase):
+        """Tests run against each implementation of the masking function."""
+
+        mask_function: _MaskFunction
+
+        def mask(self, mask: Any, data: Any) -> bytes:
+            return type(self).mask_function(mask, data)
+
+        def test_rfc6455_example(self) -> None:
+            mask = bytes([0x37, 0xFA, 0x21, 0x3D])
+            masked = bytes([0x7F, 0x9F, 0x4D, 0x51, 0x58])
+            self.assertEqual(self.mask(mask, b"Hello"), masked)
+            self.assertEqual(self.mask(mask, masked), b"Hello")
+
+        def test_empty_and_leading_zero_bytes(self) -> None:
+            self.assertEqual(self.mask(b"abcd", b""), b"")
+            self.assertEqual(self.mask(b"\0\0\0\0", b"\0\0\0"), b"\0\0\0")
+            self.assertEqual(self.mask(b"abcd", b"abcda"), b"\0\0\0\0\0")
+
+        def test_every_small_size_and_alignment(self) -> None:
+            mask = b"\x12\x34\xab\xff"
+            data = os.urandom(64)
+            for offset in range(8):
+                for size in range(18):
+                    chunk = data[offset : offset + size]
+                    expected = _bytewise_mask(mask, chunk)
+                    view = memoryview(data)[offset : offset + size]
+                    with self.subTest(offset=offset, size=size):
+                        self.assertEqual(self.mask(mask, chunk), expected)
+                        self.assertEqual(self.mask(mask, view), expected)
+                        self.assertEqual(self.mask(mask, bytearray(chunk)), expected)
+
+        def test_sizes_around_the_fast_path_thresholds(self) -> None:
+            mask = os.urandom(4)
+            for size in (255, 256, 4095, 4096, 4097, 65535, 65536, 65541):
+                data = os.urandom(size)
+                with self.subTest(size=size):
+                    self.assertEqual(self.mask(mask, data), _bytewise_mask(mask, data))
+
+        def test_accepts_buffer_types(self) -> None:
+            data = bytearray(b"payload")
+            expected = self.mask(b"wxyz", bytes(data))
+            self.assertIsInstance(expected, bytes)
+            self.assertEqual(self.mask(b"wxyz", data), expected)
+            self.assertEqual(self.mask(b"wxyz", memoryview(data)), expected)
+            self.assertEqual(self.mask(bytearray(b"wxyz"), data), expected)
+            self.assertEqual(self.mask(memoryview(b"wxyz"), data), expected)
+
+        def test_strided_and_wide_buffers_are_masked_as_raw_bytes(self) -> None:
+            raw = os.urandom(99)
+            strided = memoryview(raw)[1::3]
+            self.assertEqual(
+                self.mask(b"abcd", strided), _bytewise_mask(b"abcd", strided.tobytes())
+            )
+            wide = memoryview(raw[:96]).cast("I")
+            self.assertEqual(
+                self.mask(b"abcd", wide), _bytewise_mask(b"abcd", raw[:96])
+            )
+
+        def test_large_buffer(self) -> None:
+            data = os.urandom(1 << 20)
+            mask = b"\x01\x02\x03\x04"
+            masked = self.mask(mask, data)
+            self.assertEqual(len(masked), len(data))
+            self.assertEqual(masked[5], data[5] ^ mask[1])
+            self.assertEqual(masked[-1], data[-1] ^ mask[(len(data) - 1) % 4])
+            self.assertEqual(self.mask(mask, masked), data)
+
+        def test_bad_mask_length(self) -> None:
+            for mask in (b"", b"abc", b"abcde"):
+                with self.subTest(mask=mask):
+                    with self.assertRaises(ValueError) as cm:
+                        self.mask(mask, b"data")
+                    self.assertIn("4 bytes", str(cm.exception))
+                    self.assertIn(f"got {len(mask)}", str(cm.exception))
+
+        def test_non_buffer_arguments(self) -> None:
+            with self.assertRaises(TypeError):
+                self.mask(4, b"data")
+            with self.assertRaises(TypeError):
+                self.mask(b"abcd", "text")
+
+
+class PythonWebsocketMaskTest(_Abstract.WebsocketMaskTests):
+    mask_function = staticmethod(tornado.util._websocket_mask_python)
+
+    test_matches_bytewise_definition = _bytewise_property_test()
+
+
+@unittest.skipIf(_c_websocket_mask is None, "tornado.speedups was not built")
+class CWebsocketMaskTest(_Abstract.WebsocketMaskTests):
+    mask_function = staticmethod(_c_websocket_mask)
+
+    def test_c_and_python_agree(self) -> None:
+        python = tornado.util._websocket_mask_python
+        data = os.urandom(70000)
+        for size in [*range(40), 1000, 4096, 69999, 70000]:
+            for offset in (0, 1, 3, 7):
+                view = memoryview(data)[offset : offset + size]
+                mask = os.urandom(4)
+                with self.subTest(size=size, offset=offset):
+                    self.assertEqual(self.mask(mask, view), python(mask, view))
+
+    test_matches_bytewise_definition = _bytewise_property_test()
+
+
+class WebsocketMaskSelectionTest(unittest.TestCase):
+    """``TORNADO_EXTENSION`` picks the implementation at import time."""
+
+    def chosen(self, setting: Optional[str]) -> str:
+        env = dict(os.environ)
+        env.pop("TORNADO_EXTENSION", None)
+        if setting is not None:
+            env["TORNADO_EXTENSION"] = setting
+        code = "import tornado.util as u; print(u._websocket_mask.__name__)"
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    def test_zero_forces_pure_python(self) -> None:
+        self.assertEqual(self.chosen("0"), "_websocket_mask_python")
+
+    @unittest.skipIf(_c_websocket_mask is None, "tornado.speedups was not built")
+    def test_extension_used_by_default(self) -> None:
+        self.assertEqual(self.chosen(None), "websocket_mask")
+        self.assertEqual(self.chosen("1"), "websocket_mask")
+
+    def test_current_process_uses_the_expected_implementation(self) -> None:
+        wanted_python = (
+            os.environ.get("TORNADO_EXTENSION") == "0" or _c_websocket_mask is None
+        )
+        expected = (
+            tornado.util._websocket_mask_python if wanted_python else _c_websocket_mask
+        )
+        self.assertIs(_websocket_mask, expected)
 
 
 # A small configurable hierarchy for the tests below.

@@ -392,6 +392,16 @@ class MessageTest(WebSocketTest):
         self.assertEqual(await ws.read_message(), big)
 
     @gen_test
+    async def test_messages_spanning_many_reads(self) -> None:
+        # Payloads are read in pieces of a megabyte or more; these take
+        # several, in both directions, with a small message in between.
+        ws = await self.connect("/echo")
+        for size in (3 * 1024 * 1024 + 5, 65536, 5):
+            message = bytes(range(251)) * (size // 251) + b"e" * (size % 251)
+            ws.write_message(message, binary=True)
+            self.assertEqual(await ws.read_message(), message)
+
+    @gen_test
     async def test_dict_is_sent_as_json(self) -> None:
         ws = await self.connect("/args/a/b")
         self.assertEqual(await ws.read_message(), '{"args": ["a", "b"], "kwargs": {}}')

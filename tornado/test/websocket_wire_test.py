@@ -132,6 +132,21 @@ class EncodeFrameTest(unittest.TestCase):
         )
         self.assertEqual(ping, bytes.fromhex("890170"))
 
+    def test_parts_keep_the_payload_apart(self) -> None:
+        payload = b"p" * 70000
+        header, body = wire.encode_frame_parts(OPCODE_BINARY, payload)
+        self.assertIs(body, payload)  # unmasked: not copied
+        self.assertEqual(header, bytes.fromhex("827f0000000000011170"))
+        self.assertEqual(header + body, encode_frame(OPCODE_BINARY, payload))
+        header, body = wire.encode_frame_parts(OPCODE_TEXT, b"Hello", mask=KEY)
+        self.assertEqual(header + body, bytes.fromhex("818537fa213d7f9f4d5158"))
+        self.assertEqual(
+            b"".join(wire.encode_message_parts(OPCODE_TEXT, "Hello", mask=KEY)),
+            wire.encode_message(OPCODE_TEXT, "Hello", mask=KEY),
+        )
+        with self.assertRaisesRegex(ValueError, "unknown websocket opcode 0x3"):
+            wire.encode_frame_parts(3, b"")
+
 
 class FrameParserTest(ProtocolErrorAssertions):
     def test_rfc_examples(self) -> None:
@@ -222,6 +237,31 @@ class FrameParserTest(ProtocolErrorAssertions):
         parser = server_parser(header_check=seen.append)
         parser.feed(encode_frame(OPCODE_TEXT, b"abc", mask=KEY)[:6])
         self.assertEqual(seen, [wire.FrameHeader(True, 0, OPCODE_TEXT, 3, KEY)])
+
+    def test_payload_read_into_the_parser(self) -> None:
+        for masked in (True, False):
+            payload = bytes(range(256)) * 1200
+            data = encode_frame(OPCODE_BINARY, payload, mask=KEY if masked else False)
+            parser = server_parser() if masked else client_parser()
+            with self.subTest(masked=masked):
+                self.assertEqual(parser.payload_missing, 0)
+                self.assertEqual(parser.feed(data[:1000]), [])
+                self.assertEqual(parser.payload_missing, len(data) - 1000)
+                # The rest arrives in two direct reads.
+                for start, end in ((1000, 200000), (200000, len(data))):
+                    with parser.receive_into(end - start) as target:
+                        target[:] = data[start:end]
+                    self.assertEqual(parser.payload_missing, len(data) - end)
+                self.assertEqual(parser.feed(b""), [Frame(True, 0, 2, payload)])
+                self.assertEqual((parser.buffered, parser.payload_missing), (0, 0))
+
+    def test_payload_missing_needs_a_whole_header(self) -> None:
+        parser = client_parser()
+        data = encode_frame(OPCODE_BINARY, b"q" * 70000)
+        self.assertEqual(parser.feed(data[:5]), [])
+        self.assertEqual(parser.payload_missing, 0)
+        self.assertEqual(parser.feed(data[5:20]), [])
+        self.assertEqual(parser.payload_missing, 70000 - 10)
 
     def test_stays_failed(self) -> None:
         parser = client_parser()
