@@ -34,15 +34,21 @@ coverage_ignore_modules = [r"tornado\.test(\..*)?$"]
 
 # Targets outside this project that nitpicky mode cannot resolve offline.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(asyncio|concurrent|typing|collections|socket|ssl|logging|"
-     r"datetime|threading|subprocess|selectors|signal|json|re|io|os|types|"
-     r"urllib|http|email|unittest|numbers|abc|enum|zlib|gettext|csv|"
-     r"pycurl|pycares|twisted|uvloop)(\..*)?"),
-    (r"py:(class|obj|exc|data)", r"(str|bytes|int|float|bool|dict|list|tuple|set|"
-     r"None|object|type|callable|Exception|BaseException|ValueError|TypeError|"
-     r"KeyError|OSError|IOError|IndexError|RuntimeError|AttributeError|"
-     r"StopIteration|GeneratorExit|NotImplementedError|LookupError|"
-     r"UnicodeDecodeError|ImportError|SyntaxError|TimeoutError|"
-     r"memoryview|bytearray|frozenset|Ellipsis|Any|Optional|Union|Callable|"
-     r"Awaitable|Generator|Coroutine|Iterable|Iterator|Mapping|Sequence)"),
+    (
+        r"py:.*",
+        r"(asyncio|concurrent|typing|collections|socket|ssl|logging|"
+        r"datetime|threading|subprocess|selectors|signal|json|re|io|os|types|"
+        r"urllib|http|email|unittest|numbers|abc|enum|zlib|gettext|csv|"
+        r"pycurl|pycares|twisted|uvloop)(\..*)?",
+    ),
+    (
+        r"py:(class|obj|exc|data)",
+        r"(str|bytes|int|float|bool|dict|list|tuple|set|"
+        r"None|object|type|callable|Exception|BaseException|ValueError|TypeError|"
+        r"KeyError|OSError|IOError|IndexError|RuntimeError|AttributeError|"
+        r"StopIteration|GeneratorExit|NotImplementedError|LookupError|"
+        r"UnicodeDecodeError|ImportError|SyntaxError|TimeoutError|"
+        r"memoryview|bytearray|frozenset|Ellipsis|Any|Optional|Union|Callable|"
+        r"Awaitable|Generator|Coroutine|Iterable|Iterator|Mapping|Sequence)",
+    ),
 ]

@@ -60,8 +60,10 @@ class BodyTooLargeError(HTTPInputError):
 # Reading the head
 
 #: Matches the blank line ending a message head; a bare LF may stand for CRLF.
-#: Suitable for ``IOStream.read_until_regex``.
-HEAD_END_RE = re.compile(rb"\r?\n\r?\n")
+#: Suitable for ``IOStream.read_until_regex``.  The CR before the first LF is
+#: left out (the match ends in the same place): a pattern starting with a
+#: literal lets the regex engine skip ahead quickly, several times faster.
+HEAD_END_RE = re.compile(rb"\n\r?\n")
 
 
 def find_head_end(
@@ -139,7 +141,7 @@ def keep_alive_requested(
     HTTP/1.0 ones persist only with ``Connection: keep-alive`` and a body
     whose end can be found without closing the connection.
     """
-    connection = headers.get("Connection", "").lower()
+    connection = headers._get("Connection", "").lower()
     if start_line.version == "HTTP/1.1":
         return connection != "close"
     delimited = (
@@ -444,7 +446,7 @@ class ChunkedDecoder:
         size = int(match.group(1), 16)
         self._body_size += size
         if self._max_body_size is not None and self._body_size > self._max_body_size:
-            raise BodyTooLargeError("Chunked body too large")
+            raise BodyTooLargeError("chunked body too large")
         self._chunk_remaining = size
         self._state = _State.DATA if size else _State.TRAILER
 
@@ -483,15 +485,26 @@ _LINE_BREAKING_RE = re.compile(r"[\r\n\x00]")
 
 def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     lines = [first_line]
-    lines.extend(f"{_text(name)}: {_text(value)}" for name, value in headers.get_all())
-    for line in lines:
-        if _LINE_BREAKING_RE.search(line):
-            raise ValueError(f"Illegal characters (CR, LF or NUL) in header: {line!r}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin1")
+    # The table behind get_all(), walked directly: this runs for every message.
+    for name, values in headers._lists().items():
+        for value in values:
+            lines.append(f"{name}: {_text(value)}")
+    # One search over all the lines in the common case; they are only looked
+    # at one by one to name the offending one.
+    if _LINE_BREAKING_RE.search("".join(lines)):
+        for line in lines:
+            if _LINE_BREAKING_RE.search(line):
+                raise ValueError(
+                    f"Illegal characters (CR, LF or NUL) in header: {line!r}"
+                )
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin1")
 
 
 def _text(value: Union[str, bytes, int]) -> str:
     """Header text; bytes slipped in by callers are taken byte-per-character."""
+    if type(value) is str:
+        return value
     return value.decode("latin1") if isinstance(value, bytes) else str(value)
 
 

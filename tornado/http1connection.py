@@ -18,10 +18,11 @@ import asyncio
 import re
 import types
 from asyncio import Future
-from typing import Any, Awaitable, Callable, Optional, Type, Union
+from typing import Any, Awaitable, Callable, Optional, Type, Union, cast
 
 from tornado import httputil, iostream
 from tornado._http1wire import (
+    HEAD_END_RE,
     NO_BODY,
     BodyEncoder,
     BodyKind,
@@ -107,13 +108,6 @@ def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
 
 # ---------------------------------------------------------------------------
 # Pure helpers (no I/O) missing from the wire-format module.
-
-
-#: Matches the end of a message head: what ``HEAD_END_RE`` of the wire
-#: module matches, minus an optional leading CR.  Since the pattern starts
-#: with a literal the regex engine can skip ahead quickly, which makes
-#: finding the end of a typical head several times faster.
-_HEAD_END_FAST_RE = re.compile(rb"\n\r?\n")
 
 
 def _error_response(error: HTTPInputError) -> bytes:
@@ -271,16 +265,39 @@ class HTTP1Connection(httputil.HTTPConnection):
         result is true if the connection can carry another message, false
         if it is closed (or detached).
         """
-        if self.params.decompress:
-            delegate = _GzipMessageDelegate(
-                delegate, self.params.chunk_size, lambda: self._max_body_size
-            )
-        return self._read_message(delegate)
+        return cast(Awaitable[bool], self._read_message(self._wrap(delegate), False))
 
-    async def _read_message(self, delegate: HTTPMessageDelegate) -> bool:
+    def _read_request(self, delegate: HTTPMessageDelegate) -> Awaitable[Optional[bool]]:
+        """Like `read_response` on a server, but may leave the response pending.
+
+        ``None`` comes out when the application is still preparing its
+        response: the caller's task can end rather than wait (a parked
+        long-polling request then holds no coroutines here), and goes on
+        once ``_finish_future`` resolves, with `_end_parked_exchange`.
+        """
+        return self._read_message(self._wrap(delegate), True)
+
+    def _wrap(self, delegate: HTTPMessageDelegate) -> HTTPMessageDelegate:
+        if not self.params.decompress:
+            return delegate
+        return _GzipMessageDelegate(
+            delegate, self.params.chunk_size, lambda: self._max_body_size
+        )
+
+    async def _read_message(
+        self, delegate: HTTPMessageDelegate, may_park: bool
+    ) -> Optional[bool]:
         delegate_needs_close = True
+        parked = False
         try:
-            head = await self._start_reading_head()
+            try:
+                head = await self._start_reading_head()
+            except iostream.UnsatisfiableReadError:
+                limit = self.params.max_header_size
+                await self._reject_input(
+                    HeadersTooLargeError(f"Header section larger than {limit} bytes")
+                )
+                return False
             if head is None:
                 return False  # an idle connection timed out
             try:
@@ -295,7 +312,7 @@ class HTTP1Connection(httputil.HTTPConnection):
                 if _is_interim_response(start_line):
                     # An interim response: the final one follows.
                     delegate_needs_close = False
-                    return await self._read_message(delegate)
+                    return await self._read_message(delegate, may_park)
                 if not self.is_client and self._expects_continue(headers):
                     self.stream.write(b"HTTP/1.1 100 (Continue)\r\n\r\n")
                 if framing is not NO_BODY and not await self._read_body_in_time(
@@ -310,8 +327,22 @@ class HTTP1Connection(httputil.HTTPConnection):
             except HTTPInputError as e:
                 await self._reject_input(e)
                 return False
-            if not self._finish_future.done():
-                await self._wait_for_response_written()
+            if not self._finish_future.done() and not self._detached:
+                # A server waits for the application to finish its response.
+                # The stream meanwhile reports a client that goes away, so
+                # the application's close callback can run.
+                if not self.stream.closed():
+                    self.stream.set_close_callback(self._on_connection_close)
+                    if may_park:
+                        # An application answering at once (its task is
+                        # already scheduled) gets its turn before parking.
+                        await asyncio.sleep(0)
+                        if not self._finish_future.done():
+                            parked = True
+                            return None
+                    await self._finish_future
+                    if not self._detached:
+                        self.stream.set_close_callback(None)
             if self.is_client and self._disconnect_on_finish:
                 self.close()
             return not (self._detached or self.stream.closed())
@@ -319,15 +350,30 @@ class HTTP1Connection(httputil.HTTPConnection):
             if delegate_needs_close:
                 with _delegate_errors_logged:
                     delegate.on_connection_close()
-            self._close_callback = None
+            if not parked:
+                self._close_callback = None
+
+    def _end_parked_exchange(self) -> bool:
+        """Finish what `_read_request` left pending; true to go on serving."""
+        self._close_callback = None
+        if self._detached:
+            return False
+        self.stream.set_close_callback(None)
+        return not self.stream.closed()
 
     def _start_reading_head(self) -> Awaitable[Optional[bytes]]:
         """Start reading the next head; it comes out as ``None`` on timeout."""
-        # A head over max_header_size makes the stream log "Unsatisfiable
-        # read" and close (as in Tornado), rather than being buffered.
-        future = self.stream.read_until_regex(
-            _HEAD_END_FAST_RE, max_bytes=self.params.max_header_size
-        )
+        if self.is_client:
+            # A head over max_header_size makes the stream log "Unsatisfiable
+            # read" and close (as in Tornado), rather than being buffered.
+            future = self.stream.read_until_regex(
+                HEAD_END_RE, max_bytes=self.params.max_header_size
+            )
+        else:
+            # A server answers an oversized head with 431 (see _read_message).
+            future = self.stream._read_until_regex_within(
+                HEAD_END_RE, self.params.max_header_size
+            )
         if _is_done(future):
             return self._after_other_connections(future)
         if self.params.header_timeout is None:
@@ -482,19 +528,6 @@ class HTTP1Connection(httputil.HTTPConnection):
             except iostream.StreamClosedError:
                 pass
         self.close()
-
-    async def _wait_for_response_written(self) -> None:
-        """On a server, wait for the application to finish its response.
-
-        Meanwhile the stream reports a client that goes away, so the
-        application's close callback can run.
-        """
-        if self._detached or self.stream.closed():
-            return
-        self.stream.set_close_callback(self._on_connection_close)
-        await self._finish_future
-        if not self._detached:
-            self.stream.set_close_callback(None)
 
     # -- connection state ---------------------------------------------------------
 
@@ -684,6 +717,15 @@ class _WaitTimer:
     more than parsing a small request.
     """
 
+    __slots__ = (
+        "expired",
+        "_io_loop",
+        "_timeout",
+        "_on_expiry",
+        "_deadline",
+        "_timer",
+    )
+
     def __init__(
         self, io_loop: IOLoop, timeout: float, on_expiry: Callable[[], None]
     ) -> None:
@@ -722,6 +764,16 @@ class _WaitTimer:
         self._on_expiry()
 
 
+def _log_unexpected_error(future: Future[Any]) -> None:
+    """Log what escaped a connection's request loop, as the IOLoop would.
+
+    A plain done callback (rather than ``IOLoop.add_future``) costs no
+    wrapper objects per connection.
+    """
+    if not future.cancelled() and future.exception() is not None:
+        app_log.error("Exception in callback %r", future, exc_info=future.exception())
+
+
 def _resolve(future: Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -747,6 +799,14 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
     cannot exhaust memory.  Corrupt or oversized data raises
     `.HTTPInputError`.
     """
+
+    __slots__ = (
+        "_delegate",
+        "_chunk_size",
+        "_max_body_size",
+        "_decompressor",
+        "_decompressed_size",
+    )
 
     def __init__(
         self,
@@ -832,17 +892,24 @@ class HTTP1ServerConnection:
         self.params = params if params is not None else HTTP1ConnectionParameters()
         #: The ``context`` passed to each request's `HTTP1Connection`.
         self.context = context
-        self._serving_future: Optional[Future[None]] = None
+        self._delegate: Optional[HTTPServerConnectionDelegate] = None
+        self._head_timer: Optional[_WaitTimer] = None
+        # The task serving requests (asyncio keeps only weak references),
+        # and the request whose response is awaited while no task runs.
+        self._task: Optional[Future[None]] = None
+        self._parked: Optional[HTTP1Connection] = None
+        self._serving = False
+        # Created when close() must wait for the end of serving.
+        self._serving_ended: Optional[Future[None]] = None
 
     async def close(self) -> None:
         """Close the connection and wait for its request loop to end."""
         self.stream.close()
-        if self._serving_future is None:
+        if not self._serving:
             return
-        try:
-            await self._serving_future
-        except Exception:
-            pass  # already logged by the loop
+        if self._serving_ended is None:
+            self._serving_ended = Future()
+        await self._serving_ended
 
     def start_serving(self, delegate: HTTPServerConnectionDelegate) -> None:
         """Start reading requests, handing each one to ``delegate``.
@@ -857,22 +924,32 @@ class HTTP1ServerConnection:
         # end of each response.  Set once: toggling it per request costs a
         # system call each time.
         self.stream.set_nodelay(True)
-        self._serving_future = asyncio.ensure_future(self._serve(delegate))
-        # Surfaces anything unexpected through the loop's error logging.
-        self.stream.io_loop.add_future(self._serving_future, lambda f: f.result())
+        self._delegate = delegate
+        self._serving = True
+        self._serve_in_task()
 
-    async def _serve(self, delegate: HTTPServerConnectionDelegate) -> None:
-        head_timer = None
+    def _serve_in_task(self) -> None:
+        self._task = asyncio.ensure_future(self._serve())
+        self._task.add_done_callback(_log_unexpected_error)
+
+    async def _serve(self) -> None:
+        """Serve requests until the connection ends or a response is pending.
+
+        In the latter case the task ends; `_resume` starts a new one once the
+        response is written.
+        """
+        delegate = self._delegate
+        assert delegate is not None
+        still_serving = False
         try:
             while True:
                 conn = HTTP1Connection(self.stream, False, self.params, self.context)
-                if head_timer is None and self.params.header_timeout is not None:
-                    head_timer = conn._new_head_timer(self.params.header_timeout)
-                conn._head_timer = head_timer
+                if self._head_timer is None and self.params.header_timeout is not None:
+                    self._head_timer = conn._new_head_timer(self.params.header_timeout)
+                conn._head_timer = self._head_timer
                 request_delegate = delegate.start_request(self, conn)
                 try:
-                    if not await conn.read_response(request_delegate):
-                        return
+                    keep_serving = await conn._read_request(request_delegate)
                 except (iostream.StreamClosedError, asyncio.CancelledError):
                     return
                 except _QuietException:
@@ -882,7 +959,33 @@ class HTTP1ServerConnection:
                     gen_log.error("Uncaught exception", exc_info=True)
                     conn.close()
                     return
+                if keep_serving is None:
+                    still_serving = True
+                    self._task = None  # ends now; nothing to keep alive
+                    self._parked = conn
+                    conn._finish_future.add_done_callback(self._resume)
+                    return
+                if not keep_serving:
+                    return
         finally:
-            if head_timer is not None:
-                head_timer.cancel()
-            delegate.on_close(self)
+            if not still_serving:
+                self._stop_serving()
+
+    def _resume(self, _: Future[None]) -> None:
+        conn, self._parked = self._parked, None
+        assert conn is not None
+        if conn._end_parked_exchange():
+            self._serve_in_task()
+        else:
+            self._stop_serving()
+
+    def _stop_serving(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        try:
+            assert self._delegate is not None
+            self._delegate.on_close(self)
+        finally:
+            self._serving = False
+            if self._serving_ended is not None:
+                _resolve(self._serving_ended)

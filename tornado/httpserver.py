@@ -230,6 +230,9 @@ class _CallableAdapter(HTTPMessageDelegate):
         self._chunks = []
 
 
+_NO_PROXIES: frozenset[str] = frozenset()
+
+
 class _HTTPRequestContext:
     """What a server knows about a connection: the client's address and protocol.
 
@@ -237,6 +240,16 @@ class _HTTPRequestContext:
     may temporarily replace ``remote_ip`` and ``protocol`` with the values
     its proxy reported.
     """
+
+    __slots__ = (
+        "address",
+        "address_family",
+        "remote_ip",
+        "protocol",
+        "_orig_remote_ip",
+        "_orig_protocol",
+        "trusted_downstream",
+    )
 
     def __init__(
         self,
@@ -260,7 +273,9 @@ class _HTTPRequestContext:
             self.protocol = "http"
         self._orig_remote_ip = self.remote_ip
         self._orig_protocol = self.protocol
-        self.trusted_downstream = set(trusted_downstream or ())
+        self.trusted_downstream: frozenset[str] = (
+            frozenset(trusted_downstream) if trusted_downstream else _NO_PROXIES
+        )
 
     def _is_ip(self) -> bool:
         return self.address_family in (socket.AF_INET, socket.AF_INET6)

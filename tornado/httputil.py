@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import collections.abc
-import copy
 import dataclasses
 import datetime
 import email.utils
@@ -37,6 +36,7 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    TypeVar,
     Union,
 )
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
@@ -85,6 +85,8 @@ HTTP_WHITESPACE = " \t"
 # Grammar fragments from RFC 9110/9112, as regular-expression character
 # classes.  Text parsed off the wire is decoded as latin-1, so each character
 # stands for one byte and bytes 0x80-0xFF ("obs-text") appear as U+0080-U+00FF.
+_T = TypeVar("_T")
+
 _TOKEN_CHARS = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
 _VISIBLE_CHARS = r"\x21-\x7e\x80-\xff"
 _TOKEN_RE = re.compile(f"[{_TOKEN_CHARS}]+")
@@ -92,6 +94,11 @@ _TOKEN_RE = re.compile(f"[{_TOKEN_CHARS}]+")
 # may separate visible characters.
 _FIELD_VALUE_RE = re.compile(
     f"(?:[{_VISIBLE_CHARS}](?:[{_VISIBLE_CHARS} \t]*[{_VISIBLE_CHARS}])?)?"
+)
+# A header block made only of ordinary "Name: value" lines (no folding, no
+# blank line before the end), each of which parse_line would accept as is.
+_PLAIN_HEADER_BLOCK_RE = re.compile(
+    f"(?:[{_TOKEN_CHARS}]+:[ \t]*{_FIELD_VALUE_RE.pattern}[ \t]*\r?\n)*(?:\r?\n)*"
 )
 # For text that was not decoded byte-per-character (multipart headers are
 # UTF-8), only control characters other than tab are rejected.
@@ -129,7 +136,19 @@ def _normalize_header(name: str) -> str:
     >>> _normalize_header("x-rEQUEST-id")
     'X-Request-Id'
     """
-    return "-".join(word.capitalize() for word in name.split("-"))
+    normalized = _normalized_names.get(name)
+    if normalized is None:
+        normalized = "-".join(word.capitalize() for word in name.split("-"))
+        if len(_normalized_names) < _NORMALIZED_NAMES_LIMIT:
+            _normalized_names[name] = normalized
+    return normalized
+
+
+# Names seen so far and their normalized form: the same few header names come
+# up in every message.  Bounded, so that odd names sent by clients can't grow
+# it without limit.
+_normalized_names: Dict[str, str] = {}
+_NORMALIZED_NAMES_LIMIT = 1000
 
 
 def _as_text(value: Union[str, bytes]) -> str:
@@ -173,9 +192,16 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         # The name that received the last value, for continuation lines.
         self._last_key: Optional[str] = None
         # Continuation pieces not yet appended to that value; merging them in
-        # one join keeps a long run of folded lines linear.
-        self._pending_fold: List[str] = []
-        if len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
+        # one join keeps a long run of folded lines linear.  Created on demand.
+        self._pending_fold: Optional[List[str]] = None
+        if not args and not kwargs:
+            return
+        if len(args) == 1 and not kwargs and type(args[0]) is dict:
+            # The common case (a response's headers), without the generic
+            # Mapping.update machinery; same outcome as update().
+            for name, value in args[0].items():
+                self[name] = value
+        elif len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
             for name, values in args[0]._lists().items():
                 self._as_list[name] = list(values)
         else:
@@ -188,7 +214,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             values = self._as_list[self._last_key]
             pieces = [values[-1]] if values[-1] else []
             values[-1] = " ".join(pieces + self._pending_fold)
-            self._pending_fold.clear()
+            self._pending_fold = None
         return self._as_list
 
     def add(self, name: str, value: str, *, _chars_are_bytes: bool = True) -> None:
@@ -241,7 +267,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             return
         name, colon, value = line.partition(":")
         if not colon:
-            raise HTTPInputError(f"No colon in header line {line!r}")
+            raise HTTPInputError(f"no colon in header line {line!r}")
         self.add(name, value.strip(HTTP_WHITESPACE), _chars_are_bytes=_chars_are_bytes)
 
     def _continue_value(self, line: str, chars_are_bytes: bool) -> None:
@@ -251,6 +277,8 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         piece = line.strip(HTTP_WHITESPACE)
         _check_header_value(piece, chars_are_bytes)
         if piece:
+            if self._pending_fold is None:
+                self._pending_fold = []
             self._pending_fold.append(piece)
 
     @classmethod
@@ -266,9 +294,22 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         Raises `HTTPInputError` on the first malformed line.
         """
         parsed = cls()
+        if _chars_are_bytes and _PLAIN_HEADER_BLOCK_RE.fullmatch(headers):
+            parsed._add_plain_lines(headers)  # the common case, checked at once
+            return parsed
         for line in headers.split("\n"):
             parsed.parse_line(line, _chars_are_bytes=_chars_are_bytes)
         return parsed
+
+    def _add_plain_lines(self, headers: str) -> None:
+        """Add the lines of a block that matches ``_PLAIN_HEADER_BLOCK_RE``."""
+        lists = self._as_list
+        for line in headers.split("\n"):
+            name, colon, value = line.partition(":")
+            if colon:  # not one of the blank lines at the end
+                key = _normalize_header(name)
+                lists.setdefault(key, []).append(value.strip(" \t\r"))
+                self._last_key = key
 
     # MutableMapping protocol
 
@@ -280,8 +321,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         """The values of ``name`` joined with commas; `KeyError` if absent."""
-        values = self._lists()[_normalize_header(name)]
-        return values[0] if len(values) == 1 else ",".join(values)
+        return _joined(self._lists()[_normalize_header(name)])
 
     def __delitem__(self, name: str) -> None:
         """Remove every value of ``name``."""
@@ -289,6 +329,14 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         del self._lists()[key]
         if key == self._last_key:
             self._last_key = None
+
+    def _get(self, name: str, default: _T) -> Union[str, _T]:
+        """Like ``get``, without raising and catching `KeyError` when absent.
+
+        For the server's hot paths (``get`` itself is the `Mapping` one).
+        """
+        values = self._lists().get(_normalize_header(name))
+        return default if values is None else _joined(values)
 
     def __contains__(self, name: object) -> bool:
         """Whether any value exists for ``name`` (in any letter case)."""
@@ -319,6 +367,11 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     def __repr__(self) -> str:
         """Show the headers as a dict (repeated names show their last value)."""
         return f"{type(self).__name__}({dict(self.get_all())!r})"
+
+
+def _joined(values: List[str]) -> str:
+    """The values of a header as one, joined with commas."""
+    return values[0] if len(values) == 1 else ",".join(values)
 
 
 class HTTPFile(ObjectDict):
@@ -394,6 +447,8 @@ def _require_http1(version: str) -> None:
 class HTTPServerConnectionDelegate:
     """Receives the requests arriving on the connections of a server."""
 
+    __slots__ = ()  # lets subclasses that declare slots stay small
+
     def start_request(
         self, server_conn: object, request_conn: HTTPConnection
     ) -> HTTPMessageDelegate:
@@ -416,6 +471,8 @@ class HTTPMessageDelegate:
     reading further (flow control).
     """
 
+    __slots__ = ()  # lets subclasses that declare slots stay small
+
     def headers_received(
         self,
         start_line: Union[RequestStartLine, ResponseStartLine],
@@ -437,6 +494,8 @@ class HTTPMessageDelegate:
 
 class HTTPConnection:
     """The writing side of one HTTP message exchange, used by applications."""
+
+    __slots__ = ()  # lets subclasses that declare slots stay small
 
     def write_headers(
         self,
@@ -520,10 +579,14 @@ class HTTPServerRequest:
         self._start_time = time.time()
         self._finish_time: Optional[float] = None
         self.path, _, self.query = (uri or "").partition("?")
-        self.arguments: Dict[str, List[bytes]] = parse_qs_bytes(
-            self.query, keep_blank_values=True
+        self.arguments: Dict[str, List[bytes]] = (
+            parse_qs_bytes(self.query, keep_blank_values=True) if self.query else {}
         )
-        self.query_arguments: Dict[str, List[bytes]] = copy.deepcopy(self.arguments)
+        # A copy of each list: adding body arguments to ``arguments`` later
+        # must not change these (the bytes themselves are immutable).
+        self.query_arguments: Dict[str, List[bytes]] = {
+            name: list(values) for name, values in self.arguments.items()
+        }
         self.body_arguments: Dict[str, List[bytes]] = {}
 
     @property

@@ -40,6 +40,7 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import unittest
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -120,6 +121,8 @@ class _ReadBuffer:
     data, so the copying done stays linear in the bytes passing through.
     """
 
+    __slots__ = ("_data", "_start")
+
     def __init__(self) -> None:
         self._data = bytearray()
         self._start = 0
@@ -174,10 +177,12 @@ class _WriteBuffer:
     never re-sliced into new bytes objects as it drains.
     """
 
+    __slots__ = ("_chunks", "_head_offset", "_size")
+
     def __init__(self) -> None:
-        self._chunks: collections.deque[Union[bytearray, memoryview]] = (
-            collections.deque()
-        )
+        # Created on demand and dropped once drained: an idle stream (such
+        # as a parked long-polling request) then carries no deque at all.
+        self._chunks: Optional[collections.deque[Union[bytearray, memoryview]]] = None
         self._head_offset = 0
         self._size = 0
 
@@ -186,18 +191,24 @@ class _WriteBuffer:
 
     def append(self, data: _Buffer) -> None:
         size = len(data)
+        if not size:
+            return
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._chunks = collections.deque()
         if size > _COALESCE_LIMIT:
-            self._chunks.append(memoryview(data))
-        elif size:
-            tail = self._chunks[-1] if self._chunks else None
+            chunks.append(memoryview(data))
+        else:
+            tail = chunks[-1] if chunks else None
             if isinstance(tail, bytearray) and len(tail) < _COALESCE_LIMIT:
                 tail += data
             else:
-                self._chunks.append(bytearray(data))
+                chunks.append(bytearray(data))
         self._size += size
 
     def send_head(self, send: Callable[[memoryview], int]) -> int:
         """Offer the oldest unsent bytes to ``send``; drop what it reports sent."""
+        assert self._chunks is not None
         with memoryview(self._chunks[0]) as whole:
             with whole[self._head_offset :] as pending:
                 sent = send(pending)
@@ -205,9 +216,14 @@ class _WriteBuffer:
         return sent
 
     def _advance(self, size: int) -> None:
+        assert self._chunks is not None
         self._size -= size
         self._head_offset += size
-        while self._chunks and self._head_offset >= len(self._chunks[0]):
+        if not self._size:
+            self._chunks = None
+            self._head_offset = 0
+            return
+        while self._head_offset >= len(self._chunks[0]):
             self._head_offset -= len(self._chunks.popleft())
 
 
@@ -216,6 +232,12 @@ class _Read:
 
     #: Resolved with the read's result; set when the stream starts the read.
     future: Future[Any]
+    #: Whether an `UnsatisfiableReadError` fails only this read, leaving the
+    #: stream open (for a caller that answers it), instead of closing it.
+    keeps_stream_on_limit = False
+    #: Whether starting the read tries the descriptor at once; if not, data
+    #: not yet buffered is left for the loop to report.
+    reads_inline = True
 
     def ready(self, buffer: _ReadBuffer) -> Optional[int]:
         """How many buffered bytes complete this read, or None to keep waiting.
@@ -250,15 +272,18 @@ class _Read:
 class _MaxBytesRead(_Read):
     """A read that gives up once ``max_bytes`` arrive without a match."""
 
-    def __init__(self, max_bytes: Optional[int], looking_for: str) -> None:
+    def __init__(self, max_bytes: Optional[int]) -> None:
         self.max_bytes = max_bytes
-        self._looking_for = looking_for
 
     def _within_limit(self, size: int) -> None:
         if self.max_bytes is not None and size > self.max_bytes:
             raise UnsatisfiableReadError(
-                f"{self._looking_for} not found within {self.max_bytes} bytes"
+                f"{self._looking_for()} not found within {self.max_bytes} bytes"
             )
+
+    def _looking_for(self) -> str:
+        """What the read waits for, for error messages (built only if needed)."""
+        raise NotImplementedError()
 
     def _match_end(self, buffer: _ReadBuffer) -> Optional[int]:
         raise NotImplementedError()
@@ -271,11 +296,14 @@ class _MaxBytesRead(_Read):
 
 class _DelimiterRead(_MaxBytesRead):
     def __init__(self, delimiter: bytes, max_bytes: Optional[int]) -> None:
-        super().__init__(max_bytes, f"delimiter {delimiter!r}")
+        super().__init__(max_bytes)
         self.delimiter = delimiter
         # Bytes already searched without a match; the next search resumes
         # there, so a delimiter arriving in many pieces costs linear time.
         self._searched = 0
+
+    def _looking_for(self) -> str:
+        return f"delimiter {self.delimiter!r}"
 
     def _match_end(self, buffer: _ReadBuffer) -> Optional[int]:
         index = buffer.find(self.delimiter, self._searched)
@@ -287,9 +315,12 @@ class _DelimiterRead(_MaxBytesRead):
 
 class _RegexRead(_MaxBytesRead):
     def __init__(self, pattern: re.Pattern[bytes], max_bytes: Optional[int]) -> None:
-        super().__init__(max_bytes, f"pattern {pattern.pattern!r}")
+        super().__init__(max_bytes)
         self.pattern = pattern
         self._next_poll = 0
+
+    def _looking_for(self) -> str:
+        return f"pattern {self.pattern.pattern!r}"
 
     def _match_end(self, buffer: _ReadBuffer) -> Optional[int]:
         return buffer.search(self.pattern)
@@ -344,6 +375,27 @@ class _UntilCloseRead(_Read):
 
     def ready_at_close(self, buffer: _ReadBuffer) -> Optional[int]:
         return len(buffer)
+
+
+class _Scratch(threading.local):
+    """Memory that streams receive into before copying to their read buffer.
+
+    One per thread (each runs at most one IOLoop, and a read never runs
+    inside another): a fresh ``read_chunk_size`` buffer for every attempt
+    would cost far more than the copy, even when nothing is there to read.
+    """
+
+    view = memoryview(bytearray())
+
+
+_scratch = _Scratch()
+
+
+def _scratch_buffer(size: int) -> memoryview:
+    """This thread's scratch memory, ``size`` bytes of it."""
+    if len(_scratch.view) < size:
+        _scratch.view = memoryview(bytearray(size))
+    return _scratch.view[:size]
 
 
 def _check_max_bytes(max_bytes: Optional[int]) -> None:
@@ -408,8 +460,10 @@ class BaseIOStream:
         self._write_buffer = _WriteBuffer()
         self._bytes_queued = 0
         self._bytes_written = 0
-        self._write_futures: collections.deque[tuple[int, Future[None]]] = (
-            collections.deque()
+        # (bytes queued when written, future); created on demand, dropped
+        # when empty, to keep idle streams small.
+        self._write_futures: Optional[collections.deque[tuple[int, Future[None]]]] = (
+            None
         )
         self._close_callback: Optional[Callable[[], None]] = None
         self._connect_future: Optional[Future[Any]] = None
@@ -464,6 +518,23 @@ class BaseIOStream:
             raise TypeError(f"read_until_regex() needs a bytes pattern, not {regex!r}")
         _check_max_bytes(max_bytes)
         return self._read(_RegexRead(pattern, max_bytes))
+
+    def _read_until_regex_within(
+        self, pattern: re.Pattern[bytes], max_bytes: int
+    ) -> Awaitable[bytes]:
+        """Like `read_until_regex`, but exceeding ``max_bytes`` keeps the stream.
+
+        The future then fails with `UnsatisfiableReadError` itself and the
+        stream stays open, so the caller can still write an answer (an HTTP
+        server's ``431``) before closing it.  Data not yet buffered is left
+        for the loop to report: an HTTP server reads the next request just
+        after answering one, when the client can't have sent it yet, so
+        trying the socket at once would almost always be a wasted call.
+        """
+        request = _RegexRead(pattern, max_bytes)
+        request.keeps_stream_on_limit = True
+        request.reads_inline = False
+        return self._read(request)
 
     def read_until(
         self, delimiter: bytes, max_bytes: Optional[int] = None
@@ -543,8 +614,7 @@ class BaseIOStream:
         try:
             self._try_inline_read()
         except UnsatisfiableReadError as e:
-            gen_log.info("Unsatisfiable read, closing connection: %s", e)
-            self.close(exc_info=e)
+            self._handle_unsatisfiable(e)
         except BaseException:
             # Raised to the caller: the read is abandoned, not left pending.
             if self._pending_read is request:
@@ -559,7 +629,8 @@ class BaseIOStream:
             self._finish_read(size)
             return
         self._check_closed()
-        if not self._connecting:
+        assert self._pending_read is not None
+        if not self._connecting and self._pending_read.reads_inline:
             size = self._fill_read_buffer()
             if size is not None:
                 self._finish_read(size)
@@ -588,7 +659,7 @@ class BaseIOStream:
     def _read_to_buffer(self) -> int:
         """Read once from the descriptor; return the byte count (0: none/closed)."""
         target = self._pending_read.direct_target() if self._pending_read else None
-        chunk = bytearray(self.read_chunk_size) if target is None else target
+        chunk = _scratch_buffer(self.read_chunk_size) if target is None else target
         try:
             count = self.read_from_fd(chunk)
         except OSError as e:
@@ -605,8 +676,7 @@ class BaseIOStream:
         if target is not None:
             cast(_IntoRead, self._pending_read).filled += count
         else:
-            with memoryview(chunk) as view:
-                self._read_buffer.append(view[:count])
+            self._read_buffer.append(chunk[:count])  # copied out of the scratch
             self._check_read_buffer_size()
         return count
 
@@ -665,9 +735,11 @@ class BaseIOStream:
                 raise StreamBufferFullError("Reached maximum write buffer size")
             self._write_buffer.append(data)
             self._bytes_queued += len(data)
+        # Callers often ignore write futures; a failure is then not an error
+        # (_signal_closed, the only place failing them, marks it retrieved).
         future: Future[None] = Future()
-        # Callers often ignore write futures; a failure is then not an error.
-        future.add_done_callback(_mark_exception_retrieved)
+        if self._write_futures is None:
+            self._write_futures = collections.deque()
         self._write_futures.append((self._bytes_queued, future))
         if not self._connecting:
             self._handle_write()
@@ -694,8 +766,13 @@ class BaseIOStream:
             if not sent:
                 break
             self._bytes_written += sent
-        while self._write_futures and self._write_futures[0][0] <= self._bytes_written:
-            future_set_result_unless_cancelled(self._write_futures.popleft()[1], None)
+        futures = self._write_futures
+        if futures is None:
+            return
+        while futures and futures[0][0] <= self._bytes_written:
+            future_set_result_unless_cancelled(futures.popleft()[1], None)
+        if not futures:
+            self._write_futures = None
 
     # -- closing -----------------------------------------------------------------
 
@@ -744,8 +821,8 @@ class BaseIOStream:
                 self._finish_read(size)
 
     def _signal_closed(self) -> None:
-        futures: list[Future[Any]] = [future for _, future in self._write_futures]
-        self._write_futures.clear()
+        futures: list[Future[Any]] = [future for _, future in self._write_futures or ()]
+        self._write_futures = None
         if self._pending_read is not None:
             futures.append(self._pending_read.future)
             self._pending_read = None
@@ -794,11 +871,20 @@ class BaseIOStream:
         try:
             self._dispatch_events(events)
         except UnsatisfiableReadError as e:
-            gen_log.info("Unsatisfiable read, closing connection: %s", e)
-            self.close(exc_info=e)
+            self._handle_unsatisfiable(e)
         except Exception as e:
             gen_log.error("Uncaught exception, closing connection.", exc_info=True)
             self.close(exc_info=e)
+
+    def _handle_unsatisfiable(self, error: UnsatisfiableReadError) -> None:
+        """Fail the pending read that can never complete (see `_Read`)."""
+        request = self._pending_read
+        if request is not None and request.keeps_stream_on_limit:
+            self._pending_read = None
+            request.future.set_exception(error)
+            return
+        gen_log.info("Unsatisfiable read, closing connection: %s", error)
+        self.close(exc_info=error)
 
     def _dispatch_events(self, events: int) -> None:
         if self._connecting:

@@ -113,6 +113,13 @@ class _RoutingDelegate(httputil.HTTPMessageDelegate):
     request no rule accepts gets a 404 from `_DefaultMessageDelegate`.
     """
 
+    __slots__ = (
+        "server_conn",
+        "request_conn",
+        "delegate",
+        "router",
+    )
+
     def __init__(
         self,
         router: Router,

@@ -34,12 +34,14 @@ like from that thread only (``IOLoop.add_callback`` hands work back to it).
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import email.utils
 import functools
 import hashlib
 import http.cookies
 import inspect
+import logging
 import mimetypes
 import os
 import re
@@ -56,6 +58,7 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    Coroutine,
     Dict,
     Generator,
     Iterable,
@@ -68,7 +71,7 @@ from typing import (
     cast,
 )
 
-from tornado import escape, gen, httputil, iostream, locale, template
+from tornado import escape, httputil, iostream, locale, template
 from tornado import version as _tornado_version
 from tornado._websigning import (
     DEFAULT_SIGNED_VALUE_MIN_VERSION,
@@ -314,7 +317,8 @@ class RequestHandler:
         self._request_body_error = None
         self._transforms = []
         self._new_cookies: Dict[str, http.cookies.Morsel[str]] = {}
-        self._partitioned_cookies: set[str] = set()
+        # Names of cookies set with ``partitioned=True`` (created on demand).
+        self._partitioned_cookies: Optional[set[str]] = None
         #: The UI methods and modules, as seen by templates (``ui.modules``).
         self.ui: Any = ObjectDict(
             (name, self._ui_method(method))
@@ -382,7 +386,7 @@ class RequestHandler:
             {
                 "Server": _SERVER_HEADER,
                 "Content-Type": "text/html; charset=UTF-8",
-                "Date": httputil.format_timestamp(time.time()),
+                "Date": _http_date_now(),
             }
         )
         self.set_default_headers()
@@ -598,9 +602,12 @@ class RequestHandler:
             morsel[key] = extra
         self._new_cookies.pop(name, None)
         self._new_cookies[name] = morsel
-        self._partitioned_cookies.discard(name)
         if partitioned:
+            if self._partitioned_cookies is None:
+                self._partitioned_cookies = set()
             self._partitioned_cookies.add(name)
+        elif self._partitioned_cookies is not None:
+            self._partitioned_cookies.discard(name)
 
     def clear_cookie(self, name: str, **kwargs: Any) -> None:
         """Delete the cookie ``name`` on the client (an expired ``Set-Cookie``).
@@ -773,7 +780,7 @@ class RequestHandler:
 
     def _format_cookie(self, name: str, morsel: http.cookies.Morsel[str]) -> str:
         text = morsel.OutputString(None)
-        if name in self._partitioned_cookies:
+        if self._partitioned_cookies is not None and name in self._partitioned_cookies:
             text += "; Partitioned"
         return text
 
@@ -1230,7 +1237,7 @@ class RequestHandler:
 
         Weak and strong tags compare equal, and ``*`` matches anything.
         """
-        computed = utf8(self._headers.get("Etag", ""))
+        computed = utf8(self._headers._get("Etag", ""))
         sent = _ETAG_RE.findall(utf8(self.request.headers.get("If-None-Match", "")))
         if not computed or not sent:
             return False
@@ -1791,17 +1798,35 @@ class Application(ReversibleRouter):
             return
         status = handler.get_status()
         if status < 400:
-            log_method = access_log.info
+            level = logging.INFO
         elif status < 500:
-            log_method = access_log.warning
+            level = logging.WARNING
         else:
-            log_method = access_log.error
+            level = logging.ERROR
+        if not access_log.isEnabledFor(level):
+            return  # spare formatting the summary, as is common in production
         request_time = 1000.0 * handler.request.request_time()
-        log_method("%d %s %.2fms", status, handler._request_summary(), request_time)
+        access_log.log(
+            level, "%d %s %.2fms", status, handler._request_summary(), request_time
+        )
 
 
 class _HandlerDelegate(httputil.HTTPMessageDelegate):
     """Receives a request for a handler class and runs the handler."""
+
+    __slots__ = (
+        "application",
+        "connection",
+        "request",
+        "handler_class",
+        "handler_kwargs",
+        "path_args",
+        "path_kwargs",
+        "chunks",
+        "stream_request_body",
+        "body_error",
+        "handler",
+    )
 
     def __init__(
         self,
@@ -1876,13 +1901,38 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         transforms = [t(self.request) for t in self.application.transforms]
         if self.stream_request_body:
             self.handler._prepared_future = Future()
-        running = gen.convert_yielded(
-            self.handler._execute(transforms, *self.path_args, **self.path_kwargs)
-        )
-        # Errors are handled inside _execute; this surfaces anything that
-        # escaped it to the loop's exception handler.
-        running.add_done_callback(lambda f: f.result())
+        running = self.handler._execute(transforms, *self.path_args, **self.path_kwargs)
+        # A task of its own, as in Tornado: code in the handler may rely on
+        # asyncio.current_task() (asyncio.timeout() does).
+        _run_in_task(running)
         return self.handler._prepared_future
+
+
+# The last formatted Date header and the whole second it stands for: every
+# response of that second reuses it.
+_http_date_cache: Tuple[int, str] = (-1, "")
+
+
+def _http_date_now() -> str:
+    """The current time as a ``Date`` header value."""
+    global _http_date_cache
+    second = int(time.time())
+    if _http_date_cache[0] != second:
+        _http_date_cache = (second, httputil.format_timestamp(second))
+    return _http_date_cache[1]
+
+
+def _raise_escaped_error(future: Future[None]) -> None:
+    """Re-raise what escaped a handler, for the loop's exception handler."""
+    future.result()
+
+
+def _run_in_task(running: Coroutine[Any, Any, None]) -> None:
+    """Run a handler's coroutine as a task of its own."""
+    task = asyncio.ensure_future(running)
+    # Errors are handled inside _execute; this surfaces anything that escaped
+    # it to the loop's exception handler.
+    task.add_done_callback(_raise_escaped_error)
 
 
 # ---------------------------------------------------------------------------

@@ -529,12 +529,26 @@ class BadRequestTest(ServerTestCase):
 
     @gen_test
     async def test_headers_over_max_header_size(self) -> None:
+        await self.rejected(
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * 2000 + b"\r\n\r\n",
+            431,
+        )
+
+    @gen_test
+    async def test_unterminated_head_over_max_header_size(self) -> None:
+        # The limit is hit before any end of head arrives.
         stream = await self.connect()
-        with ExpectLog(gen_log, "Unsatisfiable read", level=logging.INFO):
-            await stream.write(
-                b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * 2000 + b"\r\n\r\n"
-            )
+        with ExpectLog(
+            gen_log,
+            "Malformed HTTP message.*larger than 1024 bytes",
+            level=logging.INFO,
+        ):
+            await stream.write(b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 3000)
+            start_line, _, body = await read_response(stream)
             await self.assert_closed(stream)
+        self.assertEqual(start_line.code, 431)
+        self.assertEqual(start_line.reason, "Request Header Fields Too Large")
+        self.assertEqual(body, b"")
 
     @gen_test
     async def test_thousands_of_headers(self) -> None:
@@ -846,6 +860,68 @@ class StreamingDelegateTest(ServerTestCase):
         )
         self.assertEqual(body, b"0123|4567|89")
         self.assertEqual(self.starts, [RequestStartLine("POST", "/s", "HTTP/1.1")])
+
+
+class LateResponseTest(ServerTestCase):
+    """Responses written after the request handler returned (long polling)."""
+
+    def get_handler(self) -> Any:
+        self.parked: asyncio.Queue[HTTPServerRequest] = asyncio.Queue()
+
+        def handler(request: HTTPServerRequest) -> None:
+            if request.path == "/park":
+                self.parked.put_nowait(request)  # answered by the test
+            else:
+                echo(request)
+
+        return handler
+
+    def get_server_options(self) -> Dict[str, Any]:
+        return {"idle_connection_timeout": 0.2}
+
+    @gen_test
+    async def test_connection_goes_on_after_a_late_response(self) -> None:
+        stream = await self.connect()
+        for i in range(3):
+            await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+            request = await self.parked.get()
+            await asyncio.sleep(0.01)  # parked across loop iterations
+            respond(request, b"late %d" % i)
+            self.assertEqual((await read_response(stream))[2], b"late %d" % i)
+        await stream.write(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue((await read_response(stream))[2].startswith(b"GET /now"))
+
+    @gen_test
+    async def test_idle_timeout_applies_after_a_late_response(self) -> None:
+        stream = await self.connect()
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+        request = await self.parked.get()
+        await asyncio.sleep(0.3)  # longer than the idle timeout: not idle
+        respond(request, b"late")
+        self.assertEqual((await read_response(stream))[2], b"late")
+        await self.assert_closed(stream)  # now idle, so closed
+
+    @gen_test
+    async def test_closing_the_server_ends_parked_requests(self) -> None:
+        stream = await self.connect()
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+        await self.parked.get()
+        await self.server.close_all_connections()
+        self.assertEqual(self.server._connections, set())
+        await self.assert_closed(stream)
+
+    @gen_test
+    async def test_client_leaving_ends_a_parked_request(self) -> None:
+        closed: asyncio.Future[None] = asyncio.Future()
+        stream = await self.connect()
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+        request = await self.parked.get()
+        assert isinstance(request.connection, HTTP1Connection)
+        request.connection.set_close_callback(lambda: closed.set_result(None))
+        stream.close()
+        await closed
+        while self.server._connections:
+            await asyncio.sleep(0.01)
 
 
 class CloseCallbackTest(ServerTestCase):

@@ -388,6 +388,30 @@ class HeaderParsingTest(unittest.TestCase):
             self.assertNotIn("\n", value)
             self.assertNotIn("\r", value)
 
+    @quick
+    @given(st.text(alphabet="ab: \t\r\n\x00\x85\xe9-", max_size=60))
+    def test_parse_agrees_with_parse_line(self, text: str) -> None:
+        # parse() checks ordinary blocks in one go; the outcome must be what
+        # feeding the lines to parse_line one at a time gives.
+        expected = HTTPHeaders()
+        try:
+            for line in text.split("\n"):
+                expected.parse_line(line)
+        except HTTPInputError as e:
+            with self.assertRaises(HTTPInputError) as caught:
+                HTTPHeaders.parse(text)
+            self.assertEqual(str(caught.exception), str(e))
+            return
+        self.assertEqual(
+            list(HTTPHeaders.parse(text).get_all()), list(expected.get_all())
+        )
+
+    def test_parse_of_ordinary_block_rejects_bad_value(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "Invalid header value"):
+            HTTPHeaders.parse("Host: x\r\nX-Bad: a\x00b\r\nAccept: */*\r\n\r\n")
+        with self.assertRaisesRegex(HTTPInputError, "no colon in header line"):
+            HTTPHeaders.parse("Host: x\r\nNoColon\r\n\r\n")
+
     def test_many_headers_scale_linearly(self) -> None:
         def run(n: int) -> Callable[[], object]:
             text = "".join(f"X-Header-{i}: value {i}\r\n" for i in range(n))

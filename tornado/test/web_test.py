@@ -10,6 +10,7 @@ handlers are in ``web_security_test``, ``web_render_test`` and
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import json
 import logging
@@ -1097,3 +1098,47 @@ class HandlerUnitTest(unittest.TestCase):
         handler = self.make_handler()
         with self.assertRaisesRegex(TypeError, "strip"):
             handler.get_arguments("a", strip="no")  # type: ignore[arg-type]
+
+
+_request_marker: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "request_marker", default="unset"
+)
+
+
+class ContextMarkingHandler(RequestHandler):
+    def get(self, marker: str) -> None:
+        previous = _request_marker.get()
+        _request_marker.set(marker)
+        self.write(f"{marker}:{previous};")
+
+
+class WaitingHandler(RequestHandler):
+    async def get(self) -> None:
+        _request_marker.set("waiting")
+        # asyncio.timeout(), for one, relies on the task being the handler's.
+        first_task = asyncio.current_task()
+        await asyncio.sleep(0)  # a bare yield to the loop
+        await asyncio.sleep(0.001)  # waiting for a future
+        same_task = asyncio.current_task() is first_task is not None
+        self.write(f"{_request_marker.get()} in one task: {same_task}")
+
+
+class HandlerExecutionTest(WebTestCase):
+    """Each handler runs in a task of its own, with its own context."""
+
+    def get_handlers(self) -> List[Any]:
+        return [("/mark/(.*)", ContextMarkingHandler), ("/wait", WaitingHandler)]
+
+    def test_context_changes_stay_with_their_request(self) -> None:
+        response = self.raw_request(
+            b"GET /mark/a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /mark/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        self.assertIn(b"a:unset;", response)
+        self.assertIn(b"b:unset;", response)
+        self.assertEqual(_request_marker.get(), "unset")
+
+    def test_handler_runs_in_its_own_task(self) -> None:
+        response = self.fetch("/wait")
+        self.assertEqual(response.body, b"waiting in one task: True")
+        self.assertEqual(_request_marker.get(), "unset")
