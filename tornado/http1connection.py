@@ -741,7 +741,7 @@ class _WaitTimer:
         """A wait starts now."""
         self._deadline = self._io_loop.time() + self._timeout
         if self._timer is None:
-            self._timer = self._io_loop.call_at(self._deadline, self._fire)
+            self._arm(self._deadline)
 
     def stop(self) -> None:
         """The wait is over."""
@@ -758,10 +758,22 @@ class _WaitTimer:
         if self._deadline is None:
             return  # between waits; the next start() re-arms
         if self._io_loop.time() < self._deadline:
-            self._timer = self._io_loop.call_at(self._deadline, self._fire)
+            self._arm(self._deadline)
             return
         self.expired = True
-        self._on_expiry()
+        try:
+            self._on_expiry()
+        except Exception:
+            self._io_loop.handle_callback_exception(self._on_expiry)
+
+    def _arm(self, deadline: float) -> None:
+        # On the asyncio loop directly: the wrappers of IOLoop.call_at would
+        # stay alive as long as each parked connection waits.  _fire logs
+        # errors itself, as the IOLoop would.
+        loop = self._io_loop
+        delay = max(0.0, deadline - loop.time())
+        asyncio_loop: asyncio.AbstractEventLoop = cast(Any, loop).asyncio_loop
+        self._timer = asyncio_loop.call_later(delay, self._fire)
 
 
 def _log_unexpected_error(future: Future[Any]) -> None:

@@ -35,6 +35,7 @@ like from that thread only (``IOLoop.add_callback`` hands work back to it).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import email.utils
 import functools
@@ -320,12 +321,11 @@ class RequestHandler:
         # Names of cookies set with ``partitioned=True`` (created on demand).
         self._partitioned_cookies: Optional[set[str]] = None
         #: The UI methods and modules, as seen by templates (``ui.modules``).
-        self.ui: Any = ObjectDict(
-            (name, self._ui_method(method))
-            for name, method in application.ui_methods.items()
-        )
-        self.ui["_tt_modules"] = _UIModuleNamespace(self, application.ui_modules)
-        self.ui["modules"] = self.ui["_tt_modules"]
+        self.ui: Any = ObjectDict()
+        for name, method in application.ui_methods.items():
+            self.ui[name] = self._ui_method(method)
+        modules = _UIModuleNamespace(self, application.ui_modules)
+        self.ui["_tt_modules"] = self.ui["modules"] = modules
         self.clear()
         set_close_callback = getattr(request.connection, "set_close_callback", None)
         if set_close_callback is not None:
@@ -382,7 +382,7 @@ class RequestHandler:
 
     def clear(self) -> None:
         """Reset the headers, status and buffered output to their defaults."""
-        self._headers = httputil.HTTPHeaders(
+        self._headers = httputil.HTTPHeaders._from_canonical(
             {
                 "Server": _SERVER_HEADER,
                 "Content-Type": "text/html; charset=UTF-8",
@@ -1237,6 +1237,8 @@ class RequestHandler:
 
         Weak and strong tags compare equal, and ``*`` matches anything.
         """
+        if "If-None-Match" not in self.request.headers:
+            return False  # the usual case: the client has no cached copy
         computed = utf8(self._headers._get("Etag", ""))
         sent = _ETAG_RE.findall(utf8(self.request.headers.get("If-None-Match", "")))
         if not computed or not sent:
@@ -1270,11 +1272,15 @@ class RequestHandler:
                 raise HTTPError(
                     400, "Malformed request body: %s", self._request_body_error
                 )
-            self.path_args = [self.decode_argument(arg) for arg in args]
-            self.path_kwargs = {
-                name: self.decode_argument(value, name=name)
-                for name, value in kwargs.items()
-            }
+            self.path_args = [self.decode_argument(arg) for arg in args] if args else []
+            self.path_kwargs = (
+                {
+                    name: self.decode_argument(value, name=name)
+                    for name, value in kwargs.items()
+                }
+                if kwargs
+                else {}
+            )
             if method_name not in _SAFE_METHODS and self.settings.get("xsrf_cookies"):
                 self.check_xsrf_cookie()
             result = self.prepare()
@@ -1290,8 +1296,11 @@ class RequestHandler:
                     await self.request._body_future
                 except iostream.StreamClosedError:
                     return
-            method = getattr(self, method_name.lower())
-            result = method(*self.path_args, **self.path_kwargs)
+            # Called without keeping the bound method in a local, which a
+            # waiting request would hold on to for nothing.
+            result = getattr(self, method_name.lower())(
+                *self.path_args, **self.path_kwargs
+            )
             if result is not None:
                 await result
             if self._auto_finish and not self._finished:
@@ -1578,7 +1587,7 @@ class _ApplicationRouter(ReversibleRuleRouter):
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
     ) -> Optional[httputil.HTTPMessageDelegate]:
-        if inspect.isclass(target) and issubclass(target, RequestHandler):
+        if isinstance(target, type) and issubclass(target, RequestHandler):
             return self.application.get_handler_delegate(
                 request, target, **target_params
             )
@@ -1922,6 +1931,10 @@ def _http_date_now() -> str:
     return _http_date_cache[1]
 
 
+# The context _raise_escaped_error runs in.
+_CALLBACK_CONTEXT = contextvars.Context()
+
+
 def _raise_escaped_error(future: Future[None]) -> None:
     """Re-raise what escaped a handler, for the loop's exception handler."""
     future.result()
@@ -1931,8 +1944,10 @@ def _run_in_task(running: Coroutine[Any, Any, None]) -> None:
     """Run a handler's coroutine as a task of its own."""
     task = asyncio.ensure_future(running)
     # Errors are handled inside _execute; this surfaces anything that escaped
-    # it to the loop's exception handler.
-    task.add_done_callback(_raise_escaped_error)
+    # it to the loop's exception handler.  It reads no context variables, so
+    # one shared context spares a copy per request (a parked request keeps
+    # it as long as it waits).
+    task.add_done_callback(_raise_escaped_error, context=_CALLBACK_CONTEXT)
 
 
 # ---------------------------------------------------------------------------
