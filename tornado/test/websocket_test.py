@@ -1331,8 +1331,26 @@ class RawServer:
     async def __aexit__(self, *exc_info: Any) -> None:
         self.server.close()
         await self.server.wait_closed()
+        # Connections still being answered finish here, so that no socket
+        # outlives the test's loop (3.11's wait_closed does not wait for them).
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.append(task)
+        try:
+            await self.answer_one(reader, writer)
+        finally:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass  # the client may have reset it
+
+    async def answer_one(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin1")
@@ -1341,7 +1359,4 @@ class RawServer:
             name, _, value = line.partition(":")
             if name.lower() == "sec-websocket-key":
                 key = value.strip()
-        try:
-            await self.answer(reader, writer, key)
-        finally:
-            writer.close()
+        await self.answer(reader, writer, key)
