@@ -30,6 +30,7 @@ from tornado.httputil import (
 )
 from tornado.iostream import IOStream, SSLIOStream
 from tornado.log import app_log, gen_log
+from tornado.test.util import ipv6_available
 from tornado.testing import (
     AsyncHTTPTestCase,
     AsyncTestCase,
@@ -762,19 +763,8 @@ class SSLTest(ServerTestCase):
         self.assertIn(b"proto=https", body)
 
 
-def _ipv6_loopback_available() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
 class IPv6Test(AsyncTestCase):
-    @unittest.skipIf(not _ipv6_loopback_available(), "no IPv6 loopback here")
+    @unittest.skipIf(not ipv6_available(), "no IPv6 loopback here")
     @gen_test
     async def test_ipv6_client_address(self) -> None:
         sock, port = bind_unused_port(address="::1")

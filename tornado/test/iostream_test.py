@@ -33,6 +33,7 @@ from tornado.iostream import (
 from tornado.locks import Event
 from tornado.log import gen_log
 from tornado.netutil import add_accept_handler
+from tornado.test.util import ipv6_available
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 TEST_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -50,17 +51,6 @@ def server_ssl_context() -> ssl.SSLContext:
 def client_ssl_context() -> ssl.SSLContext:
     """A client context that trusts the suite's (self-signed) certificate."""
     return ssl.create_default_context(cafile=CERTFILE)
-
-
-def ipv6_available() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 def load_tests(

@@ -1,8 +1,7 @@
 """Tests of tornado.web: handlers, applications, errors, cookies and output.
 
 Every test talks to a real `HTTPServer` on loopback through `WebTestCase`,
-a small stand-in for ``AsyncHTTPTestCase`` (the same method names, so it
-can be swapped for it).  Signed cookies, XSRF, templates and the ready-made
+an ``AsyncHTTPTestCase`` that records requests instead of logging them.  Signed cookies, XSRF, templates and the ready-made
 handlers are in ``web_security_test``, ``web_render_test`` and
 ``web_static_test``.
 """
@@ -23,13 +22,18 @@ from typing import Any, Dict, List, Optional, cast
 
 from tornado import gen, locale
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
-from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPServerRequest
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.log import access_log, app_log, gen_log
 from tornado.routing import PathMatches, Rule
-from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
+from tornado.testing import (
+    AsyncHTTPTestCase,
+    AsyncTestCase,
+    ExpectLog,
+    bind_unused_port,
+    gen_test,
+)
 from tornado.web import (
     Application,
     ErrorHandler,
@@ -48,7 +52,7 @@ from tornado.web import (
 CSV_TRANSLATIONS = os.path.join(os.path.dirname(__file__), "csv_translations")
 
 
-class WebTestCase(AsyncTestCase):
+class WebTestCase(AsyncHTTPTestCase):
     """Serves ``get_app()`` on a loopback port; `fetch` talks to it.
 
     Requests are recorded in `logged` (as ``(status, method, path)``)
@@ -72,43 +76,25 @@ class WebTestCase(AsyncTestCase):
         self.logged.append((handler.get_status(), request.method, request.path))
 
     def setUp(self) -> None:
-        super().setUp()
         StaticFileHandler.reset()
         self.logged: List[Any] = []
-        self._app = self.get_app()
-        sock, self.port = bind_unused_port()
-        self.http_server = HTTPServer(self._app)
-        self.http_server.add_sockets([sock])
-        self.http_client = AsyncHTTPClient()
+        super().setUp()
 
-    def tearDown(self) -> None:
-        self.http_client.close()
-        self.http_server.stop()
-        self.io_loop.run_sync(self.http_server.close_all_connections)
-        super().tearDown()
-
-    def get_url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def fetch(self, path: str, **kwargs: Any) -> HTTPResponse:
-        """Fetch ``path`` synchronously; errors are responses, not raised."""
-        kwargs.setdefault("raise_error", False)
+    def fetch(
+        self, path: str, raise_error: bool = False, **kwargs: Any
+    ) -> HTTPResponse:
+        """Fetch ``path`` synchronously, without following redirects."""
         kwargs.setdefault("follow_redirects", False)
         if "body" in kwargs and "method" not in kwargs:
             kwargs["method"] = "POST"
-        return cast(
-            HTTPResponse,
-            self.io_loop.run_sync(
-                lambda: self.http_client.fetch(self.get_url(path), **kwargs)
-            ),
-        )
+        return super().fetch(path, raise_error, **kwargs)
 
     def raw_request(self, data: bytes) -> bytes:
         """Send raw bytes on a new connection; return all the server sends."""
 
         async def exchange() -> bytes:
             stream = IOStream(socket.socket())
-            await stream.connect(("127.0.0.1", self.port))
+            await stream.connect(("127.0.0.1", self.get_http_port()))
             await stream.write(data)
             return await stream.read_until_close()
 
@@ -814,7 +800,7 @@ class OutputTest(WebTestCase):
 
         async def leave_early() -> None:
             stream = IOStream(socket.socket())
-            await stream.connect(("127.0.0.1", self.port))
+            await stream.connect(("127.0.0.1", self.get_http_port()))
             await stream.write(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
             await started.wait()
             stream.close()
