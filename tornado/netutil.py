@@ -106,6 +106,27 @@ def bind_sockets(
     if flags is None:
         flags = socket.AI_PASSIVE
 
+    # With port 0 the port the first socket gets may already be taken in
+    # another family; then all the sockets start over on a new port.
+    retries = 4 if port == 0 else 0
+    for _ in range(retries):
+        try:
+            return _bind_all(address, port, family, flags, backlog, reuse_port)
+        except OSError as e:
+            if errno_from_exception(e) != errno.EADDRINUSE:
+                raise
+    return _bind_all(address, port, family, flags, backlog, reuse_port)
+
+
+def _bind_all(
+    address: str | None,
+    port: int,
+    family: socket.AddressFamily,
+    flags: int,
+    backlog: int,
+    reuse_port: bool,
+) -> list[socket.socket]:
+    """One listening socket per address, all on one port (see `bind_sockets`)."""
     sockets: list[socket.socket] = []
     bound_port: int | None = None
     try:

@@ -13,6 +13,7 @@ import unittest
 from typing import Any
 from unittest import mock
 
+from tornado import netutil
 from tornado.netutil import (
     BlockingResolver,
     DefaultExecutorResolver,
@@ -86,6 +87,29 @@ class BindSocketsTest(unittest.TestCase):
         self.assertEqual(families, {socket.AF_INET, socket.AF_INET6})
         ports = {sock.getsockname()[1] for sock in sockets}
         self.assertEqual(len(ports), 1)
+
+    def test_port_zero_starts_over_when_the_port_is_taken(self) -> None:
+        # The port picked for the first family can be in use in another;
+        # bind_sockets then tries again on a new port.
+        real_bind_all = netutil._bind_all
+        attempts: list[int] = []
+
+        def taken_twice(*args: Any) -> list[socket.socket]:
+            attempts.append(1)
+            if len(attempts) <= 2:
+                raise OSError(errno.EADDRINUSE, "Address already in use")
+            return real_bind_all(*args)
+
+        with mock.patch.object(netutil, "_bind_all", taken_twice):
+            sockets = self.bind(0, "127.0.0.1")
+        self.assertEqual(len(attempts), 3)
+        self.assertEqual(len(sockets), 1)
+
+    def test_fixed_port_in_use_is_not_retried(self) -> None:
+        [first] = self.bind(0, "127.0.0.1")
+        with self.assertRaises(OSError) as cm:
+            self.bind(first.getsockname()[1], "127.0.0.1")
+        self.assertEqual(cm.exception.errno, errno.EADDRINUSE)
 
     def test_empty_address_means_every_interface(self) -> None:
         [sock] = self.bind(0, "", family=socket.AF_INET)
