@@ -486,8 +486,10 @@ _LINE_BREAKING_RE = re.compile(r"[\r\n\x00]")
 def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     lines = [first_line]
     # The table behind get_all(), walked directly: this runs for every message.
-    for name, values in headers._lists().items():
-        for value in values:
+    for name, value in headers._table().items():
+        if isinstance(value, list):  # a repeated header: one line per value
+            lines.extend(f"{name}: {_text(v)}" for v in value)
+        else:
             lines.append(f"{name}: {_text(value)}")
     # One search over all the lines in the common case; they are only looked
     # at one by one to name the offending one.

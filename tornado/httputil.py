@@ -38,6 +38,7 @@ from typing import (
     Tuple,
     TypeVar,
     Union,
+    cast,
 )
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
@@ -166,6 +167,11 @@ def _check_header_value(value: str, chars_are_bytes: bool) -> None:
         raise HTTPInputError(f"Invalid header value {value!r}")
 
 
+# What HTTPHeaders stores under a name: the value itself while it is the only
+# one, a list of the values (in arrival order) once there are several.
+_HeaderTable = Dict[str, Union[str, List[str]]]
+
+
 class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     """A case-insensitive dictionary of HTTP headers that keeps repeated names.
 
@@ -188,7 +194,10 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     """
 
     def __init__(self, *args: Any, **kwargs: str) -> None:
-        self._as_list: Dict[str, List[str]] = {}
+        # Name -> its value, or a list of its values once it has several: a
+        # lone value is kept bare so that it costs no list (a tracked object)
+        # for as long as the headers live.
+        self._values: _HeaderTable = {}
         # The name that received the last value, for continuation lines.
         self._last_key: Optional[str] = None
         # Continuation pieces not yet appended to that value; merging them in
@@ -202,8 +211,10 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             for name, value in args[0].items():
                 self[name] = value
         elif len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
-            for name, values in args[0]._lists().items():
-                self._as_list[name] = list(values)
+            self._values = {
+                name: list(value) if isinstance(value, list) else value
+                for name, value in args[0]._table().items()
+            }
         else:
             self.update(*args, **kwargs)
 
@@ -211,21 +222,28 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     def _from_canonical(cls, values: Dict[str, str]) -> HTTPHeaders:
         """Headers from single values whose names are already normalized.
 
-        For the server's hot paths; nothing is validated.
+        For the server's hot paths; nothing is validated.  The new object
+        takes ``values`` over as its table: the caller must not use it again.
         """
         headers = cls()
-        headers._as_list = {name: [value] for name, value in values.items()}
+        headers._values = cast(_HeaderTable, values)
         return headers
 
-    def _lists(self) -> Dict[str, List[str]]:
-        """The name -> values table, with any pending continuation applied."""
+    def _table(self) -> _HeaderTable:
+        """The name -> value(s) table, with any pending continuation applied."""
         if self._pending_fold:
-            assert self._last_key is not None
-            values = self._as_list[self._last_key]
-            pieces = [values[-1]] if values[-1] else []
-            values[-1] = " ".join(pieces + self._pending_fold)
-            self._pending_fold = None
-        return self._as_list
+            self._apply_pending_fold()
+        return self._values
+
+    def _apply_pending_fold(self) -> None:
+        """Join the pending continuation pieces onto the last value added."""
+        assert self._last_key is not None and self._pending_fold is not None
+        pieces, self._pending_fold = self._pending_fold, None
+        current = self._values[self._last_key]
+        if isinstance(current, list):
+            current[-1] = _folded(current[-1], pieces)
+        else:
+            self._values[self._last_key] = _folded(current, pieces)
 
     def add(self, name: str, value: str, *, _chars_are_bytes: bool = True) -> None:
         """Add a value for ``name``, keeping any values it already has.
@@ -238,21 +256,27 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             raise HTTPInputError(f"Invalid header name {name!r}")
         _check_header_value(_as_text(value), _chars_are_bytes)
         key = _normalize_header(name)
-        self._lists().setdefault(key, []).append(value)
+        _store(self._table(), key, value)
         self._last_key = key
 
     def get_list(self, name: str) -> List[str]:
-        """All the values of ``name`` as a list (empty if there are none)."""
-        return list(self._lists().get(_normalize_header(name), []))
+        """All the values of ``name`` as a new list (empty if there are none)."""
+        current = self._table().get(_normalize_header(name))
+        if current is None:
+            return []
+        return list(current) if isinstance(current, list) else [current]
 
     def get_all(self) -> Iterable[Tuple[str, str]]:
         """Yield every ``(name, value)`` pair.
 
         A name sent several times yields one pair per value.
         """
-        for name, values in self._lists().items():
-            for value in values:
-                yield name, value
+        for name, current in self._table().items():
+            if isinstance(current, list):
+                for value in current:
+                    yield name, value
+            else:
+                yield name, current
 
     def parse_line(self, line: str, *, _chars_are_bytes: bool = True) -> None:
         """Add one header line, as read off the wire, to this object.
@@ -281,7 +305,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         self.add(name, value.strip(HTTP_WHITESPACE), _chars_are_bytes=_chars_are_bytes)
 
     def _continue_value(self, line: str, chars_are_bytes: bool) -> None:
-        """Append an obs-fold continuation line to the last value added."""
+        """Queue an obs-fold continuation line for the last value added."""
         if self._last_key is None:
             raise HTTPInputError("First header line cannot start with whitespace")
         piece = line.strip(HTTP_WHITESPACE)
@@ -312,31 +336,43 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         return parsed
 
     def _add_plain_lines(self, headers: str) -> None:
-        """Add the lines of a block that matches ``_PLAIN_HEADER_BLOCK_RE``."""
-        lists = self._as_list
+        """Fill this new, empty object from a ``_PLAIN_HEADER_BLOCK_RE`` block."""
+        firsts: Dict[str, str] = {}
+        # Names seen more than once -> all their values.
+        repeated: Dict[str, List[str]] = {}
+        key: Optional[str] = None
         for line in headers.split("\n"):
             name, colon, value = line.partition(":")
             if colon:  # not one of the blank lines at the end
                 key = _normalize_header(name)
-                lists.setdefault(key, []).append(value.strip(" \t\r"))
-                self._last_key = key
+                value = value.strip(" \t\r")
+                if key not in firsts:
+                    firsts[key] = value
+                elif key in repeated:
+                    repeated[key].append(value)
+                else:
+                    repeated[key] = [firsts[key], value]
+        self._values = cast(_HeaderTable, firsts)
+        if repeated:
+            self._values.update(repeated)  # keeps each name at its first place
+        self._last_key = key
 
     # MutableMapping protocol
 
     def __setitem__(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value`` (not validated)."""
         key = _normalize_header(name)
-        self._lists()[key] = [value]
+        self._table()[key] = value
         self._last_key = key
 
     def __getitem__(self, name: str) -> str:
         """The values of ``name`` joined with commas; `KeyError` if absent."""
-        return _joined(self._lists()[_normalize_header(name)])
+        return _joined(self._table()[_normalize_header(name)])
 
     def __delitem__(self, name: str) -> None:
         """Remove every value of ``name``."""
         key = _normalize_header(name)
-        del self._lists()[key]
+        del self._table()[key]
         if key == self._last_key:
             self._last_key = None
 
@@ -345,20 +381,20 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
 
         For the server's hot paths (``get`` itself is the `Mapping` one).
         """
-        values = self._lists().get(_normalize_header(name))
-        return default if values is None else _joined(values)
+        current = self._table().get(_normalize_header(name))
+        return default if current is None else _joined(current)
 
     def __contains__(self, name: object) -> bool:
         """Whether any value exists for ``name`` (in any letter case)."""
-        return isinstance(name, str) and _normalize_header(name) in self._as_list
+        return isinstance(name, str) and _normalize_header(name) in self._values
 
     def __len__(self) -> int:
         """The number of distinct names."""
-        return len(self._as_list)
+        return len(self._values)
 
     def __iter__(self) -> Iterator[str]:
         """Iterate over the distinct (normalized) names."""
-        return iter(self._as_list)
+        return iter(self._values)
 
     def copy(self) -> HTTPHeaders:
         """A copy holding the same values; later changes are not shared."""
@@ -379,9 +415,25 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         return f"{type(self).__name__}({dict(self.get_all())!r})"
 
 
-def _joined(values: List[str]) -> str:
-    """The values of a header as one, joined with commas."""
-    return values[0] if len(values) == 1 else ",".join(values)
+def _store(table: _HeaderTable, key: str, value: str) -> None:
+    """Add ``value`` after any values ``table`` already holds under ``key``."""
+    current = table.get(key)
+    if current is None:
+        table[key] = value
+    elif isinstance(current, list):
+        current.append(value)
+    else:
+        table[key] = [current, value]
+
+
+def _joined(current: Union[str, List[str]]) -> str:
+    """The value(s) stored for a header as one, joined with commas."""
+    return ",".join(current) if isinstance(current, list) else current
+
+
+def _folded(value: str, pieces: List[str]) -> str:
+    """``value`` continued by obs-fold ``pieces``, joined with single spaces."""
+    return " ".join([value, *pieces] if value else pieces)
 
 
 class HTTPFile(ObjectDict):

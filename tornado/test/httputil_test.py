@@ -263,6 +263,135 @@ class HTTPHeadersTest(unittest.TestCase):
         self.assertEqual(h["Y"], "")
 
 
+class HTTPHeadersStorageTest(unittest.TestCase):
+    """A name keeps one bare value until a second arrives; nothing else shows it."""
+
+    def test_second_value_keeps_arrival_order(self) -> None:
+        h = HTTPHeaders()
+        h.add("A", "1")
+        h.add("B", "x")
+        h.add("a", "2")
+        h.add("A", "3")
+        self.assertEqual(h.get_list("A"), ["1", "2", "3"])
+        self.assertEqual(h["A"], "1,2,3")
+        self.assertEqual(list(h), ["A", "B"])
+        self.assertEqual(
+            list(h.get_all()), [("A", "1"), ("A", "2"), ("A", "3"), ("B", "x")]
+        )
+
+    def test_parsed_repeats_keep_arrival_order(self) -> None:
+        text = "A: 1\r\nB: x\r\nA: 2\r\nA: 3\r\nB: y\r\n\r\n"
+        for chars_are_bytes in (True, False):  # the fast path and line by line
+            with self.subTest(chars_are_bytes=chars_are_bytes):
+                h = HTTPHeaders.parse(text, _chars_are_bytes=chars_are_bytes)
+                self.assertEqual(list(h), ["A", "B"])
+                self.assertEqual(h.get_list("A"), ["1", "2", "3"])
+                self.assertEqual(h.get_list("B"), ["x", "y"])
+
+    def test_equal_values_are_all_kept(self) -> None:
+        # One-character strings are shared objects in CPython.
+        h = HTTPHeaders.parse("A: a\r\nA: a\r\nB:\r\nB:\r\n")
+        self.assertEqual(h.get_list("A"), ["a", "a"])
+        self.assertEqual(h.get_list("B"), ["", ""])
+        self.assertEqual(h["B"], ",")
+
+    def test_get_list_result_is_not_shared(self) -> None:
+        h = HTTPHeaders()
+        h.add("Single", "1")
+        h.add("Multi", "1")
+        h.add("Multi", "2")
+        for name in ("Single", "Multi"):
+            with self.subTest(name=name):
+                before = h.get_list(name)
+                result = h.get_list(name)
+                self.assertIsNot(result, h.get_list(name))
+                result.append("extra")
+                result[0] = "changed"
+                self.assertEqual(h.get_list(name), before)
+
+    def test_copy_then_add_leaves_original_alone(self) -> None:
+        original = HTTPHeaders.parse("Single: s\r\nMulti: 1\r\nMulti: 2\r\n")
+        duplicate = original.copy()
+        duplicate.add("Single", "t")
+        duplicate.add("Multi", "3")
+        self.assertEqual(original.get_list("Single"), ["s"])
+        self.assertEqual(original.get_list("Multi"), ["1", "2"])
+        self.assertEqual(duplicate.get_list("Single"), ["s", "t"])
+        self.assertEqual(duplicate.get_list("Multi"), ["1", "2", "3"])
+
+    def test_add_to_original_leaves_copy_alone(self) -> None:
+        original = HTTPHeaders.parse("Single: s\r\nMulti: 1\r\nMulti: 2\r\n")
+        duplicate = copy.copy(original)
+        original.add("Single", "t")
+        original.add("Multi", "3")
+        self.assertEqual(duplicate.get_list("Single"), ["s"])
+        self.assertEqual(duplicate.get_list("Multi"), ["1", "2"])
+
+    def test_fold_continues_a_single_value(self) -> None:
+        h = HTTPHeaders()
+        h.parse_line("A: 1\r\n")
+        h.parse_line(" more\r\n")
+        h.parse_line("\tand more\r\n")
+        self.assertEqual(h["A"], "1 more and more")
+        self.assertEqual(h.get_list("A"), ["1 more and more"])
+
+    def test_fold_continues_the_last_of_repeated_values(self) -> None:
+        h = HTTPHeaders.parse("A: 1\r\nB: x\r\nA: 2\r\n folded\r\n\tagain\r\n")
+        self.assertEqual(h.get_list("A"), ["1", "2 folded again"])
+        self.assertEqual(h["B"], "x")
+
+    def test_fold_then_another_value(self) -> None:
+        h = HTTPHeaders()
+        h.parse_line("A: 1")
+        h.parse_line(" folded")
+        h.parse_line("A: 2")
+        h.parse_line(" too")
+        self.assertEqual(h.get_list("A"), ["1 folded", "2 too"])
+
+    def test_fold_continues_an_empty_value(self) -> None:
+        h = HTTPHeaders.parse("A:\r\n text\r\n")
+        self.assertEqual(h["A"], "text")
+
+    def test_fold_is_kept_by_copy(self) -> None:
+        h = HTTPHeaders()
+        h.parse_line("A: 1")
+        h.parse_line(" folded")
+        self.assertEqual(h.copy().get_list("A"), ["1 folded"])
+        self.assertEqual(str(h), "A: 1 folded\r\n")
+
+    def test_delete_then_add_again(self) -> None:
+        for first_values in (["1"], ["1", "2"]):
+            with self.subTest(first_values=first_values):
+                h = HTTPHeaders()
+                for value in first_values:
+                    h.add("A", value)
+                h.add("B", "x")
+                del h["a"]
+                self.assertNotIn("A", h)
+                self.assertEqual(h.get_list("A"), [])
+                h.add("A", "3")
+                self.assertEqual(h.get_list("A"), ["3"])
+                h.add("A", "4")
+                self.assertEqual(h.get_list("A"), ["3", "4"])
+                self.assertEqual(list(h), ["B", "A"])
+
+    def test_setitem_after_repeats_then_add(self) -> None:
+        h = HTTPHeaders.parse("A: 1\r\nA: 2\r\n")
+        h["A"] = "3"
+        h.add("A", "4")
+        self.assertEqual(h.get_list("A"), ["3", "4"])
+
+    def test_single_values_need_no_tracked_containers(self) -> None:
+        # The reason single values are stored bare: parked requests keep their
+        # headers alive, and each list would be another object for the GC.
+        h = HTTPHeaders.parse("A: 1\r\nB: 2\r\nC: 3\r\n")
+        tables = [v for v in vars(h).values() if isinstance(v, dict)]
+        self.assertEqual(len(tables), 1)
+        self.assertFalse(any(gc.is_tracked(v) for v in tables[0].values()))
+        h.add("A", "again")
+        self.assertEqual(sum(gc.is_tracked(v) for v in tables[0].values()), 1)
+
+
 class HeaderParsingTest(unittest.TestCase):
     def test_crlf_and_bare_lf(self) -> None:
         for text in [
