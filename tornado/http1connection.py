@@ -255,6 +255,8 @@ class HTTP1Connection(httputil.HTTPConnection):
         self._write_finished = False
         # Resolved once the response is written (or the connection ends).
         self._finish_future: Future[None] = Future()
+        # The server connection waiting, with no task, for this exchange to end.
+        self._parked_in: Optional[HTTP1ServerConnection] = None
 
     # -- reading ----------------------------------------------------------------
 
@@ -544,14 +546,14 @@ class HTTP1Connection(httputil.HTTPConnection):
         callback, self._close_callback = self._close_callback, None
         if callback is not None:
             callback()
-        _resolve(self._finish_future)
+        self._end_exchange()
 
     def close(self) -> None:
         """Close the connection's stream."""
         if not self._detached:
             self.stream.close()
         self._close_callback = None
-        _resolve(self._finish_future)
+        self._end_exchange()
 
     def detach(self) -> iostream.IOStream:
         """Take the stream away from HTTP, for another protocol to use.
@@ -565,7 +567,7 @@ class HTTP1Connection(httputil.HTTPConnection):
         self._detached = True
         self._close_callback = None
         self.stream = None  # type: ignore[assignment]
-        _resolve(self._finish_future)
+        self._end_exchange()
         return stream
 
     def set_body_timeout(self, timeout: float) -> None:
@@ -704,7 +706,16 @@ class HTTP1Connection(httputil.HTTPConnection):
             return
         if self.is_client:
             self.stream.set_nodelay(False)  # back to the stream's default
+        self._end_exchange()
+
+    def _end_exchange(self) -> None:
+        """The exchange is over: wake whoever waits for that."""
         _resolve(self._finish_future)
+        server, self._parked_in = self._parked_in, None
+        if server is not None:
+            # Called directly rather than as a done callback of the future,
+            # which would hold a bound method and a context per parked request.
+            self._finish_future.get_loop().call_soon(server._resume, self)
 
 
 class _WaitTimer:
@@ -906,10 +917,10 @@ class HTTP1ServerConnection:
         self.context = context
         self._delegate: Optional[HTTPServerConnectionDelegate] = None
         self._head_timer: Optional[_WaitTimer] = None
-        # The task serving requests (asyncio keeps only weak references),
-        # and the request whose response is awaited while no task runs.
+        # The task serving requests (asyncio keeps only weak references).
+        # While a response is awaited no task runs: the pending
+        # HTTP1Connection calls _resume once the exchange ends.
         self._task: Optional[Future[None]] = None
-        self._parked: Optional[HTTP1Connection] = None
         self._serving = False
         # Created when close() must wait for the end of serving.
         self._serving_ended: Optional[Future[None]] = None
@@ -974,8 +985,10 @@ class HTTP1ServerConnection:
                 if keep_serving is None:
                     still_serving = True
                     self._task = None  # ends now; nothing to keep alive
-                    self._parked = conn
-                    conn._finish_future.add_done_callback(self._resume)
+                    conn._parked_in = self
+                    if self._head_timer is not None:
+                        # Not needed until the next head; re-armed then.
+                        self._head_timer.cancel()
                     return
                 if not keep_serving:
                     return
@@ -983,9 +996,7 @@ class HTTP1ServerConnection:
             if not still_serving:
                 self._stop_serving()
 
-    def _resume(self, _: Future[None]) -> None:
-        conn, self._parked = self._parked, None
-        assert conn is not None
+    def _resume(self, conn: HTTP1Connection) -> None:
         if conn._end_parked_exchange():
             self._serve_in_task()
         else:

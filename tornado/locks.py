@@ -108,6 +108,9 @@ class Condition(_TimeoutGarbageCollector):
         self.notify(len(self._waiters))
 
 
+_MIN_PURGE_SIZE = 64
+
+
 class Event:
     """A flag that coroutines can wait on until it is set.
 
@@ -118,6 +121,11 @@ class Event:
     def __init__(self) -> None:
         self._value = False
         self._waiters: set[Future[None]] = set()
+        # Waiters that gave up (timed out, cancelled) stay in _waiters until
+        # set() or until the set reaches this size, when they are dropped:
+        # a done callback per waiter would cost several objects for each
+        # parked coroutine, and the purge is amortized O(1) per wait().
+        self._purge_size = _MIN_PURGE_SIZE
 
     def __repr__(self) -> str:
         """``<Event set>`` or ``<Event clear>``."""
@@ -137,7 +145,9 @@ class Event:
         if self._value:
             return
         self._value = True
-        for waiter in self._waiters:
+        waiters, self._waiters = self._waiters, set()
+        self._purge_size = _MIN_PURGE_SIZE
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -154,8 +164,10 @@ class Event:
         if self._value:
             waiter.set_result(None)
             return waiter
+        if len(self._waiters) >= self._purge_size:
+            self._waiters = {w for w in self._waiters if not w.done()}
+            self._purge_size = max(_MIN_PURGE_SIZE, 2 * len(self._waiters))
         self._waiters.add(waiter)
-        waiter.add_done_callback(self._waiters.discard)
         if timeout is None:
             return waiter
         limited = gen.with_timeout(timeout, waiter)

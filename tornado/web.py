@@ -35,7 +35,6 @@ like from that thread only (``IOLoop.add_callback`` hands work back to it).
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import datetime
 import email.utils
 import functools
@@ -59,12 +58,12 @@ from typing import (
     Any,
     Awaitable,
     Callable,
-    Coroutine,
     Dict,
     Generator,
     Iterable,
     List,
     Optional,
+    Sequence,
     Tuple,
     Type,
     TypeVar,
@@ -291,7 +290,7 @@ class RequestHandler:
     _stream_request_body = False
 
     # Set up by __init__ and _execute; declared for readers and type checkers.
-    _transforms: List[OutputTransform]
+    _transforms: Sequence[OutputTransform]
     _prepared_future: Optional[Future[None]]
     _request_body_error: Optional[httputil.HTTPInputError]
 
@@ -316,16 +315,12 @@ class RequestHandler:
         self._auto_finish = True
         self._prepared_future = None
         self._request_body_error = None
-        self._transforms = []
+        self._transforms = ()
         self._new_cookies: Dict[str, http.cookies.Morsel[str]] = {}
         # Names of cookies set with ``partitioned=True`` (created on demand).
         self._partitioned_cookies: Optional[set[str]] = None
-        #: The UI methods and modules, as seen by templates (``ui.modules``).
-        self.ui: Any = ObjectDict()
-        for name, method in application.ui_methods.items():
-            self.ui[name] = self._ui_method(method)
-        modules = _UIModuleNamespace(self, application.ui_modules)
-        self.ui["_tt_modules"] = self.ui["modules"] = modules
+        # Built on first use (see ``ui``): most requests render no template.
+        self._ui: Optional[ObjectDict] = None
         self.clear()
         set_close_callback = getattr(request.connection, "set_close_callback", None)
         if set_close_callback is not None:
@@ -341,6 +336,22 @@ class RequestHandler:
 
     # Typed loosely so that subclasses may take any keyword arguments.
     initialize: Callable[..., None] = _initialize
+
+    @property
+    def ui(self) -> Any:
+        """The UI methods and modules, as seen by templates (``ui.modules``)."""
+        if self._ui is None:
+            ui = ObjectDict()
+            for name, method in self.application.ui_methods.items():
+                ui[name] = self._ui_method(method)
+            modules = _UIModuleNamespace(self, self.application.ui_modules)
+            ui["_tt_modules"] = ui["modules"] = modules
+            self._ui = ui
+        return self._ui
+
+    @ui.setter
+    def ui(self, value: Any) -> None:
+        self._ui = value
 
     @property
     def settings(self) -> Dict[str, Any]:
@@ -830,8 +841,8 @@ class RequestHandler:
             for name in _REPRESENTATION_HEADERS:
                 self.clear_header(name)
         elif "Content-Length" not in self._headers:
-            length = sum(len(part) for part in self._write_buffer)
-            self.set_header("Content-Length", length)
+            length = sum(map(len, self._write_buffer))
+            self._headers["Content-Length"] = str(length)
 
     def detach(self) -> iostream.IOStream:
         """Take over the connection's stream; the handler is done with it.
@@ -846,7 +857,7 @@ class RequestHandler:
     def _break_cycles(self) -> None:
         # The UI namespace refers back to the handler; drop it so the
         # handler can be freed promptly after the request.
-        self.ui = None
+        self._ui = None
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         """Send an error response with ``status_code``, via `write_error`.
@@ -1260,7 +1271,7 @@ class RequestHandler:
     # -- running the request ------------------------------------------------------
 
     async def _execute(
-        self, transforms: List[OutputTransform], *args: bytes, **kwargs: bytes
+        self, transforms: Sequence[OutputTransform], *args: bytes, **kwargs: bytes
     ) -> None:
         """Run the request through prepare, the verb method and finish."""
         self._transforms = transforms
@@ -1272,15 +1283,8 @@ class RequestHandler:
                 raise HTTPError(
                     400, "Malformed request body: %s", self._request_body_error
                 )
-            self.path_args = [self.decode_argument(arg) for arg in args] if args else []
-            self.path_kwargs = (
-                {
-                    name: self.decode_argument(value, name=name)
-                    for name, value in kwargs.items()
-                }
-                if kwargs
-                else {}
-            )
+            if args or kwargs:
+                self._decode_path_arguments(args, kwargs)
             if method_name not in _SAFE_METHODS and self.settings.get("xsrf_cookies"):
                 self.check_xsrf_cookie()
             result = self.prepare()
@@ -1313,6 +1317,17 @@ class RequestHandler:
         finally:
             if self._prepared_future is not None and not self._prepared_future.done():
                 self._prepared_future.set_result(None)
+
+    def _decode_path_arguments(
+        self, args: Tuple[bytes, ...], kwargs: Dict[str, bytes]
+    ) -> None:
+        # Apart from _execute: a comprehension there would turn ``self`` into
+        # a closure cell that every waiting request keeps.
+        self.path_args = [self.decode_argument(arg) for arg in args]
+        self.path_kwargs = {
+            name: self.decode_argument(value, name=name)
+            for name, value in kwargs.items()
+        }
 
     def _handle_request_exception(self, e: BaseException) -> None:
         if isinstance(e, Finish):
@@ -1907,13 +1922,16 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             self.application, self.request, **self.handler_kwargs
         )
         self.handler._request_body_error = self.body_error
-        transforms = [t(self.request) for t in self.application.transforms]
+        transforms: Sequence[OutputTransform] = ()
+        if self.application.transforms:
+            transforms = [t(self.request) for t in self.application.transforms]
         if self.stream_request_body:
             self.handler._prepared_future = Future()
         running = self.handler._execute(transforms, *self.path_args, **self.path_kwargs)
         # A task of its own, as in Tornado: code in the handler may rely on
-        # asyncio.current_task() (asyncio.timeout() does).
-        _run_in_task(running)
+        # asyncio.current_task() (asyncio.timeout() does).  _execute handles
+        # its errors; asyncio reports anything that escapes it.
+        asyncio.ensure_future(running)
         return self.handler._prepared_future
 
 
@@ -1929,25 +1947,6 @@ def _http_date_now() -> str:
     if _http_date_cache[0] != second:
         _http_date_cache = (second, httputil.format_timestamp(second))
     return _http_date_cache[1]
-
-
-# The context _raise_escaped_error runs in.
-_CALLBACK_CONTEXT = contextvars.Context()
-
-
-def _raise_escaped_error(future: Future[None]) -> None:
-    """Re-raise what escaped a handler, for the loop's exception handler."""
-    future.result()
-
-
-def _run_in_task(running: Coroutine[Any, Any, None]) -> None:
-    """Run a handler's coroutine as a task of its own."""
-    task = asyncio.ensure_future(running)
-    # Errors are handled inside _execute; this surfaces anything that escaped
-    # it to the loop's exception handler.  It reads no context variables, so
-    # one shared context spares a copy per request (a parked request keeps
-    # it as long as it waits).
-    task.add_done_callback(_raise_escaped_error, context=_CALLBACK_CONTEXT)
 
 
 # ---------------------------------------------------------------------------
