@@ -588,10 +588,12 @@ class BodyEncoder:
     def __init__(self, framing: Framing) -> None:
         self.framing = framing
         """The `Framing` applied."""
-        self._remaining: Optional[int] = {
-            BodyKind.NONE: 0,
-            BodyKind.LENGTH: framing.length,
-        }.get(framing.kind)
+        kind = framing.kind
+        self._remaining: Optional[int] = (
+            framing.length
+            if kind is BodyKind.LENGTH
+            else 0 if kind is BodyKind.NONE else None
+        )
 
     @property
     def remaining(self) -> Optional[int]:

@@ -1295,7 +1295,7 @@ class RequestHandler:
                 future_set_result_unless_cancelled(self._prepared_future, None)
             if self._finished:
                 return
-            if _has_stream_request_body(type(self)):
+            if self._stream_request_body:
                 try:
                     await self.request._body_future
                 except iostream.StreamClosedError:

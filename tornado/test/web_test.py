@@ -1109,11 +1109,37 @@ class WaitingHandler(RequestHandler):
         self.write(f"{_request_marker.get()} in one task: {same_task}")
 
 
+class ParkedForeverHandler(RequestHandler):
+    async def get(self) -> None:
+        self.settings["parked_task"].set_result(asyncio.current_task())
+        await Event().wait()
+
+
 class HandlerExecutionTest(WebTestCase):
     """Each handler runs in a task of its own, with its own context."""
 
     def get_handlers(self) -> List[Any]:
-        return [("/mark/(.*)", ContextMarkingHandler), ("/wait", WaitingHandler)]
+        return [
+            ("/mark/(.*)", ContextMarkingHandler),
+            ("/wait", WaitingHandler),
+            ("/park", ParkedForeverHandler),
+        ]
+
+    def get_app_kwargs(self) -> Dict[str, Any]:
+        return {"parked_task": asyncio.Future()}
+
+    @gen_test
+    async def test_cancelled_handler_task_logs_nothing(self) -> None:
+        # As when a loop shuts down with requests still waiting: the runner
+        # fails the test if anything is logged.
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+        task = await self._app.settings["parked_task"]
+        task.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await task
+        stream.close()
 
     def test_context_changes_stay_with_their_request(self) -> None:
         response = self.raw_request(
