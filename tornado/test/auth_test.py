@@ -30,8 +30,7 @@ from tornado.auth import (
 )
 from tornado.httpclient import HTTPResponse
 from tornado.log import app_log, gen_log
-from tornado.test.util import LoopbackHTTPTestCase
-from tornado.testing import AsyncTestCase, ExpectLog, gen_test
+from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, ExpectLog, gen_test
 from tornado.web import Application, HTTPError, RequestHandler
 
 CONSUMER = {"key": "test_consumer_key", "secret": "test consumer secret&~"}
@@ -338,7 +337,7 @@ class PlainOAuth2Handler(OAuth2Mixin, RequestHandler):
 # Tests
 
 
-class AuthTestCase(LoopbackHTTPTestCase):
+class AuthTestCase(AsyncHTTPTestCase):
     oauth10a = True
 
     def setUp(self) -> None:
@@ -346,10 +345,6 @@ class AuthTestCase(LoopbackHTTPTestCase):
         self.seen_verifiers: List[Optional[str]] = []
         self.seen_extra: List[Optional[str]] = []
         super().setUp()
-
-    def get_request_callback(self) -> Application:
-        self.app = self.get_app()
-        return self.app
 
     def get_app(self) -> Application:
         return Application(
@@ -377,10 +372,10 @@ class AuthTestCase(LoopbackHTTPTestCase):
             google_oauth={"key": "g-client", "secret": "g-secret"},
         )
 
-    async def fetch(self, path: str, **kwargs: Any) -> HTTPResponse:
+    async def get_response(self, path: str, **kwargs: Any) -> HTTPResponse:
         kwargs.setdefault("follow_redirects", False)
-        response: HTTPResponse = await self.client.fetch(
-            self.url(path), raise_error=False, **kwargs
+        response: HTTPResponse = await self.http_client.fetch(
+            self.get_url(path), raise_error=False, **kwargs
         )
         return response
 
@@ -452,13 +447,13 @@ class OAuthSignatureTest(AsyncTestCase):
 class OpenIdTest(AuthTestCase):
     @gen_test
     async def test_redirect(self) -> None:
-        response = await self.fetch("/openid/login")
+        response = await self.get_response("/openid/login")
         location = response.headers["Location"]
-        self.assertTrue(location.startswith(self.url("/provider/openid?")))
+        self.assertTrue(location.startswith(self.get_url("/provider/openid?")))
         args = self.redirect_args(response)
         self.assertEqual(args["openid.mode"], "checkid_setup")
-        self.assertEqual(args["openid.return_to"], self.url("/done"))
-        self.assertEqual(args["openid.realm"], self.url("/"))
+        self.assertEqual(args["openid.return_to"], self.get_url("/done"))
+        self.assertEqual(args["openid.realm"], self.get_url("/"))
         self.assertEqual(args["openid.ns.ax"], AX_NS)
         self.assertEqual(
             set(args["openid.ax.required"].split(",")),
@@ -471,15 +466,17 @@ class OpenIdTest(AuthTestCase):
 
     @gen_test
     async def test_redirect_with_chosen_attributes(self) -> None:
-        args = self.redirect_args(await self.fetch("/openid/login?attr=email"))
+        args = self.redirect_args(await self.get_response("/openid/login?attr=email"))
         self.assertEqual(args["openid.ax.required"], "email")
         self.assertNotIn("openid.ax.type.fullname", args)
-        self.assertTrue(args["openid.return_to"].startswith(self.url("/openid/login")))
+        self.assertTrue(
+            args["openid.return_to"].startswith(self.get_url("/openid/login"))
+        )
 
     @gen_test
     async def test_unknown_attribute(self) -> None:
         with ExpectLog(app_log, "Uncaught exception", level=logging.ERROR):
-            response = await self.fetch("/openid/login?attr=shoe_size")
+            response = await self.get_response("/openid/login?attr=shoe_size")
         self.assertEqual(response.code, 500)
 
     def verification_query(self, claimed_id: str, **values: str) -> str:
@@ -504,7 +501,7 @@ class OpenIdTest(AuthTestCase):
             last="Liddell",
             lang="EN-gb",
         )
-        response = await self.fetch(query)
+        response = await self.get_response(query)
         self.assertEqual(response.code, 200, response.body)
         self.assertEqual(
             json.loads(response.body),
@@ -521,12 +518,12 @@ class OpenIdTest(AuthTestCase):
     @gen_test
     async def test_name_falls_back_to_email(self) -> None:
         query = self.verification_query("https://id.example/b", mail="bob@example.com")
-        user = json.loads((await self.fetch(query)).body)
+        user = json.loads((await self.get_response(query)).body)
         self.assertEqual(user["name"], "bob")
 
     @gen_test
     async def test_without_attribute_exchange(self) -> None:
-        response = await self.fetch(
+        response = await self.get_response(
             "/openid/login?openid.mode=id_res&openid.claimed_id=https://id.example/c"
         )
         self.assertEqual(
@@ -535,7 +532,7 @@ class OpenIdTest(AuthTestCase):
 
     @gen_test
     async def test_rejected_by_provider(self) -> None:
-        response = await self.fetch(self.verification_query("forged"))
+        response = await self.get_response(self.verification_query("forged"))
         self.assert_forbidden(response, b"AuthError: Invalid OpenID response")
 
 
@@ -543,7 +540,7 @@ class OAuth10aTest(AuthTestCase):
     login = "/oauth10a/login"
 
     async def start_login(self, query: str = "") -> HTTPResponse:
-        response = await self.fetch(self.login + query)
+        response = await self.get_response(self.login + query)
         self.assertEqual(response.code, 302, response.body)
         return response
 
@@ -560,30 +557,30 @@ class OAuth10aTest(AuthTestCase):
         args = self.redirect_args(response)
         self.assertTrue(
             response.headers["Location"].startswith(
-                self.url("/provider/oauth1/authorize?")
+                self.get_url("/provider/oauth1/authorize?")
             )
         )
         self.assertEqual(args["oauth_token"], REQUEST_TOKEN["key"])
-        self.assertEqual(args["oauth_callback"], self.url("/back"))
-        self.assertEqual(self.seen_callbacks, [self.url("/back")])
+        self.assertEqual(args["oauth_callback"], self.get_url("/back"))
+        self.assertEqual(self.seen_callbacks, [self.get_url("/back")])
         self.assertEqual(self.seen_extra, ["read"])
         expected = base64.b64encode(b"zxcv") + b"|" + base64.b64encode(b"1234")
         self.assertEqual(self.request_token_cookie(response).value, expected.decode())
 
     @gen_test
     async def test_out_of_band(self) -> None:
-        response = await self.fetch(self.login + "?callback=oob")
+        response = await self.get_response(self.login + "?callback=oob")
         self.assertEqual(response.code, 200)
         self.assertEqual(
             response.body.decode(),
-            self.url("/provider/oauth1/authorize?oauth_token=zxcv"),
+            self.get_url("/provider/oauth1/authorize?oauth_token=zxcv"),
         )
         self.assertEqual(self.seen_callbacks, ["oob"])
 
     @gen_test
     async def test_full_login(self) -> None:
         cookie = self.cookie_of(await self.start_login())
-        response = await self.fetch(
+        response = await self.get_response(
             self.login + "?oauth_token=zxcv&oauth_verifier=v123",
             headers={"Cookie": cookie},
         )
@@ -600,20 +597,20 @@ class OAuth10aTest(AuthTestCase):
 
     @gen_test
     async def test_missing_cookie(self) -> None:
-        response = await self.fetch(self.login + "?oauth_token=zxcv")
+        response = await self.get_response(self.login + "?oauth_token=zxcv")
         self.assert_forbidden(response, b"Missing OAuth request token cookie")
 
     @gen_test
     async def test_token_mismatch(self) -> None:
         cookie = self.cookie_of(await self.start_login())
-        response = await self.fetch(
+        response = await self.get_response(
             self.login + "?oauth_token=other", headers={"Cookie": cookie}
         )
         self.assert_forbidden(response, b"does not match cookie")
 
     @gen_test
     async def test_malformed_cookie(self) -> None:
-        response = await self.fetch(
+        response = await self.get_response(
             self.login + "?oauth_token=zxcv",
             headers={"Cookie": "_oauth_request_token=no-separator"},
         )
@@ -622,7 +619,7 @@ class OAuth10aTest(AuthTestCase):
     @gen_test
     async def test_no_user(self) -> None:
         cookie = self.cookie_of(await self.start_login())
-        response = await self.fetch(
+        response = await self.get_response(
             self.login + "?oauth_token=zxcv&no_user=1", headers={"Cookie": cookie}
         )
         self.assert_forbidden(response, b"Error getting user")
@@ -638,14 +635,14 @@ class OAuth10Test(OAuth10aTest):
     async def test_authorize_redirect(self) -> None:
         response = await self.start_login("?callback=/back&scope=read")
         args = self.redirect_args(response)
-        self.assertEqual(args["oauth_callback"], self.url("/back"))
+        self.assertEqual(args["oauth_callback"], self.get_url("/back"))
         # 1.0 sends no callback or extra parameters with the token request.
         self.assertEqual(self.seen_callbacks, [None])
         self.assertEqual(self.seen_extra, [None])
 
     @gen_test
     async def test_out_of_band(self) -> None:
-        response = await self.fetch(self.login + "?callback=oob")
+        response = await self.get_response(self.login + "?callback=oob")
         self.assertEqual(response.code, 200)
         self.assertEqual(self.seen_callbacks, [None])
 
@@ -654,41 +651,43 @@ class NoCallbacksTest(AuthTestCase):
     @gen_test
     async def test_callback_refused(self) -> None:
         with ExpectLog(app_log, "Uncaught exception", level=logging.ERROR):
-            response = await self.fetch("/nocallback/login?callback=/back")
+            response = await self.get_response("/nocallback/login?callback=/back")
         self.assertEqual(response.code, 500)
 
     @gen_test
     async def test_without_callback(self) -> None:
-        args = self.redirect_args(await self.fetch("/nocallback/login"))
+        args = self.redirect_args(await self.get_response("/nocallback/login"))
         self.assertNotIn("oauth_callback", args)
 
 
 class TwitterTest(AuthTestCase):
     @gen_test
     async def test_authorize_redirect(self) -> None:
-        response = await self.fetch("/twitter/login")
+        response = await self.get_response("/twitter/login")
         args = self.redirect_args(response)
         self.assertTrue(
             response.headers["Location"].startswith(
-                self.url("/provider/oauth1/authorize?")
+                self.get_url("/provider/oauth1/authorize?")
             )
         )
-        self.assertEqual(args["oauth_callback"], self.url("/back"))
+        self.assertEqual(args["oauth_callback"], self.get_url("/back"))
 
     @gen_test
     async def test_authenticate_redirect(self) -> None:
-        response = await self.fetch("/twitter/login?authenticate=1")
+        response = await self.get_response("/twitter/login?authenticate=1")
         args = self.redirect_args(response)
         location = response.headers["Location"]
-        self.assertTrue(location.startswith(self.url("/provider/oauth1/authenticate?")))
+        self.assertTrue(
+            location.startswith(self.get_url("/provider/oauth1/authenticate?"))
+        )
         self.assertEqual(args, {"oauth_token": "zxcv"})
         self.assertIn("_oauth_request_token=", response.headers["Set-Cookie"])
 
     @gen_test
     async def test_full_login(self) -> None:
-        login = await self.fetch("/twitter/login")
+        login = await self.get_response("/twitter/login")
         cookie = login.headers["Set-Cookie"].split(";")[0]
-        response = await self.fetch(
+        response = await self.get_response(
             "/twitter/login?oauth_token=zxcv", headers={"Cookie": cookie}
         )
         self.assertEqual(response.code, 200, response.body)
@@ -699,22 +698,22 @@ class TwitterTest(AuthTestCase):
 
     @gen_test
     async def test_signed_post_request(self) -> None:
-        response = await self.fetch("/twitter/post")
+        response = await self.get_response("/twitter/post")
         self.assertEqual(response.code, 200, response.body)
         self.assertEqual(json.loads(response.body)["screen_name"], "tester")
 
     @gen_test
     async def test_missing_settings(self) -> None:
-        del self.app.settings["twitter_consumer_secret"]
+        del self._app.settings["twitter_consumer_secret"]
         with ExpectLog(app_log, "Uncaught exception", level=logging.ERROR):
-            response = await self.fetch("/twitter/login")
+            response = await self.get_response("/twitter/login")
         self.assertEqual(response.code, 500)
 
 
 class OAuth2Test(AuthTestCase):
     @gen_test
     async def test_authorize_redirect(self) -> None:
-        response = await self.fetch("/oauth2/plain")
+        response = await self.get_response("/oauth2/plain")
         location = response.headers["Location"]
         self.assertTrue(location.startswith("https://provider.example/authorize?"))
         self.assertEqual(
@@ -744,7 +743,7 @@ class OAuth2Test(AuthTestCase):
 class GoogleTest(AuthTestCase):
     @gen_test
     async def test_authorize_redirect(self) -> None:
-        response = await self.fetch("/google/login")
+        response = await self.get_response("/google/login")
         location = response.headers["Location"]
         self.assertTrue(
             location.startswith("https://accounts.google.com/o/oauth2/v2/auth?")
@@ -757,7 +756,7 @@ class GoogleTest(AuthTestCase):
 
     @gen_test
     async def test_login(self) -> None:
-        response = await self.fetch("/google/login?code=g-code")
+        response = await self.get_response("/google/login?code=g-code")
         self.assertEqual(response.code, 200, response.body)
         result = json.loads(response.body)
         self.assertEqual(result["access"]["access_token"], "g-access")
@@ -771,14 +770,14 @@ class GoogleTest(AuthTestCase):
                 gen_log, "400 POST /provider/oauth2/google/token", level=logging.WARNING
             ),
         ):
-            response = await self.fetch("/google/login?code=wrong")
+            response = await self.get_response("/google/login?code=wrong")
         self.assertEqual(response.code, 500)
 
 
 class FacebookTest(AuthTestCase):
     @gen_test
     async def test_login(self) -> None:
-        response = await self.fetch("/facebook/login?code=the-code")
+        response = await self.get_response("/facebook/login?code=the-code")
         self.assertEqual(response.code, 200, response.body)
         result = json.loads(response.body)
         self.assertEqual(

@@ -6,11 +6,9 @@ import concurrent.futures
 import os
 import socket
 import unittest
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
-from tornado.httpclient import AsyncHTTPClient
-from tornado.httpserver import HTTPServer
-from tornado.testing import AsyncTestCase, bind_unused_port
+from tornado.testing import bind_unused_port
 
 _T = TypeVar("_T")
 
@@ -60,32 +58,3 @@ def in_fresh_thread(func: Callable[[], _T]) -> _T:
     """Run ``func`` in a new thread (which has no asyncio loop); return its result."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(func).result()
-
-
-class LoopbackHTTPTestCase(AsyncTestCase):
-    """Serves :meth:`get_request_callback` over HTTP on a loopback port.
-
-    Each test gets the server (``self.server``, on ``self.port``) and a
-    client of its own (``self.client``); both are shut down in ``tearDown``.
-    """
-
-    def setUp(self) -> None:
-        super().setUp()
-        sock, self.port = bind_unused_port()
-        self.server = HTTPServer(self.get_request_callback())
-        self.server.add_sockets([sock])
-        self.client = AsyncHTTPClient(force_instance=True)
-
-    def tearDown(self) -> None:
-        self.client.close()
-        self.server.stop()
-        self.io_loop.run_sync(self.server.close_all_connections)
-        super().tearDown()
-
-    def get_request_callback(self) -> Any:
-        """What the server hands requests to (an application); must be overridden."""
-        raise NotImplementedError()
-
-    def url(self, path: str) -> str:
-        """The absolute URL of ``path`` on the test server."""
-        return f"http://127.0.0.1:{self.port}{path}"

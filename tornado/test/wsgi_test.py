@@ -18,8 +18,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.log import access_log, app_log
-from tornado.test.util import LoopbackHTTPTestCase
-from tornado.testing import AsyncTestCase, ExpectLog, gen_test
+from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, ExpectLog, gen_test
 from tornado.wsgi import HTTPRequest, WSGIContainer, to_wsgi_str
 
 Environ = Dict[str, Any]
@@ -72,18 +71,20 @@ class ClosingIterable:
             self.on_close()
 
 
-class WSGITestCase(LoopbackHTTPTestCase):
-    """Serves ``get_app()`` on a loopback port for each test."""
+class WSGITestCase(AsyncHTTPTestCase):
+    """Serves ``get_wsgi_app()`` on a loopback port for each test."""
 
     executor: Optional[ThreadPoolExecutor] = None
 
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         return hello_app
 
-    def get_request_callback(self) -> WSGIContainer:
-        return WSGIContainer(self.get_app(), executor=self.executor)
+    def get_app(self) -> WSGIContainer:
+        return WSGIContainer(self.get_wsgi_app(), executor=self.executor)
 
-    async def fetch(self, path: str, code: int = 200, **kwargs: Any) -> HTTPResponse:
+    async def get_response(
+        self, path: str, code: int = 200, **kwargs: Any
+    ) -> HTTPResponse:
         """Fetch ``path`` expecting ``code`` and its access log line."""
         level = logging.INFO if code < 400 else logging.WARNING
         if code >= 500:
@@ -91,8 +92,8 @@ class WSGITestCase(LoopbackHTTPTestCase):
         method = kwargs.get("method", "GET")
         expected_line = re.escape(f"{code} {method} {path} ")
         with ExpectLog(access_log, expected_line, level=level):
-            response: HTTPResponse = await self.client.fetch(
-                self.url(path), raise_error=False, **kwargs
+            response: HTTPResponse = await self.http_client.fetch(
+                self.get_url(path), raise_error=False, **kwargs
             )
         self.assertEqual(response.code, code, response.body)
         return response
@@ -101,7 +102,7 @@ class WSGITestCase(LoopbackHTTPTestCase):
 class BasicResponseTest(WSGITestCase):
     @gen_test
     async def test_list_response_gets_length(self) -> None:
-        response = await self.fetch("/")
+        response = await self.get_response("/")
         self.assertEqual(response.body, b"Hello, world")
         self.assertEqual(response.headers["Content-Length"], "12")
         self.assertEqual(response.headers["Content-Type"], "text/plain")
@@ -110,13 +111,13 @@ class BasicResponseTest(WSGITestCase):
 
     @gen_test
     async def test_head_has_length_but_no_body(self) -> None:
-        response = await self.fetch("/", method="HEAD")
+        response = await self.get_response("/", method="HEAD")
         self.assertEqual(response.body, b"")
         self.assertEqual(response.headers["Content-Length"], "12")
 
 
 class ResponseVariantsTest(WSGITestCase):
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
             path = environ["PATH_INFO"]
             if path == "/empty":
@@ -147,59 +148,59 @@ class ResponseVariantsTest(WSGITestCase):
 
     @gen_test
     async def test_empty_body(self) -> None:
-        response = await self.fetch("/empty")
+        response = await self.get_response("/empty")
         self.assertEqual(response.body, b"")
         self.assertEqual(response.headers["Content-Length"], "0")
         self.assertEqual(response.headers["Content-Type"], "text/html; charset=UTF-8")
 
     @gen_test
     async def test_iterator_is_chunked(self) -> None:
-        response = await self.fetch("/one-piece", code=201)
+        response = await self.get_response("/one-piece", code=201)
         self.assertEqual(response.body, b"only")
         self.assertEqual(response.headers["Transfer-Encoding"], "chunked")
         self.assertEqual(response.headers["X-Kind"], "generator")
 
     @gen_test
     async def test_head_of_streamed_response(self) -> None:
-        response = await self.fetch("/one-piece", code=201, method="HEAD")
+        response = await self.get_response("/one-piece", code=201, method="HEAD")
         self.assertEqual(response.body, b"")
         self.assertEqual(response.headers["X-Kind"], "generator")
 
     @gen_test
     async def test_write_callable(self) -> None:
-        response = await self.fetch("/write")
+        response = await self.get_response("/write")
         self.assertEqual(response.body, b"written returned")
 
     @gen_test
     async def test_not_modified_has_no_length_or_type(self) -> None:
-        response = await self.fetch("/not-modified", code=304)
+        response = await self.get_response("/not-modified", code=304)
         self.assertNotIn("Content-Length", response.headers)
         self.assertNotIn("Content-Type", response.headers)
         self.assertEqual(response.headers["ETag"], '"x"')
 
     @gen_test
     async def test_client_error_logged_as_warning(self) -> None:
-        response = await self.fetch("/missing", code=404)
+        response = await self.get_response("/missing", code=404)
         self.assertEqual(response.body, b"nothing here")
 
     @gen_test
     async def test_custom_reason_and_server(self) -> None:
-        response = await self.fetch("/custom-reason", code=299)
+        response = await self.get_response("/custom-reason", code=299)
         self.assertEqual(response.reason, "Quite Fine")
         self.assertEqual(response.headers["Server"], "mine")
 
     @gen_test
     async def test_repeated_headers_kept(self) -> None:
-        response = await self.fetch("/repeated-header")
+        response = await self.get_response("/repeated-header")
         self.assertEqual(response.headers.get_list("Set-Cookie"), ["a=1", "b=2"])
 
 
 class EnvironTest(WSGITestCase):
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         return environ_app
 
     async def environ_of(self, path: str, **kwargs: Any) -> Environ:
-        response = await self.fetch(path, **kwargs)
+        response = await self.get_response(path, **kwargs)
         result: Environ = json.loads(response.body)
         return result
 
@@ -212,7 +213,7 @@ class EnvironTest(WSGITestCase):
         self.assertEqual(environ["QUERY_STRING"], "a=1&b=%20")
         self.assertEqual(environ["REMOTE_ADDR"], "127.0.0.1")
         self.assertEqual(environ["SERVER_NAME"], "127.0.0.1")
-        self.assertEqual(environ["SERVER_PORT"], str(self.port))
+        self.assertEqual(environ["SERVER_PORT"], str(self.get_http_port()))
         self.assertEqual(environ["SERVER_PROTOCOL"], "HTTP/1.1")
         self.assertEqual(environ["wsgi.url_scheme"], "http")
         self.assertEqual(environ["wsgi.version"], [1, 0])
@@ -308,7 +309,7 @@ class ApplicationErrorTest(WSGITestCase):
         self.iterables: List[ClosingIterable] = []
         super().setUp()
 
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
             path = environ["PATH_INFO"]
             if path == "/raise":
@@ -348,7 +349,7 @@ class ApplicationErrorTest(WSGITestCase):
         with ExpectLog(
             app_log, "Uncaught exception in WSGI application", level=logging.ERROR
         ):
-            return await self.fetch(path, code=500)
+            return await self.get_response(path, code=500)
 
     @gen_test
     async def test_exception_gives_500(self) -> None:
@@ -384,7 +385,7 @@ class ApplicationErrorTest(WSGITestCase):
 
     @gen_test
     async def test_exc_info_replaces_unsent_status(self) -> None:
-        response = await self.fetch("/exc-info", code=503)
+        response = await self.get_response("/exc-info", code=503)
         self.assertEqual(response.body, b"recovered")
 
     @gen_test
@@ -398,14 +399,14 @@ class ApplicationErrorTest(WSGITestCase):
             app_log, "Uncaught exception in WSGI application", level=logging.ERROR
         ):
             with self.assertRaises((HTTPClientError, OSError)):
-                await self.client.fetch(self.url("/fail-later"))
+                await self.http_client.fetch(self.get_url("/fail-later"))
         self.assertTrue(self.iterables[0].closed.is_set())
 
 
 class ExcInfoAfterHeadersTest(WSGITestCase):
     """start_response(exc_info) after the headers went out re-raises."""
 
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
             start_response("200 OK", [])
             yield b"first"
@@ -424,7 +425,7 @@ class ExcInfoAfterHeadersTest(WSGITestCase):
             app_log, "Uncaught exception in WSGI application", level=logging.ERROR
         ):
             with self.assertRaises((HTTPClientError, OSError)):
-                await self.client.fetch(self.url("/"))
+                await self.http_client.fetch(self.get_url("/"))
 
 
 class StreamingTest(WSGITestCase):
@@ -441,7 +442,7 @@ class StreamingTest(WSGITestCase):
         self.first_chunk_seen.set()
         self.pool.shutdown(wait=True)
 
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
             start_response("200 OK", [("Content-Type", "text/plain")])
             if environ["PATH_INFO"] == "/endless":
@@ -468,7 +469,7 @@ class StreamingTest(WSGITestCase):
             if b"".join(received).startswith(b"first;"):
                 self.first_chunk_seen.set()
 
-        response = await self.fetch("/", streaming_callback=on_chunk)
+        response = await self.get_response("/", streaming_callback=on_chunk)
         self.assertEqual(b"".join(received), b"first;second")
         self.assertEqual(response.headers["Transfer-Encoding"], "chunked")
         self.assertNotIn("Content-Length", response.headers)
@@ -476,7 +477,7 @@ class StreamingTest(WSGITestCase):
     @gen_test
     async def test_client_disconnect_closes_iterable(self) -> None:
         stream = IOStream(socket.socket())
-        await stream.connect(("127.0.0.1", self.port))
+        await stream.connect(("127.0.0.1", self.get_http_port()))
         await stream.write(b"GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
         await stream.read_until(b"\r\n\r\n")
         await stream.read_bytes(100, partial=True)
@@ -497,7 +498,7 @@ class ExecutorConcurrencyTest(WSGITestCase):
         self.release.set()
         self.pool.shutdown(wait=True)
 
-    def get_app(self) -> WSGIApp:
+    def get_wsgi_app(self) -> WSGIApp:
         def app(environ: Environ, start_response: StartResponse) -> List[bytes]:
             if environ["PATH_INFO"] == "/wait":
                 released = self.release.wait(THREAD_WAIT)
@@ -514,7 +515,7 @@ class ExecutorConcurrencyTest(WSGITestCase):
         # One capture for both: overlapping ExpectLogs on a logger would
         # restore its level while the other request is still running.
         with ExpectLog(access_log, "200 GET /(wait|release) ", level=logging.INFO):
-            waiting = self.client.fetch(self.url("/wait"))
-            releasing = await self.client.fetch(self.url("/release"))
+            waiting = self.http_client.fetch(self.get_url("/wait"))
+            releasing = await self.http_client.fetch(self.get_url("/release"))
             self.assertEqual(releasing.body, b"True")
             self.assertEqual((await waiting).body, b"released")
