@@ -172,14 +172,7 @@ def encode_frame_parts(
             raise ValueError("control frames cannot be fragmented")
         if length > MAX_CONTROL_PAYLOAD:
             raise ValueError(f"control frame payload too long ({length} > 125 bytes)")
-    first = (FIN if fin else 0) | rsv | opcode
-    mask_bit = 0x80 if mask else 0
-    if length < 126:
-        header = struct.pack("!BB", first, mask_bit | length)
-    elif length < 0x10000:
-        header = struct.pack("!BBH", first, mask_bit | 126, length)
-    else:
-        header = struct.pack("!BBQ", first, mask_bit | 127, length)
+    header = frame_header((FIN if fin else 0) | rsv | opcode, length, masked=bool(mask))
     if not mask:
         return header, payload
     key = os.urandom(4) if mask is True else bytes(mask)
@@ -187,6 +180,24 @@ def encode_frame_parts(
         raise ValueError(f"masking key must be 4 bytes, got {len(key)}")
     return header + key, util._websocket_mask(key, payload)
 
+
+def frame_header(first: int, length: int, *, masked: bool = False) -> bytes:
+    """The header of a frame, without its masking key.
+
+    ``first`` is the header's first byte (FIN, reserved bits and opcode)
+    and is not checked: this is for callers sending frames known to be
+    valid, such as data frames (`encode_frame_parts` checks the rest).
+    """
+    mask_bit = 0x80 if masked else 0
+    if length < 126:
+        return struct.pack("!BB", first, mask_bit | length)
+    if length < 0x10000:
+        return struct.pack("!BBH", first, mask_bit | 126, length)
+    return struct.pack("!BBQ", first, mask_bit | 127, length)
+
+
+# Size from which a consumed buffer is kept for reuse by `FrameParser.receive_into`.
+_SPARE_MIN_SIZE = 64 * 1024
 
 # Payload size from which a frame's payload is taken through a memoryview.
 _PAYLOAD_VIEW_MIN_SIZE = 1024
@@ -224,6 +235,11 @@ class FrameParser:
         self._pos = 0
         self._header: Optional[FrameHeader] = None
         self._error: Optional[ProtocolError] = None
+        # A large buffer, all consumed, kept for the next `receive_into`:
+        # reusing it spares allocating and clearing as much memory again
+        # for every large frame (and the allocator returning it to the
+        # system and faulting it back in between frames).
+        self._spare: Optional[bytearray] = None
 
     @property
     def buffered(self) -> int:
@@ -255,7 +271,12 @@ class FrameParser:
         """
         self._compact()
         kept = len(self._buffer)
-        grown = bytearray(kept + size)
+        grown = self._spare
+        self._spare = None
+        if grown is None or len(grown) < kept + size:
+            grown = bytearray(kept + size)
+        else:
+            del grown[kept + size :]
         grown[:kept] = self._buffer
         self._buffer = grown
         with memoryview(grown) as whole:
@@ -273,6 +294,44 @@ class FrameParser:
         if frame is None:
             self._compact()
         return frame
+
+    def next_small_data_frame(self, limit: int) -> Optional[Tuple[int, bytes]]:
+        """`next_frame` for the commonest frame, or ``None`` for any other.
+
+        Takes a complete frame from the buffer only if it carries a whole
+        text or binary message (FIN set, no reserved bits), is masked as
+        expected, and has a payload under 126 bytes and within both
+        ``max_payload`` and ``limit``; it returns its opcode and unmasked
+        payload.  Such a frame passes every check, so none is run: not even
+        ``header_check``, whose conditions the caller must know to hold
+        apart from the size, which it gives as ``limit``.  ``None`` means
+        `next_frame` must look at the buffer (which may hold nothing).
+        """
+        buf, pos = self._buffer, self._pos
+        if self._header is not None or self._error is not None or len(buf) - pos < 2:
+            return None
+        first = buf[pos]
+        if first != FIN | OPCODE_TEXT and first != FIN | OPCODE_BINARY:
+            return None
+        second = buf[pos + 1]
+        length = second & 0x7F
+        if length >= 126 or length > limit:
+            return None
+        if self.max_payload is not None and length > self.max_payload:
+            return None
+        masked = second >> 7
+        if masked != self.expect_masked:
+            return None
+        start = pos + 2 + 4 * masked
+        end = start + length
+        if len(buf) < end:
+            return None
+        self._pos = end
+        if masked:
+            return first & 0x0F, util._websocket_mask(
+                bytes(buf[pos + 2 : start]), buf[start:end]
+            )
+        return first & 0x0F, bytes(buf[start:end])
 
     def feed(self, data: bytes) -> List[Frame]:
         """Add ``data`` and return every frame now complete."""
@@ -360,9 +419,14 @@ class FrameParser:
 
     def _compact(self) -> None:
         """Drop consumed bytes from the buffer."""
-        if self._pos:
+        if not self._pos:
+            return
+        if self._pos == len(self._buffer) >= _SPARE_MIN_SIZE:
+            self._spare = self._buffer
+            self._buffer = bytearray()
+        else:
             del self._buffer[: self._pos]
-            self._pos = 0
+        self._pos = 0
 
 
 # ---------------------------------------------------------------------------
@@ -428,7 +492,7 @@ class MessageAssembler:
             return Message(opcode, payload)
         if opcode != OPCODE_CONTINUATION:
             if fin and not rsv:
-                return self._single_frame_message(opcode, payload)
+                return self.single_frame_message(opcode, payload)
             self._start(opcode, bool(rsv & RSV1))
         self._wire_size += len(payload)
         self._decode(payload, fin)
@@ -468,8 +532,13 @@ class MessageAssembler:
                 f"message exceeds {self.max_message_size} bytes", CLOSE_MESSAGE_TOO_BIG
             )
 
-    def _single_frame_message(self, opcode: int, payload: bytes) -> Message:
-        """The fast path: an uncompressed message in one frame."""
+    def single_frame_message(self, opcode: int, payload: bytes) -> Message:
+        """The message carried by one uncompressed frame (text or binary).
+
+        The frame is taken as checked: this is the fast path for a frame
+        that passed `check_header` or is known to pass it.  Text is
+        validated as UTF-8 (`ProtocolError` 1007).
+        """
         if opcode == OPCODE_TEXT:
             try:
                 return Message(opcode, payload.decode("utf-8"))
@@ -552,11 +621,29 @@ class MessageReader:
         """Add bytes from the connection; return the messages now complete."""
         self.parser.receive_data(data)
         messages = []
-        while (frame := self.parser.next_frame()) is not None:
-            message = self.assembler.add(frame)
-            if message is not None:
-                messages.append(message)
+        while (message := self.next_message()) is not None:
+            messages.append(message)
         return messages
+
+    def next_message(self) -> Optional[Message]:
+        """The next complete message (or control frame) in the bytes received.
+
+        ``None`` if more bytes are needed.  Raises `ProtocolError` as
+        `FrameParser` and `MessageAssembler` do.
+        """
+        assembler = self.assembler
+        if not assembler.in_message:
+            limit = assembler.max_message_size
+            small = self.parser.next_small_data_frame(
+                MAX_CONTROL_PAYLOAD if limit is None else limit
+            )
+            if small is not None:
+                return assembler.single_frame_message(*small)
+        while (frame := self.parser.next_frame()) is not None:
+            message = assembler.add(frame)
+            if message is not None:
+                return message
+        return None
 
 
 def encode_message(

@@ -32,6 +32,7 @@ b'ping\\n'
 from __future__ import annotations
 
 import collections
+import contextvars
 import doctest
 import errno
 import io
@@ -369,6 +370,26 @@ class _IntoRead(_Read):
         return self.filled
 
 
+class _ChunkRead(_Read):
+    """Hands each batch of received data to a consumer, as soon as it arrives.
+
+    Unlike the other reads it spans many arrivals: it stays pending while
+    the consumer asks for more, and its future resolves only when the
+    consumer declines (or fails, or the stream closes).  The consumer runs
+    inside the stream's event handling, so data is dealt with without a
+    trip through the event loop for each batch.
+    """
+
+    def __init__(self, consumer: Callable[[bytes], bool]) -> None:
+        self.consumer = consumer
+        # The consumer sees the context variables of the code that started
+        # the read, as code awaiting a plain read would.
+        self.context = contextvars.copy_context()
+
+    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+        return len(buffer) or None
+
+
 class _UntilCloseRead(_Read):
     def ready(self, buffer: _ReadBuffer) -> Optional[int]:
         return None
@@ -596,6 +617,24 @@ class BaseIOStream:
             return future
         return self._read(request, begun=True)
 
+    #: Whether input may wait in a layer above the descriptor (as in TLS),
+    #: where no event announces it.
+    _holds_unseen_input = False
+
+    def _read_chunks(self, consumer: Callable[[bytes], bool]) -> Future[None]:
+        """Call ``consumer`` with the data received, batch by batch.
+
+        ``consumer`` is called with each batch of bytes as it arrives
+        (possibly at once, with data already buffered) and returns whether
+        it wants more.  The future resolves once it returns false, fails
+        with the exception it raises, or with `StreamClosedError` when the
+        stream closes while it still wants more.  Like any read, it excludes
+        other reads while pending.  For protocols decoding a stream of
+        messages, this spares a future and an event loop iteration for
+        every read.
+        """
+        return self._read(_ChunkRead(consumer))
+
     def reading(self) -> bool:
         """Whether a read is in progress."""
         return self._pending_read is not None
@@ -624,17 +663,20 @@ class BaseIOStream:
 
     def _try_inline_read(self) -> None:
         """Complete the pending read now if possible, else wait for data."""
+        # A chunk read may still be pending after it was given data.
         size = self._ready_size()
         if size is not None:
             self._finish_read(size)
-            return
+            if self._pending_read is None:
+                return
         self._check_closed()
         assert self._pending_read is not None
         if not self._connecting and self._pending_read.reads_inline:
             size = self._fill_read_buffer()
             if size is not None:
                 self._finish_read(size)
-                return
+                if self._pending_read is None:
+                    return
         self._add_io_state(ioloop.IOLoop.READ)
 
     def _ready_size(self) -> Optional[int]:
@@ -688,27 +730,62 @@ class BaseIOStream:
             raise error
 
     def _handle_read(self) -> None:
-        try:
-            size = self._fill_read_buffer()
-        except UnsatisfiableReadError:
-            raise
-        except StreamBufferFullError:
-            return  # logged where it happened; the stream is closed
-        except Exception as e:
-            gen_log.warning("error on read: %s", e)
-            self.close(exc_info=e)
-            return
-        if size is not None:
+        while True:
+            try:
+                size = self._fill_read_buffer()
+            except UnsatisfiableReadError:
+                raise
+            except StreamBufferFullError:
+                return  # logged where it happened; the stream is closed
+            except Exception as e:
+                gen_log.warning("error on read: %s", e)
+                self.close(exc_info=e)
+                return
+            if size is None:
+                return
             self._finish_read(size)
+            # A chunk read goes on, but the descriptor may not signal what
+            # its layer (TLS) holds already.
+            if not (
+                self._holds_unseen_input and isinstance(self._pending_read, _ChunkRead)
+            ):
+                return
 
     def _finish_read(self, size: int) -> None:
         request = self._pending_read
         assert request is not None
         self._pending_read = None
-        future_set_result_unless_cancelled(
-            request.future, request.result(self._read_buffer, size)
-        )
+        if isinstance(request, _ChunkRead):
+            self._deliver_chunk(request, size)
+        else:
+            future_set_result_unless_cancelled(
+                request.future, request.result(self._read_buffer, size)
+            )
         self._maybe_add_error_listener()
+
+    def _deliver_chunk(self, request: _ChunkRead, size: int) -> None:
+        """Give ``size`` buffered bytes to a chunk read's consumer."""
+        future = request.future
+        if future.done():
+            return  # cancelled: whoever waited is gone
+        data = self._read_buffer.take(size)
+        # Not pending while the consumer runs: if it closes the stream, the
+        # close must not settle this read behind its back.
+        try:
+            wants_more = request.context.run(request.consumer, data)
+        except Exception as e:
+            if not future.done():
+                future.set_exception(e)
+            return
+        if future.done():
+            return
+        if not wants_more:
+            future.set_result(None)
+        elif self._closed:
+            future.set_exception(StreamClosedError(real_error=self.error))
+            _mark_exception_retrieved(future)
+        else:
+            self._pending_read = request
 
     # -- writing ---------------------------------------------------------------
 
@@ -729,10 +806,14 @@ class BaseIOStream:
         self._check_closed()
         if isinstance(data, memoryview) and (data.format != "B" or data.ndim != 1):
             data = data.cast("B")
+        limit = self.max_write_buffer_size
+        if limit is not None and len(self._write_buffer) + len(data) > limit:
+            raise StreamBufferFullError("Reached maximum write buffer size")
+        if data and self._idle_for_writing():
+            data = self._send_directly(data)
+            if not data:
+                return self._written_future()
         if data:
-            limit = self.max_write_buffer_size
-            if limit is not None and len(self._write_buffer) + len(data) > limit:
-                raise StreamBufferFullError("Reached maximum write buffer size")
             self._write_buffer.append(data)
             self._bytes_queued += len(data)
         # Callers often ignore write futures; a failure is then not an error
@@ -752,16 +833,61 @@ class BaseIOStream:
         """Whether data is waiting to be written."""
         return bool(self._write_buffer)
 
+    def _idle_for_writing(self) -> bool:
+        """Whether a write may be sent at once: nothing queued or in the way."""
+        return (
+            not self._write_buffer
+            and self._write_futures is None
+            and not self._connecting
+        )
+
+    def _send_directly(self, data: _Buffer) -> _Buffer:
+        """Send what the descriptor takes of ``data`` now; return the rest.
+
+        The common case of a small write to an idle stream then needs no
+        queueing.  What is returned (empty if all was sent, or if an error
+        closed the stream) is for the caller to queue.
+        """
+        with memoryview(data) as view:
+            sent = self._attempt_send(self.write_to_fd, view)
+        if sent is None:
+            return b""
+        self._bytes_queued += sent
+        self._bytes_written += sent
+        # A view of the rest, as a queued write is not copied either.
+        return memoryview(data)[sent:] if sent else data
+
+    def _written_future(self) -> Future[None]:
+        """The future of a write sent in full at once (or lost to a close)."""
+        future: Future[None] = Future()
+        if self._closed:
+            future.set_exception(StreamClosedError(real_error=self.error))
+            _mark_exception_retrieved(future)
+        else:
+            future.set_result(None)
+            self._maybe_add_error_listener()
+        return future
+
+    def _attempt_send(self, send: Callable[[Any], int], argument: Any) -> Optional[int]:
+        """Call ``send(argument)``; bytes sent, or ``None`` if the stream closed.
+
+        Would-block counts as nothing sent; other errors close the stream
+        (logged unless the peer merely dropped the connection).
+        """
+        try:
+            return send(argument)
+        except BlockingIOError:
+            return 0
+        except OSError as e:
+            if not self._is_connreset(e):
+                gen_log.warning("Write error on %s: %s", self.fileno(), e)
+            self.close(exc_info=e)
+            return None
+
     def _handle_write(self) -> None:
         while self._write_buffer:
-            try:
-                sent = self._write_buffer.send_head(self.write_to_fd)
-            except BlockingIOError:
-                break
-            except OSError as e:
-                if not self._is_connreset(e):
-                    gen_log.warning("Write error on %s: %s", self.fileno(), e)
-                self.close(exc_info=e)
+            sent = self._attempt_send(self._write_buffer.send_head, self.write_to_fd)
+            if sent is None:
                 return
             if not sent:
                 break
@@ -1154,6 +1280,13 @@ class SSLIOStream(IOStream):
     def writing(self) -> bool:
         """Whether data, or the handshake, is waiting to be written."""
         return self._handshake_writing or super().writing()
+
+    #: TLS may have read ahead (data or the close) with no event to come.
+    _holds_unseen_input = True
+
+    def _idle_for_writing(self) -> bool:
+        # Data written during the handshake waits for it.
+        return not self._ssl_accepting and super()._idle_for_writing()
 
     def connect(
         self: _SSLIOStreamT, address: Any, server_hostname: Optional[str] = None

@@ -645,6 +645,8 @@ class WebSocketProtocol13(WebSocketProtocol):
         #: Set once the stream is to close as soon as its writes are out.
         self._closing_stream = False
         self._ping_task: Optional[Future[None]] = None
+        # A message handler's awaitable, to finish before the next message.
+        self._awaited_handler: Optional[Awaitable[None]] = None
         self._pong_waiter: Optional[Future[None]] = None
         # Traffic counters: message data (uncompressed) and raw frames.
         self._message_bytes_in = self._message_bytes_out = 0
@@ -785,6 +787,13 @@ class WebSocketProtocol13(WebSocketProtocol):
         self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
     async def _read_messages(self) -> None:
+        """Feed the stream's data to a message reader, handling each message.
+
+        Data is handled as it arrives, from the stream's event handling,
+        until a handler returns an awaitable (awaited here before the next
+        message, so that messages are handled in order) or a large payload
+        is to be read directly.
+        """
         assert self.stream is not None
         stream = self.stream
         reader = wire.MessageReader(
@@ -792,36 +801,55 @@ class WebSocketProtocol13(WebSocketProtocol):
             max_message_size=self.params.max_message_size,
             decompressor=self._decompressor,
         )
-        parser, assembler = reader.parser, reader.assembler
+        parser = reader.parser
+
+        def receive(data: bytes) -> bool:
+            self._wire_bytes_in += len(data)
+            parser.receive_data(data)
+            return self._handle_buffered(reader)
+
         while not self.client_terminated:
-            missing = parser.payload_missing
-            if missing >= _DIRECT_READ_SIZE:
-                # The rest of a large payload goes straight into the parser's
-                # buffer.  Each read takes at most 1 MiB or as much as has
-                # already arrived, so a frame's length claim alone cannot
-                # make us allocate much; the doubling keeps copying linear.
-                size = min(missing, max(_READ_SIZE, parser.buffered))
-                with parser.receive_into(size) as target:
-                    await stream.read_into(cast(bytearray, target))
-                self._wire_bytes_in += size
+            if self._awaited_handler is not None:
+                handling, self._awaited_handler = self._awaited_handler, None
+                try:
+                    await handling
+                except Exception:
+                    self.handler.log_exception(*sys.exc_info())
+                    self._abort()
+            elif parser.payload_missing >= _DIRECT_READ_SIZE:
+                await self._read_payload_directly(parser)
             else:
-                data = await stream.read_bytes(_READ_SIZE, partial=True)
-                self._wire_bytes_in += len(data)
-                parser.receive_data(data)
-            while not self.client_terminated:
-                frame = parser.next_frame()
-                if frame is None:
-                    break
-                message = assembler.add(frame)
-                if message is None:
-                    continue
-                handled = self._handle_message(message)
-                if handled is not None:
-                    try:
-                        await handled
-                    except Exception:
-                        self.handler.log_exception(*sys.exc_info())
-                        self._abort()
+                await stream._read_chunks(receive)
+                continue
+            self._handle_buffered(reader)
+
+    def _handle_buffered(self, reader: wire.MessageReader) -> bool:
+        """Handle the complete messages received; whether to read on as is.
+
+        Stops early at a message whose handling must be awaited (kept in
+        ``_awaited_handler``) or once the connection is closing; false then,
+        and also when the rest of a large payload is to be read directly.
+        """
+        while not self.client_terminated:
+            message = reader.next_message()
+            if message is None:
+                return reader.parser.payload_missing < _DIRECT_READ_SIZE
+            handled = self._handle_message(message)
+            if handled is not None:
+                self._awaited_handler = handled
+                return False
+        return False
+
+    async def _read_payload_directly(self, parser: wire.FrameParser) -> None:
+        """Read (part of) a large payload straight into the parser's buffer."""
+        assert self.stream is not None
+        # Each read takes at most 1 MiB or as much as has already arrived,
+        # so a frame's length claim alone cannot make us allocate much; the
+        # doubling keeps copying linear.
+        size = min(parser.payload_missing, max(_READ_SIZE, parser.buffered))
+        with parser.receive_into(size) as target:
+            await self.stream.read_into(cast(bytearray, target))
+        self._wire_bytes_in += size
 
     def _handle_message(self, message: wire.Message) -> Optional[Awaitable[None]]:
         """Dispatch a message or control frame; may return an awaitable."""
@@ -885,11 +913,19 @@ class WebSocketProtocol13(WebSocketProtocol):
         if self.is_closing():
             raise WebSocketClosedError()
         opcode = wire.OPCODE_BINARY if binary else wire.OPCODE_TEXT
-        self._message_bytes_out += _encoded_length(message)
-        header, payload = wire.encode_message_parts(
-            opcode, message, mask=self.mask_outgoing, compressor=self._compressor
-        )
-        return self._write(header, payload)
+        payload = message.encode("utf-8") if isinstance(message, str) else message
+        self._message_bytes_out += len(payload)
+        if self.mask_outgoing or self._compressor is not None:
+            return self._write(
+                *wire.encode_message_parts(
+                    opcode,
+                    payload,
+                    mask=self.mask_outgoing,
+                    compressor=self._compressor,
+                )
+            )
+        # A server's uncompressed data frame needs no checks.
+        return self._write(wire.frame_header(wire.FIN | opcode, len(payload)), payload)
 
     def write_ping(self, data: bytes) -> None:
         """Send a ping carrying ``data`` (at most 125 bytes)."""

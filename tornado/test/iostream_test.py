@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import array
+import asyncio
+import contextvars
 import errno
 import logging
 import os
@@ -14,7 +16,7 @@ import sys
 import tempfile
 import typing
 import unittest
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from tornado.concurrent import Future
 from tornado.iostream import (
@@ -330,6 +332,128 @@ class ReadWriteTests(_Base):
         writer, reader = await self.make_pair()
         with self.assertRaisesRegex(TypeError, "str"):
             writer.write("text")  # type: ignore[arg-type]
+
+    @staticmethod
+    def collector(received: list[bytes]) -> Callable[[bytes], bool]:
+        """A chunk consumer keeping what it is given; it always wants more."""
+
+        def consume(data: bytes) -> bool:
+            received.append(data)
+            return True
+
+        return consume
+
+    @gen_test
+    async def test_read_chunks(self) -> None:
+        writer, reader = await self.make_pair()
+        await writer.write(b"buffered")
+        await reader.read_bytes(1)  # the rest is now buffered in the stream
+        received: list[bytes] = []
+
+        def consume(data: bytes) -> bool:
+            received.append(data)
+            return b"stop" not in b"".join(received)
+
+        done = reader._read_chunks(consume)
+        self.assertEqual(received, [b"uffered"])  # given at once
+        self.assertTrue(reader.reading())
+        await writer.write(b"more")
+        await writer.write(b" and stop")
+        await done
+        self.assertTrue(done.done())
+        self.assertEqual(b"".join(received), b"ufferedmore and stop")
+        self.assertFalse(reader.reading())
+        await writer.write(b"after")
+        self.assertEqual(await reader.read_bytes(5), b"after")
+
+    @gen_test
+    async def test_read_chunks_consumer_error(self) -> None:
+        writer, reader = await self.make_pair()
+
+        def consume(data: bytes) -> bool:
+            raise ValueError(f"bad data {data!r}")
+
+        done = reader._read_chunks(consume)
+        await writer.write(b"x")
+        with self.assertRaisesRegex(ValueError, "bad data"):
+            await done
+        self.assertFalse(reader.reading())
+        self.assertFalse(reader.closed())
+
+    @gen_test
+    async def test_read_chunks_close(self) -> None:
+        writer, reader = await self.make_pair()
+        received: list[bytes] = []
+        done = reader._read_chunks(self.collector(received))
+        await writer.write(b"last words")
+        writer.close()
+        with self.assertRaises(StreamClosedError):
+            await done
+        self.assertEqual(b"".join(received), b"last words")
+
+    @gen_test
+    async def test_read_chunks_consumer_closes_stream(self) -> None:
+        writer, reader = await self.make_pair()
+
+        def consume(data: bytes) -> bool:
+            reader.close()
+            return True
+
+        done = reader._read_chunks(consume)
+        await writer.write(b"x")
+        with self.assertRaises(StreamClosedError):
+            await done
+
+    @gen_test
+    async def test_read_chunks_sees_context(self) -> None:
+        writer, reader = await self.make_pair()
+        variable: contextvars.ContextVar[str] = contextvars.ContextVar("variable")
+        variable.set("reader's")
+        seen: list[str] = []
+
+        def consume(data: bytes) -> bool:
+            seen.append(variable.get())
+            return False
+
+        done = reader._read_chunks(consume)
+        variable.set("changed")
+        await writer.write(b"x")
+        await done
+        self.assertEqual(seen, ["reader's"])
+
+    @gen_test
+    async def test_read_chunks_cancelled(self) -> None:
+        writer, reader = await self.make_pair()
+        received: list[bytes] = []
+        done = reader._read_chunks(self.collector(received))
+        done.cancel()
+        await writer.write(b"ignored")
+        await writer.write(b"")
+        # The cancelled read is dropped when data arrives; reading works again.
+        while reader.reading():
+            await asyncio.sleep(0)
+        self.assertEqual(received, [])
+
+    @gen_test
+    async def test_writes_sent_at_once_keep_order(self) -> None:
+        writer, reader = await self.make_pair()
+        futures = [writer.write(b"%d," % i) for i in range(100)]
+        self.assertTrue(futures[0].done())  # an idle stream sends at once
+        await asyncio.gather(*futures)
+        expected = b"".join(b"%d," % i for i in range(100))
+        self.assertEqual(await reader.read_bytes(len(expected)), expected)
+
+    @gen_test
+    async def test_large_write_to_idle_stream(self) -> None:
+        writer, reader = await self.make_pair()
+        data = bytearray(os.urandom(1 << 22))
+        written = writer.write(data)
+        self.assertTrue(writer.writing())  # more than the socket takes at once
+        self.assertFalse(written.done())
+        received = await reader.read_bytes(len(data))
+        await written
+        self.assertEqual(received, data)
+        data.clear()  # no view of it is left behind
 
     @gen_test
     async def test_max_write_buffer_size(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import ssl
 import struct
@@ -115,6 +116,19 @@ class OrderedHandler(BaseTestHandler):
             resolve(self.test.started)
             await self.test.gate
         self.write_message(message)
+
+
+_request_name: contextvars.ContextVar[str] = contextvars.ContextVar("request_name")
+
+
+class ContextHandler(BaseTestHandler):
+    """Context variables set in ``open`` are seen by ``on_message``."""
+
+    def open(self) -> None:
+        _request_name.set("set in open")
+
+    def on_message(self, message: Union[str, bytes]) -> None:
+        self.write_message(_request_name.get("unset"))
 
 
 class CloseHandler(BaseTestHandler):
@@ -273,6 +287,7 @@ class WebSocketTest(AsyncHTTPTestCase):
             (r"/kwargs/(?P<first>\w+)", ArgsHandler),
             ("/gated_open", GatedOpenHandler),
             ("/ordered", OrderedHandler),
+            ("/context", ContextHandler),
             ("/close", CloseHandler),
             ("/close_in_open", CloseInOpenHandler),
             ("/big", BigMessageHandler),
@@ -483,6 +498,13 @@ class MessageTest(WebSocketTest):
         resolve(self.gate)
         self.assertEqual((await self.read_frame(reader)).payload, b"slow")
         self.assertEqual((await self.read_frame(reader)).payload, b"fast")
+
+    @gen_test
+    async def test_on_message_sees_context_of_open(self) -> None:
+        client = await self.connect("/context")
+        for _ in range(2):
+            await client.write_message("which?")
+            self.assertEqual(await client.read_message(), "set in open")
 
     @gen_test
     async def test_fragmented_message_with_interleaved_ping(self) -> None:

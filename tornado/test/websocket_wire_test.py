@@ -422,6 +422,128 @@ class MessageReaderTest(ProtocolErrorAssertions):
         )
 
 
+class SmallFrameFastPathTest(ProtocolErrorAssertions):
+    """`MessageReader.next_message` takes common frames by a shortcut.
+
+    The shortcut must give exactly what the general path gives, and leave
+    every other frame (and every error) to it.
+    """
+
+    def test_small_masked_frames(self) -> None:
+        reader = MessageReader(expect_masked=True)
+        data = encode_frame(OPCODE_TEXT, "héllo".encode(), mask=KEY) + encode_frame(
+            OPCODE_BINARY, b"\x00" * 125, mask=KEY
+        )
+        self.assertEqual(
+            reader.feed(data), [Message(1, "héllo"), Message(2, b"\x00" * 125)]
+        )
+        self.assertEqual(reader.parser.buffered, 0)
+
+    def test_frame_split_across_reads(self) -> None:
+        reader = MessageReader(expect_masked=True)
+        data = encode_frame(OPCODE_TEXT, b"split", mask=KEY)
+        for cut in range(len(data)):
+            self.assertEqual(reader.feed(data[:cut]), [])
+            self.assertEqual(reader.feed(data[cut:]), [Message(1, "split")])
+
+    def test_shortcut_matches_general_path(self) -> None:
+        frames = [
+            encode_frame(OPCODE_TEXT, b"a" * 125),
+            encode_frame(OPCODE_TEXT, b"b" * 126),
+            encode_frame(OPCODE_PING, b"p"),
+            encode_frame(OPCODE_BINARY, b"frag", fin=False),
+            encode_frame(OPCODE_CONTINUATION, b"ment"),
+            encode_frame(OPCODE_BINARY, b""),
+        ]
+        expected = [
+            Message(1, "a" * 125),
+            Message(1, "b" * 126),
+            Message(OPCODE_PING, b"p"),
+            Message(2, b"fragment"),
+            Message(2, b""),
+        ]
+        self.assertEqual(
+            MessageReader(expect_masked=False).feed(b"".join(frames)), expected
+        )
+        general = MessageReader(expect_masked=False)
+        messages = []
+        for frame in frames:
+            general.parser.receive_data(frame)
+            while (parsed := general.parser.next_frame()) is not None:
+                message = general.assembler.add(parsed)
+                if message is not None:
+                    messages.append(message)
+        self.assertEqual(messages, expected)
+
+    def test_errors_still_raised(self) -> None:
+        cases = [
+            (encode_frame(OPCODE_TEXT, b"x"), "unmasked frame from client", 1002),
+            (encode_frame(OPCODE_TEXT, b"\xff", mask=KEY), "invalid UTF-8", 1007),
+            (encode_frame(OPCODE_TEXT, b"x" * 11, mask=KEY), "exceeds 10 bytes", 1009),
+            (
+                encode_frame(OPCODE_TEXT, b"x", rsv=RSV2, mask=KEY),
+                "reserved bits",
+                1002,
+            ),
+        ]
+        for data, message, code in cases:
+            with self.subTest(message=message):
+                reader = MessageReader(expect_masked=True, max_message_size=10)
+                self.assertProtocolError(code, message, reader.feed, data)
+
+    def test_text_inside_fragmented_message_is_an_error(self) -> None:
+        reader = MessageReader(expect_masked=False)
+        reader.feed(encode_frame(OPCODE_TEXT, b"start", fin=False))
+        again = encode_frame(OPCODE_TEXT, b"again")
+        self.assertProtocolError(1002, "new message started", reader.feed, again)
+
+    def test_failed_parser_stays_failed(self) -> None:
+        reader = MessageReader(expect_masked=True)
+        unmasked = encode_frame(OPCODE_TEXT, b"x")
+        self.assertProtocolError(1002, "unmasked", reader.feed, unmasked)
+        masked = encode_frame(OPCODE_TEXT, b"y", mask=KEY)
+        self.assertProtocolError(1002, "unmasked", reader.feed, masked)
+
+    def test_frame_header(self) -> None:
+        self.assertEqual(wire.frame_header(0x81, 5), b"\x81\x05")
+        self.assertEqual(wire.frame_header(0x82, 126, masked=True), b"\x82\xfe\x00\x7e")
+        self.assertEqual(
+            wire.frame_header(0x02, 1 << 16), b"\x02\x7f" + (1 << 16).to_bytes(8, "big")
+        )
+
+
+class ReceiveIntoReuseTest(unittest.TestCase):
+    """A large buffer is reused by the next `FrameParser.receive_into`."""
+
+    def receive_large_frame(self, parser: FrameParser, payload: bytes) -> Frame:
+        data = encode_frame(OPCODE_BINARY, payload)
+        parser.receive_data(data[:10])
+        self.assertIsNone(parser.next_frame())
+        missing = parser.payload_missing
+        with parser.receive_into(missing) as target:
+            target[:] = data[10:]
+        frame = parser.next_frame()
+        assert frame is not None
+        self.assertIsNone(parser.next_frame())
+        return frame
+
+    def test_reuse_keeps_data_intact(self) -> None:
+        parser = client_parser()
+        sizes = [200_000, 150_000, 300_000, 70_000]
+        for size in sizes:
+            payload = bytes([size % 251]) * size
+            self.assertEqual(self.receive_large_frame(parser, payload).payload, payload)
+            self.assertEqual(parser.buffered, 0)
+
+    def test_frame_after_reuse(self) -> None:
+        parser = client_parser()
+        self.receive_large_frame(parser, b"x" * 100_000)
+        self.assertEqual(
+            parser.feed(encode_frame(OPCODE_TEXT, b"small")),
+            [Frame(True, 0, OPCODE_TEXT, b"small")],
+        )
+
+
 class CloseTest(ProtocolErrorAssertions):
     def test_encode(self) -> None:
         self.assertEqual(wire.encode_close_payload(), b"")
