@@ -257,6 +257,8 @@ class HTTP1Connection(httputil.HTTPConnection):
         self._finish_future: Future[None] = Future()
         # The server connection waiting, with no task, for this exchange to end.
         self._parked_in: Optional[HTTP1ServerConnection] = None
+        # A head read the server connection started while no task ran.
+        self._early_head: Optional[Future[bytes]] = None
 
     # -- reading ----------------------------------------------------------------
 
@@ -365,6 +367,12 @@ class HTTP1Connection(httputil.HTTPConnection):
 
     def _start_reading_head(self) -> Awaitable[Optional[bytes]]:
         """Start reading the next head; it comes out as ``None`` on timeout."""
+        if self._early_head is not None:
+            # Already over (see HTTP1ServerConnection._await_next_head); a
+            # timeout there shows as the stream's closing.
+            early, self._early_head = self._early_head, None
+            return early
+        future: Awaitable[bytes]
         if self.is_client:
             # A head over max_header_size makes the stream log "Unsatisfiable
             # read" and close (as in Tornado), rather than being buffered.
@@ -951,11 +959,11 @@ class HTTP1ServerConnection:
         self._serving = True
         self._serve_in_task()
 
-    def _serve_in_task(self) -> None:
-        self._task = asyncio.ensure_future(self._serve())
+    def _serve_in_task(self, early_head: Optional[Future[bytes]] = None) -> None:
+        self._task = asyncio.ensure_future(self._serve(early_head))
         self._task.add_done_callback(_log_unexpected_error)
 
-    async def _serve(self) -> None:
+    async def _serve(self, early_head: Optional[Future[bytes]] = None) -> None:
         """Serve requests until the connection ends or a response is pending.
 
         In the latter case the task ends; `_resume` starts a new one once the
@@ -967,6 +975,7 @@ class HTTP1ServerConnection:
         try:
             while True:
                 conn = HTTP1Connection(self.stream, False, self.params, self.context)
+                conn._early_head, early_head = early_head, None
                 if self._head_timer is None and self.params.header_timeout is not None:
                     self._head_timer = conn._new_head_timer(self.params.header_timeout)
                 conn._head_timer = self._head_timer
@@ -998,9 +1007,38 @@ class HTTP1ServerConnection:
 
     def _resume(self, conn: HTTP1Connection) -> None:
         if conn._end_parked_exchange():
-            self._serve_in_task()
+            self._await_next_head()
         else:
             self._stop_serving()
+
+    def _await_next_head(self) -> None:
+        """Read the next head with no task, which only starts once it is in.
+
+        After a parked exchange (many of which may end together, as when a
+        long-polling event is set) this spares each connection a task and
+        its coroutines until the client sends another request.
+        """
+        try:
+            head = cast(
+                "Future[bytes]",
+                self.stream._read_until_regex_within(
+                    HEAD_END_RE, self.params.max_header_size
+                ),
+            )
+        except iostream.StreamClosedError:
+            self._stop_serving()
+            return
+        if head.done():
+            self._serve_in_task(head)
+            return
+        if self._head_timer is not None:
+            self._head_timer.start()
+        head.add_done_callback(self._head_arrived)
+
+    def _head_arrived(self, head: Future[bytes]) -> None:
+        if self._head_timer is not None:
+            self._head_timer.stop()
+        self._serve_in_task(head)
 
     def _stop_serving(self) -> None:
         if self._head_timer is not None:

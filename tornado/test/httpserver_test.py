@@ -892,6 +892,47 @@ class LateResponseTest(ServerTestCase):
         await self.assert_closed(stream)  # now idle, so closed
 
     @gen_test
+    async def test_request_sent_while_parked_is_served_next(self) -> None:
+        stream = await self.connect()
+        await stream.write(
+            b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        request = await self.parked.get()
+        await asyncio.sleep(0.01)  # parked across loop iterations
+        respond(request, b"late")
+        self.assertEqual((await read_response(stream))[2], b"late")
+        self.assertTrue((await read_response(stream))[2].startswith(b"GET /next"))
+
+    @gen_test
+    async def test_client_leaving_after_a_late_response_ends_the_connection(
+        self,
+    ) -> None:
+        stream = await self.connect()
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+        request = await self.parked.get()
+        await asyncio.sleep(0.01)
+        respond(request, b"late")
+        await read_response(stream)
+        stream.close()
+        while self.server._connections:
+            await asyncio.sleep(0.01)
+
+    @gen_test
+    async def test_oversized_head_after_a_late_response_gets_431(self) -> None:
+        stream = await self.connect()
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
+        request = await self.parked.get()
+        await asyncio.sleep(0.01)
+        respond(request, b"late")
+        await read_response(stream)
+        with ExpectLog(gen_log, "Malformed HTTP message", level=logging.INFO):
+            await stream.write(b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 70000)
+            start_line, _, _ = await read_response(stream)
+            await self.assert_closed(stream)
+        self.assertEqual(start_line.code, 431)
+
+    @gen_test
     async def test_closing_the_server_ends_parked_requests(self) -> None:
         stream = await self.connect()
         await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
