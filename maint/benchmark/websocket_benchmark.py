@@ -27,7 +27,7 @@ from typing import Dict, Tuple
 from tornado.options import define, options, parse_command_line
 
 define("duration", default=2.0, help="seconds per measurement")
-define("rounds", default=3, help="measurements per server; the best one counts")
+define("rounds", default=5, help="measurements per server; the best one counts")
 define("ioloop", default="asyncio", help="event loop of the servers: asyncio, uvloop")
 define("serve", default="", help="internal: run this server (tornado, websockets)")
 define("port", default=0, help="internal: port for --serve")
