@@ -43,7 +43,9 @@ define("serve", default=0, help="internal: serve this many requests, then exit")
 define("port", default=0, help="internal: the port the server listens on")
 
 BODY = b"Hello, world!"
-REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+REQUEST = (
+    b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+)
 COLLECTED = re.compile(rb"Collected : (\d+)")
 
 
@@ -83,7 +85,9 @@ def send_requests(port: int, count: int, clients: int) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(clients)]
+            sockets = [
+                socket.create_connection(("127.0.0.1", port)) for _ in range(clients)
+            ]
             break
         except ConnectionRefusedError:
             if time.monotonic() > deadline:
@@ -130,7 +134,9 @@ def main() -> Optional[int]:
         asyncio.run(serve(options.server, options.port, options.serve))
         return None
     if shutil.which("valgrind") is None:
-        print("valgrind is not installed; on Debian or Ubuntu: apt-get install -y valgrind")
+        print(
+            "valgrind is not installed; on Debian or Ubuntu: apt-get install -y valgrind"
+        )
         return 1
     counts: List[int] = [options.requests, 5 * options.requests]
     short, long = (instructions(count) for count in counts)
