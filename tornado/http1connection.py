@@ -380,10 +380,7 @@ class HTTP1Connection(httputil.HTTPConnection):
                 HEAD_END_RE, max_bytes=self.params.max_header_size
             )
         else:
-            # A server answers an oversized head with 431 (see _read_message).
-            future = self.stream._read_until_regex_within(
-                HEAD_END_RE, self.params.max_header_size
-            )
+            future = _read_request_head(self.stream, self.params)
         if _is_done(future):
             return self._after_other_connections(future)
         if self.params.header_timeout is None:
@@ -795,6 +792,18 @@ class _WaitTimer:
         self._timer = asyncio_loop.call_later(delay, self._fire)
 
 
+def _read_request_head(
+    stream: iostream.IOStream, params: HTTP1ConnectionParameters
+) -> Future[bytes]:
+    """Start reading a request's head on a server's ``stream``.
+
+    A head over ``max_header_size`` fails the read but keeps the stream, so
+    that the server can answer ``431`` (see ``_read_message``).
+    """
+    head = stream._read_until_regex_within(HEAD_END_RE, params.max_header_size)
+    return cast("Future[bytes]", head)
+
+
 def _log_unexpected_error(future: Future[Any]) -> None:
     """Log what escaped a connection's request loop, as the IOLoop would.
 
@@ -1019,12 +1028,7 @@ class HTTP1ServerConnection:
         its coroutines until the client sends another request.
         """
         try:
-            head = cast(
-                "Future[bytes]",
-                self.stream._read_until_regex_within(
-                    HEAD_END_RE, self.params.max_header_size
-                ),
-            )
+            head = _read_request_head(self.stream, self.params)
         except iostream.StreamClosedError:
             self._stop_serving()
             return

@@ -359,23 +359,15 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
 
     # MutableMapping protocol
 
-    # The methods below run several times per request: they look names up in
-    # the cache of normalized names before calling _normalize_header.
-
     def __setitem__(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value`` (not validated)."""
-        key = _normalized_names.get(name) or _normalize_header(name)
-        if self._pending_fold:
-            self._apply_pending_fold()
-        self._values[key] = value
+        key = _normalize_header(name)
+        self._table()[key] = value
         self._last_key = key
 
     def __getitem__(self, name: str) -> str:
         """The values of ``name`` joined with commas; `KeyError` if absent."""
-        if self._pending_fold:
-            self._apply_pending_fold()
-        current = self._values[_normalized_names.get(name) or _normalize_header(name)]
-        return ",".join(current) if isinstance(current, list) else current
+        return _joined(self._table()[_normalize_header(name)])
 
     def __delitem__(self, name: str) -> None:
         """Remove every value of ``name``."""
@@ -389,21 +381,12 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
 
         For the server's hot paths (``get`` itself is the `Mapping` one).
         """
-        if self._pending_fold:
-            self._apply_pending_fold()
-        current = self._values.get(
-            _normalized_names.get(name) or _normalize_header(name)
-        )
-        if current is None:
-            return default
-        return ",".join(current) if isinstance(current, list) else current
+        current = self._table().get(_normalize_header(name))
+        return default if current is None else _joined(current)
 
     def __contains__(self, name: object) -> bool:
         """Whether any value exists for ``name`` (in any letter case)."""
-        if not isinstance(name, str):
-            return False
-        key = _normalized_names.get(name) or _normalize_header(name)
-        return key in self._values
+        return isinstance(name, str) and _normalize_header(name) in self._values
 
     def __len__(self) -> int:
         """The number of distinct names."""

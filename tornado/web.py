@@ -58,7 +58,6 @@ from typing import (
     Any,
     Awaitable,
     Callable,
-    Coroutine,
     Dict,
     Generator,
     Iterable,
@@ -384,7 +383,7 @@ class RequestHandler:
         Long-polling handlers use it to stop waiting.  Not reliable as the
         only signal: a closed connection may go unnoticed until a write.
         """
-        if _has_stream_request_body(type(self)):
+        if self._stream_request_body:
             body_future = self.request._body_future
             if not body_future.done():
                 body_future.set_exception(iostream.StreamClosedError())
@@ -1932,7 +1931,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         # A task of its own, as in Tornado: code in the handler may rely on
         # asyncio.current_task() (asyncio.timeout() does).  _execute handles
         # its errors; asyncio reports anything that escapes it.
-        _start_task(running)
+        asyncio.get_running_loop().create_task(running)
         return self.handler._prepared_future
 
 
@@ -1948,20 +1947,6 @@ def _http_date_now() -> str:
     if _http_date_cache[0] != second:
         _http_date_cache = (second, httputil.format_timestamp(second))
     return _http_date_cache[1]
-
-
-def _start_task(running: Coroutine[Any, Any, None]) -> None:
-    """Run ``running`` in a task of its own.
-
-    Straight through the running loop's ``create_task``: ``ensure_future``
-    costs a few checks more for each request.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # called outside the loop (as some tests do)
-        asyncio.ensure_future(running)
-    else:
-        loop.create_task(running)
 
 
 # ---------------------------------------------------------------------------

@@ -869,15 +869,21 @@ class LateResponseTest(ServerTestCase):
     def get_server_options(self) -> Dict[str, Any]:
         return {"idle_connection_timeout": 0.2}
 
+    async def answer_late(
+        self, stream: IOStream, body: bytes, also_sent: bytes = b""
+    ) -> None:
+        """Send ``GET /park`` (then ``also_sent``); answer it once parked."""
+        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n" + also_sent)
+        request = await self.parked.get()
+        await asyncio.sleep(0.01)  # parked across loop iterations
+        respond(request, body)
+        self.assertEqual((await read_response(stream))[2], body)
+
     @gen_test
     async def test_connection_goes_on_after_a_late_response(self) -> None:
         stream = await self.connect()
         for i in range(3):
-            await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
-            request = await self.parked.get()
-            await asyncio.sleep(0.01)  # parked across loop iterations
-            respond(request, b"late %d" % i)
-            self.assertEqual((await read_response(stream))[2], b"late %d" % i)
+            await self.answer_late(stream, b"late %d" % i)
         await stream.write(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertTrue((await read_response(stream))[2].startswith(b"GET /now"))
 
@@ -894,14 +900,9 @@ class LateResponseTest(ServerTestCase):
     @gen_test
     async def test_request_sent_while_parked_is_served_next(self) -> None:
         stream = await self.connect()
-        await stream.write(
-            b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n"
-            b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
+        await self.answer_late(
+            stream, b"late", also_sent=b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
         )
-        request = await self.parked.get()
-        await asyncio.sleep(0.01)  # parked across loop iterations
-        respond(request, b"late")
-        self.assertEqual((await read_response(stream))[2], b"late")
         self.assertTrue((await read_response(stream))[2].startswith(b"GET /next"))
 
     @gen_test
@@ -909,11 +910,7 @@ class LateResponseTest(ServerTestCase):
         self,
     ) -> None:
         stream = await self.connect()
-        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
-        request = await self.parked.get()
-        await asyncio.sleep(0.01)
-        respond(request, b"late")
-        await read_response(stream)
+        await self.answer_late(stream, b"late")
         stream.close()
         while self.server._connections:
             await asyncio.sleep(0.01)
@@ -921,11 +918,7 @@ class LateResponseTest(ServerTestCase):
     @gen_test
     async def test_oversized_head_after_a_late_response_gets_431(self) -> None:
         stream = await self.connect()
-        await stream.write(b"GET /park HTTP/1.1\r\nHost: x\r\n\r\n")
-        request = await self.parked.get()
-        await asyncio.sleep(0.01)
-        respond(request, b"late")
-        await read_response(stream)
+        await self.answer_late(stream, b"late")
         with ExpectLog(gen_log, "Malformed HTTP message", level=logging.INFO):
             await stream.write(b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 70000)
             start_line, _, _ = await read_response(stream)
