@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from typing import List, Optional, Tuple, Union
 
 from tornado.httputil import (
     HTTPHeaders,
@@ -67,8 +66,8 @@ HEAD_END_RE = re.compile(rb"\n\r?\n")
 
 
 def find_head_end(
-    buffer: Union[bytes, bytearray], max_size: int, start: int = 0
-) -> Optional[int]:
+    buffer: bytes | bytearray, max_size: int, start: int = 0
+) -> int | None:
     """Where the head in ``buffer[start:]`` ends, or ``None`` if incomplete.
 
     Returns the offset just past the blank line ending the head.  Raises
@@ -83,7 +82,7 @@ def find_head_end(
     return None
 
 
-def _split_head(data: bytes) -> Tuple[str, HTTPHeaders]:
+def _split_head(data: bytes) -> tuple[str, HTTPHeaders]:
     """Split a head into its start line and parsed headers."""
     # Each byte becomes one character, so obs-text survives for validation.
     # Empty lines before a request are ignored (RFC 9112 section 2.2).
@@ -92,7 +91,7 @@ def _split_head(data: bytes) -> Tuple[str, HTTPHeaders]:
     return start_line.removesuffix("\r"), HTTPHeaders.parse(header_text)
 
 
-def parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
+def parse_request_head(data: bytes) -> tuple[RequestStartLine, HTTPHeaders]:
     """Parse the head of a request (start line and headers, as bytes).
 
     Raises `.HTTPInputError` for a malformed start line or header.
@@ -101,7 +100,7 @@ def parse_request_head(data: bytes) -> Tuple[RequestStartLine, HTTPHeaders]:
     return parse_request_start_line(start_line), headers
 
 
-def parse_response_head(data: bytes) -> Tuple[ResponseStartLine, HTTPHeaders]:
+def parse_response_head(data: bytes) -> tuple[ResponseStartLine, HTTPHeaders]:
     """Parse the head of a response (start line and headers, as bytes).
 
     Raises `.HTTPInputError` for a malformed start line or header.
@@ -133,7 +132,7 @@ def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> No
 
 
 def keep_alive_requested(
-    start_line: Union[RequestStartLine, ResponseStartLine], headers: HTTPHeaders
+    start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
 ) -> bool:
     """Whether this message lets its connection carry another message.
 
@@ -186,7 +185,7 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 _COMMA_LIST_SEP_RE = re.compile(r"[ \t]*,[ \t]*")
 
 
-def _content_length(headers: HTTPHeaders) -> Optional[int]:
+def _content_length(headers: HTTPHeaders) -> int | None:
     """The ``Content-Length`` of a received message, or ``None``.
 
     Copies of one value (as some proxies produce, in one header or several)
@@ -209,7 +208,7 @@ def _content_length(headers: HTTPHeaders) -> Optional[int]:
         raise HTTPInputError(f"Content-Length too long: {raw!r}")
 
 
-def _transfer_codings(headers: HTTPHeaders) -> List[str]:
+def _transfer_codings(headers: HTTPHeaders) -> list[str]:
     """The transfer codings listed in ``Transfer-Encoding``, lowercased."""
     codings = ",".join(headers.get_list("Transfer-Encoding")).split(",")
     # Empty list elements are allowed and ignored (RFC 9110 section 5.6.1).
@@ -233,13 +232,13 @@ def _is_chunked(headers: HTTPHeaders) -> bool:
     return True
 
 
-def _check_size(length: int, max_body_size: Optional[int]) -> None:
+def _check_size(length: int, max_body_size: int | None) -> None:
     if max_body_size is not None and length > max_body_size:
         raise BodyTooLargeError(f"Content-Length {length} too long")
 
 
 def request_body_framing(
-    headers: HTTPHeaders, max_body_size: Optional[int] = None
+    headers: HTTPHeaders, max_body_size: int | None = None
 ) -> Framing:
     """How the body of a received request is delimited.
 
@@ -260,8 +259,8 @@ def request_body_framing(
 def response_body_framing(
     headers: HTTPHeaders,
     code: int,
-    request_method: Optional[str] = None,
-    max_body_size: Optional[int] = None,
+    request_method: str | None = None,
+    max_body_size: int | None = None,
 ) -> Framing:
     """How the body of a received response is delimited.
 
@@ -304,7 +303,7 @@ class ReadHint:
     """
 
     #: The bytes ending the wanted line, or ``None`` for raw data.
-    delimiter: Optional[bytes]
+    delimiter: bytes | None
     #: The most bytes the next read may return.
     max_bytes: int
 
@@ -348,7 +347,7 @@ class ChunkedDecoder:
 
     def __init__(
         self,
-        max_body_size: Optional[int] = None,
+        max_body_size: int | None = None,
         *,
         max_line_size: int = 1024,
         max_trailer_size: int = 65536,
@@ -385,9 +384,9 @@ class ChunkedDecoder:
             return ReadHint(None, 2 - len(self._line))
         return ReadHint(None, 0)
 
-    def feed(self, data: bytes) -> List[bytes]:
+    def feed(self, data: bytes) -> list[bytes]:
         """Decode ``data``; return the body bytes it completes, in order."""
-        out: List[bytes] = []
+        out: list[bytes] = []
         pos = 0
         while pos < len(data) and self._state is not _State.DONE:
             if self._state is _State.DATA:
@@ -503,14 +502,14 @@ def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
     return "\r\n".join(lines).encode("latin1")
 
 
-def _text(value: Union[str, bytes, int]) -> str:
+def _text(value: str | bytes | int) -> str:
     """Header text; bytes slipped in by callers are taken byte-per-character."""
     if type(value) is str:
         return value
     return value.decode("latin1") if isinstance(value, bytes) else str(value)
 
 
-def _declared_length(headers: HTTPHeaders) -> Optional[int]:
+def _declared_length(headers: HTTPHeaders) -> int | None:
     """The ``Content-Length`` an application set on an outgoing message."""
     if "Content-Length" not in headers:
         return None
@@ -589,14 +588,14 @@ class BodyEncoder:
         self.framing = framing
         """The `Framing` applied."""
         kind = framing.kind
-        self._remaining: Optional[int] = (
+        self._remaining: int | None = (
             framing.length
             if kind is BodyKind.LENGTH
             else 0 if kind is BodyKind.NONE else None
         )
 
     @property
-    def remaining(self) -> Optional[int]:
+    def remaining(self) -> int | None:
         """Bytes still owed by a fixed-size body; ``None`` for other framings."""
         return self._remaining
 

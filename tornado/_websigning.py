@@ -27,7 +27,7 @@ import hmac
 import logging
 import os
 import time
-from typing import Callable, List, Mapping, Optional, Tuple, Union
+from collections.abc import Callable, Mapping
 
 from tornado.escape import utf8
 from tornado.util import _websocket_mask
@@ -37,7 +37,7 @@ MAX_SUPPORTED_SIGNED_VALUE_VERSION = 2
 DEFAULT_SIGNED_VALUE_VERSION = 2
 DEFAULT_SIGNED_VALUE_MIN_VERSION = 1
 
-SecretType = Union[str, bytes, Mapping[int, Union[str, bytes]]]
+SecretType = str | bytes | Mapping[int, str | bytes]
 """A single secret, or a mapping from key version to secret."""
 
 _SECONDS_PER_DAY = 86400
@@ -57,10 +57,10 @@ class _MalformedValue(ValueError):
 def create_signed_value(
     secret: SecretType,
     name: str,
-    value: Union[str, bytes],
-    version: Optional[int] = None,
-    clock: Optional[Callable[[], float]] = None,
-    key_version: Optional[int] = None,
+    value: str | bytes,
+    version: int | None = None,
+    clock: Callable[[], float] | None = None,
+    key_version: int | None = None,
 ) -> bytes:
     """Sign and timestamp ``value`` so it can be stored in a cookie named ``name``.
 
@@ -80,7 +80,7 @@ def create_signed_value(
         return b"|".join([encoded_value, timestamp, signature])
     if version == 2:
         key = _select_secret(secret, key_version)
-        fields: List[Union[str, bytes]] = [
+        fields: list[str | bytes] = [
             str(key_version or 0),
             timestamp,
             name,
@@ -94,11 +94,11 @@ def create_signed_value(
 def decode_signed_value(
     secret: SecretType,
     name: str,
-    value: Union[None, str, bytes],
+    value: None | str | bytes,
     max_age_days: float = 31,
-    clock: Optional[Callable[[], float]] = None,
-    min_version: Optional[int] = None,
-) -> Optional[bytes]:
+    clock: Callable[[], float] | None = None,
+    min_version: int | None = None,
+) -> bytes | None:
     """Return the original value if ``value`` is a valid signature, else None.
 
     The value must have been signed for the same ``name`` with one of the
@@ -125,7 +125,7 @@ def decode_signed_value(
     return None
 
 
-def get_signature_key_version(value: Union[None, str, bytes]) -> Optional[int]:
+def get_signature_key_version(value: None | str | bytes) -> int | None:
     """Return the key version recorded in a version 2 signed value.
 
     Returns None for version 1 values and for anything malformed. The result
@@ -166,8 +166,8 @@ def encode_xsrf_token(token: bytes, timestamp: float, version: int) -> bytes:
 
 
 def decode_xsrf_token(
-    cookie: Union[str, bytes],
-) -> Tuple[Optional[int], Optional[bytes], Optional[float]]:
+    cookie: str | bytes,
+) -> tuple[int | None, bytes | None, float | None]:
     """Parse a serialized XSRF token into ``(version, token, timestamp)``.
 
     Version 1 tokens carry no timestamp, so the current time is reported;
@@ -192,7 +192,7 @@ def xsrf_tokens_match(a: bytes, b: bytes) -> bool:
     return hmac.compare_digest(a, b)
 
 
-def _now(clock: Optional[Callable[[], float]]) -> float:
+def _now(clock: Callable[[], float] | None) -> float:
     return (clock or time.time)()
 
 
@@ -208,7 +208,7 @@ def _format_version(value: bytes) -> int:
     return int(prefix) if is_version_number else 1
 
 
-def _select_secret(secret: SecretType, key_version: Optional[int]) -> bytes:
+def _select_secret(secret: SecretType, key_version: int | None) -> bytes:
     if not isinstance(secret, Mapping):
         return utf8(secret)
     if key_version is None:
@@ -219,7 +219,7 @@ def _select_secret(secret: SecretType, key_version: Optional[int]) -> bytes:
 
 
 def _signature_v1(
-    secret: Union[str, bytes], name: str, encoded_value: bytes, timestamp: bytes
+    secret: str | bytes, name: str, encoded_value: bytes, timestamp: bytes
 ) -> bytes:
     mac = hmac.new(utf8(secret), digestmod=hashlib.sha1)
     for part in (utf8(name), encoded_value, timestamp):
@@ -231,18 +231,18 @@ def _signature_v2(secret: bytes, signed_part: bytes) -> bytes:
     return utf8(hmac.new(secret, signed_part, digestmod=hashlib.sha256).hexdigest())
 
 
-def _format_field(data: Union[str, bytes]) -> bytes:
+def _format_field(data: str | bytes) -> bytes:
     raw = utf8(data)
     return b"%d:%s|" % (len(raw), raw)
 
 
 def _decode_v1(
-    secret: Union[str, bytes],
+    secret: str | bytes,
     name: str,
     value: bytes,
     max_age_days: float,
     now: float,
-) -> Optional[bytes]:
+) -> bytes | None:
     parts = value.split(b"|")
     if len(parts) != 3:
         return None
@@ -274,7 +274,7 @@ def _decode_v2(
     value: bytes,
     max_age_days: float,
     now: float,
-) -> Optional[bytes]:
+) -> bytes | None:
     try:
         key_version, timestamp, signed_name, encoded_value, signed_part, signature = (
             _parse_v2(value)
@@ -296,7 +296,7 @@ def _decode_v2(
     return _b64decode_or_none(encoded_value)
 
 
-def _parse_v2(value: bytes) -> Tuple[int, int, bytes, bytes, bytes, bytes]:
+def _parse_v2(value: bytes) -> tuple[int, int, bytes, bytes, bytes, bytes]:
     """Split a version 2 value into its fields.
 
     Returns ``(key_version, timestamp, name, encoded_value, signed_part,
@@ -321,7 +321,7 @@ def _parse_v2(value: bytes) -> Tuple[int, int, bytes, bytes, bytes, bytes]:
     )
 
 
-def _take_field(data: bytes) -> Tuple[bytes, bytes]:
+def _take_field(data: bytes) -> tuple[bytes, bytes]:
     """Read one ``<len>:<data>|`` field; return it and the remaining bytes."""
     length_text, colon, rest = data.partition(b":")
     if not colon:
@@ -339,7 +339,7 @@ def _parse_decimal(text: bytes) -> int:
     return int(text)
 
 
-def _b64decode_or_none(encoded: bytes) -> Optional[bytes]:
+def _b64decode_or_none(encoded: bytes) -> bytes | None:
     try:
         return base64.b64decode(encoded, validate=True)
     except binascii.Error:
@@ -353,7 +353,7 @@ def _unhex_or_raw(text: bytes) -> bytes:
         return text
 
 
-def _decode_xsrf_v2(raw: bytes) -> Tuple[int, bytes, float]:
+def _decode_xsrf_v2(raw: bytes) -> tuple[int, bytes, float]:
     parts = raw.split(b"|")
     if len(parts) != 4:
         raise _MalformedValue("a version 2 xsrf token has four fields")

@@ -31,16 +31,9 @@ import os
 import re
 import struct
 import zlib
+from collections.abc import Callable, Iterable, Mapping
 from typing import (
-    Callable,
-    Dict,
-    Iterable,
-    List,
-    Mapping,
     NamedTuple,
-    Optional,
-    Tuple,
-    Union,
 )
 
 from tornado import util
@@ -105,7 +98,7 @@ class FrameHeader(NamedTuple):
     #: Payload length in bytes.
     length: int
     #: The 4-byte masking key, or ``None`` for an unmasked frame.
-    mask: Optional[bytes]
+    mask: bytes | None
 
 
 class Frame(NamedTuple):
@@ -125,7 +118,7 @@ class Message(NamedTuple):
     """
 
     opcode: int
-    data: Union[str, bytes]
+    data: str | bytes
 
 
 # ---------------------------------------------------------------------------
@@ -138,7 +131,7 @@ def encode_frame(
     *,
     fin: bool = True,
     rsv: int = 0,
-    mask: Union[bool, bytes] = False,
+    mask: bool | bytes = False,
 ) -> bytes:
     """Return the bytes of one frame; see `encode_frame_parts`."""
     return b"".join(encode_frame_parts(opcode, payload, fin=fin, rsv=rsv, mask=mask))
@@ -150,8 +143,8 @@ def encode_frame_parts(
     *,
     fin: bool = True,
     rsv: int = 0,
-    mask: Union[bool, bytes] = False,
-) -> Tuple[bytes, bytes]:
+    mask: bool | bytes = False,
+) -> tuple[bytes, bytes]:
     """Return one frame as its header (with any masking key) and its payload.
 
     Sending the two separately spares copying a large payload.
@@ -224,8 +217,8 @@ class FrameParser:
         *,
         expect_masked: bool,
         allowed_rsv: int = 0,
-        max_payload: Optional[int] = None,
-        header_check: Optional[Callable[[FrameHeader], None]] = None,
+        max_payload: int | None = None,
+        header_check: Callable[[FrameHeader], None] | None = None,
     ) -> None:
         self.expect_masked = expect_masked
         self.allowed_rsv = allowed_rsv
@@ -233,13 +226,13 @@ class FrameParser:
         self.header_check = header_check
         self._buffer = bytearray()
         self._pos = 0
-        self._header: Optional[FrameHeader] = None
-        self._error: Optional[ProtocolError] = None
+        self._header: FrameHeader | None = None
+        self._error: ProtocolError | None = None
         # A large buffer, all consumed, kept for the next `receive_into`:
         # reusing it spares allocating and clearing as much memory again
         # for every large frame (and the allocator returning it to the
         # system and faulting it back in between frames).
-        self._spare: Optional[bytearray] = None
+        self._spare: bytearray | None = None
 
     @property
     def buffered(self) -> int:
@@ -282,7 +275,7 @@ class FrameParser:
         with memoryview(grown) as whole:
             return whole[kept:]
 
-    def next_frame(self) -> Optional[Frame]:
+    def next_frame(self) -> Frame | None:
         """Return the next complete frame, or ``None`` if more bytes are needed."""
         if self._error is not None:
             raise self._error
@@ -295,7 +288,7 @@ class FrameParser:
             self._compact()
         return frame
 
-    def next_small_data_frame(self, limit: int) -> Optional[Tuple[int, bytes]]:
+    def next_small_data_frame(self, limit: int) -> tuple[int, bytes] | None:
         """`next_frame` for the commonest frame, or ``None`` for any other.
 
         Takes a complete frame from the buffer only if it carries a whole
@@ -333,7 +326,7 @@ class FrameParser:
             )
         return first & 0x0F, bytes(buf[start:end])
 
-    def feed(self, data: bytes) -> List[Frame]:
+    def feed(self, data: bytes) -> list[Frame]:
         """Add ``data`` and return every frame now complete."""
         self.receive_data(data)
         frames = []
@@ -341,7 +334,7 @@ class FrameParser:
             frames.append(frame)
         return frames
 
-    def _next_frame(self) -> Optional[Frame]:
+    def _next_frame(self) -> Frame | None:
         header = self._header
         if header is None:
             header = self._read_header()
@@ -356,7 +349,7 @@ class FrameParser:
         self._header = None
         return Frame(header.fin, header.rsv, header.opcode, payload)
 
-    def _payload(self, start: int, end: int, mask: Optional[bytes]) -> bytes:
+    def _payload(self, start: int, end: int, mask: bytes | None) -> bytes:
         """Bytes ``start:end`` of the buffer, unmasked, as a new object."""
         if end - start < _PAYLOAD_VIEW_MIN_SIZE:
             # Copying a small slice twice is cheaper than setting up a view.
@@ -366,7 +359,7 @@ class FrameParser:
         with memoryview(self._buffer) as whole, whole[start:end] as body:
             return body.tobytes() if mask is None else util._websocket_mask(mask, body)
 
-    def _read_header(self) -> Optional[FrameHeader]:
+    def _read_header(self) -> FrameHeader | None:
         """Parse and check a header if it is complete, consuming its bytes."""
         buf, pos = self._buffer, self._pos
         available = len(buf) - pos
@@ -457,18 +450,18 @@ class MessageAssembler:
     def __init__(
         self,
         *,
-        max_message_size: Optional[int] = None,
-        decompressor: Optional[PerMessageDeflateDecompressor] = None,
+        max_message_size: int | None = None,
+        decompressor: PerMessageDeflateDecompressor | None = None,
     ) -> None:
         self.max_message_size = max_message_size
         self.decompressor = decompressor
         #: Opcode of the fragmented message in progress, or ``None``.
-        self._opcode: Optional[int] = None
+        self._opcode: int | None = None
         self._compressed = False
         self._wire_size = 0
         self._size = 0
-        self._parts: List[bytes] = []
-        self._text_parts: List[str] = []
+        self._parts: list[bytes] = []
+        self._text_parts: list[str] = []
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
 
     @property
@@ -484,7 +477,7 @@ class MessageAssembler:
         """
         self._check(header.fin, header.rsv, header.opcode, header.length)
 
-    def add(self, frame: Frame) -> Optional[Message]:
+    def add(self, frame: Frame) -> Message | None:
         """Take the next frame; return a message if one is now complete."""
         fin, rsv, opcode, payload = frame
         self._check(fin, rsv, opcode, len(payload))
@@ -583,7 +576,7 @@ class MessageAssembler:
     def _finish(self) -> Message:
         opcode = self._opcode
         assert opcode is not None
-        result: Union[str, bytes]
+        result: str | bytes
         if opcode == OPCODE_TEXT:
             result = "".join(self._text_parts)
         else:
@@ -605,8 +598,8 @@ class MessageReader:
         self,
         *,
         expect_masked: bool,
-        max_message_size: Optional[int] = None,
-        decompressor: Optional[PerMessageDeflateDecompressor] = None,
+        max_message_size: int | None = None,
+        decompressor: PerMessageDeflateDecompressor | None = None,
     ) -> None:
         self.assembler = MessageAssembler(
             max_message_size=max_message_size, decompressor=decompressor
@@ -617,7 +610,7 @@ class MessageReader:
             header_check=self.assembler.check_header,
         )
 
-    def feed(self, data: bytes) -> List[Message]:
+    def feed(self, data: bytes) -> list[Message]:
         """Add bytes from the connection; return the messages now complete."""
         self.parser.receive_data(data)
         messages = []
@@ -625,7 +618,7 @@ class MessageReader:
             messages.append(message)
         return messages
 
-    def next_message(self) -> Optional[Message]:
+    def next_message(self) -> Message | None:
         """The next complete message (or control frame) in the bytes received.
 
         ``None`` if more bytes are needed.  Raises `ProtocolError` as
@@ -648,10 +641,10 @@ class MessageReader:
 
 def encode_message(
     opcode: int,
-    data: Union[str, bytes],
+    data: str | bytes,
     *,
-    mask: Union[bool, bytes] = False,
-    compressor: Optional[PerMessageDeflateCompressor] = None,
+    mask: bool | bytes = False,
+    compressor: PerMessageDeflateCompressor | None = None,
 ) -> bytes:
     """Return the single frame carrying a whole message; see `encode_message_parts`."""
     return b"".join(
@@ -661,11 +654,11 @@ def encode_message(
 
 def encode_message_parts(
     opcode: int,
-    data: Union[str, bytes],
+    data: str | bytes,
     *,
-    mask: Union[bool, bytes] = False,
-    compressor: Optional[PerMessageDeflateCompressor] = None,
-) -> Tuple[bytes, bytes]:
+    mask: bool | bytes = False,
+    compressor: PerMessageDeflateCompressor | None = None,
+) -> tuple[bytes, bytes]:
     """Return the single frame carrying a whole message, as header and payload.
 
     ``data`` is encoded as UTF-8 if it is a `str`.  Data messages are
@@ -697,9 +690,7 @@ def is_valid_close_code(code: int) -> bool:
     return 3000 <= code <= 4999 or code in _SENDABLE_PROTOCOL_CLOSE_CODES
 
 
-def encode_close_payload(
-    code: Optional[int] = None, reason: Optional[str] = None
-) -> bytes:
+def encode_close_payload(code: int | None = None, reason: str | None = None) -> bytes:
     """Payload of a close frame: the status code and a UTF-8 reason.
 
     A reason without a code gets code 1000.  Raises `ValueError` for a code
@@ -717,7 +708,7 @@ def encode_close_payload(
     return struct.pack("!H", code) + encoded
 
 
-def decode_close_payload(payload: bytes) -> Tuple[Optional[int], Optional[str]]:
+def decode_close_payload(payload: bytes) -> tuple[int | None, str | None]:
     """Return ``(code, reason)`` from a close frame payload.
 
     An empty payload gives ``(None, None)``.  A one-byte payload or a code
@@ -767,10 +758,10 @@ _EXTENSION_ITEM = re.compile(
     rf"\s*(?:(?P<sep>[,;])|(?P<name>{_TOKEN})(?:\s*=\s*(?P<value>{_TOKEN}|{_QUOTED}))?)"
 )
 
-ExtensionParams = List[Tuple[str, Optional[str]]]
+ExtensionParams = list[tuple[str, str | None]]
 
 
-def parse_extensions(header: str) -> List[Tuple[str, ExtensionParams]]:
+def parse_extensions(header: str) -> list[tuple[str, ExtensionParams]]:
     """Parse a ``Sec-WebSocket-Extensions`` value.
 
     Returns ``[(extension_name, [(param, value or None), ...]), ...]`` in
@@ -778,7 +769,7 @@ def parse_extensions(header: str) -> List[Tuple[str, ExtensionParams]]:
     values are unquoted.  Raises `NegotiationError` on a syntax error.
     """
     tokens = _tokenize_extensions(header)
-    extensions: List[Tuple[str, ExtensionParams]] = []
+    extensions: list[tuple[str, ExtensionParams]] = []
     expect = "name"
     for sep, name, value in tokens:
         if expect == "name":
@@ -802,7 +793,7 @@ def parse_extensions(header: str) -> List[Tuple[str, ExtensionParams]]:
 
 def _tokenize_extensions(
     header: str,
-) -> List[Tuple[Optional[str], Optional[str], Optional[str]]]:
+) -> list[tuple[str | None, str | None, str | None]]:
     """Split an extension header into ``(separator, name, value)`` items."""
     tokens = []
     pos = 0
@@ -821,7 +812,7 @@ def _tokenize_extensions(
     return tokens
 
 
-def format_extension(name: str, params: Iterable[Tuple[str, Optional[str]]]) -> str:
+def format_extension(name: str, params: Iterable[tuple[str, str | None]]) -> str:
     """One ``Sec-WebSocket-Extensions`` element: ``name; a; b=1``."""
     parts = [name]
     for param, value in params:
@@ -847,8 +838,8 @@ class DeflateParams:
 
     server_no_context_takeover: bool = False
     client_no_context_takeover: bool = False
-    server_max_window_bits: Optional[int] = None
-    client_max_window_bits: Optional[int] = None
+    server_max_window_bits: int | None = None
+    client_max_window_bits: int | None = None
 
     def to_params(self) -> ExtensionParams:
         """The parameters as a list for `format_extension`."""
@@ -867,7 +858,7 @@ class DeflateParams:
         return format_extension(PERMESSAGE_DEFLATE, self.to_params())
 
 
-def _window_bits(name: str, value: Optional[str]) -> int:
+def _window_bits(name: str, value: str | None) -> int:
     if value is None or not value.isdigit() or not value.isascii():
         raise NegotiationError(f"{name} needs a value from 8 to 15, got {value!r}")
     bits = int(value)
@@ -885,12 +876,12 @@ def parse_deflate_params(params: ExtensionParams, *, is_offer: bool) -> DeflateP
     server's response, where it needs one.  Raises `NegotiationError` for
     unknown or repeated parameters and bad values.
     """
-    seen: Dict[str, Optional[str]] = {}
+    seen: dict[str, str | None] = {}
     for name, value in params:
         if name in seen:
             raise NegotiationError(f"duplicate permessage-deflate parameter {name!r}")
         seen[name] = value
-    fields: Dict[str, Union[bool, int, None]] = {}
+    fields: dict[str, bool | int | None] = {}
     for name, value in seen.items():
         if name in ("server_no_context_takeover", "client_no_context_takeover"):
             if value is not None:
@@ -907,7 +898,7 @@ def parse_deflate_params(params: ExtensionParams, *, is_offer: bool) -> DeflateP
     return DeflateParams(**fields)  # type: ignore[arg-type]
 
 
-def accept_deflate_offer(header: str) -> Optional[DeflateParams]:
+def accept_deflate_offer(header: str) -> DeflateParams | None:
     """Server side: pick the first acceptable permessage-deflate offer.
 
     ``header`` is the client's ``Sec-WebSocket-Extensions``.  Invalid offers
@@ -937,7 +928,7 @@ def accept_deflate_offer(header: str) -> Optional[DeflateParams]:
 CLIENT_OFFER = format_extension(PERMESSAGE_DEFLATE, [("client_max_window_bits", None)])
 
 
-def check_deflate_response(header: str) -> Optional[DeflateParams]:
+def check_deflate_response(header: str) -> DeflateParams | None:
     """Client side: validate the server's ``Sec-WebSocket-Extensions``.
 
     Assumes the client sent `CLIENT_OFFER`.  Returns the agreed parameters,
@@ -960,7 +951,7 @@ def check_deflate_response(header: str) -> Optional[DeflateParams]:
     return agreed
 
 
-def _check_window_bits(bits: Optional[int], minimum: int) -> int:
+def _check_window_bits(bits: int | None, minimum: int) -> int:
     if bits is None:
         return zlib.MAX_WBITS
     if not minimum <= bits <= zlib.MAX_WBITS:
@@ -979,7 +970,7 @@ class PerMessageDeflateCompressor:
 
     def __init__(
         self,
-        max_window_bits: Optional[int] = None,
+        max_window_bits: int | None = None,
         no_context_takeover: bool = False,
         compression_level: int = zlib.Z_DEFAULT_COMPRESSION,
         mem_level: int = 8,
@@ -996,7 +987,7 @@ class PerMessageDeflateCompressor:
         self.no_context_takeover = no_context_takeover
         self.compression_level = compression_level
         self.mem_level = mem_level
-        self._compressor: Optional[zlib._Compress] = None
+        self._compressor: zlib._Compress | None = None
 
     def compress(self, data: bytes) -> bytes:
         """Return the compressed payload of one message."""
@@ -1024,14 +1015,14 @@ class PerMessageDeflateDecompressor:
     """
 
     def __init__(
-        self, max_window_bits: Optional[int] = None, no_context_takeover: bool = False
+        self, max_window_bits: int | None = None, no_context_takeover: bool = False
     ) -> None:
         self.max_window_bits = _check_window_bits(max_window_bits, _MIN_WINDOW_BITS)
         self.no_context_takeover = no_context_takeover
-        self._decompressor: Optional[zlib._Decompress] = None
+        self._decompressor: zlib._Decompress | None = None
 
     def decompress(
-        self, data: bytes, limit: Optional[int] = None, final: bool = True
+        self, data: bytes, limit: int | None = None, final: bool = True
     ) -> bytes:
         """Decompress a message, or one fragment of it.
 
@@ -1076,8 +1067,8 @@ def _compression_option(options: Mapping[str, object], name: str, default: int) 
 def make_deflate_pair(
     params: DeflateParams,
     side: str,
-    compression_options: Optional[Mapping[str, object]] = None,
-) -> Tuple[PerMessageDeflateCompressor, PerMessageDeflateDecompressor]:
+    compression_options: Mapping[str, object] | None = None,
+) -> tuple[PerMessageDeflateCompressor, PerMessageDeflateDecompressor]:
     """Build the compressor and decompressor of one side of a connection.
 
     ``side`` is ``"server"`` or ``"client"``: each side compresses with its

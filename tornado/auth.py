@@ -41,7 +41,8 @@ import time
 import urllib.parse
 import uuid
 import warnings
-from typing import Any, Dict, Iterable, List, Optional, Union, cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from tornado import escape, httpclient
 from tornado.httputil import url_concat
@@ -57,7 +58,7 @@ __all__ = [
     "FacebookGraphMixin",
 ]
 
-_Token = Dict[str, Any]
+_Token = dict[str, Any]
 
 
 class AuthError(Exception):
@@ -106,7 +107,7 @@ class OpenIdMixin:
 
     def authenticate_redirect(
         self,
-        callback_uri: Optional[str] = None,
+        callback_uri: str | None = None,
         ax_attrs: Iterable[str] = ("name", "email", "language", "username"),
     ) -> None:
         """Redirect the user to the OpenID provider to log in.
@@ -121,8 +122,8 @@ class OpenIdMixin:
         handler.redirect(self._OPENID_ENDPOINT + "?" + urllib.parse.urlencode(args))
 
     async def get_authenticated_user(
-        self, http_client: Optional[httpclient.AsyncHTTPClient] = None
-    ) -> Dict[str, Any]:
+        self, http_client: httpclient.AsyncHTTPClient | None = None
+    ) -> dict[str, Any]:
         """Verify the provider's answer in this request and return the user.
 
         The dict has whichever of ``name``, ``first_name``, ``last_name``,
@@ -152,8 +153,8 @@ class OpenIdMixin:
         self,
         callback_uri: str,
         ax_attrs: Iterable[str] = (),
-        oauth_scope: Optional[str] = None,
-    ) -> Dict[str, str]:
+        oauth_scope: str | None = None,
+    ) -> dict[str, str]:
         handler = _handler(self)
         return_to = urllib.parse.urljoin(handler.request.full_url(), callback_uri)
         args = {
@@ -171,7 +172,7 @@ class OpenIdMixin:
             args["openid.oauth.scope"] = oauth_scope
         return args
 
-    def _ax_request_args(self, ax_attrs: set[str]) -> Dict[str, str]:
+    def _ax_request_args(self, ax_attrs: set[str]) -> dict[str, str]:
         """The Attribute Exchange fetch request for the named attributes."""
         if not ax_attrs:
             return {}
@@ -191,12 +192,12 @@ class OpenIdMixin:
 
     def _on_authentication_verified(
         self, response: httpclient.HTTPResponse
-    ) -> Dict[str, Any]:
+    ) -> dict[str, Any]:
         handler = _handler(self)
         if b"is_valid:true" not in response.body:
             raise AuthError(f"Invalid OpenID response: {response.body!r}")
         attrs = self._received_ax_attributes()
-        user: Dict[str, Any] = {}
+        user: dict[str, Any] = {}
         for key in ("first_name", "last_name"):
             if attrs.get(key):
                 user[key] = attrs[key]
@@ -218,7 +219,7 @@ class OpenIdMixin:
             user["claimed_id"] = claimed_id
         return user
 
-    def _received_ax_attributes(self) -> Dict[str, str]:
+    def _received_ax_attributes(self) -> dict[str, str]:
         """The Attribute Exchange values in this request, by short name."""
         handler = _handler(self)
         arguments = {
@@ -270,9 +271,9 @@ class OAuthMixin:
 
     async def authorize_redirect(
         self,
-        callback_uri: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
-        http_client: Optional[httpclient.AsyncHTTPClient] = None,
+        callback_uri: str | None = None,
+        extra_params: dict[str, Any] | None = None,
+        http_client: httpclient.AsyncHTTPClient | None = None,
     ) -> None:
         """Get a request token and redirect the user to authorize it.
 
@@ -295,8 +296,8 @@ class OAuthMixin:
         self._on_request_token(self._OAUTH_AUTHORIZE_URL, callback_uri, response)
 
     async def get_authenticated_user(
-        self, http_client: Optional[httpclient.AsyncHTTPClient] = None
-    ) -> Dict[str, Any]:
+        self, http_client: httpclient.AsyncHTTPClient | None = None
+    ) -> dict[str, Any]:
         """Exchange the authorized request token for an access token.
 
         Returns the user dict from ``_oauth_get_user_future`` with the
@@ -332,20 +333,20 @@ class OAuthMixin:
         """
         return _default_http_client()
 
-    def _oauth_consumer_token(self) -> Dict[str, Any]:
+    def _oauth_consumer_token(self) -> dict[str, Any]:
         """The application's consumer token: a dict with ``key`` and ``secret``."""
         raise NotImplementedError()
 
     async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Optional[Dict[str, Any]]:
+        self, access_token: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Fetch the user who owns ``access_token``; None if there is none."""
         raise NotImplementedError()
 
     def _oauth_request_token_url(
         self,
-        callback_uri: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
+        callback_uri: str | None = None,
+        extra_params: dict[str, Any] | None = None,
     ) -> str:
         args = self._oauth_base_args()
         if self._OAUTH_VERSION == "1.0a":
@@ -367,9 +368,9 @@ class OAuthMixin:
         self,
         url: str,
         access_token: _Token,
-        parameters: Optional[Dict[str, Any]] = None,
+        parameters: dict[str, Any] | None = None,
         method: str = "GET",
-    ) -> Dict[str, Any]:
+    ) -> dict[str, Any]:
         """The ``oauth_*`` arguments that sign a request made for a user.
 
         ``parameters`` are the request's other arguments (query and form),
@@ -382,7 +383,7 @@ class OAuthMixin:
         )
         return oauth_args
 
-    def _oauth_base_args(self, token: Optional[_Token] = None) -> Dict[str, Any]:
+    def _oauth_base_args(self, token: _Token | None = None) -> dict[str, Any]:
         """The protocol arguments every signed OAuth request carries."""
         args = {
             "oauth_consumer_key": escape.to_unicode(
@@ -401,8 +402,8 @@ class OAuthMixin:
         self,
         method: str,
         url: str,
-        args: Dict[str, Any],
-        token: Optional[_Token] = None,
+        args: dict[str, Any],
+        token: _Token | None = None,
     ) -> bytes:
         return _oauth_signature(
             self._oauth_consumer_token(),
@@ -414,7 +415,7 @@ class OAuthMixin:
         )
 
     def _signed_url(
-        self, url: str, args: Dict[str, Any], token: Optional[_Token] = None
+        self, url: str, args: dict[str, Any], token: _Token | None = None
     ) -> str:
         args["oauth_signature"] = self._oauth_sign("GET", url, args, token)
         return url + "?" + urllib.parse.urlencode(args)
@@ -422,7 +423,7 @@ class OAuthMixin:
     def _on_request_token(
         self,
         authorize_url: str,
-        callback_uri: Optional[str],
+        callback_uri: str | None,
         response: httpclient.HTTPResponse,
     ) -> None:
         handler = _handler(self)
@@ -453,11 +454,11 @@ class OAuth2Mixin:
 
     def authorize_redirect(
         self,
-        redirect_uri: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
-        scope: Optional[List[str]] = None,
+        redirect_uri: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        extra_params: dict[str, Any] | None = None,
+        scope: list[str] | None = None,
         response_type: str = "code",
     ) -> None:
         """Redirect the user to the provider to authorize this application.
@@ -487,8 +488,8 @@ class OAuth2Mixin:
     async def oauth2_request(
         self,
         url: str,
-        access_token: Optional[str] = None,
-        post_args: Optional[Dict[str, Any]] = None,
+        access_token: str | None = None,
+        post_args: dict[str, Any] | None = None,
         **args: Any,
     ) -> Any:
         """Fetch ``url`` with the user's access token; return the decoded JSON.
@@ -512,11 +513,11 @@ class OAuth2Mixin:
 
     def _oauth_request_token_url(
         self,
-        redirect_uri: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        code: Optional[str] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
+        redirect_uri: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        code: str | None = None,
+        extra_params: dict[str, Any] | None = None,
     ) -> str:
         given = {
             "redirect_uri": redirect_uri,
@@ -546,7 +547,7 @@ class TwitterMixin(OAuthMixin):
     _OAUTH_NO_CALLBACKS = False
     _TWITTER_BASE_URL = "https://api.twitter.com/1.1"
 
-    async def authenticate_redirect(self, callback_uri: Optional[str] = None) -> None:
+    async def authenticate_redirect(self, callback_uri: str | None = None) -> None:
         """Like ``authorize_redirect``, but skips the prompt for returning users.
 
         Users who already authorized the application go straight back to
@@ -559,8 +560,8 @@ class TwitterMixin(OAuthMixin):
     async def twitter_request(
         self,
         path: str,
-        access_token: Dict[str, Any],
-        post_args: Optional[Dict[str, Any]] = None,
+        access_token: dict[str, Any],
+        post_args: dict[str, Any] | None = None,
         **args: Any,
     ) -> Any:
         """Call the Twitter API on behalf of the user; return the decoded JSON.
@@ -585,7 +586,7 @@ class TwitterMixin(OAuthMixin):
             url += "?" + urllib.parse.urlencode(args)
         return await _fetch_json(self.get_auth_http_client(), url, post_args)
 
-    def _oauth_consumer_token(self) -> Dict[str, Any]:
+    def _oauth_consumer_token(self) -> dict[str, Any]:
         handler = _handler(self)
         handler.require_setting("twitter_consumer_key", "Twitter OAuth")
         handler.require_setting("twitter_consumer_secret", "Twitter OAuth")
@@ -595,14 +596,14 @@ class TwitterMixin(OAuthMixin):
         }
 
     async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Optional[Dict[str, Any]]:
+        self, access_token: dict[str, Any]
+    ) -> dict[str, Any] | None:
         user = await self.twitter_request(
             "/account/verify_credentials", access_token=access_token
         )
         if user:
             user["username"] = user["screen_name"]
-        return cast(Optional[Dict[str, Any]], user)
+        return cast(dict[str, Any] | None, user)
 
 
 class GoogleOAuth2Mixin(OAuth2Mixin):
@@ -621,20 +622,20 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
     _OAUTH_NO_CALLBACKS = False
     _OAUTH_SETTINGS_KEY = "google_oauth"
 
-    def get_google_oauth_settings(self) -> Dict[str, str]:
+    def get_google_oauth_settings(self) -> dict[str, str]:
         """The ``google_oauth`` setting: a dict with ``key`` and ``secret``.
 
         Override to keep the credentials somewhere else.
         """
-        return cast(Dict[str, str], _handler(self).settings[self._OAUTH_SETTINGS_KEY])
+        return cast(dict[str, str], _handler(self).settings[self._OAUTH_SETTINGS_KEY])
 
     async def get_authenticated_user(
         self,
         redirect_uri: str,
         code: str,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-    ) -> Dict[str, Any]:
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> dict[str, Any]:
         """Exchange the ``code`` Google sent back for an access token.
 
         Returns Google's token response (``access_token``, ``expires_in``,
@@ -662,7 +663,7 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             body=body,
         )
-        return cast(Dict[str, Any], escape.json_decode(response.body))
+        return cast(dict[str, Any], escape.json_decode(response.body))
 
 
 class FacebookGraphMixin(OAuth2Mixin):
@@ -683,8 +684,8 @@ class FacebookGraphMixin(OAuth2Mixin):
         client_id: str,
         client_secret: str,
         code: str,
-        extra_fields: Optional[Dict[str, Any]] = None,
-    ) -> Optional[Dict[str, Any]]:
+        extra_fields: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
         """Exchange ``code`` for an access token and fetch the user.
 
         Returns a dict of the user's ``id``, ``name``, ``first_name``,
@@ -724,8 +725,8 @@ class FacebookGraphMixin(OAuth2Mixin):
     async def facebook_request(
         self,
         path: str,
-        access_token: Optional[str] = None,
-        post_args: Optional[Dict[str, Any]] = None,
+        access_token: str | None = None,
+        post_args: dict[str, Any] | None = None,
         **args: Any,
     ) -> Any:
         """Call the Graph API at ``path`` (e.g. ``"/me/feed"``).
@@ -750,7 +751,7 @@ def _default_http_client() -> httpclient.AsyncHTTPClient:
 async def _fetch_json(
     client: httpclient.AsyncHTTPClient,
     url: str,
-    post_args: Optional[Dict[str, Any]],
+    post_args: dict[str, Any] | None,
 ) -> Any:
     """GET ``url`` (or POST ``post_args`` to it) and decode the JSON answer."""
     if post_args is not None:
@@ -780,8 +781,8 @@ def _oauth_signature(
     consumer_token: _Token,
     method: str,
     url: str,
-    parameters: Optional[Dict[str, Any]] = None,
-    token: Optional[_Token] = None,
+    parameters: dict[str, Any] | None = None,
+    token: _Token | None = None,
     *,
     escape_secrets: bool = False,
 ) -> bytes:
@@ -800,7 +801,7 @@ def _oauth_signature(
 
 
 def _signature_base_string(
-    method: str, url: str, parameters: Optional[Dict[str, Any]]
+    method: str, url: str, parameters: dict[str, Any] | None
 ) -> str:
     """The text an OAuth 1 signature covers (RFC 5849 section 3.4.1)."""
     scheme, netloc, path = urllib.parse.urlparse(url)[:3]
@@ -815,7 +816,7 @@ def _signature_base_string(
     )
 
 
-def _oauth_escape(value: Union[str, bytes]) -> str:
+def _oauth_escape(value: str | bytes) -> str:
     return urllib.parse.quote(escape.utf8(value), safe="~")
 
 

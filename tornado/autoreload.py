@@ -49,7 +49,7 @@ import types
 import weakref
 from collections.abc import Callable
 from importlib.machinery import ModuleSpec
-from typing import NoReturn, Optional
+from typing import NoReturn
 
 from tornado import ioloop, process
 from tornado.log import enable_pretty_logging, gen_log
@@ -66,8 +66,8 @@ _io_loops: weakref.WeakKeyDictionary[ioloop.IOLoop, bool] = weakref.WeakKeyDicti
 # When this module's main() wraps a program, the command line that started the
 # wrapper, which a restart must repeat (the program's own argv is not enough).
 _autoreload_is_main = False
-_original_argv: Optional[list[str]] = None
-_original_spec: Optional[ModuleSpec] = None
+_original_argv: list[str] | None = None
+_original_spec: ModuleSpec | None = None
 
 # Interpreter options whose value may be the next argument (``-W error``).
 _SHORT_OPTIONS_WITH_VALUE = "WX"
@@ -283,7 +283,7 @@ def main() -> None:
     if opts.module is None:
         if not rest:
             parser.error("a module (-m) or a script path is required")
-        path: Optional[str] = rest[0]
+        path: str | None = rest[0]
         sys.argv = rest[:]
     else:
         path = None
@@ -300,7 +300,7 @@ def main() -> None:
     wait()
 
 
-def _run_program(module: Optional[str], path: Optional[str]) -> object:
+def _run_program(module: str | None, path: str | None) -> object:
     """Run the wrapped program; its exit status (0 or None when successful)."""
     try:
         if module is not None:
@@ -328,7 +328,7 @@ def _run_program(module: Optional[str], path: Optional[str]) -> object:
     return 0
 
 
-def _module_file(module: str) -> Optional[str]:
+def _module_file(module: str) -> str | None:
     """The source file of ``module``, or None if it cannot be found."""
     try:
         spec = importlib.util.find_spec(module)

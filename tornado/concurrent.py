@@ -18,7 +18,7 @@ import functools
 import types
 from collections.abc import Callable
 from concurrent import futures
-from typing import Any, Optional, ParamSpec, TypeVar, Union, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from tornado.log import app_log
 
@@ -41,9 +41,9 @@ _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
 _ExcInfo = tuple[
-    Optional[type[BaseException]],
-    Optional[BaseException],
-    Optional[types.TracebackType],
+    type[BaseException] | None,
+    BaseException | None,
+    types.TracebackType | None,
 ]
 
 Future = asyncio.Future
@@ -168,8 +168,8 @@ def _copy_outcome(source: Any, target: Any) -> None:
 
 
 def chain_future(
-    a: Union[asyncio.Future[_T], futures.Future[_T]],
-    b: Union[asyncio.Future[_T], futures.Future[_T]],
+    a: asyncio.Future[_T] | futures.Future[_T],
+    b: asyncio.Future[_T] | futures.Future[_T],
 ) -> None:
     """Copy the outcome of future ``a`` to future ``b`` when ``a`` resolves.
 
@@ -192,7 +192,7 @@ def chain_future(
 
 
 def future_set_result_unless_cancelled(
-    future: Union[asyncio.Future[_T], futures.Future[_T]], value: _T
+    future: asyncio.Future[_T] | futures.Future[_T], value: _T
 ) -> None:
     """Set ``future``'s result unless it was cancelled.
 
@@ -204,7 +204,7 @@ def future_set_result_unless_cancelled(
 
 
 def future_set_exception_unless_cancelled(
-    future: Union[asyncio.Future[_T], futures.Future[_T]], exc: BaseException
+    future: asyncio.Future[_T] | futures.Future[_T], exc: BaseException
 ) -> None:
     """Set ``future``'s exception unless it was cancelled.
 
@@ -221,7 +221,7 @@ def future_set_exception_unless_cancelled(
 
 
 def future_set_exc_info(
-    future: Union[asyncio.Future[_T], futures.Future[_T]], exc_info: _ExcInfo
+    future: asyncio.Future[_T] | futures.Future[_T], exc_info: _ExcInfo
 ) -> None:
     """Set ``future``'s exception from a ``sys.exc_info()`` triple.
 

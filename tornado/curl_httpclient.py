@@ -24,8 +24,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from io import BytesIO
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any
 
 import pycurl
 
@@ -49,7 +50,7 @@ CR_OR_LF_RE = re.compile(b"\r|\n")
 """Matches the line breaks that must never appear inside a request header."""
 
 _Callback = Callable[[HTTPResponse], None]
-_Queued = Tuple[HTTPRequest, _Callback, float]
+_Queued = tuple[HTTPRequest, _Callback, float]
 
 # Methods curl knows by a dedicated option, and the extra ones sent through
 # CUSTOMREQUEST without needing allow_nonstandard_methods.
@@ -101,9 +102,9 @@ class _Transfer:
         self.callback = callback
         self.queued_at = queued_at
         self.headers = httputil.HTTPHeaders()
-        self.reason: Optional[str] = None
+        self.reason: str | None = None
         # A response header we could not parse; it aborts the transfer.
-        self.header_error: Optional[httputil.HTTPInputError] = None
+        self.header_error: httputil.HTTPInputError | None = None
         self.buffer = BytesIO()
         self.start_time = time.time()
         self.start_loop_time = ioloop.IOLoop.current().time()
@@ -120,7 +121,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     def initialize(  # type: ignore[override]
         self,
         max_clients: int = 10,
-        defaults: Optional[Dict[str, Any]] = None,
+        defaults: dict[str, Any] | None = None,
         max_body_size: int = 104857600,
     ) -> None:
         """Create the curl multi handle and ``max_clients`` easy handles."""
@@ -132,10 +133,10 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._handle_socket)
         self._curls = [self._curl_create() for _ in range(max_clients)]
         self._free_list = list(self._curls)
-        self._transfers: Dict[int, _Transfer] = {}
-        self._requests: Deque[_Queued] = collections.deque()
-        self._fds: Dict[int, int] = {}
-        self._timeout: Optional[object] = None
+        self._transfers: dict[int, _Transfer] = {}
+        self._requests: collections.deque[_Queued] = collections.deque()
+        self._fds: dict[int, int] = {}
+        self._timeout: object | None = None
         # curl's timer callbacks are not always reliable with every libcurl
         # version; a slow periodic poke makes sure nothing stalls forever.
         self._force_timeout_callback = ioloop.PeriodicCallback(
@@ -221,7 +222,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         """Let curl check its transfers' timeouts, in case a timer was missed."""
         self._drive(lambda: self._multi.socket_action(pycurl.SOCKET_TIMEOUT, 0))
 
-    def _drive(self, step: Callable[[], Tuple[int, int]]) -> None:
+    def _drive(self, step: Callable[[], tuple[int, int]]) -> None:
         """Run a curl multi operation to completion, then collect results."""
         while True:
             try:
@@ -265,16 +266,16 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
     def _finish(
         self,
         curl: pycurl.Curl,
-        curl_error: Optional[int] = None,
-        curl_message: Optional[str] = None,
+        curl_error: int | None = None,
+        curl_message: str | None = None,
     ) -> None:
         """Build the response of a finished transfer and hand it over."""
         transfer = self._transfers.pop(id(curl))
         self._multi.remove_handle(curl)
         self._free_list.append(curl)
-        buffer: Optional[BytesIO] = transfer.buffer
-        error: Optional[CurlError] = None
-        effective_url: Optional[str] = None
+        buffer: BytesIO | None = transfer.buffer
+        error: CurlError | None = None
+        effective_url: str | None = None
         if curl_error:
             if transfer.header_error is not None:
                 curl_message = str(transfer.header_error)
@@ -305,7 +306,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             self.handle_callback_exception(transfer.callback)
 
     @staticmethod
-    def _time_info(curl: pycurl.Curl, transfer: _Transfer) -> Dict[str, float]:
+    def _time_info(curl: pycurl.Curl, transfer: _Transfer) -> dict[str, float]:
         """Timings of the transfer's phases, as reported by curl."""
         return dict(
             queue=transfer.start_loop_time - transfer.queued_at,
@@ -367,7 +368,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             request.prepare_curl_callback(curl)
 
     @staticmethod
-    def _header_lines(request: HTTPRequest) -> List[bytes]:
+    def _header_lines(request: HTTPRequest) -> list[bytes]:
         """The request headers as lines for curl, refusing embedded line breaks."""
         headers = request.headers
         # Suppress headers curl would otherwise add on its own: an empty
@@ -471,9 +472,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         else:
             transfer.buffer.write(chunk)
 
-    def _curl_header_callback(
-        self, transfer: _Transfer, raw_line: bytes
-    ) -> Optional[int]:
+    def _curl_header_callback(self, transfer: _Transfer, raw_line: bytes) -> int | None:
         line = raw_line.decode("latin1")
         header_callback = transfer.request.header_callback
         if header_callback is not None:
@@ -503,7 +502,7 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             curl_log.debug("%s %r", prefix, debug_msg)
 
 
-def _reason_phrase(status_line: str) -> Optional[str]:
+def _reason_phrase(status_line: str) -> str | None:
     """The reason phrase of a status line, or None if curl saw something else."""
     try:
         return httputil.parse_response_start_line(status_line).reason
@@ -512,6 +511,6 @@ def _reason_phrase(status_line: str) -> Optional[str]:
         return None
 
 
-def _millis(seconds: Optional[float]) -> int:
+def _millis(seconds: float | None) -> int:
     """A timeout in curl's milliseconds; 0 (no limit) for None."""
     return int(1000 * seconds) if seconds else 0

@@ -11,7 +11,8 @@ import html
 import json
 import re
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union, overload
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 
 def _wrong_type(value: object) -> TypeError:
@@ -30,7 +31,7 @@ def utf8(value: str) -> bytes: ...
 def utf8(value: None) -> None: ...
 
 
-def utf8(value: Union[None, str, bytes]) -> Optional[bytes]:
+def utf8(value: None | str | bytes) -> bytes | None:
     """Encode ``str`` as UTF-8; ``bytes`` and None are returned unchanged.
 
     Any other type raises `TypeError`.
@@ -57,7 +58,7 @@ def to_unicode(value: bytes) -> str: ...
 def to_unicode(value: None) -> None: ...
 
 
-def to_unicode(value: Union[None, str, bytes]) -> Optional[str]:
+def to_unicode(value: None | str | bytes) -> str | None:
     """Decode ``bytes`` as UTF-8; ``str`` and None are returned unchanged.
 
     Any other type raises `TypeError`; invalid UTF-8 raises
@@ -91,7 +92,7 @@ def recursive_unicode(obj: Any) -> Any:
     return obj
 
 
-def xhtml_escape(value: Union[str, bytes]) -> str:
+def xhtml_escape(value: str | bytes) -> str:
     """Escape text for use in HTML or XML, including attribute values.
 
     ``&``, ``<``, ``>``, ``"`` and ``'`` become ``&amp;``, ``&lt;``,
@@ -100,7 +101,7 @@ def xhtml_escape(value: Union[str, bytes]) -> str:
     return html.escape(to_unicode(value))
 
 
-def xhtml_unescape(value: Union[str, bytes]) -> str:
+def xhtml_unescape(value: str | bytes) -> str:
     """Replace HTML character references with the characters they stand for.
 
     Named (``&amp;``), decimal (``&#38;``) and hexadecimal (``&#x26;``)
@@ -118,7 +119,7 @@ def json_encode(value: Any) -> str:
     return json.dumps(value).replace("</", "<\\/")
 
 
-def json_decode(value: Union[str, bytes]) -> Any:
+def json_decode(value: str | bytes) -> Any:
     """Parse a JSON document given as ``str`` or (UTF-8) ``bytes``.
 
     Malformed input raises `json.JSONDecodeError`, a `ValueError`.
@@ -137,7 +138,7 @@ def squeeze(value: str) -> str:
     return _WHITESPACE_RUN.sub(" ", value).strip()
 
 
-def url_escape(value: Union[str, bytes], plus: bool = True) -> str:
+def url_escape(value: str | bytes, plus: bool = True) -> str:
     """Percent-encode ``value`` for use in a URL; ``str`` is encoded as UTF-8.
 
     With ``plus`` (the default) spaces become ``+`` and ``/`` is escaped, as
@@ -150,20 +151,18 @@ def url_escape(value: Union[str, bytes], plus: bool = True) -> str:
 
 
 @overload
-def url_unescape(
-    value: Union[str, bytes], encoding: None, plus: bool = True
-) -> bytes: ...
+def url_unescape(value: str | bytes, encoding: None, plus: bool = True) -> bytes: ...
 
 
 @overload
 def url_unescape(
-    value: Union[str, bytes], encoding: str = "utf-8", plus: bool = True
+    value: str | bytes, encoding: str = "utf-8", plus: bool = True
 ) -> str: ...
 
 
 def url_unescape(
-    value: Union[str, bytes], encoding: Optional[str] = "utf-8", plus: bool = True
-) -> Union[str, bytes]:
+    value: str | bytes, encoding: str | None = "utf-8", plus: bool = True
+) -> str | bytes:
     """Decode a percent-encoded URL component.
 
     The result is decoded with ``encoding`` (undecodable bytes become
@@ -180,12 +179,12 @@ def url_unescape(
 
 
 def parse_qs_bytes(
-    qs: Union[str, bytes],
+    qs: str | bytes,
     keep_blank_values: bool = False,
     strict_parsing: bool = False,
     *,
-    max_num_fields: Optional[int] = None,
-) -> Dict[str, List[bytes]]:
+    max_num_fields: int | None = None,
+) -> dict[str, list[bytes]]:
     """Parse a query string into a dict of lists, keeping values as bytes.
 
     Works like `urllib.parse.parse_qs`, but values are returned as the raw
@@ -255,9 +254,9 @@ def _shorten(url: str, prefix_len: int) -> str:
 
 
 def linkify(
-    text: Union[str, bytes],
+    text: str | bytes,
     shorten: bool = False,
-    extra_params: Union[str, Callable[[str], str]] = "",
+    extra_params: str | Callable[[str], str] = "",
     require_protocol: bool = False,
     permitted_protocols: Sequence[str] = ("http", "https"),
 ) -> str:

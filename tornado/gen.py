@@ -33,7 +33,7 @@ import sys
 import types
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from inspect import isawaitable
-from typing import Any, Optional, ParamSpec, TypeVar, Union, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from tornado.concurrent import (
     Future,
@@ -50,14 +50,14 @@ from tornado.util import TimeoutError as TimeoutError
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
-_Yieldable = Union[
-    None,
-    Awaitable[Any],
-    Sequence[Any],
-    Mapping[Any, Any],
-    concurrent.futures.Future[Any],
-]
-_ExceptionTypes = Union[type[Exception], tuple[type[Exception], ...]]
+_Yieldable = (
+    None
+    | Awaitable[Any]
+    | Sequence[Any]
+    | Mapping[Any, Any]
+    | concurrent.futures.Future[Any]
+)
+_ExceptionTypes = type[Exception] | tuple[type[Exception], ...]
 
 
 class KeyReuseError(Exception):
@@ -121,7 +121,7 @@ def _create_future() -> Future[Any]:
     return future
 
 
-def _returned_value(stop: Union[StopIteration, Return]) -> Any:
+def _returned_value(stop: StopIteration | Return) -> Any:
     return stop.value
 
 
@@ -231,7 +231,7 @@ class Runner:
     ) -> None:
         self.ctx_run = ctx_run
         self.gen = gen
-        self.result_future: Optional[Future[Any]] = result_future
+        self.result_future: Future[Any] | None = result_future
         self.future: Any = None
         self.running = False
         self.finished = False
@@ -281,7 +281,7 @@ class Runner:
         finally:
             self.running = False
 
-    def _outcome_error(self, future: Any) -> Optional[BaseException]:
+    def _outcome_error(self, future: Any) -> BaseException | None:
         """The exception to raise in the generator, if any, for ``future``."""
         cancelled = self.result_future is not None and self.result_future.cancelled()
         if cancelled and not self._cancel_delivered:
@@ -290,7 +290,7 @@ class Runner:
         if isinstance(future, Future) and future.cancelled():
             return asyncio.CancelledError()
         try:
-            error: Optional[BaseException] = future.exception()
+            error: BaseException | None = future.exception()
         except concurrent.futures.CancelledError as e:
             error = e
         return error
@@ -326,9 +326,9 @@ class Runner:
 
     def handle_exception(
         self,
-        typ: Optional[type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
     ) -> bool:
         """Raise ``value`` in the generator if it is paused; return whether it was."""
         if self.running or self.finished:
@@ -383,9 +383,9 @@ def multi(
 
 
 def multi(
-    children: Union[Sequence[_Yieldable], Mapping[Any, _Yieldable]],
+    children: Sequence[_Yieldable] | Mapping[Any, _Yieldable],
     quiet_exceptions: _ExceptionTypes = (),
-) -> Union[Future[list[Any]], Future[dict[Any, Any]]]:
+) -> Future[list[Any]] | Future[dict[Any, Any]]:
     """Wait for several awaitables at once.
 
     ``children`` is a list (or dict) of anything `convert_yielded` accepts;
@@ -414,14 +414,14 @@ def _child_future(child: Any) -> Future[Any]:
 
 
 def multi_future(
-    children: Union[Sequence[_Yieldable], Mapping[Any, _Yieldable]],
+    children: Sequence[_Yieldable] | Mapping[Any, _Yieldable],
     quiet_exceptions: _ExceptionTypes = (),
-) -> Union[Future[list[Any]], Future[dict[Any, Any]]]:
+) -> Future[list[Any]] | Future[dict[Any, Any]]:
     """Wait for several futures at once; the implementation of `multi`.
 
     Prefer calling `multi`, which accepts the same arguments.
     """
-    keys: Optional[list[Any]] = None
+    keys: list[Any] | None = None
     if isinstance(children, Mapping):
         keys = list(children)
         futures = [_child_future(child) for child in children.values()]
@@ -444,7 +444,7 @@ def multi_future(
 
 def _collect(
     futures: list[Future[Any]],
-    keys: Optional[list[Any]],
+    keys: list[Any] | None,
     result: Future[Any],
     quiet_exceptions: _ExceptionTypes,
 ) -> None:
@@ -486,30 +486,30 @@ def maybe_future(x: Any) -> Future[Any]:
 
 @overload
 def with_timeout(
-    timeout: Union[float, datetime.timedelta],
-    future: Union[Awaitable[_T], concurrent.futures.Future[_T]],
+    timeout: float | datetime.timedelta,
+    future: Awaitable[_T] | concurrent.futures.Future[_T],
     quiet_exceptions: _ExceptionTypes = (),
     *,
-    message: Optional[str] = None,
+    message: str | None = None,
 ) -> Future[_T]: ...
 
 
 @overload
 def with_timeout(
-    timeout: Union[float, datetime.timedelta],
+    timeout: float | datetime.timedelta,
     future: _Yieldable,
     quiet_exceptions: _ExceptionTypes = (),
     *,
-    message: Optional[str] = None,
+    message: str | None = None,
 ) -> Future[Any]: ...
 
 
 def with_timeout(
-    timeout: Union[float, datetime.timedelta],
+    timeout: float | datetime.timedelta,
     future: _Yieldable,
     quiet_exceptions: _ExceptionTypes = (),
     *,
-    message: Optional[str] = None,
+    message: str | None = None,
 ) -> Future[Any]:
     """Return a future for ``future``'s outcome that fails at ``timeout``.
 
@@ -594,8 +594,8 @@ class WaitIterator:
         #: Key or position of the future whose result `next` produced last.
         self.current_index: Any = None
         #: The future whose result `next` produced last.
-        self.current_future: Optional[Future[Any]] = None
-        self._running_future: Optional[Future[Any]] = None
+        self.current_future: Future[Any] | None = None
+        self._running_future: Future[Any] | None = None
         for future in list(self._unfinished):
             future_add_done_callback(future, self._on_done)
 

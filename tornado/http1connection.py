@@ -18,7 +18,8 @@ import asyncio
 import re
 import types
 from asyncio import Future
-from typing import Any, Awaitable, Callable, Optional, Type, Union, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from tornado import httputil, iostream
 from tornado._http1wire import (
@@ -70,7 +71,7 @@ DIGITS = re.compile(r"[0-9]+")
 #: Matches a run of hexadecimal digits.
 HEXDIGITS = re.compile(r"[0-9a-fA-F]+")
 
-_StartLine = Union[RequestStartLine, ResponseStartLine]
+_StartLine = RequestStartLine | ResponseStartLine
 
 
 def parse_int(s: str) -> int:
@@ -143,9 +144,9 @@ class _DelegateErrorsLogged:
 
     def __exit__(
         self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
     ) -> None:
         if value is None or isinstance(value, (HTTPInputError, _QuietException)):
             return
@@ -179,11 +180,11 @@ class HTTP1ConnectionParameters:
     def __init__(
         self,
         no_keep_alive: bool = False,
-        chunk_size: Optional[int] = None,
-        max_header_size: Optional[int] = None,
-        header_timeout: Optional[float] = None,
-        max_body_size: Optional[int] = None,
-        body_timeout: Optional[float] = None,
+        chunk_size: int | None = None,
+        max_header_size: int | None = None,
+        header_timeout: float | None = None,
+        max_body_size: int | None = None,
+        body_timeout: float | None = None,
         decompress: bool = False,
     ) -> None:
         #: Whether to close the connection after each request.
@@ -219,8 +220,8 @@ class HTTP1Connection(httputil.HTTPConnection):
         self,
         stream: iostream.IOStream,
         is_client: bool,
-        params: Optional[HTTP1ConnectionParameters] = None,
-        context: Optional[object] = None,
+        params: HTTP1ConnectionParameters | None = None,
+        context: object | None = None,
     ) -> None:
         #: Whether this is the client side of the connection.
         self.is_client = is_client
@@ -241,24 +242,24 @@ class HTTP1Connection(httputil.HTTPConnection):
         )
         self._body_timeout = params.body_timeout
         # Shared by the requests of a server connection (see _WaitTimer).
-        self._head_timer: Optional[_WaitTimer] = None
+        self._head_timer: _WaitTimer | None = None
         self._detached = False
         # Whether the stream is closed once this exchange is over.
         self._disconnect_on_finish = False
-        self._close_callback: Optional[Callable[[], None]] = None
-        self._request_start_line: Optional[RequestStartLine] = None
+        self._close_callback: Callable[[], None] | None = None
+        self._request_start_line: RequestStartLine | None = None
         self._response_started = False
-        self._encoder: Optional[BodyEncoder] = None
+        self._encoder: BodyEncoder | None = None
         self._omit_body = False
-        self._pending_write: Optional[Future[None]] = None
+        self._pending_write: Future[None] | None = None
         self._read_finished = False
         self._write_finished = False
         # Resolved once the response is written (or the connection ends).
         self._finish_future: Future[None] = Future()
         # The server connection waiting, with no task, for this exchange to end.
-        self._parked_in: Optional[HTTP1ServerConnection] = None
+        self._parked_in: HTTP1ServerConnection | None = None
         # A head read the server connection started while no task ran.
-        self._early_head: Optional[Future[bytes]] = None
+        self._early_head: Future[bytes] | None = None
 
     # -- reading ----------------------------------------------------------------
 
@@ -271,7 +272,7 @@ class HTTP1Connection(httputil.HTTPConnection):
         """
         return cast(Awaitable[bool], self._read_message(self._wrap(delegate), False))
 
-    def _read_request(self, delegate: HTTPMessageDelegate) -> Awaitable[Optional[bool]]:
+    def _read_request(self, delegate: HTTPMessageDelegate) -> Awaitable[bool | None]:
         """Like `read_response` on a server, but may leave the response pending.
 
         ``None`` comes out when the application is still preparing its
@@ -290,7 +291,7 @@ class HTTP1Connection(httputil.HTTPConnection):
 
     async def _read_message(
         self, delegate: HTTPMessageDelegate, may_park: bool
-    ) -> Optional[bool]:
+    ) -> bool | None:
         delegate_needs_close = True
         parked = False
         try:
@@ -365,7 +366,7 @@ class HTTP1Connection(httputil.HTTPConnection):
         self.stream.set_close_callback(None)
         return not self.stream.closed()
 
-    def _start_reading_head(self) -> Awaitable[Optional[bytes]]:
+    def _start_reading_head(self) -> Awaitable[bytes | None]:
         """Start reading the next head; it comes out as ``None`` on timeout."""
         if self._early_head is not None:
             # Already over (see HTTP1ServerConnection._await_next_head); a
@@ -395,7 +396,7 @@ class HTTP1Connection(httputil.HTTPConnection):
         await asyncio.sleep(0)
         return await future
 
-    async def _within_header_timeout(self, future: Awaitable[bytes]) -> Optional[bytes]:
+    async def _within_header_timeout(self, future: Awaitable[bytes]) -> bytes | None:
         assert self.params.header_timeout is not None
         timer = self._head_timer or self._new_head_timer(self.params.header_timeout)
         timer.start()
@@ -538,7 +539,7 @@ class HTTP1Connection(httputil.HTTPConnection):
 
     # -- connection state ---------------------------------------------------------
 
-    def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
         """Call ``callback`` if the connection closes before the exchange ends.
 
         Replaces any previous callback; ``None`` removes it.  Useful on a
@@ -591,9 +592,9 @@ class HTTP1Connection(httputil.HTTPConnection):
 
     def write_headers(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-        chunk: Optional[bytes] = None,
+        chunk: bytes | None = None,
     ) -> Future[None]:
         """Write the start line and headers, and optionally a first body chunk.
 
@@ -750,8 +751,8 @@ class _WaitTimer:
         self._io_loop = io_loop
         self._timeout = timeout
         self._on_expiry = on_expiry
-        self._deadline: Optional[float] = None
-        self._timer: Optional[object] = None
+        self._deadline: float | None = None
+        self._timer: object | None = None
 
     def start(self) -> None:
         """A wait starts now."""
@@ -857,12 +858,12 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
         self._delegate = delegate
         self._chunk_size = chunk_size
         self._max_body_size = max_body_size
-        self._decompressor: Optional[GzipDecompressor] = None
+        self._decompressor: GzipDecompressor | None = None
         self._decompressed_size = 0
 
     def headers_received(
         self, start_line: _StartLine, headers: HTTPHeaders
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         """Note whether the body is gzipped, then pass the headers on."""
         if headers.get("Content-Encoding", "").lower() == "gzip":
             self._decompressor = GzipDecompressor()
@@ -923,8 +924,8 @@ class HTTP1ServerConnection:
     def __init__(
         self,
         stream: iostream.IOStream,
-        params: Optional[HTTP1ConnectionParameters] = None,
-        context: Optional[object] = None,
+        params: HTTP1ConnectionParameters | None = None,
+        context: object | None = None,
     ) -> None:
         #: The connection's stream.
         self.stream = stream
@@ -932,15 +933,15 @@ class HTTP1ServerConnection:
         self.params = params if params is not None else HTTP1ConnectionParameters()
         #: The ``context`` passed to each request's `HTTP1Connection`.
         self.context = context
-        self._delegate: Optional[HTTPServerConnectionDelegate] = None
-        self._head_timer: Optional[_WaitTimer] = None
+        self._delegate: HTTPServerConnectionDelegate | None = None
+        self._head_timer: _WaitTimer | None = None
         # The task serving requests (asyncio keeps only weak references).
         # While a response is awaited no task runs: the pending
         # HTTP1Connection calls _resume once the exchange ends.
-        self._task: Optional[Future[None]] = None
+        self._task: Future[None] | None = None
         self._serving = False
         # Created when close() must wait for the end of serving.
-        self._serving_ended: Optional[Future[None]] = None
+        self._serving_ended: Future[None] | None = None
 
     async def close(self) -> None:
         """Close the connection and wait for its request loop to end."""
@@ -968,11 +969,11 @@ class HTTP1ServerConnection:
         self._serving = True
         self._serve_in_task()
 
-    def _serve_in_task(self, early_head: Optional[Future[bytes]] = None) -> None:
+    def _serve_in_task(self, early_head: Future[bytes] | None = None) -> None:
         self._task = asyncio.ensure_future(self._serve(early_head))
         self._task.add_done_callback(_log_unexpected_error)
 
-    async def _serve(self, early_head: Optional[Future[bytes]] = None) -> None:
+    async def _serve(self, early_head: Future[bytes] | None = None) -> None:
         """Serve requests until the connection ends or a response is pending.
 
         In the latter case the task ends; `_resume` starts a new one once the

@@ -25,7 +25,8 @@ import ssl
 import time
 import weakref
 from asyncio import Future
-from typing import Any, Callable, Dict, Optional, Type, Union, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from tornado import httputil
 from tornado.concurrent import (
@@ -46,7 +47,7 @@ __all__ = [
     "main",
 ]
 
-_HeadersArg = Union[Dict[str, str], httputil.HTTPHeaders]
+_HeadersArg = dict[str, str] | httputil.HTTPHeaders
 _BodyProducer = Callable[[Callable[[bytes], Any]], Any]
 
 # Methods whose requests carry a body; any other method must not have one
@@ -73,7 +74,7 @@ class HTTPClient:
 
     def __init__(
         self,
-        async_client_class: Optional[Type[AsyncHTTPClient]] = None,
+        async_client_class: type[AsyncHTTPClient] | None = None,
         **kwargs: Any,
     ) -> None:
         """Create the private event loop and the asynchronous client in it."""
@@ -102,7 +103,7 @@ class HTTPClient:
         self._io_loop.close()
         self._closed = True
 
-    def fetch(self, request: Union[HTTPRequest, str], **kwargs: Any) -> HTTPResponse:
+    def fetch(self, request: HTTPRequest | str, **kwargs: Any) -> HTTPResponse:
         """Fetch ``request`` and return the `HTTPResponse`, blocking until done.
 
         Arguments are those of `AsyncHTTPClient.fetch`. A response with a
@@ -154,15 +155,15 @@ class AsyncHTTPClient(Configurable):
     values used when a request leaves them as None.
     """
 
-    _instance_cache: Optional[weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient]]
+    _instance_cache: weakref.WeakKeyDictionary[IOLoop, AsyncHTTPClient] | None
 
     @classmethod
-    def configurable_base(cls) -> Type[Configurable]:
+    def configurable_base(cls) -> type[Configurable]:
         """Return `AsyncHTTPClient`, the base of the client hierarchy."""
         return AsyncHTTPClient
 
     @classmethod
-    def configurable_default(cls) -> Type[Configurable]:
+    def configurable_default(cls) -> type[Configurable]:
         """Return ``SimpleAsyncHTTPClient``, the implementation used by default."""
         from tornado.simple_httpclient import SimpleAsyncHTTPClient
 
@@ -197,11 +198,11 @@ class AsyncHTTPClient(Configurable):
             instance_cache[instance.io_loop] = instance
         return instance
 
-    def initialize(self, defaults: Optional[Dict[str, Any]] = None) -> None:
+    def initialize(self, defaults: dict[str, Any] | None = None) -> None:
         """Bind the client to the current `.IOLoop` and merge ``defaults``."""
         self.io_loop = IOLoop.current()
         """The `.IOLoop` this client runs on."""
-        self.defaults: Dict[str, Any] = dict(HTTPRequest._DEFAULTS)
+        self.defaults: dict[str, Any] = dict(HTTPRequest._DEFAULTS)
         """Values used for request attributes left as None."""
         if defaults is not None:
             self.defaults.update(defaults)
@@ -227,7 +228,7 @@ class AsyncHTTPClient(Configurable):
 
     def fetch(
         self,
-        request: Union[str, HTTPRequest],
+        request: str | HTTPRequest,
         raise_error: bool = True,
         **kwargs: Any,
     ) -> Future[HTTPResponse]:
@@ -276,9 +277,7 @@ class AsyncHTTPClient(Configurable):
         raise NotImplementedError()
 
     @classmethod
-    def configure(
-        cls, impl: Union[None, str, Type[Configurable]], **kwargs: Any
-    ) -> None:
+    def configure(cls, impl: None | str | type[Configurable], **kwargs: Any) -> None:
         """Choose the implementation used when `AsyncHTTPClient` is called.
 
         ``impl`` is a subclass or its dotted name (None restores the
@@ -355,11 +354,11 @@ class HTTPRequest:
     """
 
     _headers: _HeadersArg
-    _body: Optional[bytes]
+    _body: bytes | None
 
     # Values used for attributes left as None; clients' ``defaults`` start
     # from a copy of this.
-    _DEFAULTS: Dict[str, Any] = dict(
+    _DEFAULTS: dict[str, Any] = dict(
         connect_timeout=20.0,
         request_timeout=20.0,
         follow_redirects=True,
@@ -374,37 +373,37 @@ class HTTPRequest:
         self,
         url: str,
         method: str = "GET",
-        headers: Optional[_HeadersArg] = None,
-        body: Optional[Union[bytes, str]] = None,
-        auth_username: Optional[str] = None,
-        auth_password: Optional[str] = None,
-        auth_mode: Optional[str] = None,
-        connect_timeout: Optional[float] = None,
-        request_timeout: Optional[float] = None,
-        if_modified_since: Optional[Union[float, datetime.datetime]] = None,
-        follow_redirects: Optional[bool] = None,
-        max_redirects: Optional[int] = None,
-        user_agent: Optional[str] = None,
-        use_gzip: Optional[bool] = None,
-        network_interface: Optional[str] = None,
-        streaming_callback: Optional[Callable[[bytes], None]] = None,
-        header_callback: Optional[Callable[[str], None]] = None,
-        prepare_curl_callback: Optional[Callable[[Any], None]] = None,
-        proxy_host: Optional[str] = None,
-        proxy_port: Optional[int] = None,
-        proxy_username: Optional[str] = None,
-        proxy_password: Optional[str] = None,
-        proxy_auth_mode: Optional[str] = None,
-        allow_nonstandard_methods: Optional[bool] = None,
-        validate_cert: Optional[bool] = None,
-        ca_certs: Optional[str] = None,
-        allow_ipv6: Optional[bool] = None,
-        client_key: Optional[str] = None,
-        client_cert: Optional[str] = None,
-        body_producer: Optional[_BodyProducer] = None,
+        headers: _HeadersArg | None = None,
+        body: bytes | str | None = None,
+        auth_username: str | None = None,
+        auth_password: str | None = None,
+        auth_mode: str | None = None,
+        connect_timeout: float | None = None,
+        request_timeout: float | None = None,
+        if_modified_since: float | datetime.datetime | None = None,
+        follow_redirects: bool | None = None,
+        max_redirects: int | None = None,
+        user_agent: str | None = None,
+        use_gzip: bool | None = None,
+        network_interface: str | None = None,
+        streaming_callback: Callable[[bytes], None] | None = None,
+        header_callback: Callable[[str], None] | None = None,
+        prepare_curl_callback: Callable[[Any], None] | None = None,
+        proxy_host: str | None = None,
+        proxy_port: int | None = None,
+        proxy_username: str | None = None,
+        proxy_password: str | None = None,
+        proxy_auth_mode: str | None = None,
+        allow_nonstandard_methods: bool | None = None,
+        validate_cert: bool | None = None,
+        ca_certs: str | None = None,
+        allow_ipv6: bool | None = None,
+        client_key: str | None = None,
+        client_cert: str | None = None,
+        body_producer: _BodyProducer | None = None,
         expect_100_continue: bool = False,
-        decompress_response: Optional[bool] = None,
-        ssl_options: Optional[Union[Dict[str, Any], ssl.SSLContext]] = None,
+        decompress_response: bool | None = None,
+        ssl_options: dict[str, Any] | ssl.SSLContext | None = None,
     ) -> None:
         """Store the request's parameters; see the class documentation."""
         self.headers = headers
@@ -483,7 +482,7 @@ class HTTPRequest:
         return self._headers  # type: ignore[return-value]
 
     @headers.setter
-    def headers(self, value: Optional[_HeadersArg]) -> None:
+    def headers(self, value: _HeadersArg | None) -> None:
         self._headers = httputil.HTTPHeaders() if value is None else value
 
     @property
@@ -492,7 +491,7 @@ class HTTPRequest:
         return self._body  # type: ignore[return-value]
 
     @body.setter
-    def body(self, value: Optional[Union[bytes, str]]) -> None:
+    def body(self, value: bytes | str | None) -> None:
         self._body = utf8(value)
 
 
@@ -519,7 +518,7 @@ class HTTPResponse:
     """
 
     # Class-level values for responses built without running __init__.
-    error: Optional[BaseException] = None
+    error: BaseException | None = None
     _error_is_response_code = False
     request: HTTPRequest
 
@@ -527,14 +526,14 @@ class HTTPResponse:
         self,
         request: HTTPRequest,
         code: int,
-        headers: Optional[httputil.HTTPHeaders] = None,
-        buffer: Optional[io.BytesIO] = None,
-        effective_url: Optional[str] = None,
-        error: Optional[BaseException] = None,
-        request_time: Optional[float] = None,
-        time_info: Optional[Dict[str, float]] = None,
-        reason: Optional[str] = None,
-        start_time: Optional[float] = None,
+        headers: httputil.HTTPHeaders | None = None,
+        buffer: io.BytesIO | None = None,
+        effective_url: str | None = None,
+        error: BaseException | None = None,
+        request_time: float | None = None,
+        time_info: dict[str, float] | None = None,
+        reason: str | None = None,
+        start_time: float | None = None,
     ) -> None:
         """Assemble the response; an error is derived from ``code`` if not given."""
         if isinstance(request, _RequestProxy):
@@ -544,7 +543,7 @@ class HTTPResponse:
         self.reason = reason or httputil.responses.get(code, "Unknown")
         self.headers = headers if headers is not None else httputil.HTTPHeaders()
         self.buffer = buffer
-        self._body: Optional[bytes] = None
+        self._body: bytes | None = None
         self.effective_url = request.url if effective_url is None else effective_url
         self._error_is_response_code = False
         if error is None and not 200 <= code < 300:
@@ -590,8 +589,8 @@ class HTTPClientError(Exception):
     def __init__(
         self,
         code: int,
-        message: Optional[str] = None,
-        response: Optional[HTTPResponse] = None,
+        message: str | None = None,
+        response: HTTPResponse | None = None,
     ) -> None:
         """Record the code, a message (standard reason by default) and response."""
         self.code = code
@@ -617,9 +616,7 @@ HTTPError = HTTPClientError
 class _RequestProxy:
     """Read-only view of a request that fills in None attributes from defaults."""
 
-    def __init__(
-        self, request: HTTPRequest, defaults: Optional[Dict[str, Any]]
-    ) -> None:
+    def __init__(self, request: HTTPRequest, defaults: dict[str, Any] | None) -> None:
         self.request = request
         self.defaults = defaults
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Any, Awaitable, Callable, Iterable, Optional, Set, Union, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, cast
 
 from tornado import httputil, iostream, netutil
 from tornado.escape import native_str
@@ -103,19 +104,19 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
 
     def initialize(
         self,
-        request_callback: Union[HTTPServerConnectionDelegate, _RequestCallback],
+        request_callback: HTTPServerConnectionDelegate | _RequestCallback,
         no_keep_alive: bool = False,
         xheaders: bool = False,
-        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
-        protocol: Optional[str] = None,
+        ssl_options: dict[str, Any] | ssl.SSLContext | None = None,
+        protocol: str | None = None,
         decompress_request: bool = False,
-        chunk_size: Optional[int] = None,
-        max_header_size: Optional[int] = None,
-        idle_connection_timeout: Optional[float] = None,
-        body_timeout: Optional[float] = None,
-        max_body_size: Optional[int] = None,
-        max_buffer_size: Optional[int] = None,
-        trusted_downstream: Optional[list[str]] = None,
+        chunk_size: int | None = None,
+        max_header_size: int | None = None,
+        idle_connection_timeout: float | None = None,
+        body_timeout: float | None = None,
+        max_body_size: int | None = None,
+        max_buffer_size: int | None = None,
+        trusted_downstream: list[str] | None = None,
     ) -> None:
         """Set the server up; see the class documentation for the arguments."""
         #: The callable or delegate handling requests.
@@ -140,7 +141,7 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
             max_buffer_size=max_buffer_size,
             read_chunk_size=chunk_size,
         )
-        self._connections: Set[HTTP1ServerConnection] = set()
+        self._connections: set[HTTP1ServerConnection] = set()
         #: Proxy addresses skipped in ``X-Forwarded-For``.
         self.trusted_downstream = trusted_downstream
 
@@ -165,7 +166,7 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
 
     def handle_stream(
         self, stream: iostream.IOStream, address: tuple[Any, ...]
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         """Start serving HTTP on a newly accepted connection."""
         context = _HTTPRequestContext(
             stream, address, self.protocol, self.trusted_downstream
@@ -201,14 +202,14 @@ class _CallableAdapter(HTTPMessageDelegate):
     ) -> None:
         self.connection = request_conn
         self.request_callback = request_callback
-        self.request: Optional[HTTPServerRequest] = None
+        self.request: HTTPServerRequest | None = None
         self._chunks: list[bytes] = []
 
     def headers_received(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         self.request = HTTPServerRequest(
             connection=self.connection,
             start_line=cast(RequestStartLine, start_line),
@@ -216,7 +217,7 @@ class _CallableAdapter(HTTPMessageDelegate):
         )
         return None
 
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         self._chunks.append(chunk)
         return None
 
@@ -255,8 +256,8 @@ class _HTTPRequestContext:
         self,
         stream: iostream.IOStream,
         address: Any,
-        protocol: Optional[str],
-        trusted_downstream: Optional[Iterable[str]] = None,
+        protocol: str | None,
+        trusted_downstream: Iterable[str] | None = None,
     ) -> None:
         self.address = address
         sock = getattr(stream, "socket", None)
@@ -327,13 +328,13 @@ class _ProxyAdapter(HTTPMessageDelegate):
 
     def headers_received(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         self._context()._apply_xheaders(headers)
         return self.delegate.headers_received(start_line, headers)
 
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         return self.delegate.data_received(chunk)
 
     def finish(self) -> None:

@@ -21,23 +21,14 @@ import ssl
 import time
 import unicodedata
 import unittest
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from http.client import responses
 from typing import (
     TYPE_CHECKING,
     Any,
     AnyStr,
-    Awaitable,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
     NamedTuple,
-    Optional,
-    Sequence,
-    Tuple,
     TypeVar,
-    Union,
     cast,
 )
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
@@ -148,11 +139,11 @@ def _normalize_header(name: str) -> str:
 # Names seen so far and their normalized form: the same few header names come
 # up in every message.  Bounded, so that odd names sent by clients can't grow
 # it without limit.
-_normalized_names: Dict[str, str] = {}
+_normalized_names: dict[str, str] = {}
 _NORMALIZED_NAMES_LIMIT = 1000
 
 
-def _as_text(value: Union[str, bytes]) -> str:
+def _as_text(value: str | bytes) -> str:
     """Header text as ``str``; stray ``bytes`` are read byte-per-character."""
     return value.decode("latin1") if isinstance(value, bytes) else value
 
@@ -169,7 +160,7 @@ def _check_header_value(value: str, chars_are_bytes: bool) -> None:
 
 # What HTTPHeaders stores under a name: the value itself while it is the only
 # one, a list of the values (in arrival order) once there are several.
-_HeaderTable = Dict[str, Union[str, List[str]]]
+_HeaderTable = dict[str, str | list[str]]
 
 
 class HTTPHeaders(collections.abc.MutableMapping[str, str]):
@@ -199,10 +190,10 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         # for as long as the headers live.
         self._values: _HeaderTable = {}
         # The name that received the last value, for continuation lines.
-        self._last_key: Optional[str] = None
+        self._last_key: str | None = None
         # Continuation pieces not yet appended to that value; merging them in
         # one join keeps a long run of folded lines linear.  Created on demand.
-        self._pending_fold: Optional[List[str]] = None
+        self._pending_fold: list[str] | None = None
         if not args and not kwargs:
             return
         if len(args) == 1 and not kwargs and type(args[0]) is dict:
@@ -219,7 +210,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
             self.update(*args, **kwargs)
 
     @classmethod
-    def _from_canonical(cls, values: Dict[str, str]) -> HTTPHeaders:
+    def _from_canonical(cls, values: dict[str, str]) -> HTTPHeaders:
         """Headers from single values whose names are already normalized.
 
         For the server's hot paths; nothing is validated.  The new object
@@ -259,14 +250,14 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         _store(self._table(), key, value)
         self._last_key = key
 
-    def get_list(self, name: str) -> List[str]:
+    def get_list(self, name: str) -> list[str]:
         """All the values of ``name`` as a new list (empty if there are none)."""
         current = self._table().get(_normalize_header(name))
         if current is None:
             return []
         return list(current) if isinstance(current, list) else [current]
 
-    def get_all(self) -> Iterable[Tuple[str, str]]:
+    def get_all(self) -> Iterable[tuple[str, str]]:
         """Yield every ``(name, value)`` pair.
 
         A name sent several times yields one pair per value.
@@ -337,10 +328,10 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
 
     def _add_plain_lines(self, headers: str) -> None:
         """Fill this new, empty object from a ``_PLAIN_HEADER_BLOCK_RE`` block."""
-        firsts: Dict[str, str] = {}
+        firsts: dict[str, str] = {}
         # Names seen more than once -> all their values.
-        repeated: Dict[str, List[str]] = {}
-        key: Optional[str] = None
+        repeated: dict[str, list[str]] = {}
+        key: str | None = None
         for line in headers.split("\n"):
             name, colon, value = line.partition(":")
             if colon:  # not one of the blank lines at the end
@@ -376,7 +367,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         if key == self._last_key:
             self._last_key = None
 
-    def _get(self, name: str, default: _T) -> Union[str, _T]:
+    def _get(self, name: str, default: _T) -> str | _T:
         """Like ``get``, without raising and catching `KeyError` when absent.
 
         For the server's hot paths (``get`` itself is the `Mapping` one).
@@ -426,12 +417,12 @@ def _store(table: _HeaderTable, key: str, value: str) -> None:
         table[key] = [current, value]
 
 
-def _joined(current: Union[str, List[str]]) -> str:
+def _joined(current: str | list[str]) -> str:
     """The value(s) stored for a header as one, joined with commas."""
     return ",".join(current) if isinstance(current, list) else current
 
 
-def _folded(value: str, pieces: List[str]) -> str:
+def _folded(value: str, pieces: list[str]) -> str:
     """``value`` continued by obs-fold ``pieces``, joined with single spaces."""
     return " ".join([value, *pieces] if value else pieces)
 
@@ -537,13 +528,13 @@ class HTTPMessageDelegate:
 
     def headers_received(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         """Called once the start line and headers have been parsed."""
         return None
 
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         """Called with each piece of the (decoded) body."""
         return None
 
@@ -561,9 +552,9 @@ class HTTPConnection:
 
     def write_headers(
         self,
-        start_line: Union[RequestStartLine, ResponseStartLine],
+        start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-        chunk: Optional[bytes] = None,
+        chunk: bytes | None = None,
     ) -> Future[None]:
         """Write the start line and headers, optionally with a first body chunk.
 
@@ -612,16 +603,16 @@ class HTTPServerRequest:
 
     def __init__(
         self,
-        method: Optional[str] = None,
-        uri: Optional[str] = None,
+        method: str | None = None,
+        uri: str | None = None,
         version: str = "HTTP/1.0",
-        headers: Optional[HTTPHeaders] = None,
-        body: Optional[bytes] = None,
-        host: Optional[str] = None,
-        files: Optional[Dict[str, List[HTTPFile]]] = None,
-        connection: Optional[HTTPConnection] = None,
-        start_line: Optional[RequestStartLine] = None,
-        server_connection: Optional[object] = None,
+        headers: HTTPHeaders | None = None,
+        body: bytes | None = None,
+        host: str | None = None,
+        files: dict[str, list[HTTPFile]] | None = None,
+        connection: HTTPConnection | None = None,
+        start_line: RequestStartLine | None = None,
+        server_connection: object | None = None,
     ) -> None:
         if start_line is not None:
             method, uri, version = start_line
@@ -631,30 +622,30 @@ class HTTPServerRequest:
         self.headers = headers if headers is not None else HTTPHeaders()
         self.body = body or b""
         context = getattr(connection, "context", None)
-        self.remote_ip: Optional[str] = getattr(context, "remote_ip", None)
+        self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
         self.host: str = host or self.headers.get("Host") or "127.0.0.1"
         self.host_name = split_host_and_port(self.host.lower())[0]
-        self.files: Dict[str, List[HTTPFile]] = files or {}
+        self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
         self._start_time = time.time()
-        self._finish_time: Optional[float] = None
+        self._finish_time: float | None = None
         self.path, _, self.query = (uri or "").partition("?")
-        self.arguments: Dict[str, List[bytes]] = (
+        self.arguments: dict[str, list[bytes]] = (
             parse_qs_bytes(self.query, keep_blank_values=True) if self.query else {}
         )
         # A copy of each list: adding body arguments to ``arguments`` later
         # must not change these (the bytes themselves are immutable).
-        self.query_arguments: Dict[str, List[bytes]] = (
+        self.query_arguments: dict[str, list[bytes]] = (
             {name: list(values) for name, values in self.arguments.items()}
             if self.arguments
             else {}
         )
-        self.body_arguments: Dict[str, List[bytes]] = {}
+        self.body_arguments: dict[str, list[bytes]] = {}
 
     @property
-    def cookies(self) -> Dict[str, http.cookies.Morsel[str]]:
+    def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
         """The request's cookies as a dict of `http.cookies.Morsel`.
 
         Parsed from the ``Cookie`` header on first use.  Cookies whose names
@@ -681,7 +672,7 @@ class HTTPServerRequest:
 
     def get_ssl_certificate(
         self, binary_form: bool = False
-    ) -> Union[None, Dict[str, Any], bytes]:
+    ) -> None | dict[str, Any] | bytes:
         """The client's TLS certificate, or ``None``.
 
         ``None`` is returned when the connection is not TLS, when no
@@ -726,9 +717,7 @@ class HTTPServerRequest:
 
 def url_concat(
     url: str,
-    args: Union[
-        None, Dict[str, str], List[Tuple[str, str]], Tuple[Tuple[str, str], ...]
-    ],
+    args: None | dict[str, str] | list[tuple[str, str]] | tuple[tuple[str, str], ...],
 ) -> str:
     """Append query arguments to ``url``, keeping the ones it already has.
 
@@ -742,7 +731,7 @@ def url_concat(
     if args is None:
         return url
     if isinstance(args, dict):
-        extra: Sequence[Tuple[str, str]] = list(args.items())
+        extra: Sequence[tuple[str, str]] = list(args.items())
     elif isinstance(args, (list, tuple)):
         extra = args
     else:
@@ -805,11 +794,11 @@ def set_parse_body_config(config: ParseBodyConfig) -> None:
 def parse_body_arguments(
     content_type: str,
     body: bytes,
-    arguments: Dict[str, List[bytes]],
-    files: Dict[str, List[HTTPFile]],
-    headers: Optional[HTTPHeaders] = None,
+    arguments: dict[str, list[bytes]],
+    files: dict[str, list[HTTPFile]],
+    headers: HTTPHeaders | None = None,
     *,
-    config: Optional[ParseBodyConfig] = None,
+    config: ParseBodyConfig | None = None,
 ) -> None:
     """Parse a form body into ``arguments`` and ``files``.
 
@@ -839,7 +828,7 @@ def parse_body_arguments(
 
 
 def _parse_urlencoded(
-    body: bytes, arguments: Dict[str, List[bytes]], config: ParseUrlEncodedConfig
+    body: bytes, arguments: dict[str, list[bytes]], config: ParseUrlEncodedConfig
 ) -> None:
     """Add the fields of an urlencoded form body to ``arguments``."""
     try:
@@ -855,8 +844,8 @@ def _parse_urlencoded(
 def _parse_multipart_body(
     content_type: str,
     body: bytes,
-    arguments: Dict[str, List[bytes]],
-    files: Dict[str, List[HTTPFile]],
+    arguments: dict[str, list[bytes]],
+    files: dict[str, list[HTTPFile]],
     config: ParseMultipartConfig,
 ) -> None:
     """Find the boundary in ``content_type`` and parse a multipart body."""
@@ -870,10 +859,10 @@ def _parse_multipart_body(
 def parse_multipart_form_data(
     boundary: bytes,
     data: bytes,
-    arguments: Dict[str, List[bytes]],
-    files: Dict[str, List[HTTPFile]],
+    arguments: dict[str, list[bytes]],
+    files: dict[str, list[HTTPFile]],
     *,
-    config: Optional[ParseMultipartConfig] = None,
+    config: ParseMultipartConfig | None = None,
 ) -> None:
     """Parse a ``multipart/form-data`` body.
 
@@ -905,8 +894,8 @@ def parse_multipart_form_data(
 
 def _parse_form_part(
     part: bytes,
-    arguments: Dict[str, List[bytes]],
-    files: Dict[str, List[HTTPFile]],
+    arguments: dict[str, list[bytes]],
+    files: dict[str, list[HTTPFile]],
     config: ParseMultipartConfig,
 ) -> None:
     """Parse one part (headers, blank line, value, CRLF) of a form body."""
@@ -938,7 +927,7 @@ def _parse_form_part(
 
 
 def format_timestamp(
-    ts: Union[int, float, Tuple[int, ...], time.struct_time, datetime.datetime],
+    ts: int | float | tuple[int, ...] | time.struct_time | datetime.datetime,
 ) -> str:
     """Format a time in the form HTTP headers use.
 
@@ -959,9 +948,7 @@ def format_timestamp(
     return email.utils.formatdate(seconds, usegmt=True)
 
 
-def encode_username_password(
-    username: Union[str, bytes], password: Union[str, bytes]
-) -> bytes:
+def encode_username_password(username: str | bytes, password: str | bytes) -> bytes:
     """Join credentials as ``username:password`` bytes for HTTP Basic auth.
 
     Text is NFC-normalized, then encoded as UTF-8.
@@ -972,7 +959,7 @@ def encode_username_password(
     return _nfc_utf8(username) + b":" + _nfc_utf8(password)
 
 
-def _nfc_utf8(value: Union[str, bytes]) -> bytes:
+def _nfc_utf8(value: str | bytes) -> bytes:
     """UTF-8 bytes of NFC-normalized text; bytes are returned unchanged."""
     if isinstance(value, str):
         value = unicodedata.normalize("NFC", value)
@@ -982,7 +969,7 @@ def _nfc_utf8(value: Union[str, bytes]) -> bytes:
 _NETLOC_WITH_PORT_RE = re.compile(r"(.+):([0-9]+)")
 
 
-def split_host_and_port(netloc: str) -> Tuple[str, Optional[int]]:
+def split_host_and_port(netloc: str) -> tuple[str, int | None]:
     """Split ``host:port`` into the host and the port as an int.
 
     The port is ``None`` when ``netloc`` has none.
@@ -1000,7 +987,7 @@ def split_host_and_port(netloc: str) -> Tuple[str, Optional[int]]:
     return match.group(1), int(match.group(2))
 
 
-def qs_to_qsl(qs: Mapping[str, Sequence[AnyStr]]) -> Iterable[Tuple[str, AnyStr]]:
+def qs_to_qsl(qs: Mapping[str, Sequence[AnyStr]]) -> Iterable[tuple[str, AnyStr]]:
     """Turn a dict of lists (as from `urllib.parse.parse_qs`) into pairs.
 
     >>> list(qs_to_qsl({"a": ["1", "2"], "b": ["3"]}))
@@ -1027,7 +1014,7 @@ def _unquote_cookie(value: str) -> str:
     return _COOKIE_ESCAPE_RE.sub(_unescape_cookie_char, value[1:-1])
 
 
-def parse_cookie(cookie: str) -> Dict[str, str]:
+def parse_cookie(cookie: str) -> dict[str, str]:
     """Parse a ``Cookie`` header into a dict of names to values.
 
     This follows what browsers send rather than the strict grammar: a piece
@@ -1037,7 +1024,7 @@ def parse_cookie(cookie: str) -> Dict[str, str]:
     >>> parse_cookie('session=abc123; theme="dark"; lang=en')
     {'session': 'abc123', 'theme': 'dark', 'lang': 'en'}
     """
-    cookies: Dict[str, str] = {}
+    cookies: dict[str, str] = {}
     for piece in cookie.split(";"):
         name, equals, value = piece.partition("=")
         if not equals:
@@ -1054,7 +1041,7 @@ def parse_cookie(cookie: str) -> Dict[str, str]:
 _HEADER_PARAM_RE = re.compile(r'(?:[^;"]|"(?:[^"\\]|\\.)*"?)*', re.DOTALL)
 
 
-def _split_header_params(line: str) -> List[str]:
+def _split_header_params(line: str) -> list[str]:
     """Split ``line`` at the semicolons outside quoted strings."""
     pieces = []
     pos = 0
@@ -1067,7 +1054,7 @@ def _split_header_params(line: str) -> List[str]:
             return pieces
 
 
-def _parse_header(line: str) -> Tuple[str, Dict[str, Optional[str]]]:
+def _parse_header(line: str) -> tuple[str, dict[str, str | None]]:
     r"""Parse a header like ``Content-Type`` into its value and parameters.
 
     Parameter names are lowercased; quoted values are unquoted and RFC 2231
@@ -1088,7 +1075,7 @@ def _parse_header(line: str) -> Tuple[str, Dict[str, Optional[str]]]:
             with_values.append((name.strip().lower(), value.strip()))
         elif param:
             bare.append(param.lower())
-    result: Dict[str, Optional[str]] = {}
+    result: dict[str, str | None] = {}
     for param_name, raw in email.utils.decode_params(with_values)[1:]:
         text = email.utils.collapse_rfc2231_value(raw)
         if len(text) >= 2 and text[0] == text[-1] == '"':
@@ -1098,7 +1085,7 @@ def _parse_header(line: str) -> Tuple[str, Dict[str, Optional[str]]]:
     return key, result
 
 
-def _encode_header(key: str, pdict: Mapping[str, Optional[Union[str, int]]]) -> str:
+def _encode_header(key: str, pdict: Mapping[str, str | int | None]) -> str:
     """Format a header value with parameters; the reverse of `_parse_header`.
 
     >>> _encode_header("permessage-deflate",

@@ -38,10 +38,8 @@ from inspect import isawaitable
 from typing import (
     Any,
     Literal,
-    Optional,
     Protocol,
     TypeVar,
-    Union,
     overload,
 )
 
@@ -71,7 +69,7 @@ class _Selectable(Protocol):
     def close(self) -> None: ...
 
 
-def _current_asyncio_loop() -> Optional[asyncio.AbstractEventLoop]:
+def _current_asyncio_loop() -> asyncio.AbstractEventLoop | None:
     """The running asyncio loop, else the one set for this thread, else None.
 
     Unlike :func:`asyncio.get_event_loop`, this never creates a loop.
@@ -82,7 +80,7 @@ def _current_asyncio_loop() -> Optional[asyncio.AbstractEventLoop]:
         return _thread_asyncio_loop()
 
 
-def _thread_asyncio_loop() -> Optional[asyncio.AbstractEventLoop]:
+def _thread_asyncio_loop() -> asyncio.AbstractEventLoop | None:
     """The loop set for this thread with :func:`asyncio.set_event_loop`, or None."""
     with _policy_deprecations_ignored():
         policy = asyncio.get_event_loop_policy()
@@ -91,7 +89,7 @@ def _thread_asyncio_loop() -> Optional[asyncio.AbstractEventLoop]:
         # would leave an unclosed loop behind.
         local = getattr(policy, "_local", None)
         if local is not None:
-            loop: Optional[asyncio.AbstractEventLoop] = getattr(local, "_loop", None)
+            loop: asyncio.AbstractEventLoop | None = getattr(local, "_loop", None)
             return loop
         try:
             return policy.get_event_loop()
@@ -151,9 +149,7 @@ class IOLoop(Configurable):
     _pending_tasks: set[Future[Any]]
 
     @classmethod
-    def configure(
-        cls, impl: Union[None, str, type[Configurable]], **kwargs: Any
-    ) -> None:
+    def configure(cls, impl: None | str | type[Configurable], **kwargs: Any) -> None:
         """Choose the class that ``IOLoop()`` instantiates.
 
         Only subclasses of `~tornado.platform.asyncio.BaseAsyncIOLoop` can run
@@ -219,10 +215,10 @@ class IOLoop(Configurable):
 
     @overload
     @staticmethod
-    def current(instance: bool = True) -> Optional[IOLoop]: ...
+    def current(instance: bool = True) -> IOLoop | None: ...
 
     @staticmethod
-    def current(instance: bool = True) -> Optional[IOLoop]:
+    def current(instance: bool = True) -> IOLoop | None:
         """Return the `IOLoop` of the thread's running (or current) asyncio loop.
 
         Inside a running asyncio loop this is that loop's `IOLoop`, created on
@@ -293,7 +289,7 @@ class IOLoop(Configurable):
     ) -> None: ...
 
     def add_handler(
-        self, fd: Union[int, _Selectable], handler: Callable[..., None], events: int
+        self, fd: int | _Selectable, handler: Callable[..., None], events: int
     ) -> None:
         """Call ``handler(fd, events)`` when ``fd`` has any of ``events``.
 
@@ -304,11 +300,11 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def update_handler(self, fd: Union[int, _Selectable], events: int) -> None:
+    def update_handler(self, fd: int | _Selectable, events: int) -> None:
         """Change the events ``fd``'s handler listens for."""
         raise NotImplementedError()
 
-    def remove_handler(self, fd: Union[int, _Selectable]) -> None:
+    def remove_handler(self, fd: int | _Selectable) -> None:
         """Stop listening for events on ``fd``; unknown descriptors are ignored."""
         raise NotImplementedError()
 
@@ -327,7 +323,7 @@ class IOLoop(Configurable):
         """
         raise NotImplementedError()
 
-    def run_sync(self, func: Callable[[], Any], timeout: Optional[float] = None) -> Any:
+    def run_sync(self, func: Callable[[], Any], timeout: float | None = None) -> Any:
         """Start the loop, run ``func``, and stop when its result is ready.
 
         ``func`` returns None or an awaitable (anything `tornado.gen` can
@@ -379,7 +375,7 @@ class IOLoop(Configurable):
 
     def add_timeout(
         self,
-        deadline: Union[float, datetime.timedelta],
+        deadline: float | datetime.timedelta,
         callback: Callable[..., Any],
         *args: Any,
         **kwargs: Any,
@@ -477,7 +473,7 @@ class IOLoop(Configurable):
 
     def run_in_executor(
         self,
-        executor: Optional[concurrent.futures.Executor],
+        executor: concurrent.futures.Executor | None,
         func: Callable[..., _T],
         *args: Any,
     ) -> Awaitable[_T]:
@@ -538,15 +534,13 @@ class IOLoop(Configurable):
         """Retrieve the result so that a failure is raised (and logged)."""
         future.result()
 
-    def split_fd(
-        self, fd: Union[int, _Selectable]
-    ) -> tuple[int, Union[int, _Selectable]]:
+    def split_fd(self, fd: int | _Selectable) -> tuple[int, int | _Selectable]:
         """Return ``(descriptor number, object passed in)`` for ``fd``."""
         if isinstance(fd, int):
             return fd, fd
         return fd.fileno(), fd
 
-    def close_fd(self, fd: Union[int, _Selectable]) -> None:
+    def close_fd(self, fd: int | _Selectable) -> None:
         """Close ``fd`` (a descriptor or file-like object), ignoring errors."""
         try:
             if isinstance(fd, int):
@@ -574,8 +568,8 @@ class PeriodicCallback:
 
     def __init__(
         self,
-        callback: Callable[[], Optional[Awaitable[Any]]],
-        callback_time: Union[datetime.timedelta, float],
+        callback: Callable[[], Awaitable[Any] | None],
+        callback_time: datetime.timedelta | float,
         jitter: float = 0,
     ) -> None:
         self.callback = callback

@@ -45,7 +45,7 @@ import threading
 import unittest
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Optional, TypeVar, Union, cast
+from typing import Any, TypeVar, cast
 
 from tornado import ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
@@ -63,11 +63,9 @@ __all__ = [
     "StreamBufferFullError",
 ]
 
-_ExcInfo = tuple[
-    Optional[type[BaseException]], Optional[BaseException], Optional[TracebackType]
-]
-_Buffer = Union[bytes, bytearray, memoryview]
-_SSLOptions = Union[dict[str, Any], ssl.SSLContext]
+_ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+_Buffer = bytes | bytearray | memoryview
+_SSLOptions = dict[str, Any] | ssl.SSLContext
 _IOStreamT = TypeVar("_IOStreamT", bound="IOStream")
 _SSLIOStreamT = TypeVar("_SSLIOStreamT", bound="SSLIOStream")
 
@@ -95,7 +93,7 @@ class StreamClosedError(IOError):
     the peer simply closed the connection.
     """
 
-    def __init__(self, real_error: Optional[BaseException] = None) -> None:
+    def __init__(self, real_error: BaseException | None = None) -> None:
         super().__init__("Stream is closed")
         #: The exception that caused the close, or ``None``.
         self.real_error = real_error
@@ -139,7 +137,7 @@ class _ReadBuffer:
         index = self._data.find(needle, self._start + offset)
         return index - self._start if index >= 0 else -1
 
-    def search(self, pattern: re.Pattern[bytes]) -> Optional[int]:
+    def search(self, pattern: re.Pattern[bytes]) -> int | None:
         """End offset (relative) of the first match of ``pattern``, or None."""
         match = pattern.search(self._data, self._start)
         return match.end() - self._start if match else None
@@ -183,7 +181,7 @@ class _WriteBuffer:
     def __init__(self) -> None:
         # Created on demand and dropped once drained: an idle stream (such
         # as a parked long-polling request) then carries no deque at all.
-        self._chunks: Optional[collections.deque[Union[bytearray, memoryview]]] = None
+        self._chunks: collections.deque[bytearray | memoryview] | None = None
         self._head_offset = 0
         self._size = 0
 
@@ -240,28 +238,28 @@ class _Read:
     #: not yet buffered is left for the loop to report.
     reads_inline = True
 
-    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready(self, buffer: _ReadBuffer) -> int | None:
         """How many buffered bytes complete this read, or None to keep waiting.
 
         Raises `UnsatisfiableReadError` when the read can never complete.
         """
         raise NotImplementedError()
 
-    def poll(self, buffer: _ReadBuffer) -> Optional[int]:
+    def poll(self, buffer: _ReadBuffer) -> int | None:
         """Like `ready`, between reads of a burst; may skip costly checks.
 
         A skipped check is caught up by the `ready` call after the burst.
         """
         return self.ready(buffer)
 
-    def ready_at_close(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready_at_close(self, buffer: _ReadBuffer) -> int | None:
         """Like `ready`, for a stream that will receive nothing more."""
         try:
             return self.ready(buffer)
         except UnsatisfiableReadError:
             return None
 
-    def direct_target(self) -> Optional[memoryview]:
+    def direct_target(self) -> memoryview | None:
         """Caller-owned memory to receive data directly, if the read has any."""
         return None
 
@@ -273,7 +271,7 @@ class _Read:
 class _MaxBytesRead(_Read):
     """A read that gives up once ``max_bytes`` arrive without a match."""
 
-    def __init__(self, max_bytes: Optional[int]) -> None:
+    def __init__(self, max_bytes: int | None) -> None:
         self.max_bytes = max_bytes
 
     def _within_limit(self, size: int) -> None:
@@ -286,17 +284,17 @@ class _MaxBytesRead(_Read):
         """What the read waits for, for error messages (built only if needed)."""
         raise NotImplementedError()
 
-    def _match_end(self, buffer: _ReadBuffer) -> Optional[int]:
+    def _match_end(self, buffer: _ReadBuffer) -> int | None:
         raise NotImplementedError()
 
-    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready(self, buffer: _ReadBuffer) -> int | None:
         end = self._match_end(buffer)
         self._within_limit(len(buffer) if end is None else end)
         return end
 
 
 class _DelimiterRead(_MaxBytesRead):
-    def __init__(self, delimiter: bytes, max_bytes: Optional[int]) -> None:
+    def __init__(self, delimiter: bytes, max_bytes: int | None) -> None:
         super().__init__(max_bytes)
         self.delimiter = delimiter
         # Bytes already searched without a match; the next search resumes
@@ -306,7 +304,7 @@ class _DelimiterRead(_MaxBytesRead):
     def _looking_for(self) -> str:
         return f"delimiter {self.delimiter!r}"
 
-    def _match_end(self, buffer: _ReadBuffer) -> Optional[int]:
+    def _match_end(self, buffer: _ReadBuffer) -> int | None:
         index = buffer.find(self.delimiter, self._searched)
         if index < 0:
             self._searched = max(0, len(buffer) - len(self.delimiter) + 1)
@@ -315,7 +313,7 @@ class _DelimiterRead(_MaxBytesRead):
 
 
 class _RegexRead(_MaxBytesRead):
-    def __init__(self, pattern: re.Pattern[bytes], max_bytes: Optional[int]) -> None:
+    def __init__(self, pattern: re.Pattern[bytes], max_bytes: int | None) -> None:
         super().__init__(max_bytes)
         self.pattern = pattern
         self._next_poll = 0
@@ -323,10 +321,10 @@ class _RegexRead(_MaxBytesRead):
     def _looking_for(self) -> str:
         return f"pattern {self.pattern.pattern!r}"
 
-    def _match_end(self, buffer: _ReadBuffer) -> Optional[int]:
+    def _match_end(self, buffer: _ReadBuffer) -> int | None:
         return buffer.search(self.pattern)
 
-    def poll(self, buffer: _ReadBuffer) -> Optional[int]:
+    def poll(self, buffer: _ReadBuffer) -> int | None:
         # A search scans the whole buffer, so within a burst of reads search
         # again only once the buffer has doubled: linear, not quadratic.
         if len(buffer) < self._next_poll:
@@ -340,7 +338,7 @@ class _BytesRead(_Read):
         self.num_bytes = num_bytes
         self.partial = partial
 
-    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready(self, buffer: _ReadBuffer) -> int | None:
         available = len(buffer)
         if available >= self.num_bytes:
             return self.num_bytes
@@ -357,12 +355,12 @@ class _IntoRead(_Read):
         self.partial = partial
         self.filled = 0
 
-    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready(self, buffer: _ReadBuffer) -> int | None:
         if self.filled == len(self.target) or (self.partial and self.filled):
             return self.filled
         return None
 
-    def direct_target(self) -> Optional[memoryview]:
+    def direct_target(self) -> memoryview | None:
         return self.target[self.filled :]
 
     def result(self, buffer: _ReadBuffer, size: int) -> Any:
@@ -386,15 +384,15 @@ class _ChunkRead(_Read):
         # the read, as code awaiting a plain read would.
         self.context = contextvars.copy_context()
 
-    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready(self, buffer: _ReadBuffer) -> int | None:
         return len(buffer) or None
 
 
 class _UntilCloseRead(_Read):
-    def ready(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready(self, buffer: _ReadBuffer) -> int | None:
         return None
 
-    def ready_at_close(self, buffer: _ReadBuffer) -> Optional[int]:
+    def ready_at_close(self, buffer: _ReadBuffer) -> int | None:
         return len(buffer)
 
 
@@ -419,7 +417,7 @@ def _scratch_buffer(size: int) -> memoryview:
     return _scratch.view[:size]
 
 
-def _check_max_bytes(max_bytes: Optional[int]) -> None:
+def _check_max_bytes(max_bytes: int | None) -> None:
     if max_bytes is not None and (
         not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0
     ):
@@ -460,9 +458,9 @@ class BaseIOStream:
 
     def __init__(
         self,
-        max_buffer_size: Optional[int] = None,
-        read_chunk_size: Optional[int] = None,
-        max_write_buffer_size: Optional[int] = None,
+        max_buffer_size: int | None = None,
+        read_chunk_size: int | None = None,
+        max_write_buffer_size: int | None = None,
     ) -> None:
         #: The `.IOLoop` this stream is registered with.
         self.io_loop = ioloop.IOLoop.current()
@@ -475,27 +473,25 @@ class BaseIOStream:
         #: The most bytes that may wait in the write buffer, or ``None``.
         self.max_write_buffer_size = max_write_buffer_size
         #: The exception that closed the stream, if one did.
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self._read_buffer = _ReadBuffer()
-        self._pending_read: Optional[_Read] = None
+        self._pending_read: _Read | None = None
         self._write_buffer = _WriteBuffer()
         self._bytes_queued = 0
         self._bytes_written = 0
         # (bytes queued when written, future); created on demand, dropped
         # when empty, to keep idle streams small.
-        self._write_futures: Optional[collections.deque[tuple[int, Future[None]]]] = (
-            None
-        )
-        self._close_callback: Optional[Callable[[], None]] = None
-        self._connect_future: Optional[Future[Any]] = None
-        self._ssl_connect_future: Optional[Future[Any]] = None
+        self._write_futures: collections.deque[tuple[int, Future[None]]] | None = None
+        self._close_callback: Callable[[], None] | None = None
+        self._connect_future: Future[Any] | None = None
+        self._ssl_connect_future: Future[Any] | None = None
         self._connecting = False
-        self._state: Optional[int] = None
+        self._state: int | None = None
         self._closed = False
 
     # -- the file descriptor, provided by subclasses --------------------------
 
-    def fileno(self) -> Union[int, ioloop._Selectable]:
+    def fileno(self) -> int | ioloop._Selectable:
         """The file descriptor (or object with ``fileno()``) of this stream."""
         raise NotImplementedError()
 
@@ -510,7 +506,7 @@ class BaseIOStream:
         """
         raise NotImplementedError()
 
-    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+    def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
         """Read up to ``len(buf)`` bytes into ``buf``; return the count.
 
         Returns ``None`` when nothing is available yet and 0 at the end of
@@ -518,14 +514,14 @@ class BaseIOStream:
         """
         raise NotImplementedError()
 
-    def get_fd_error(self) -> Optional[Exception]:
+    def get_fd_error(self) -> Exception | None:
         """The error pending on the descriptor after an error event, if known."""
         return None
 
     # -- reading ---------------------------------------------------------------
 
     def read_until_regex(
-        self, regex: Union[bytes, re.Pattern[bytes]], max_bytes: Optional[int] = None
+        self, regex: bytes | re.Pattern[bytes], max_bytes: int | None = None
     ) -> Awaitable[bytes]:
         """Read until ``regex`` matches; resolve with the data up to the match end.
 
@@ -558,7 +554,7 @@ class BaseIOStream:
         return self._read(request)
 
     def read_until(
-        self, delimiter: bytes, max_bytes: Optional[int] = None
+        self, delimiter: bytes, max_bytes: int | None = None
     ) -> Awaitable[bytes]:
         """Read until ``delimiter``; resolve with the data including it.
 
@@ -679,12 +675,12 @@ class BaseIOStream:
                     return
         self._add_io_state(ioloop.IOLoop.READ)
 
-    def _ready_size(self) -> Optional[int]:
+    def _ready_size(self) -> int | None:
         if self._pending_read is None:
             return None
         return self._pending_read.ready(self._read_buffer)
 
-    def _fill_read_buffer(self) -> Optional[int]:
+    def _fill_read_buffer(self) -> int | None:
         """Read until the pending read can complete or nothing more is there.
 
         Returns the size that completes the pending read, if it can.  With no
@@ -868,7 +864,7 @@ class BaseIOStream:
             self._maybe_add_error_listener()
         return future
 
-    def _attempt_send(self, send: Callable[[Any], int], argument: Any) -> Optional[int]:
+    def _attempt_send(self, send: Callable[[Any], int], argument: Any) -> int | None:
         """Call ``send(argument)``; bytes sent, or ``None`` if the stream closed.
 
         Would-block counts as nothing sent; other errors close the stream
@@ -902,7 +898,7 @@ class BaseIOStream:
 
     # -- closing -----------------------------------------------------------------
 
-    def set_close_callback(self, callback: Optional[Callable[[], None]]) -> None:
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
         """Call ``callback`` (with no arguments) once the stream closes.
 
         Pending futures fail with `StreamClosedError` on close anyway; the
@@ -913,9 +909,9 @@ class BaseIOStream:
 
     def close(
         self,
-        exc_info: Union[
-            None, bool, BaseException, tuple[Any, Optional[BaseException], Any]
-        ] = False,
+        exc_info: (
+            None | bool | BaseException | tuple[Any, BaseException | None, Any]
+        ) = False,
     ) -> None:
         """Close the stream.
 
@@ -1073,8 +1069,8 @@ def _mark_exception_retrieved(future: Future[Any]) -> None:
 
 
 def _exception_from(
-    exc_info: Union[bool, BaseException, tuple[Any, Optional[BaseException], Any]],
-) -> Optional[BaseException]:
+    exc_info: bool | BaseException | tuple[Any, BaseException | None, Any],
+) -> BaseException | None:
     if isinstance(exc_info, BaseException):
         return exc_info
     if isinstance(exc_info, tuple):
@@ -1097,7 +1093,7 @@ class IOStream(BaseIOStream):
         self.socket.setblocking(False)
         super().__init__(*args, **kwargs)
 
-    def fileno(self) -> Union[int, ioloop._Selectable]:
+    def fileno(self) -> int | ioloop._Selectable:
         """The stream's socket."""
         return self.socket
 
@@ -1105,12 +1101,12 @@ class IOStream(BaseIOStream):
         """Close the socket."""
         self.socket.close()
 
-    def get_fd_error(self) -> Optional[Exception]:
+    def get_fd_error(self) -> Exception | None:
         """The error recorded on the socket (``SO_ERROR``)."""
         code = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         return OSError(code, os.strerror(code))
 
-    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+    def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
         """Receive into ``buf``; ``None`` if nothing is available yet."""
         try:
             return self.socket.recv_into(buf, len(buf))
@@ -1122,7 +1118,7 @@ class IOStream(BaseIOStream):
         return self.socket.send(data)
 
     def connect(
-        self: _IOStreamT, address: Any, server_hostname: Optional[str] = None
+        self: _IOStreamT, address: Any, server_hostname: str | None = None
     ) -> Future[_IOStreamT]:
         """Connect the (unconnected) socket to ``address``.
 
@@ -1175,8 +1171,8 @@ class IOStream(BaseIOStream):
     def start_tls(
         self,
         server_side: bool,
-        ssl_options: Optional[_SSLOptions] = None,
-        server_hostname: Optional[str] = None,
+        ssl_options: _SSLOptions | None = None,
+        server_hostname: str | None = None,
     ) -> Awaitable[SSLIOStream]:
         """Upgrade this connection to TLS; resolve with the new `SSLIOStream`.
 
@@ -1264,7 +1260,7 @@ class SSLIOStream(IOStream):
         self._ssl_accepting = True
         self._handshake_reading = False
         self._handshake_writing = False
-        self._server_hostname: Optional[str] = None
+        self._server_hostname: str | None = None
         try:
             self.socket.getpeername()
         except OSError:
@@ -1289,7 +1285,7 @@ class SSLIOStream(IOStream):
         return not self._ssl_accepting and super()._idle_for_writing()
 
     def connect(
-        self: _SSLIOStreamT, address: Any, server_hostname: Optional[str] = None
+        self: _SSLIOStreamT, address: Any, server_hostname: str | None = None
     ) -> Future[_SSLIOStreamT]:
         """Connect to ``address`` and perform the TLS handshake.
 
@@ -1404,7 +1400,7 @@ class SSLIOStream(IOStream):
                 return 0
             raise
 
-    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+    def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
         """Receive decrypted data into ``buf``; ``None`` if none is ready."""
         if self._ssl_accepting:
             return None  # nothing to read before the handshake completes
@@ -1451,7 +1447,7 @@ class PipeIOStream(BaseIOStream):
         """Write as much of ``data`` as the pipe takes."""
         return os.write(self.fd, data)
 
-    def read_from_fd(self, buf: Union[bytearray, memoryview]) -> Optional[int]:
+    def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
         """Read into ``buf``; ``None`` if nothing is available yet."""
         try:
             return self._fio.readinto(buf)

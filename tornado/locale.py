@@ -22,9 +22,8 @@ import datetime
 import gettext
 import os
 import re
-import typing
 from collections.abc import Iterator, Sequence
-from typing import Any, Optional, Union
+from typing import Any
 
 from tornado import _locale_data, escape
 from tornado.log import gen_log
@@ -90,7 +89,7 @@ def get_supported_locales() -> frozenset[str]:
     return _supported_locales
 
 
-def load_translations(directory: str, encoding: Optional[str] = None) -> None:
+def load_translations(directory: str, encoding: str | None = None) -> None:
     """Load translations from the CSV files in ``directory``.
 
     Each file is named after its locale (``es_GT.csv``, ``fr.csv``) and holds
@@ -168,9 +167,7 @@ def _sniff_encoding(path: str) -> str:
     return "utf-8-sig"
 
 
-def _read_translation_csv(
-    path: str, encoding: str
-) -> Optional[dict[str, dict[str, str]]]:
+def _read_translation_csv(path: str, encoding: str) -> dict[str, dict[str, str]] | None:
     """The translations of one CSV file by plural kind, or None if unreadable."""
     table: dict[str, dict[str, str]] = {}
     try:
@@ -258,7 +255,7 @@ class Locale:
     whether the language is written right to left.
     """
 
-    _cache: typing.Dict[str, Locale] = {}
+    _cache: dict[str, Locale] = {}
 
     @classmethod
     def get_closest(cls, *locale_codes: str) -> Locale:
@@ -317,8 +314,8 @@ class Locale:
     def translate(
         self,
         message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
+        plural_message: str | None = None,
+        count: int | None = None,
     ) -> str:
         """Return the translation of ``message``.
 
@@ -332,8 +329,8 @@ class Locale:
         self,
         context: str,
         message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
+        plural_message: str | None = None,
+        count: int | None = None,
     ) -> str:
         """Like :meth:`translate`, but for ``message`` used in ``context``.
 
@@ -345,7 +342,7 @@ class Locale:
 
     def format_date(
         self,
-        date: Union[int, float, datetime.datetime],
+        date: int | float | datetime.datetime,
         gmt_offset: int = 0,
         relative: bool = True,
         shorter: bool = False,
@@ -377,7 +374,7 @@ class Locale:
         local_date = date - shift
         age = now - date
         _ = self.translate
-        template: Optional[str] = None
+        template: str | None = None
         if not full_format:
             if relative and age.days == 0:
                 return self._time_ago(age.seconds)
@@ -475,7 +472,7 @@ class Locale:
         return f"{value:,}"
 
 
-def _require_count(plural_message: Optional[str], count: Optional[int]) -> None:
+def _require_count(plural_message: str | None, count: int | None) -> None:
     if plural_message is not None and count is None:
         raise ValueError("count is required when plural_message is given")
 
@@ -494,8 +491,8 @@ class CSVLocale(Locale):
     def translate(
         self,
         message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
+        plural_message: str | None = None,
+        count: int | None = None,
     ) -> str:
         """Return the translation of ``message`` (see :meth:`Locale.translate`)."""
         _require_count(plural_message, count)
@@ -511,8 +508,8 @@ class CSVLocale(Locale):
         self,
         context: str,
         message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
+        plural_message: str | None = None,
+        count: int | None = None,
     ) -> str:
         """Translate ignoring ``context``, which CSV files cannot express.
 
@@ -540,8 +537,8 @@ class GettextLocale(Locale):
     def translate(
         self,
         message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
+        plural_message: str | None = None,
+        count: int | None = None,
     ) -> str:
         """Return the translation of ``message`` (see :meth:`Locale.translate`).
 
@@ -557,8 +554,8 @@ class GettextLocale(Locale):
         self,
         context: str,
         message: str,
-        plural_message: Optional[str] = None,
-        count: Optional[int] = None,
+        plural_message: str | None = None,
+        count: int | None = None,
     ) -> str:
         """Translate ``message`` in ``context`` (see :meth:`Locale.pgettext`).
 

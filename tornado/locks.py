@@ -13,7 +13,7 @@ import collections
 import datetime
 import types
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional, Union
+from typing import Any
 
 from tornado import gen, ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
@@ -23,7 +23,7 @@ __all__ = ["Condition", "Event", "Semaphore", "BoundedSemaphore", "Lock"]
 # How many waiters may time out before the waiter queue is compacted.
 _COLLECT_AFTER_TIMEOUTS = 100
 
-_Timeout = Optional[Union[float, datetime.timedelta]]
+_Timeout = float | datetime.timedelta | None
 
 
 def _expire_on_timeout(
@@ -191,9 +191,9 @@ class _ReleasingContextManager:
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc_val: Optional[BaseException],
-        exc_tb: Optional[types.TracebackType],
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: types.TracebackType | None,
     ) -> None:
         self._obj.release()
 
@@ -260,9 +260,9 @@ class Semaphore(_TimeoutGarbageCollector):
 
     def __exit__(
         self,
-        typ: Optional[type[BaseException]],
-        value: Optional[BaseException],
-        traceback: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: types.TracebackType | None,
     ) -> None:
         """Not supported; see :meth:`__enter__`."""
         self.__enter__()
@@ -273,9 +273,9 @@ class Semaphore(_TimeoutGarbageCollector):
 
     async def __aexit__(
         self,
-        typ: Optional[type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
     ) -> None:
         """Release the slot taken by :meth:`__aenter__`."""
         self.release()
@@ -337,9 +337,9 @@ class Lock:
 
     def __exit__(
         self,
-        typ: Optional[type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
     ) -> None:
         """Not supported; see :meth:`__enter__`."""
         self.__enter__()
@@ -350,9 +350,9 @@ class Lock:
 
     async def __aexit__(
         self,
-        typ: Optional[type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
     ) -> None:
         """Release the lock taken by :meth:`__aenter__`."""
         self.release()

@@ -20,7 +20,7 @@ import logging
 import logging.handlers
 import sys
 import typing
-from typing import Any, Dict, Optional
+from typing import Any
 
 try:
     import curses
@@ -72,7 +72,7 @@ def _stream_supports_color(stream: Any) -> bool:
     return False
 
 
-def _terminal_color_codes(colors: Dict[int, int]) -> tuple[Dict[int, str], str]:
+def _terminal_color_codes(colors: dict[int, int]) -> tuple[dict[int, str], str]:
     """The sequences that switch to each colour, and back to normal.
 
     Uses the terminal's own description when curses knows it, and the
@@ -148,12 +148,12 @@ class LogFormatter(logging.Formatter):
         datefmt: str = DEFAULT_DATE_FORMAT,
         style: str = "%",
         color: bool = True,
-        colors: Dict[int, int] = DEFAULT_COLORS,
+        colors: dict[int, int] = DEFAULT_COLORS,
     ) -> None:
         """Create the formatter; see the class description for the arguments."""
         # Not validated: a format without fields is unusual but harmless.
         super().__init__(fmt, datefmt, typing.cast(Any, style), validate=False)
-        self._colors: Dict[int, str] = {}
+        self._colors: dict[int, str] = {}
         self._normal = ""
         if color and _stream_supports_color(sys.stderr):
             self._colors, self._normal = _terminal_color_codes(colors)
@@ -182,7 +182,7 @@ class LogFormatter(logging.Formatter):
 
 
 def enable_pretty_logging(
-    options: Any = None, logger: Optional[logging.Logger] = None
+    options: Any = None, logger: logging.Logger | None = None
 ) -> None:
     """Configure ``logger`` (default: the root logger) from logging options.
 
@@ -248,7 +248,7 @@ def _rotating_file_handler(options: Any) -> logging.Handler:
     )
 
 
-def define_logging_options(options: Optional[OptionParser] = None) -> None:
+def define_logging_options(options: OptionParser | None = None) -> None:
     """Define the options read by :func:`enable_pretty_logging`.
 
     They are defined on ``options`` (default: the global

@@ -44,7 +44,8 @@ import sys
 import textwrap
 import types
 import typing
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO
 
 from tornado.log import define_logging_options
 
@@ -154,7 +155,7 @@ class _ValueParsers:
     @classmethod
     def for_type(cls, kind: type) -> Callable[[str], Any]:
         """The function that parses a string into a value of ``kind``."""
-        special: Dict[type, Callable[[str], Any]] = {
+        special: dict[type, Callable[[str], Any]] = {
             datetime.datetime: cls.parse_datetime,
             datetime.timedelta: cls.parse_timedelta,
             bool: cls.parse_bool,
@@ -171,12 +172,12 @@ class _Option:
         name: str,
         default: Any,
         type: type,
-        help: Optional[str],
-        metavar: Optional[str],
+        help: str | None,
+        metavar: str | None,
         multiple: bool,
         file_name: str,
         group_name: str,
-        callback: Optional[Callable[[Any], None]],
+        callback: Callable[[Any], None] | None,
     ) -> None:
         if default is None and multiple:
             default = []
@@ -231,7 +232,7 @@ class _Option:
         if self.callback is not None:
             self.callback(value)
 
-    def _parse_list_item(self, part: str) -> List[Any]:
+    def _parse_list_item(self, part: str) -> list[Any]:
         """One comma-separated item; integer items may be inclusive ranges."""
         if self.type is int and ":" in part:
             low, _, high = part.partition(":")
@@ -284,8 +285,8 @@ class OptionParser:
         )
 
     @property
-    def _registry(self) -> Dict[str, _Option]:
-        return typing.cast(Dict[str, _Option], self.__dict__["_options"])
+    def _registry(self) -> dict[str, _Option]:
+        return typing.cast(dict[str, _Option], self.__dict__["_options"])
 
     def _option(self, name: str) -> _Option:
         try:
@@ -330,11 +331,11 @@ class OptionParser:
         """``(name, value)`` pairs for all options."""
         return [(option.name, option.value()) for option in self._registry.values()]
 
-    def groups(self) -> Set[str]:
+    def groups(self) -> set[str]:
         """The names of all option groups (by default, the defining files)."""
         return {option.group_name for option in self._registry.values()}
 
-    def group_dict(self, group: str) -> Dict[str, Any]:
+    def group_dict(self, group: str) -> dict[str, Any]:
         """Names and values of the options in ``group`` (all if it is empty).
 
         Handy for passing a group of options as keyword arguments, e.g.
@@ -346,7 +347,7 @@ class OptionParser:
             if not group or option.group_name == group
         }
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """Names and values of all options."""
         return self.group_dict("")
 
@@ -354,12 +355,12 @@ class OptionParser:
         self,
         name: str,
         default: Any = None,
-        type: Optional[type] = None,
-        help: Optional[str] = None,
-        metavar: Optional[str] = None,
+        type: type | None = None,
+        help: str | None = None,
+        metavar: str | None = None,
         multiple: bool = False,
-        group: Optional[str] = None,
-        callback: Optional[Callable[[Any], None]] = None,
+        group: str | None = None,
+        callback: Callable[[Any], None] | None = None,
     ) -> None:
         """Define a new option.
 
@@ -395,8 +396,8 @@ class OptionParser:
         )
 
     def parse_command_line(
-        self, args: Optional[List[str]] = None, final: bool = True
-    ) -> List[str]:
+        self, args: list[str] | None = None, final: bool = True
+    ) -> list[str]:
         """Set options from ``--name=value`` arguments; return the rest.
 
         ``args`` defaults to ``sys.argv``; its first item (the program name)
@@ -409,7 +410,7 @@ class OptionParser:
         """
         if args is None:
             args = sys.argv
-        remaining: List[str] = []
+        remaining: list[str] = []
         for index in range(1, len(args)):
             arg = args[index]
             if arg == "--":
@@ -447,7 +448,7 @@ class OptionParser:
         A file that cannot be read raises :class:`OSError` naming it; errors
         in its code surface with tracebacks that point into it.
         """
-        namespace: Dict[str, Any] = {"__file__": os.path.abspath(path)}
+        namespace: dict[str, Any] = {"__file__": os.path.abspath(path)}
         with open(path, "rb") as f:
             source = f.read()
         exec(compile(source, path, "exec"), namespace, namespace)
@@ -470,12 +471,12 @@ class OptionParser:
         else:
             option.set(value)
 
-    def print_help(self, file: Optional[TextIO] = None) -> None:
+    def print_help(self, file: TextIO | None = None) -> None:
         """Print all options, grouped, to ``file`` (default ``sys.stderr``)."""
         out = sys.stderr if file is None else file
         print(f"Usage: {sys.argv[0]} [OPTIONS]", file=out)
         print("\nOptions:\n", file=out)
-        by_group: Dict[str, List[_Option]] = {}
+        by_group: dict[str, list[_Option]] = {}
         for option in self._registry.values():
             by_group.setdefault(option.group_name, []).append(option)
         for group_name, group in sorted(by_group.items()):
@@ -558,20 +559,18 @@ options = OptionParser()
 def define(
     name: str,
     default: Any = None,
-    type: Optional[type] = None,
-    help: Optional[str] = None,
-    metavar: Optional[str] = None,
+    type: type | None = None,
+    help: str | None = None,
+    metavar: str | None = None,
     multiple: bool = False,
-    group: Optional[str] = None,
-    callback: Optional[Callable[[Any], None]] = None,
+    group: str | None = None,
+    callback: Callable[[Any], None] | None = None,
 ) -> None:
     """Define an option on the global :data:`options`; see :meth:`OptionParser.define`."""
     options.define(name, default, type, help, metavar, multiple, group, callback)
 
 
-def parse_command_line(
-    args: Optional[List[str]] = None, final: bool = True
-) -> List[str]:
+def parse_command_line(args: list[str] | None = None, final: bool = True) -> list[str]:
     """Parse the command line into the global :data:`options`.
 
     See :meth:`OptionParser.parse_command_line`.
@@ -587,7 +586,7 @@ def parse_config_file(path: str, final: bool = True) -> None:
     options.parse_config_file(path, final=final)
 
 
-def print_help(file: Optional[TextIO] = None) -> None:
+def print_help(file: TextIO | None = None) -> None:
     """Print the help for the global :data:`options`; see :meth:`OptionParser.print_help`."""
     options.print_help(file)
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 from tornado import ioloop
 from tornado.concurrent import (
@@ -42,7 +42,7 @@ _DEFAULT_MAX_RESTARTS = 100
 _STD_STREAMS = ("stdin", "stdout", "stderr")
 
 # Set in each child started by fork_processes: its index among the children.
-_task_id: Optional[int] = None
+_task_id: int | None = None
 
 
 def cpu_count() -> int:
@@ -54,7 +54,7 @@ def cpu_count() -> int:
     return count
 
 
-def task_id() -> Optional[int]:
+def task_id() -> int | None:
     """The index of this process among the children of :func:`fork_processes`.
 
     None if this process was not started by :func:`fork_processes`.
@@ -62,9 +62,7 @@ def task_id() -> Optional[int]:
     return _task_id
 
 
-def fork_processes(
-    num_processes: Optional[int], max_restarts: Optional[int] = None
-) -> int:
+def fork_processes(num_processes: int | None, max_restarts: int | None = None) -> int:
     """Fork ``num_processes`` worker processes and supervise them.
 
     In each child this function returns the child's task id, a number from 0
@@ -165,7 +163,7 @@ class Subprocess:
     STREAM = object()
 
     _initialized = False
-    _signal_loop: Optional[asyncio.AbstractEventLoop] = None
+    _signal_loop: asyncio.AbstractEventLoop | None = None
     _waiting: dict[int, Subprocess] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -191,9 +189,9 @@ class Subprocess:
                 os.close(theirs)
             raise
         self.pid = self.proc.pid
-        self.returncode: Optional[int] = None
-        self._exit_callback: Optional[Callable[[int], None]] = None
-        self._waiter_thread: Optional[threading.Thread] = None
+        self.returncode: int | None = None
+        self._exit_callback: Callable[[int], None] | None = None
+        self._waiter_thread: threading.Thread | None = None
         self.stdin: Any = self.proc.stdin
         self.stdout: Any = self.proc.stdout
         self.stderr: Any = self.proc.stderr

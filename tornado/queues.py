@@ -13,7 +13,7 @@ import collections
 import datetime
 import heapq
 from collections.abc import Awaitable
-from typing import Any, Generic, Optional, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
 from tornado import gen
 from tornado.concurrent import Future, future_set_result_unless_cancelled
@@ -23,7 +23,7 @@ __all__ = ["Queue", "PriorityQueue", "LifoQueue", "QueueFull", "QueueEmpty"]
 
 _T = TypeVar("_T")
 
-_Timeout = Optional[Union[float, datetime.timedelta]]
+_Timeout = float | datetime.timedelta | None
 
 # How many waiters may time out before the waiter deques are compacted.
 _COLLECT_AFTER_TIMEOUTS = 100

@@ -36,16 +36,11 @@ rule's name and arguments back into a URL.  `URLSpec` is the rule type that
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Sequence
 from functools import partial
+from re import Pattern
 from typing import (
     Any,
-    Awaitable,
-    Dict,
-    List,
-    Optional,
-    Pattern,
-    Sequence,
-    Tuple,
     Union,
     overload,
 )
@@ -70,7 +65,7 @@ __all__ = [
     "URLSpec",
 ]
 
-_StartLine = Union[httputil.RequestStartLine, httputil.ResponseStartLine]
+_StartLine = httputil.RequestStartLine | httputil.ResponseStartLine
 
 
 class Router(httputil.HTTPServerConnectionDelegate):
@@ -78,7 +73,7 @@ class Router(httputil.HTTPServerConnectionDelegate):
 
     def find_handler(
         self, request: httputil.HTTPServerRequest, **kwargs: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
+    ) -> httputil.HTTPMessageDelegate | None:
         """Return the delegate that should handle ``request``, or ``None``.
 
         ``request`` carries the start line and headers only; its body has
@@ -98,7 +93,7 @@ class Router(httputil.HTTPServerConnectionDelegate):
 class ReversibleRouter(Router):
     """A router that can also build URLs from route names."""
 
-    def reverse_url(self, name: str, *args: Any) -> Optional[str]:
+    def reverse_url(self, name: str, *args: Any) -> str | None:
         """Return the URL of the route ``name`` filled with ``args``.
 
         Returns ``None`` when no route has that name.
@@ -128,12 +123,12 @@ class _RoutingDelegate(httputil.HTTPMessageDelegate):
     ) -> None:
         self.server_conn = server_conn
         self.request_conn = request_conn
-        self.delegate: Optional[httputil.HTTPMessageDelegate] = None
+        self.delegate: httputil.HTTPMessageDelegate | None = None
         self.router = router
 
     def headers_received(
         self, start_line: _StartLine, headers: httputil.HTTPHeaders
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         assert isinstance(start_line, httputil.RequestStartLine)
         request = httputil.HTTPServerRequest(
             connection=self.request_conn,
@@ -151,7 +146,7 @@ class _RoutingDelegate(httputil.HTTPMessageDelegate):
             self.delegate = _DefaultMessageDelegate(self.request_conn)
         return self.delegate.headers_received(start_line, headers)
 
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         assert self.delegate is not None
         return self.delegate.data_received(chunk)
 
@@ -185,9 +180,9 @@ class RuleRouter(Router):
     ``rules`` is as for `add_rules`.
     """
 
-    def __init__(self, rules: Optional[_RuleList] = None) -> None:
+    def __init__(self, rules: _RuleList | None = None) -> None:
         #: The rules, in the order they are tried.
-        self.rules: List[Rule] = []
+        self.rules: list[Rule] = []
         if rules:
             self.add_rules(rules)
 
@@ -213,7 +208,7 @@ class RuleRouter(Router):
 
     def find_handler(
         self, request: httputil.HTTPServerRequest, **kwargs: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
+    ) -> httputil.HTTPMessageDelegate | None:
         """Return the delegate of the first rule that accepts ``request``.
 
         A rule whose matcher matches but whose target yields no delegate
@@ -232,7 +227,7 @@ class RuleRouter(Router):
 
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
+    ) -> httputil.HTTPMessageDelegate | None:
         """Return the delegate for ``target``, or ``None`` if it gives none.
 
         ``target_params`` are what the matcher returned, plus the rule's
@@ -261,9 +256,9 @@ class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
     nested reversible routers.
     """
 
-    def __init__(self, rules: Optional[_RuleList] = None) -> None:
+    def __init__(self, rules: _RuleList | None = None) -> None:
         #: Rules with a name, by name.
-        self.named_rules: Dict[str, Rule] = {}
+        self.named_rules: dict[str, Rule] = {}
         super().__init__(rules)
 
     def process_rule(self, rule: Rule) -> Rule:
@@ -280,7 +275,7 @@ class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
             self.named_rules[rule.name] = rule
         return rule
 
-    def reverse_url(self, name: str, *args: Any) -> Optional[str]:
+    def reverse_url(self, name: str, *args: Any) -> str | None:
         """Return the URL of the rule called ``name`` filled with ``args``.
 
         Rules of this router come first, then nested reversible routers in
@@ -303,8 +298,8 @@ class Rule:
         self,
         matcher: Matcher,
         target: Any,
-        target_kwargs: Optional[Dict[str, Any]] = None,
-        name: Optional[str] = None,
+        target_kwargs: dict[str, Any] | None = None,
+        name: str | None = None,
     ) -> None:
         """Create a rule sending requests accepted by ``matcher`` to ``target``.
 
@@ -321,11 +316,11 @@ class Rule:
         #: What accepted requests are sent to.
         self.target = target
         #: Extra arguments for the target (an empty dict if none).
-        self.target_kwargs: Dict[str, Any] = target_kwargs if target_kwargs else {}
+        self.target_kwargs: dict[str, Any] = target_kwargs if target_kwargs else {}
         #: The rule's name for reversing, or ``None``.
         self.name = name
 
-    def reverse(self, *args: Any) -> Optional[str]:
+    def reverse(self, *args: Any) -> str | None:
         """Build a URL from ``args`` with the rule's matcher."""
         return self.matcher.reverse(*args)
 
@@ -338,17 +333,17 @@ class Rule:
 
 
 _MatcherSpec = Union[str, Pattern[str], "Matcher"]
-_RuleSpec = Union[
-    Rule,
-    List[Any],
-    Tuple[_MatcherSpec, Any],
-    Tuple[_MatcherSpec, Any, Dict[str, Any]],
-    Tuple[_MatcherSpec, Any, Dict[str, Any], str],
-]
+_RuleSpec = (
+    Rule
+    | list[Any]
+    | tuple[_MatcherSpec, Any]
+    | tuple[_MatcherSpec, Any, dict[str, Any]]
+    | tuple[_MatcherSpec, Any, dict[str, Any], str]
+)
 _RuleList = Sequence[_RuleSpec]
 
 
-def _rule_from_sequence(spec: Union[List[Any], Tuple[Any, ...]]) -> Rule:
+def _rule_from_sequence(spec: list[Any] | tuple[Any, ...]) -> Rule:
     """Build a `Rule` from ``(matcher or path pattern, target, [kwargs, [name]])``."""
     if not 2 <= len(spec) <= 4:
         raise ValueError(
@@ -364,7 +359,7 @@ def _rule_from_sequence(spec: Union[List[Any], Tuple[Any, ...]]) -> Rule:
 class Matcher:
     """Decides whether a request is accepted by a rule."""
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Return the parameters for the target if ``request`` matches.
 
         A matching request yields a dict (possibly empty) of keyword
@@ -372,7 +367,7 @@ class Matcher:
         """
         raise NotImplementedError()
 
-    def reverse(self, *args: Any) -> Optional[str]:
+    def reverse(self, *args: Any) -> str | None:
         """Build a URL from ``args``; ``None`` if this matcher cannot."""
         return None
 
@@ -380,12 +375,12 @@ class Matcher:
 class AnyMatches(Matcher):
     """Accepts every request."""
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Always return an empty parameter dict."""
         return {}
 
 
-def _compile_anchored(pattern: Union[str, Pattern[str]]) -> Pattern[str]:
+def _compile_anchored(pattern: str | Pattern[str]) -> Pattern[str]:
     """Compile ``pattern`` so that it must match up to the end of the string.
 
     A string gets ``$`` appended if it doesn't end with one; an already
@@ -401,12 +396,12 @@ def _compile_anchored(pattern: Union[str, Pattern[str]]) -> Pattern[str]:
 class HostMatches(Matcher):
     """Accepts requests whose host name matches a regular expression."""
 
-    def __init__(self, host_pattern: Union[str, Pattern[str]]) -> None:
+    def __init__(self, host_pattern: str | Pattern[str]) -> None:
         """``host_pattern`` is a regex string (anchored at the end) or compiled."""
         #: The compiled host pattern.
         self.host_pattern = _compile_anchored(host_pattern)
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Match the request's host name (lowercased, without the port)."""
         if self.host_pattern.match(request.host_name):
             return {}
@@ -428,7 +423,7 @@ class DefaultHostMatches(Matcher):
         #: The compiled host pattern.
         self.host_pattern = host_pattern
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Return ``{}`` if the default host matches and no proxy is involved."""
         if "X-Real-Ip" not in request.headers:
             if self.host_pattern.match(self.application.default_host):
@@ -444,7 +439,7 @@ def _unquote_or_none(s: str) -> bytes: ...
 def _unquote_or_none(s: None) -> None: ...
 
 
-def _unquote_or_none(s: Optional[str]) -> Optional[bytes]:
+def _unquote_or_none(s: str | None) -> bytes | None:
     """Percent-decode a captured path group to bytes; ``None`` stays ``None``.
 
     ``None`` comes from an optional group that did not take part in the
@@ -464,7 +459,7 @@ class PathMatches(Matcher):
     that did not participate is ``None``.
     """
 
-    def __init__(self, path_pattern: Union[str, Pattern[str]]) -> None:
+    def __init__(self, path_pattern: str | Pattern[str]) -> None:
         """``path_pattern`` is a regex string (anchored at the end) or compiled.
 
         Raises `ValueError` if it mixes named and unnamed groups.
@@ -478,7 +473,7 @@ class PathMatches(Matcher):
             )
         self._path, self._group_count = self._find_groups()
 
-    def match(self, request: httputil.HTTPServerRequest) -> Optional[Dict[str, Any]]:
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Return ``path_args``/``path_kwargs`` if the request path matches.
 
         A pattern without groups gives ``{}``.
@@ -488,8 +483,8 @@ class PathMatches(Matcher):
             return None
         if not self.regex.groups:
             return {}
-        path_args: List[Optional[bytes]] = []
-        path_kwargs: Dict[str, Optional[bytes]] = {}
+        path_args: list[bytes | None] = []
+        path_kwargs: dict[str, bytes | None] = {}
         if self.regex.groupindex:
             path_kwargs = {
                 str(key): _unquote_or_none(value)
@@ -499,7 +494,7 @@ class PathMatches(Matcher):
             path_args = [_unquote_or_none(value) for value in found.groups()]
         return dict(path_args=path_args, path_kwargs=path_kwargs)
 
-    def reverse(self, *args: Any) -> Optional[str]:
+    def reverse(self, *args: Any) -> str | None:
         """Build a path by putting ``args`` in place of the pattern's groups.
 
         Arguments are converted with `str` (unless already `str` or `bytes`)
@@ -517,7 +512,7 @@ class PathMatches(Matcher):
         escaped = tuple(url_escape(_as_url_part(arg), plus=False) for arg in args)
         return self._path % escaped
 
-    def _find_groups(self) -> Tuple[Optional[str], Optional[int]]:
+    def _find_groups(self) -> tuple[str | None, int | None]:
         """Turn the pattern into a ``%s`` template for `reverse`.
 
         Only simple patterns can be reversed: literal text (possibly with
@@ -564,10 +559,10 @@ class URLSpec(Rule):
 
     def __init__(
         self,
-        pattern: Union[str, Pattern[str]],
+        pattern: str | Pattern[str],
         handler: Any,
-        kwargs: Optional[Dict[str, Any]] = None,
-        name: Optional[str] = None,
+        kwargs: dict[str, Any] | None = None,
+        name: str | None = None,
     ) -> None:
         """Send requests whose path matches ``pattern`` to ``handler``.
 

@@ -20,9 +20,10 @@ import sys
 import time
 import urllib.parse
 from asyncio import Future
+from collections.abc import Callable
 from io import BytesIO
 from types import TracebackType
-from typing import Any, Callable, Deque, Dict, Optional, Tuple, Type, Union
+from typing import Any
 
 from tornado import gen, httputil, version
 from tornado.escape import to_unicode
@@ -127,22 +128,24 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
     def initialize(  # type: ignore[override]
         self,
         max_clients: int = 10,
-        hostname_mapping: Optional[Dict[str, str]] = None,
+        hostname_mapping: dict[str, str] | None = None,
         max_buffer_size: int = 104857600,
-        resolver: Optional[Resolver] = None,
-        defaults: Optional[Dict[str, Any]] = None,
-        max_header_size: Optional[int] = None,
-        max_body_size: Optional[int] = None,
+        resolver: Resolver | None = None,
+        defaults: dict[str, Any] | None = None,
+        max_header_size: int | None = None,
+        max_body_size: int | None = None,
     ) -> None:
         """Set the client's limits and create its resolver and `.TCPClient`."""
         super().initialize(defaults=defaults)
         self.max_clients = max_clients
         """How many requests may be in progress at once."""
-        self.queue: Deque[Tuple[object, HTTPRequest, _Callback]] = collections.deque()
+        self.queue: collections.deque[tuple[object, HTTPRequest, _Callback]] = (
+            collections.deque()
+        )
         """Requests waiting for a free slot, as ``(key, request, callback)``."""
-        self.active: Dict[object, Tuple[HTTPRequest, _Callback]] = {}
+        self.active: dict[object, tuple[HTTPRequest, _Callback]] = {}
         """Requests in progress, by key."""
-        self.waiting: Dict[object, Tuple[HTTPRequest, _Callback, Optional[object]]] = {}
+        self.waiting: dict[object, tuple[HTTPRequest, _Callback, object | None]] = {}
         """Queued requests by key, with the handle of their queue timeout."""
         self.max_buffer_size = max_buffer_size
         """Largest amount of data buffered for one connection."""
@@ -234,7 +237,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
             if timeout_handle is not None:
                 self.io_loop.remove_timeout(timeout_handle)
 
-    def _on_timeout(self, key: object, info: Optional[str] = None) -> None:
+    def _on_timeout(self, key: object, info: str | None = None) -> None:
         """Fail a request that waited in the queue for too long."""
         request, callback, _ = self.waiting.pop(key)
         self.queue.remove((key, request, callback))
@@ -248,7 +251,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         self.io_loop.add_callback(callback, response)
 
 
-def _shortest_timeout(*timeouts: Optional[float]) -> Optional[float]:
+def _shortest_timeout(*timeouts: float | None) -> float | None:
     """The smallest of the timeouts that are set (None/0 mean no limit)."""
     set_timeouts = [t for t in timeouts if t]
     return min(set_timeouts) if set_timeouts else None
@@ -260,7 +263,7 @@ def _default_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
 
 
-def _origin(url: str) -> Tuple[str, str, Optional[int]]:
+def _origin(url: str) -> tuple[str, str, int | None]:
     """The (scheme, host, port) triple that decides whether credentials travel."""
     parsed = urllib.parse.urlsplit(url)
     scheme = parsed.scheme.lower()
@@ -283,31 +286,31 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
 
     def __init__(
         self,
-        client: Optional[SimpleAsyncHTTPClient],
+        client: SimpleAsyncHTTPClient | None,
         request: HTTPRequest,
         release_callback: Callable[[], None],
         final_callback: _Callback,
         max_buffer_size: int,
         tcp_client: TCPClient,
-        max_header_size: Optional[int],
-        max_body_size: Optional[int],
+        max_header_size: int | None,
+        max_body_size: int | None,
     ) -> None:
         self.io_loop = IOLoop.current()
         self.start_time = self.io_loop.time()
         self.start_wall_time = time.time()
         self.client = client
         self.request = request
-        self.release_callback: Optional[Callable[[], None]] = release_callback
-        self.final_callback: Optional[_Callback] = final_callback
+        self.release_callback: Callable[[], None] | None = release_callback
+        self.final_callback: _Callback | None = final_callback
         self.max_buffer_size = max_buffer_size
         self.tcp_client = tcp_client
         self.max_header_size = max_header_size
         self.max_body_size = max_body_size
-        self.code: Optional[int] = None
-        self.reason: Optional[str] = None
-        self.headers: Optional[httputil.HTTPHeaders] = None
+        self.code: int | None = None
+        self.reason: str | None = None
+        self.headers: httputil.HTTPHeaders | None = None
         self.chunks: list[bytes] = []
-        self._timeout: Optional[object] = None
+        self._timeout: object | None = None
         self._sockaddr: Any = None
         self.io_loop.add_future(gen.convert_yielded(self.run()), lambda f: f.result())
 
@@ -388,9 +391,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         except TimeoutError:
             raise HTTPTimeoutError("Timeout while connecting") from None
 
-    def _get_ssl_options(
-        self, scheme: str
-    ) -> Union[None, Dict[str, Any], ssl.SSLContext]:
+    def _get_ssl_options(self, scheme: str) -> None | dict[str, Any] | ssl.SSLContext:
         """TLS settings for an https URL (None for plain http)."""
         if scheme != "https":
             return None
@@ -421,7 +422,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         headers = request.headers
         headers.setdefault("Connection", "close")
         headers.setdefault("Host", host_port)
-        username: Optional[str]
+        username: str | None
         if parsed.username is not None:
             username, password = parsed.username, parsed.password or ""
         else:
@@ -480,7 +481,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             final_callback, self.final_callback = self.final_callback, None
             self.io_loop.add_callback(final_callback, response)
 
-    def _on_timeout(self, info: Optional[str] = None) -> None:
+    def _on_timeout(self, info: str | None = None) -> None:
         """Fail the request because its timeout expired."""
         self._timeout = None
         message = f"Timeout {info}" if info else "Timeout"
@@ -495,9 +496,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
 
     def _handle_exception(
         self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> bool:
         """Turn an exception into an error response; False if it must propagate."""
         if self.final_callback is None:
@@ -539,7 +540,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
 
     async def headers_received(
         self,
-        first_line: Union[httputil.ResponseStartLine, httputil.RequestStartLine],
+        first_line: httputil.ResponseStartLine | httputil.RequestStartLine,
         headers: httputil.HTTPHeaders,
     ) -> None:
         """Record the status and headers (or send the body on 100 Continue)."""

@@ -1,5 +1,3 @@
-from typing import Union
-
 def websocket_mask(
-    mask: Union[bytes, bytearray, memoryview], data: Union[bytes, bytearray, memoryview]
+    mask: bytes | bytearray | memoryview, data: bytes | bytearray | memoryview
 ) -> bytes: ...

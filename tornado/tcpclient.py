@@ -15,7 +15,7 @@ import numbers
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from typing import Any, Optional, Union
+from typing import Any
 
 from tornado import gen
 from tornado.concurrent import Future, future_add_done_callback
@@ -57,9 +57,9 @@ class _Connector:
         self.connect = connect
         #: Resolves with ``(family, address, stream)`` of the winning attempt.
         self.future: Future[tuple[socket.AddressFamily, _Address, IOStream]] = Future()
-        self.timeout: Optional[object] = None
-        self.connect_timeout: Optional[object] = None
-        self.last_error: Optional[BaseException] = None
+        self.timeout: object | None = None
+        self.connect_timeout: object | None = None
+        self.last_error: BaseException | None = None
         self.remaining = len(addrinfo)
         self.primary_addrs, self.secondary_addrs = self.split(addrinfo)
         self.streams: set[IOStream] = set()
@@ -75,7 +75,7 @@ class _Connector:
     def start(
         self,
         timeout: float = _INITIAL_CONNECT_TIMEOUT,
-        connect_timeout: Optional[Union[float, datetime.timedelta]] = None,
+        connect_timeout: float | datetime.timedelta | None = None,
     ) -> Future[tuple[socket.AddressFamily, _Address, IOStream]]:
         """Begin connecting; ``timeout`` is the delay before the second family.
 
@@ -159,9 +159,7 @@ class _Connector:
         if self.timeout is not None:
             self.io_loop.remove_timeout(self.timeout)
 
-    def set_connect_timeout(
-        self, connect_timeout: Union[float, datetime.timedelta]
-    ) -> None:
+    def set_connect_timeout(self, connect_timeout: float | datetime.timedelta) -> None:
         """Fail the whole attempt at the deadline ``connect_timeout``."""
         self.connect_timeout = self.io_loop.add_timeout(
             connect_timeout, self.on_connect_timeout
@@ -193,7 +191,7 @@ class TCPClient:
     one is created (and closed by `close`).
     """
 
-    def __init__(self, resolver: Optional[Resolver] = None) -> None:
+    def __init__(self, resolver: Resolver | None = None) -> None:
         #: The resolver used for host names.
         self.resolver: Resolver
         if resolver is not None:
@@ -213,11 +211,11 @@ class TCPClient:
         host: str,
         port: int,
         af: socket.AddressFamily = socket.AF_UNSPEC,
-        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
-        max_buffer_size: Optional[int] = None,
-        source_ip: Optional[str] = None,
-        source_port: Optional[int] = None,
-        timeout: Optional[Union[float, datetime.timedelta]] = None,
+        ssl_options: dict[str, Any] | ssl.SSLContext | None = None,
+        max_buffer_size: int | None = None,
+        source_ip: str | None = None,
+        source_port: int | None = None,
+        timeout: float | datetime.timedelta | None = None,
     ) -> IOStream:
         """Connect to ``host``:``port``; return an `.IOStream`.
 
@@ -255,11 +253,11 @@ class TCPClient:
 
     def _create_stream(
         self,
-        max_buffer_size: Optional[int],
+        max_buffer_size: int | None,
         af: socket.AddressFamily,
         addr: _Address,
-        source_ip: Optional[str] = None,
-        source_port: Optional[int] = None,
+        source_ip: str | None = None,
+        source_port: int | None = None,
     ) -> tuple[IOStream, Future[IOStream]]:
         # Connections start in plain text; TLS is added to the winner only.
         bind_port = source_port if isinstance(source_port, int) else 0
@@ -277,7 +275,7 @@ class TCPClient:
         return stream, stream.connect(addr)
 
 
-def _deadline(timeout: Optional[Union[float, datetime.timedelta]]) -> Optional[float]:
+def _deadline(timeout: float | datetime.timedelta | None) -> float | None:
     """The loop time at which ``timeout`` seconds from now have passed."""
     if timeout is None:
         return None
@@ -288,7 +286,7 @@ def _deadline(timeout: Optional[Union[float, datetime.timedelta]]) -> Optional[f
     raise TypeError(f"Unsupported timeout {timeout!r}")
 
 
-async def _within(deadline: Optional[float], awaitable: Any) -> Any:
+async def _within(deadline: float | None, awaitable: Any) -> Any:
     if deadline is None:
         return await awaitable
     return await gen.with_timeout(deadline, awaitable)

@@ -12,7 +12,7 @@ import os
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Optional, Union
+from typing import Any
 
 from tornado import gen, process
 from tornado.ioloop import IOLoop
@@ -76,9 +76,9 @@ class TCPServer:
 
     def __init__(
         self,
-        ssl_options: Optional[Union[dict[str, Any], ssl.SSLContext]] = None,
-        max_buffer_size: Optional[int] = None,
-        read_chunk_size: Optional[int] = None,
+        ssl_options: dict[str, Any] | ssl.SSLContext | None = None,
+        max_buffer_size: int | None = None,
+        read_chunk_size: int | None = None,
     ) -> None:
         #: The TLS configuration, or ``None`` for plain TCP.
         self.ssl_options = ssl_options
@@ -101,10 +101,10 @@ class TCPServer:
     def listen(
         self,
         port: int,
-        address: Optional[str] = None,
+        address: str | None = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
         backlog: int = 128,
-        flags: Optional[int] = None,
+        flags: int | None = None,
         reuse_port: bool = False,
     ) -> None:
         """Listen on ``port`` and start accepting connections on the current loop.
@@ -133,10 +133,10 @@ class TCPServer:
     def bind(
         self,
         port: int,
-        address: Optional[str] = None,
+        address: str | None = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
         backlog: int = 128,
-        flags: Optional[int] = None,
+        flags: int | None = None,
         reuse_port: bool = False,
     ) -> None:
         """Bind to ``port`` now; connections are accepted once `start` is called.
@@ -152,7 +152,7 @@ class TCPServer:
             self._pending_sockets.extend(sockets)
 
     def start(
-        self, num_processes: Optional[int] = 1, max_restarts: Optional[int] = None
+        self, num_processes: int | None = 1, max_restarts: int | None = None
     ) -> None:
         """Start accepting on the sockets given to `bind`, maybe in several processes.
 
@@ -185,7 +185,7 @@ class TCPServer:
 
     def handle_stream(
         self, stream: IOStream, address: tuple[Any, ...]
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         """Serve one new connection; override this in a subclass.
 
         ``address`` is the peer's address as ``socket.accept`` returns it.
@@ -216,7 +216,7 @@ class TCPServer:
         except Exception:
             app_log.error("Error in connection callback", exc_info=True)
 
-    def _wrap_tls(self, connection: socket.socket) -> Optional[socket.socket]:
+    def _wrap_tls(self, connection: socket.socket) -> socket.socket | None:
         """The connection wrapped for TLS, or None if the client already left."""
         assert self.ssl_options is not None
         try:

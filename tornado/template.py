@@ -22,7 +22,7 @@ import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, Optional, Union
+from typing import Any, NoReturn
 
 from tornado import escape
 from tornado.log import app_log
@@ -79,7 +79,7 @@ class ParseError(Exception):
     """
 
     def __init__(
-        self, message: str, filename: Optional[str] = None, lineno: int = 0
+        self, message: str, filename: str | None = None, lineno: int = 0
     ) -> None:
         super().__init__(message, filename, lineno)
         self.message = message
@@ -112,16 +112,16 @@ class Template:
 
     def __init__(
         self,
-        template_string: Union[str, bytes],
+        template_string: str | bytes,
         name: str = "<string>",
-        loader: Optional[BaseLoader] = None,
-        compress_whitespace: Union[bool, _UnsetMarker] = _UNSET,
-        autoescape: Union[str, None, _UnsetMarker] = _UNSET,
-        whitespace: Optional[str] = None,
+        loader: BaseLoader | None = None,
+        compress_whitespace: bool | _UnsetMarker = _UNSET,
+        autoescape: str | None | _UnsetMarker = _UNSET,
+        whitespace: str | None = None,
     ) -> None:
         self.name = escape.native_str(name)
         mode = _choose_whitespace(self.name, loader, compress_whitespace, whitespace)
-        self.autoescape: Optional[str]
+        self.autoescape: str | None
         if not isinstance(autoescape, _UnsetMarker):
             self.autoescape = autoescape
         elif loader is not None:
@@ -167,7 +167,7 @@ class Template:
             app_log.error("%s code:\n%s", self.name, _numbered(self.code))
             raise
 
-    def _generate_python(self, loader: Optional[BaseLoader]) -> str:
+    def _generate_python(self, loader: BaseLoader | None) -> str:
         lineage = self._lineage(loader)
         blocks: dict[str, _NamedBlock] = {}
         # The most derived definition of each block wins, so walk from the
@@ -178,7 +178,7 @@ class Template:
         lineage[-1].emit(writer)
         return writer.source()
 
-    def _lineage(self, loader: Optional[BaseLoader]) -> list[_File]:
+    def _lineage(self, loader: BaseLoader | None) -> list[_File]:
         """This template's file followed by those it extends, base last."""
         lineage = [self.file]
         for node in self.file.body.nodes:
@@ -196,9 +196,9 @@ class Template:
 
 def _choose_whitespace(
     name: str,
-    loader: Optional[BaseLoader],
-    compress_whitespace: Union[bool, _UnsetMarker],
-    whitespace: Optional[str],
+    loader: BaseLoader | None,
+    compress_whitespace: bool | _UnsetMarker,
+    whitespace: str | None,
 ) -> str:
     if not isinstance(compress_whitespace, _UnsetMarker):
         if whitespace is not None:
@@ -255,9 +255,9 @@ class BaseLoader:
 
     def __init__(
         self,
-        autoescape: Optional[str] = _DEFAULT_AUTOESCAPE,
-        namespace: Optional[dict[str, Any]] = None,
-        whitespace: Optional[str] = None,
+        autoescape: str | None = _DEFAULT_AUTOESCAPE,
+        namespace: dict[str, Any] | None = None,
+        whitespace: str | None = None,
     ) -> None:
         self.autoescape = autoescape
         self.namespace = namespace or {}
@@ -273,14 +273,14 @@ class BaseLoader:
         with self.lock:
             self.templates = {}
 
-    def resolve_path(self, name: str, parent_path: Optional[str] = None) -> str:
+    def resolve_path(self, name: str, parent_path: str | None = None) -> str:
         """Turn a (possibly relative) template name into a loader key.
 
         ``parent_path`` is the name of the template that refers to ``name``.
         """
         raise NotImplementedError()
 
-    def load(self, name: str, parent_path: Optional[str] = None) -> Template:
+    def load(self, name: str, parent_path: str | None = None) -> Template:
         """Return the compiled template ``name``, compiling it on first use."""
         name = self.resolve_path(name, parent_path=parent_path)
         with self.lock:
@@ -311,7 +311,7 @@ class Loader(BaseLoader):
         super().__init__(**kwargs)
         self.root = os.path.abspath(root_directory)
 
-    def resolve_path(self, name: str, parent_path: Optional[str] = None) -> str:
+    def resolve_path(self, name: str, parent_path: str | None = None) -> str:
         """Resolve ``name`` relative to the directory of ``parent_path``."""
         if _is_relative_reference(name, parent_path):
             assert parent_path is not None
@@ -333,7 +333,7 @@ class DictLoader(BaseLoader):
         super().__init__(**kwargs)
         self.dict = dict
 
-    def resolve_path(self, name: str, parent_path: Optional[str] = None) -> str:
+    def resolve_path(self, name: str, parent_path: str | None = None) -> str:
         """Resolve ``name`` relative to the "directory" of ``parent_path``."""
         if _is_relative_reference(name, parent_path):
             assert parent_path is not None
@@ -346,7 +346,7 @@ class DictLoader(BaseLoader):
         return Template(self.dict[name], name=name, loader=self)
 
 
-def _is_relative_reference(name: str, parent_path: Optional[str]) -> bool:
+def _is_relative_reference(name: str, parent_path: str | None) -> bool:
     return bool(
         parent_path
         and not parent_path.startswith(("<", "/"))
@@ -363,7 +363,7 @@ class _CodeWriter:
 
     def __init__(
         self,
-        loader: Optional[BaseLoader],
+        loader: BaseLoader | None,
         blocks: dict[str, _NamedBlock],
         template: Template,
     ) -> None:
@@ -379,7 +379,7 @@ class _CodeWriter:
     def source(self) -> str:
         return "".join(line + "\n" for line in self._lines)
 
-    def write(self, code: str, line: int, depth: Optional[int] = None) -> None:
+    def write(self, code: str, line: int, depth: int | None = None) -> None:
         """Append ``code``, commented with the template line it came from."""
         origin = f"{self.template.name}:{line}"
         if self._via:
@@ -443,7 +443,7 @@ class _Node:
         raise NotImplementedError()
 
     def collect_blocks(
-        self, loader: Optional[BaseLoader], blocks: dict[str, _NamedBlock]
+        self, loader: BaseLoader | None, blocks: dict[str, _NamedBlock]
     ) -> None:
         for child in self.children():
             child.collect_blocks(loader, blocks)
@@ -579,7 +579,7 @@ class _NamedBlock(_Node):
             chosen.body.emit(writer)
 
     def collect_blocks(
-        self, loader: Optional[BaseLoader], blocks: dict[str, _NamedBlock]
+        self, loader: BaseLoader | None, blocks: dict[str, _NamedBlock]
     ) -> None:
         blocks[self.name] = self
         super().collect_blocks(loader, blocks)
@@ -600,7 +600,7 @@ class _Include(_Node):
         self.parent_name = parent_name
         self.line = line
 
-    def _load(self, loader: Optional[BaseLoader]) -> Template:
+    def _load(self, loader: BaseLoader | None) -> Template:
         if loader is None:
             raise ParseError(
                 "{% include %} block found, but no template loader",
@@ -615,7 +615,7 @@ class _Include(_Node):
             included.file.body.emit(writer)
 
     def collect_blocks(
-        self, loader: Optional[BaseLoader], blocks: dict[str, _NamedBlock]
+        self, loader: BaseLoader | None, blocks: dict[str, _NamedBlock]
     ) -> None:
         self._load(loader).file.collect_blocks(loader, blocks)
 
@@ -646,7 +646,7 @@ class _Source:
     def remaining(self) -> int:
         return len(self.text) - self.pos
 
-    def take(self, count: Optional[int] = None) -> str:
+    def take(self, count: int | None = None) -> str:
         """Consume ``count`` characters (all that remain by default)."""
         end = len(self.text) if count is None else self.pos + count
         taken = self.text[self.pos : end]
@@ -654,7 +654,7 @@ class _Source:
         self.line += taken.count("\n")
         return taken
 
-    def fail(self, message: str, line: Optional[int] = None) -> NoReturn:
+    def fail(self, message: str, line: int | None = None) -> NoReturn:
         raise ParseError(message, self.name, self.line if line is None else line)
 
 
@@ -675,7 +675,7 @@ class _End:
 
 _END = _End()
 
-_Handler = Callable[["_Parser", "_Tag"], Union[_Node, None, _End]]
+_Handler = Callable[["_Parser", "_Tag"], _Node | None | _End]
 
 
 class _Tag:
@@ -687,7 +687,7 @@ class _Tag:
         argument: str,
         contents: str,
         line: int,
-        block: Optional[str],
+        block: str | None,
         in_loop: bool,
     ) -> None:
         self.keyword = keyword
@@ -706,7 +706,7 @@ class _Parser:
         self.template = template
 
     def parse(
-        self, block: Optional[str] = None, block_line: int = 0, in_loop: bool = False
+        self, block: str | None = None, block_line: int = 0, in_loop: bool = False
     ) -> _Body:
         """Parse until the end of input, or the ``{% end %}`` of ``block``."""
         source = self.source
@@ -769,8 +769,8 @@ class _Parser:
         return contents
 
     def _directive(
-        self, line: int, block: Optional[str], in_loop: bool
-    ) -> Union[_Node, None, _End]:
+        self, line: int, block: str | None, in_loop: bool
+    ) -> _Node | None | _End:
         contents = self._contents_until("%}", "Missing end block %}")
         if not contents:
             self.source.fail("Empty block tag ({% %})", line)

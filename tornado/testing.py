@@ -20,6 +20,7 @@ For example, a test that a queue hands over an item put a little later::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -33,7 +34,7 @@ import types
 import unittest
 import warnings
 from collections.abc import Callable, Coroutine, Generator
-from typing import Any, ContextManager, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from tornado import gen, netutil
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
@@ -99,7 +100,7 @@ def get_async_test_timeout() -> float:
 
 
 def setup_with_context_manager(
-    testcase: unittest.TestCase, cm: ContextManager[_T]
+    testcase: unittest.TestCase, cm: contextlib.AbstractContextManager[_T]
 ) -> _T:
     """Enter ``cm`` for the rest of the test; exit it during clean-up.
 

@@ -16,21 +16,13 @@ import os
 import re
 import sys
 import zlib
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from types import CodeType, TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
-    Callable,
-    Dict,
-    List,
-    Mapping,
     NoReturn,
-    Optional,
-    Sequence,
-    Tuple,
-    Type,
-    Union,
 )
 
 if TYPE_CHECKING:
@@ -43,12 +35,10 @@ basestring_type = str
 
 TimeoutError = TimeoutError
 
-_ExcInfo = Tuple[
-    Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]
-]
+_ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 
 
-class ObjectDict(Dict[str, Any]):
+class ObjectDict(dict[str, Any]):
     """A dictionary whose keys can also be read and written as attributes.
 
     >>> d = ObjectDict(colour="blue")
@@ -127,9 +117,9 @@ def import_object(name: str) -> Any:
 
 
 def exec_in(
-    code: Union[str, CodeType],
-    glob: Dict[str, Any],
-    loc: Optional[Mapping[str, Any]] = None,
+    code: str | CodeType,
+    glob: dict[str, Any],
+    loc: Mapping[str, Any] | None = None,
 ) -> None:
     """Execute ``code`` (source text or a code object) in the given namespaces.
 
@@ -157,7 +147,7 @@ def raise_exc_info(exc_info: _ExcInfo) -> NoReturn:
         exc_info = (None, None, None)
 
 
-def errno_from_exception(e: BaseException) -> Optional[int]:
+def errno_from_exception(e: BaseException) -> int | None:
     """Return the error number carried by an exception, or None.
 
     Uses the ``errno`` attribute when the exception has one, and otherwise
@@ -210,8 +200,8 @@ class Configurable:
 
     # Stored on each configurable base class (looked up in its own __dict__
     # so that nested hierarchies keep separate settings).
-    _configured_impl: Optional[Type[Configurable]] = None
-    _configured_kwargs: Optional[Dict[str, Any]] = None
+    _configured_impl: type[Configurable] | None = None
+    _configured_kwargs: dict[str, Any] | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         """Create an instance of the configured implementation.
@@ -219,7 +209,7 @@ class Configurable:
         See the class documentation for how the class is chosen.
         """
         base = cls.configurable_base()
-        init_kwargs: Dict[str, Any] = {}
+        init_kwargs: dict[str, Any] = {}
         if cls is base:
             impl = cls.configured_class()
             init_kwargs.update(base.__dict__.get("_configured_kwargs") or {})
@@ -234,7 +224,7 @@ class Configurable:
         return instance
 
     @classmethod
-    def configurable_base(cls) -> Type[Configurable]:
+    def configurable_base(cls) -> type[Configurable]:
         """Return the base class of this configurable hierarchy.
 
         Must be overridden; usually returns the class that defines it.
@@ -242,7 +232,7 @@ class Configurable:
         raise NotImplementedError()
 
     @classmethod
-    def configurable_default(cls) -> Type[Configurable]:
+    def configurable_default(cls) -> type[Configurable]:
         """Return the implementation used when none was configured.
 
         Must be overridden by the base class.
@@ -260,9 +250,7 @@ class Configurable:
     initialize: Callable[..., None] = _initialize
 
     @classmethod
-    def configure(
-        cls, impl: Union[None, str, Type[Configurable]], **kwargs: Any
-    ) -> None:
+    def configure(cls, impl: None | str | type[Configurable], **kwargs: Any) -> None:
         """Select the implementation created when the base class is called.
 
         ``impl`` is a subclass, its dotted name, or None to go back to the
@@ -279,7 +267,7 @@ class Configurable:
         base._configured_kwargs = kwargs
 
     @classmethod
-    def configured_class(cls) -> Type[Configurable]:
+    def configured_class(cls) -> type[Configurable]:
         """Return the implementation that calling the base class creates."""
         base = cls.configurable_base()
         impl = base.__dict__.get("_configured_impl")
@@ -293,7 +281,7 @@ class Configurable:
     @classmethod
     def _save_configuration(
         cls,
-    ) -> Tuple[Optional[Type[Configurable]], Optional[Dict[str, Any]]]:
+    ) -> tuple[type[Configurable] | None, dict[str, Any] | None]:
         base = cls.configurable_base()
         return (
             base.__dict__.get("_configured_impl"),
@@ -302,7 +290,7 @@ class Configurable:
 
     @classmethod
     def _restore_configuration(
-        cls, saved: Tuple[Optional[Type[Configurable]], Optional[Dict[str, Any]]]
+        cls, saved: tuple[type[Configurable] | None, dict[str, Any] | None]
     ) -> None:
         base = cls.configurable_base()
         base._configured_impl, base._configured_kwargs = saved
@@ -320,14 +308,14 @@ class ArgReplacer:
         self.name = name
         """The argument's name."""
         names = _positional_arg_names(func)
-        self.arg_pos: Optional[int] = names.index(name) if name in names else None
+        self.arg_pos: int | None = names.index(name) if name in names else None
         """Index of the argument among positional ones, or None."""
 
     def _passed_by_position(self, args: Sequence[Any]) -> bool:
         return self.arg_pos is not None and len(args) > self.arg_pos
 
     def get_old_value(
-        self, args: Sequence[Any], kwargs: Dict[str, Any], default: Any = None
+        self, args: Sequence[Any], kwargs: dict[str, Any], default: Any = None
     ) -> Any:
         """Return the argument's value in a call, or ``default`` if absent."""
         if self._passed_by_position(args):
@@ -335,8 +323,8 @@ class ArgReplacer:
         return kwargs.get(self.name, default)
 
     def replace(
-        self, new_value: Any, args: Sequence[Any], kwargs: Dict[str, Any]
-    ) -> Tuple[Any, Sequence[Any], Dict[str, Any]]:
+        self, new_value: Any, args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> tuple[Any, Sequence[Any], dict[str, Any]]:
         """Put ``new_value`` in place of the argument.
 
         Returns ``(old_value, args, kwargs)`` to use for the call. If the
@@ -354,7 +342,7 @@ class ArgReplacer:
         return old_value, args, kwargs
 
 
-def _positional_arg_names(func: Callable[..., Any]) -> List[str]:
+def _positional_arg_names(func: Callable[..., Any]) -> list[str]:
     try:
         return inspect.getfullargspec(func).args
     except TypeError:
@@ -377,7 +365,7 @@ def timedelta_to_seconds(td: timedelta) -> float:
 # Below this many bytes, XOR as one big integer beats the per-phase translate.
 _TRANSLATE_MASK_MIN_SIZE = 4096
 # _XOR_TABLES[k] maps every byte value b to b ^ k; filled on first use.
-_XOR_TABLES: Dict[int, bytes] = {}
+_XOR_TABLES: dict[int, bytes] = {}
 
 
 def _xor_table(key_byte: int) -> bytes:
@@ -387,9 +375,7 @@ def _xor_table(key_byte: int) -> bytes:
     return table
 
 
-def _websocket_mask_python(
-    mask: bytes, data: Union[bytes, bytearray, memoryview]
-) -> bytes:
+def _websocket_mask_python(mask: bytes, data: bytes | bytearray | memoryview) -> bytes:
     """XOR ``data`` with the 4-byte ``mask`` repeated (RFC 6455 masking).
 
     The pure-Python fallback of the C version in ``tornado.speedups``.
@@ -412,7 +398,7 @@ def _websocket_mask_python(
     return bytes(result)
 
 
-_websocket_mask: Callable[[bytes, Union[bytes, bytearray, memoryview]], bytes]
+_websocket_mask: Callable[[bytes, bytes | bytearray | memoryview], bytes]
 # TORNADO_EXTENSION=0 forces the pure-Python code; =1 makes the C one required.
 if os.environ.get("TORNADO_EXTENSION") == "0":
     _websocket_mask = _websocket_mask_python

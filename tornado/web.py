@@ -54,20 +54,10 @@ import types
 import urllib.parse
 import zlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from typing import (
     Any,
-    Awaitable,
-    Callable,
-    Dict,
-    Generator,
-    Iterable,
-    List,
-    Optional,
-    Sequence,
-    Tuple,
-    Type,
     TypeVar,
-    Union,
     cast,
 )
 
@@ -135,10 +125,10 @@ __all__ = [
 #: Alias of `tornado.routing.URLSpec`, the usual way to write a named route.
 url = URLSpec
 
-_HeaderValue = Union[bytes, str, int, datetime.datetime]
-_CookieSecret = Union[str, bytes, Dict[int, str], Dict[int, bytes]]
-_MethodT = TypeVar("_MethodT", bound=Callable[..., Optional[Awaitable[None]]])
-_HandlerT = TypeVar("_HandlerT", bound=Type["RequestHandler"])
+_HeaderValue = bytes | str | int | datetime.datetime
+_CookieSecret = str | bytes | dict[int, str] | dict[int, bytes]
+_MethodT = TypeVar("_MethodT", bound=Callable[..., Awaitable[None] | None])
+_HandlerT = TypeVar("_HandlerT", bound=type["RequestHandler"])
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _SERVER_HEADER = f"TornadoServer/{_tornado_version}"
@@ -181,7 +171,7 @@ class HTTPError(Exception):
     def __init__(
         self,
         status_code: int = 500,
-        log_message: Optional[str] = None,
+        log_message: str | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -194,18 +184,18 @@ class HTTPError(Exception):
         #: Values for the placeholders of `log_message`.
         self.args = args
         #: The status line's reason phrase, or ``None`` for the standard one.
-        self.reason: Optional[str] = kwargs.get("reason")
+        self.reason: str | None = kwargs.get("reason")
 
     @property
-    def log_message(self) -> Optional[str]:
+    def log_message(self) -> str | None:
         """The message for the log, with ``%`` placeholders for `args`."""
         return self._log_message
 
     @log_message.setter
-    def log_message(self, value: Optional[str]) -> None:
+    def log_message(self, value: str | None) -> None:
         self._log_message = value
 
-    def get_message(self) -> Optional[str]:
+    def get_message(self) -> str | None:
         """The log message with `args` filled in, or ``None``."""
         if self._log_message is None or not self.args:
             return self._log_message
@@ -249,10 +239,10 @@ class MissingArgumentError(HTTPError):
 # Request handlers
 
 
-def _unimplemented_verb(verb: str) -> Callable[..., Optional[Awaitable[None]]]:
+def _unimplemented_verb(verb: str) -> Callable[..., Awaitable[None] | None]:
     """The default handler method for ``verb``: answers 405 Method Not Allowed."""
 
-    def method(self: Any, *args: Any, **kwargs: Any) -> Optional[Awaitable[None]]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Awaitable[None] | None:
         raise HTTPError(405)
 
     method.__name__ = method.__qualname__ = verb.lower()
@@ -275,7 +265,7 @@ class RequestHandler:
     """
 
     #: The HTTP methods this handler class accepts; others answer 405.
-    SUPPORTED_METHODS: Tuple[str, ...] = (
+    SUPPORTED_METHODS: tuple[str, ...] = (
         "GET",
         "HEAD",
         "POST",
@@ -285,14 +275,14 @@ class RequestHandler:
         "OPTIONS",
     )
 
-    _template_loaders: Dict[str, template.BaseLoader] = {}
+    _template_loaders: dict[str, template.BaseLoader] = {}
     _template_loader_lock = threading.Lock()
     _stream_request_body = False
 
     # Set up by __init__ and _execute; declared for readers and type checkers.
     _transforms: Sequence[OutputTransform]
-    _prepared_future: Optional[Future[None]]
-    _request_body_error: Optional[httputil.HTTPInputError]
+    _prepared_future: Future[None] | None
+    _request_body_error: httputil.HTTPInputError | None
 
     def __init__(
         self,
@@ -307,20 +297,20 @@ class RequestHandler:
         #: The `.HTTPServerRequest` being handled.
         self.request = request
         #: Positional groups of the URL pattern, decoded (set before `prepare`).
-        self.path_args: List[Any] = []
+        self.path_args: list[Any] = []
         #: Named groups of the URL pattern, decoded (set before `prepare`).
-        self.path_kwargs: Dict[str, Any] = {}
+        self.path_kwargs: dict[str, Any] = {}
         self._headers_written = False
         self._finished = False
         self._auto_finish = True
         self._prepared_future = None
         self._request_body_error = None
         self._transforms = ()
-        self._new_cookies: Dict[str, http.cookies.Morsel[str]] = {}
+        self._new_cookies: dict[str, http.cookies.Morsel[str]] = {}
         # Names of cookies set with ``partitioned=True`` (created on demand).
-        self._partitioned_cookies: Optional[set[str]] = None
+        self._partitioned_cookies: set[str] | None = None
         # Built on first use (see ``ui``): most requests render no template.
-        self._ui: Optional[ObjectDict] = None
+        self._ui: ObjectDict | None = None
         self.clear()
         set_close_callback = getattr(request.connection, "set_close_callback", None)
         if set_close_callback is not None:
@@ -354,7 +344,7 @@ class RequestHandler:
         self._ui = value
 
     @property
-    def settings(self) -> Dict[str, Any]:
+    def settings(self) -> dict[str, Any]:
         """The application's settings (an alias of ``application.settings``)."""
         return self.application.settings
 
@@ -366,7 +356,7 @@ class RequestHandler:
     put = _unimplemented_verb("PUT")
     options = _unimplemented_verb("OPTIONS")
 
-    def prepare(self) -> Optional[Awaitable[None]]:
+    def prepare(self) -> Awaitable[None] | None:
         """Called before the verb method; may be a coroutine.
 
         Good for checks common to every method; call `finish` (or raise) to
@@ -401,7 +391,7 @@ class RequestHandler:
             }
         )
         self.set_default_headers()
-        self._write_buffer: List[bytes] = []
+        self._write_buffer: list[bytes] = []
         self._status_code = 200
         self._reason = httputil.responses[200]
 
@@ -412,7 +402,7 @@ class RequestHandler:
         after the headers were reset.
         """
 
-    def set_status(self, status_code: int, reason: Optional[str] = None) -> None:
+    def set_status(self, status_code: int, reason: str | None = None) -> None:
         """Set the response's status code, and optionally its reason phrase.
 
         Without ``reason`` the standard phrase is used (``"Unknown"`` for a
@@ -477,7 +467,7 @@ class RequestHandler:
         """
         return self._get_argument(name, default, self.request.arguments, strip)
 
-    def get_arguments(self, name: str, strip: bool = True) -> List[str]:
+    def get_arguments(self, name: str, strip: bool = True) -> list[str]:
         """Every value of argument ``name`` (query and body); maybe empty."""
         return self._get_arguments(name, self.request.arguments, strip)
 
@@ -487,7 +477,7 @@ class RequestHandler:
         """As `get_argument`, looking only at the request body."""
         return self._get_argument(name, default, self.request.body_arguments, strip)
 
-    def get_body_arguments(self, name: str, strip: bool = True) -> List[str]:
+    def get_body_arguments(self, name: str, strip: bool = True) -> list[str]:
         """As `get_arguments`, looking only at the request body."""
         return self._get_arguments(name, self.request.body_arguments, strip)
 
@@ -497,12 +487,12 @@ class RequestHandler:
         """As `get_argument`, looking only at the query string."""
         return self._get_argument(name, default, self.request.query_arguments, strip)
 
-    def get_query_arguments(self, name: str, strip: bool = True) -> List[str]:
+    def get_query_arguments(self, name: str, strip: bool = True) -> list[str]:
         """As `get_arguments`, looking only at the query string."""
         return self._get_arguments(name, self.request.query_arguments, strip)
 
     def _get_argument(
-        self, name: str, default: Any, source: Dict[str, List[bytes]], strip: bool
+        self, name: str, default: Any, source: dict[str, list[bytes]], strip: bool
     ) -> Any:
         values = self._get_arguments(name, source, strip)
         if values:
@@ -512,8 +502,8 @@ class RequestHandler:
         return default
 
     def _get_arguments(
-        self, name: str, source: Dict[str, List[bytes]], strip: bool
-    ) -> List[str]:
+        self, name: str, source: dict[str, list[bytes]], strip: bool
+    ) -> list[str]:
         if not isinstance(strip, bool):
             raise TypeError(f"strip must be a bool, not {strip!r}")
         values = []
@@ -527,7 +517,7 @@ class RequestHandler:
             values.append(value)
         return values
 
-    def decode_argument(self, value: bytes, name: Optional[str] = None) -> str:
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
         """Decode a raw argument (or path group) into text.
 
         The default decodes UTF-8 and answers 400 for anything else; override
@@ -543,11 +533,11 @@ class RequestHandler:
     # -- cookies ------------------------------------------------------------
 
     @property
-    def cookies(self) -> Dict[str, http.cookies.Morsel[str]]:
+    def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
         """The request's cookies (an alias of ``request.cookies``)."""
         return self.request.cookies
 
-    def get_cookie(self, name: str, default: Optional[str] = None) -> Optional[str]:
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
         """The value of the request cookie ``name``, or ``default``."""
         morsel = self.request.cookies.get(name)
         return default if morsel is None else morsel.value
@@ -555,16 +545,16 @@ class RequestHandler:
     def set_cookie(
         self,
         name: str,
-        value: Union[str, bytes],
-        domain: Optional[str] = None,
-        expires: Optional[Union[float, Tuple[int, ...], datetime.datetime]] = None,
+        value: str | bytes,
+        domain: str | None = None,
+        expires: float | tuple[int, ...] | datetime.datetime | None = None,
         path: str = "/",
-        expires_days: Optional[float] = None,
+        expires_days: float | None = None,
         *,
-        max_age: Optional[int] = None,
+        max_age: int | None = None,
         httponly: bool = False,
         secure: bool = False,
-        samesite: Optional[str] = None,
+        samesite: str | None = None,
         **kwargs: Any,
     ) -> None:
         """Add a ``Set-Cookie`` header to the response.
@@ -644,9 +634,9 @@ class RequestHandler:
     def set_signed_cookie(
         self,
         name: str,
-        value: Union[str, bytes],
-        expires_days: Optional[float] = 30,
-        version: Optional[int] = None,
+        value: str | bytes,
+        expires_days: float | None = 30,
+        version: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Set a cookie signed with the ``cookie_secret`` setting.
@@ -660,7 +650,7 @@ class RequestHandler:
     set_secure_cookie = set_signed_cookie
 
     def create_signed_value(
-        self, name: str, value: Union[str, bytes], version: Optional[int] = None
+        self, name: str, value: str | bytes, version: int | None = None
     ) -> bytes:
         """Sign ``value`` for ``name`` with the application's cookie secret.
 
@@ -681,10 +671,10 @@ class RequestHandler:
     def get_signed_cookie(
         self,
         name: str,
-        value: Optional[str] = None,
+        value: str | None = None,
         max_age_days: float = 31,
-        min_version: Optional[int] = None,
-    ) -> Optional[bytes]:
+        min_version: int | None = None,
+    ) -> bytes | None:
         """The verified value of signed cookie ``name`` (bytes), or ``None``.
 
         ``None`` also stands for a forged, tampered, expired (older than
@@ -705,8 +695,8 @@ class RequestHandler:
     get_secure_cookie = get_signed_cookie
 
     def get_signed_cookie_key_version(
-        self, name: str, value: Optional[str] = None
-    ) -> Optional[int]:
+        self, name: str, value: str | None = None
+    ) -> int | None:
         """The key version a signed cookie was signed with, or ``None``."""
         self.require_setting("cookie_secret", "secure cookies")
         if value is None:
@@ -720,7 +710,7 @@ class RequestHandler:
     # -- output -------------------------------------------------------------
 
     def redirect(
-        self, url: str, permanent: bool = False, status: Optional[int] = None
+        self, url: str, permanent: bool = False, status: int | None = None
     ) -> None:
         """Send a redirect to ``url`` and finish the response.
 
@@ -737,7 +727,7 @@ class RequestHandler:
         self.set_header("Location", utf8(url))
         self.finish()
 
-    def write(self, chunk: Union[str, bytes, Dict[str, Any]]) -> None:
+    def write(self, chunk: str | bytes | dict[str, Any]) -> None:
         """Add ``chunk`` to the output buffer.
 
         Text is encoded as UTF-8.  A dict is sent as JSON, with the content
@@ -795,9 +785,7 @@ class RequestHandler:
             text += "; Partitioned"
         return text
 
-    def finish(
-        self, chunk: Optional[Union[str, bytes, Dict[str, Any]]] = None
-    ) -> Future[None]:
+    def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> Future[None]:
         """End the response, optionally writing ``chunk`` first.
 
         A GET or HEAD answered with 200 gets an ``Etag`` header, and becomes
@@ -889,7 +877,7 @@ class RequestHandler:
         if not self._finished:
             self.finish()
 
-    def _allowed_methods(self) -> List[str]:
+    def _allowed_methods(self) -> list[str]:
         """The supported methods this class actually implements."""
         return [
             method
@@ -971,9 +959,9 @@ class RequestHandler:
         """One ``<style>`` block holding the embedded CSS pieces."""
         return b'<style type="text/css">\n' + b"\n".join(css_embed) + b"\n</style>"
 
-    def _resource_urls(self, paths: Iterable[str]) -> List[str]:
+    def _resource_urls(self, paths: Iterable[str]) -> list[str]:
         """Unique URLs, in order; relative paths go through `static_url`."""
-        urls: List[str] = []
+        urls: list[str] = []
         for path in paths:
             link = path if is_absolute(path) else self.static_url(path)
             if link not in urls:
@@ -999,7 +987,7 @@ class RequestHandler:
         namespace.update(kwargs)
         return compiled.generate(**namespace)
 
-    def get_template_namespace(self) -> Dict[str, Any]:
+    def get_template_namespace(self) -> dict[str, Any]:
         """The names templates see besides their arguments.
 
         ``handler``, ``request``, ``current_user``, ``locale``, ``_`` and
@@ -1038,14 +1026,14 @@ class RequestHandler:
             kwargs["whitespace"] = settings["template_whitespace"]
         return template.Loader(template_path, **kwargs)
 
-    def get_template_path(self) -> Optional[str]:
+    def get_template_path(self) -> str | None:
         """Where templates are found: the ``template_path`` setting by default."""
-        return cast(Optional[str], self.application.settings.get("template_path"))
+        return cast(str | None, self.application.settings.get("template_path"))
 
-    def _ui_module(self, name: str, module: Type[UIModule]) -> Callable[..., str]:
+    def _ui_module(self, name: str, module: type[UIModule]) -> Callable[..., str]:
         def render(*args: Any, **kwargs: Any) -> str:
             if not hasattr(self, "_active_modules"):
-                self._active_modules: Dict[str, UIModule] = {}
+                self._active_modules: dict[str, UIModule] = {}
             if name not in self._active_modules:
                 self._active_modules[name] = module(self)
             return cast(str, self._active_modules[name].render(*args, **kwargs))
@@ -1097,7 +1085,7 @@ class RequestHandler:
     def locale(self, value: _Locale) -> None:
         self._locale = value
 
-    def get_user_locale(self) -> Optional[_Locale]:
+    def get_user_locale(self) -> _Locale | None:
         """Override to pick the locale from the user's profile; ``None`` here."""
         return None
 
@@ -1132,7 +1120,7 @@ class RequestHandler:
                 self.set_cookie(cookie_name, self._xsrf_token, **cookie_kwargs)
         return self._xsrf_token
 
-    def _get_raw_xsrf_token(self) -> Tuple[Optional[int], bytes, float]:
+    def _get_raw_xsrf_token(self) -> tuple[int | None, bytes, float]:
         """``(version, token, timestamp)`` from the cookie, or a new token."""
         if not hasattr(self, "_raw_xsrf_token"):
             cookie = self.get_cookie(self.settings.get("xsrf_cookie_name", "_xsrf"))
@@ -1195,7 +1183,7 @@ class RequestHandler:
     # -- URLs ---------------------------------------------------------------
 
     def static_url(
-        self, path: str, include_host: Optional[bool] = None, **kwargs: Any
+        self, path: str, include_host: bool | None = None, **kwargs: Any
     ) -> str:
         """The URL of static file ``path``, versioned for caching.
 
@@ -1227,7 +1215,7 @@ class RequestHandler:
 
     # -- etags --------------------------------------------------------------
 
-    def compute_etag(self) -> Optional[str]:
+    def compute_etag(self) -> str | None:
         """The ``Etag`` of the response: a hash of the output by default.
 
         Return ``None`` to send no ``Etag``.
@@ -1261,7 +1249,7 @@ class RequestHandler:
 
     # -- request bodies -------------------------------------------------------
 
-    def data_received(self, chunk: bytes) -> Optional[Awaitable[None]]:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         """Receive a piece of the body (with `stream_request_body` only).
 
         May return an awaitable to slow the client down until it is done.
@@ -1319,7 +1307,7 @@ class RequestHandler:
                 self._prepared_future.set_result(None)
 
     def _decode_path_arguments(
-        self, args: Tuple[bytes, ...], kwargs: Dict[str, bytes]
+        self, args: tuple[bytes, ...], kwargs: dict[str, bytes]
     ) -> None:
         # Apart from _execute: a comprehension there would turn ``self`` into
         # a closure cell that every waiting request keeps.
@@ -1346,9 +1334,9 @@ class RequestHandler:
 
     def log_exception(
         self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[types.TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: types.TracebackType | None,
     ) -> None:
         """Log an exception raised by the handler.
 
@@ -1399,7 +1387,7 @@ def _done_future() -> Future[None]:
     return future
 
 
-def _accepted_languages(header: str) -> List[str]:
+def _accepted_languages(header: str) -> list[str]:
     """Language codes of an ``Accept-Language`` header, best first."""
     weighted = []
     for item in header.split(","):
@@ -1438,12 +1426,12 @@ class _ModuleResources:
     """The JavaScript, CSS and markup the active UI modules asked for."""
 
     def __init__(self, modules: Iterable[UIModule]) -> None:
-        self.js_embed: List[bytes] = []
-        self.js_files: List[str] = []
-        self.css_embed: List[bytes] = []
-        self.css_files: List[str] = []
-        self.html_heads: List[bytes] = []
-        self.html_bodies: List[bytes] = []
+        self.js_embed: list[bytes] = []
+        self.js_files: list[str] = []
+        self.css_embed: list[bytes] = []
+        self.css_files: list[str] = []
+        self.html_heads: list[bytes] = []
+        self.html_bodies: list[bytes] = []
         for module in modules:
             _append_text(self.js_embed, module.embedded_javascript())
             _extend_paths(self.js_files, module.javascript_files())
@@ -1453,14 +1441,12 @@ class _ModuleResources:
             _append_text(self.html_bodies, module.html_body())
 
 
-def _append_text(parts: List[bytes], value: Optional[Union[str, bytes]]) -> None:
+def _append_text(parts: list[bytes], value: str | bytes | None) -> None:
     if value:
         parts.append(utf8(value))
 
 
-def _extend_paths(
-    paths: List[str], value: Optional[Union[str, bytes, Iterable[str]]]
-) -> None:
+def _extend_paths(paths: list[str], value: str | bytes | Iterable[str] | None) -> None:
     if not value:
         return
     if isinstance(value, (str, bytes)):
@@ -1487,7 +1473,7 @@ def stream_request_body(cls: _HandlerT) -> _HandlerT:
     return cls
 
 
-def _has_stream_request_body(cls: Type[RequestHandler]) -> bool:
+def _has_stream_request_body(cls: type[RequestHandler]) -> bool:
     if not issubclass(cls, RequestHandler):
         raise TypeError(f"expected subclass of RequestHandler, got {cls!r}")
     return cls._stream_request_body
@@ -1507,7 +1493,7 @@ def removeslash(method: _MethodT) -> _MethodT:
     @functools.wraps(method)
     def wrapper(
         self: RequestHandler, *args: Any, **kwargs: Any
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         path = self.request.path
         if path.endswith("/"):
             if self.request.method not in ("GET", "HEAD"):
@@ -1530,7 +1516,7 @@ def addslash(method: _MethodT) -> _MethodT:
     @functools.wraps(method)
     def wrapper(
         self: RequestHandler, *args: Any, **kwargs: Any
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         path = self.request.path
         if not path.endswith("/"):
             if self.request.method not in ("GET", "HEAD"):
@@ -1559,7 +1545,7 @@ def authenticated(method: _MethodT) -> _MethodT:
     @functools.wraps(method)
     def wrapper(
         self: RequestHandler, *args: Any, **kwargs: Any
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         if self.current_user:
             return method(self, *args, **kwargs)
         if self.request.method not in ("GET", "HEAD"):
@@ -1589,7 +1575,7 @@ class _ApplicationRouter(ReversibleRuleRouter):
     same kind, so host-specific handler lists work.
     """
 
-    def __init__(self, application: Application, rules: Optional[_RuleList] = None):
+    def __init__(self, application: Application, rules: _RuleList | None = None):
         self.application = application
         super().__init__(rules)
 
@@ -1601,7 +1587,7 @@ class _ApplicationRouter(ReversibleRuleRouter):
 
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
-    ) -> Optional[httputil.HTTPMessageDelegate]:
+    ) -> httputil.HTTPMessageDelegate | None:
         if isinstance(target, type) and issubclass(target, RequestHandler):
             return self.application.get_handler_delegate(
                 request, target, **target_params
@@ -1632,13 +1618,13 @@ class Application(ReversibleRouter):
 
     def __init__(
         self,
-        handlers: Optional[_RuleList] = None,
-        default_host: Optional[str] = None,
-        transforms: Optional[List[Type[OutputTransform]]] = None,
+        handlers: _RuleList | None = None,
+        default_host: str | None = None,
+        transforms: list[type[OutputTransform]] | None = None,
         **settings: Any,
     ) -> None:
         #: Output transform classes applied to every response.
-        self.transforms: List[Type[OutputTransform]]
+        self.transforms: list[type[OutputTransform]]
         if transforms is None:
             self.transforms = []
             if settings.get("compress_response") or settings.get("gzip"):
@@ -1650,13 +1636,13 @@ class Application(ReversibleRouter):
         #: The keyword arguments given to the constructor.
         self.settings = settings
         #: UI modules by name, available to templates.
-        self.ui_modules: Dict[str, Type[UIModule]] = {
+        self.ui_modules: dict[str, type[UIModule]] = {
             "linkify": _linkify,
             "xsrf_form_html": _xsrf_form_html,
             "Template": TemplateModule,
         }
         #: UI methods by name, available to templates.
-        self.ui_methods: Dict[str, Callable[..., str]] = {}
+        self.ui_methods: dict[str, Callable[..., str]] = {}
         self._load_ui_modules(settings.get("ui_modules", {}))
         self._load_ui_methods(settings.get("ui_methods", {}))
         handlers = list(handlers or [])
@@ -1681,7 +1667,7 @@ class Application(ReversibleRouter):
 
             autoreload.start()
 
-    def _static_rules(self) -> List[Any]:
+    def _static_rules(self) -> list[Any]:
         settings = self.settings
         prefix = settings.get("static_url_prefix", "/static/")
         handler_class = settings.get("static_handler_class", StaticFileHandler)
@@ -1693,11 +1679,11 @@ class Application(ReversibleRouter):
     def listen(
         self,
         port: int,
-        address: Optional[str] = None,
+        address: str | None = None,
         *,
         family: socket.AddressFamily = socket.AF_UNSPEC,
         backlog: int = 128,
-        flags: Optional[int] = None,
+        flags: int | None = None,
         reuse_port: bool = False,
         **kwargs: Any,
     ) -> HTTPServer:
@@ -1734,7 +1720,7 @@ class Application(ReversibleRouter):
                 [(DefaultHostMatches(self, host_matcher.host_pattern), host_handlers)]
             )
 
-    def add_transform(self, transform_class: Type[OutputTransform]) -> None:
+    def add_transform(self, transform_class: type[OutputTransform]) -> None:
         """Apply ``transform_class`` to every later response."""
         self.transforms.append(transform_class)
 
@@ -1760,9 +1746,7 @@ class Application(ReversibleRouter):
             if inspect.isclass(module_class) and issubclass(module_class, UIModule):
                 self.ui_modules[name] = module_class
 
-    def __call__(
-        self, request: httputil.HTTPServerRequest
-    ) -> Optional[Awaitable[None]]:
+    def __call__(self, request: httputil.HTTPServerRequest) -> Awaitable[None] | None:
         """Handle a complete request (the older callable interface)."""
         delegate = self.find_handler(request)
         assert isinstance(delegate, _HandlerDelegate)
@@ -1786,10 +1770,10 @@ class Application(ReversibleRouter):
     def get_handler_delegate(
         self,
         request: httputil.HTTPServerRequest,
-        target_class: Type[RequestHandler],
-        target_kwargs: Optional[Dict[str, Any]] = None,
-        path_args: Optional[List[bytes]] = None,
-        path_kwargs: Optional[Dict[str, bytes]] = None,
+        target_class: type[RequestHandler],
+        target_kwargs: dict[str, Any] | None = None,
+        path_args: list[bytes] | None = None,
+        path_kwargs: dict[str, bytes] | None = None,
     ) -> _HandlerDelegate:
         """A delegate that runs ``target_class`` for ``request``.
 
@@ -1856,10 +1840,10 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self,
         application: Application,
         request: httputil.HTTPServerRequest,
-        handler_class: Type[RequestHandler],
-        handler_kwargs: Optional[Dict[str, Any]],
-        path_args: Optional[List[bytes]],
-        path_kwargs: Optional[Dict[str, bytes]],
+        handler_class: type[RequestHandler],
+        handler_kwargs: dict[str, Any] | None,
+        path_args: list[bytes] | None,
+        path_kwargs: dict[str, bytes] | None,
     ) -> None:
         self.application = application
         self.connection = request.connection
@@ -1868,22 +1852,22 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.handler_kwargs = handler_kwargs or {}
         self.path_args = path_args or []
         self.path_kwargs = path_kwargs or {}
-        self.chunks: List[bytes] = []
+        self.chunks: list[bytes] = []
         self.stream_request_body = _has_stream_request_body(handler_class)
-        self.body_error: Optional[httputil.HTTPInputError] = None
-        self.handler: Optional[RequestHandler] = None
+        self.body_error: httputil.HTTPInputError | None = None
+        self.handler: RequestHandler | None = None
 
     def headers_received(
         self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
         headers: httputil.HTTPHeaders,
-    ) -> Optional[Awaitable[None]]:
+    ) -> Awaitable[None] | None:
         if self.stream_request_body:
             self.request._body_future = Future()
             return self.execute()
         return None
 
-    def data_received(self, data: bytes) -> Optional[Awaitable[None]]:
+    def data_received(self, data: bytes) -> Awaitable[None] | None:
         if self.stream_request_body:
             assert self.handler is not None
             return self.handler.data_received(data)
@@ -1909,7 +1893,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         else:
             self.chunks = []
 
-    def execute(self) -> Optional[Awaitable[None]]:
+    def execute(self) -> Awaitable[None] | None:
         """Create the handler and start running it."""
         settings = self.application.settings
         if not settings.get("compiled_template_cache", True):
@@ -1937,7 +1921,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
 
 # The last formatted Date header and the whole second it stands for: every
 # response of that second reuses it.
-_http_date_cache: Tuple[int, str] = (-1, "")
+_http_date_cache: tuple[int, str] = (-1, "")
 
 
 def _http_date_now() -> str:
@@ -2072,7 +2056,7 @@ class StaticFileHandler(RequestHandler):
     #: Files larger than this (bytes) are versioned by size and time, not hash.
     MAX_VERSION_CONTENT_SIZE = 256 * 1024 * 1024
 
-    _static_hashes: OrderedDict[str, Optional[str]] = OrderedDict()
+    _static_hashes: OrderedDict[str, str | None] = OrderedDict()
     _lock = threading.Lock()
 
     #: The file's path within ``root``, from the URL (set by `get`).
@@ -2080,13 +2064,13 @@ class StaticFileHandler(RequestHandler):
     #: The file's absolute path once validated (set by `get`).
     absolute_path: str
     #: The file's modification time, or ``None`` (set by `get`).
-    modified: Optional[datetime.datetime]
+    modified: datetime.datetime | None
 
     def initialize(
         self,
         path: str,
-        default_filename: Optional[str] = None,
-        allowed_symlink_directory: Optional[str] = None,
+        default_filename: str | None = None,
+        allowed_symlink_directory: str | None = None,
     ) -> None:
         """Serve the directory ``path``; see the class documentation."""
         #: The directory served.
@@ -2127,7 +2111,7 @@ class StaticFileHandler(RequestHandler):
             self.set_header("Content-Type", "text/plain")
             self.set_header("Content-Range", f"bytes */{size}")
             return
-        start, end = cast(Tuple[Optional[int], Optional[int]], byte_range)
+        start, end = cast(tuple[int | None, int | None], byte_range)
         if start is not None or end is not None:
             self.set_status(206)
             self.set_header(
@@ -2168,7 +2152,7 @@ class StaticFileHandler(RequestHandler):
             return (None, None)  # the whole file: a plain 200
         return (start, end)
 
-    def compute_etag(self) -> Optional[str]:
+    def compute_etag(self) -> str | None:
         """The file's version hash, quoted; ``None`` if it has none."""
         version = self._get_cached_version(self.absolute_path)
         return f'"{version}"' if version else None
@@ -2204,7 +2188,7 @@ class StaticFileHandler(RequestHandler):
         """The absolute path of ``path`` under ``root`` (not yet validated)."""
         return os.path.abspath(os.path.join(root, path))
 
-    def validate_absolute_path(self, root: str, absolute_path: str) -> Optional[str]:
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
         """Check ``absolute_path`` may be served and return the file to send.
 
         Raises `HTTPError` 403 for a path outside ``root`` (or a directory
@@ -2243,7 +2227,7 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def get_content(
-        cls, abspath: str, start: Optional[int] = None, end: Optional[int] = None
+        cls, abspath: str, start: int | None = None, end: int | None = None
     ) -> Generator[bytes, None, None]:
         """The bytes ``start`` to ``end`` (exclusive) of the file, in chunks.
 
@@ -2283,13 +2267,13 @@ class StaticFileHandler(RequestHandler):
         return hasher.hexdigest()
 
     @classmethod
-    def _get_cached_version(cls, abs_path: str) -> Optional[str]:
+    def _get_cached_version(cls, abs_path: str) -> str | None:
         with cls._lock:
             if abs_path in cls._static_hashes:
                 cls._static_hashes.move_to_end(abs_path)
                 return cls._static_hashes[abs_path]
         try:
-            version: Optional[str] = cls.get_content_version(abs_path)
+            version: str | None = cls.get_content_version(abs_path)
         except Exception:
             gen_log.error("Could not open static file %r", abs_path)
             version = None
@@ -2308,7 +2292,7 @@ class StaticFileHandler(RequestHandler):
         """The size of the file in bytes."""
         return self._stat().st_size
 
-    def get_modified_time(self) -> Optional[datetime.datetime]:
+    def get_modified_time(self) -> datetime.datetime | None:
         """The file's modification time (UTC, whole seconds), or ``None``."""
         return datetime.datetime.fromtimestamp(
             int(self._stat().st_mtime), datetime.timezone.utc
@@ -2332,7 +2316,7 @@ class StaticFileHandler(RequestHandler):
         """Hook to add headers to every file response."""
 
     def get_cache_time(
-        self, path: str, modified: Optional[datetime.datetime], mime_type: str
+        self, path: str, modified: datetime.datetime | None, mime_type: str
     ) -> int:
         """Seconds the client may cache the file: long for versioned URLs.
 
@@ -2343,7 +2327,7 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def make_static_url(
-        cls, settings: Dict[str, Any], path: str, include_version: bool = True
+        cls, settings: dict[str, Any], path: str, include_version: bool = True
     ) -> str:
         """The URL of ``path``: prefix, path and ``?v=`` version hash.
 
@@ -2363,7 +2347,7 @@ class StaticFileHandler(RequestHandler):
         return url_path
 
     @classmethod
-    def get_version(cls, settings: Dict[str, Any], path: str) -> Optional[str]:
+    def get_version(cls, settings: dict[str, Any], path: str) -> str | None:
         """The version string of static file ``path``, cached per file."""
         abs_path = cls.get_absolute_path(settings["static_path"], path)
         return cls._get_cached_version(abs_path)
@@ -2374,7 +2358,7 @@ _UNSATISFIABLE = object()
 _BYTE_RANGE_RE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
 
-def _parse_byte_range(header: str) -> Optional[Tuple[Optional[int], Optional[int]]]:
+def _parse_byte_range(header: str) -> tuple[int | None, int | None] | None:
     """``(start, end)`` of a single-range ``Range`` header, end exclusive.
 
     A suffix range (``bytes=-500``) gives a negative start.  Multiple ranges
@@ -2393,7 +2377,7 @@ def _parse_byte_range(header: str) -> Optional[Tuple[Optional[int], Optional[int
     return None
 
 
-def _parse_http_date(text: str) -> Optional[datetime.datetime]:
+def _parse_http_date(text: str) -> datetime.datetime | None:
     """An HTTP date header as an aware UTC datetime, or ``None`` if invalid."""
     parsed = email.utils.parsedate_tz(text)
     if parsed is None:
@@ -2432,7 +2416,7 @@ class OutputTransform:
         headers: httputil.HTTPHeaders,
         chunk: bytes,
         finishing: bool,
-    ) -> Tuple[int, httputil.HTTPHeaders, bytes]:
+    ) -> tuple[int, httputil.HTTPHeaders, bytes]:
         """Return the (possibly changed) status, headers and first chunk.
 
         ``finishing`` tells whether this chunk is also the last.
@@ -2482,7 +2466,7 @@ class GZipContentEncoding(OutputTransform):
         headers: httputil.HTTPHeaders,
         chunk: bytes,
         finishing: bool,
-    ) -> Tuple[int, httputil.HTTPHeaders, bytes]:
+    ) -> tuple[int, httputil.HTTPHeaders, bytes]:
         """Decide whether to compress, adjusting the headers accordingly."""
         if "Vary" in headers:
             headers["Vary"] += ", Accept-Encoding"
@@ -2545,31 +2529,31 @@ class UIModule:
         """The handler's current user."""
         return self.handler.current_user
 
-    def render(self, *args: Any, **kwargs: Any) -> Union[str, bytes]:
+    def render(self, *args: Any, **kwargs: Any) -> str | bytes:
         """Return the module's markup; must be overridden."""
         raise NotImplementedError()
 
-    def embedded_javascript(self) -> Optional[str]:
+    def embedded_javascript(self) -> str | None:
         """JavaScript to inline at the end of the page, or ``None``."""
         return None
 
-    def javascript_files(self) -> Optional[Iterable[str]]:
+    def javascript_files(self) -> Iterable[str] | None:
         """JavaScript files (URLs or static paths) the page needs, or ``None``."""
         return None
 
-    def embedded_css(self) -> Optional[str]:
+    def embedded_css(self) -> str | None:
         """CSS to inline in the page's head, or ``None``."""
         return None
 
-    def css_files(self) -> Optional[Iterable[str]]:
+    def css_files(self) -> Iterable[str] | None:
         """CSS files (URLs or static paths) the page needs, or ``None``."""
         return None
 
-    def html_head(self) -> Optional[str]:
+    def html_head(self) -> str | None:
         """Markup to put at the end of ``<head>``, or ``None``."""
         return None
 
-    def html_body(self) -> Optional[str]:
+    def html_body(self) -> str | None:
         """Markup to put at the end of ``<body>``, or ``None``."""
         return None
 
@@ -2601,8 +2585,8 @@ class TemplateModule(UIModule):
     def __init__(self, handler: RequestHandler) -> None:
         """Create the module for ``handler``'s page."""
         super().__init__(handler)
-        self._resource_list: List[Dict[str, Any]] = []
-        self._resource_dict: Dict[str, Dict[str, Any]] = {}
+        self._resource_list: list[dict[str, Any]] = []
+        self._resource_dict: dict[str, dict[str, Any]] = {}
 
     def render(self, path: str, **kwargs: Any) -> bytes:
         """Render template ``path`` with ``kwargs`` and ``set_resources``."""
@@ -2628,7 +2612,7 @@ class TemplateModule(UIModule):
         """The ``embedded_javascript`` resources, joined."""
         return "\n".join(self._get_resources("embedded_javascript"))
 
-    def javascript_files(self) -> List[str]:
+    def javascript_files(self) -> list[str]:
         """The ``javascript_files`` resources, flattened."""
         return self._flattened("javascript_files")
 
@@ -2636,7 +2620,7 @@ class TemplateModule(UIModule):
         """The ``embedded_css`` resources, joined."""
         return "\n".join(self._get_resources("embedded_css"))
 
-    def css_files(self) -> List[str]:
+    def css_files(self) -> list[str]:
         """The ``css_files`` resources, flattened."""
         return self._flattened("css_files")
 
@@ -2648,8 +2632,8 @@ class TemplateModule(UIModule):
         """The ``html_body`` resources, concatenated."""
         return "".join(self._get_resources("html_body"))
 
-    def _flattened(self, key: str) -> List[str]:
-        paths: List[str] = []
+    def _flattened(self, key: str) -> list[str]:
+        paths: list[str] = []
         for value in self._get_resources(key):
             _extend_paths(paths, value)
         return paths
@@ -2659,7 +2643,7 @@ class _UIModuleNamespace:
     """Template-side access to UI modules: ``modules.Name(...)``."""
 
     def __init__(
-        self, handler: RequestHandler, ui_modules: Dict[str, Type[UIModule]]
+        self, handler: RequestHandler, ui_modules: dict[str, type[UIModule]]
     ) -> None:
         self.handler = handler
         self.ui_modules = ui_modules

@@ -35,20 +35,13 @@ import logging
 import sys
 import urllib.parse
 import warnings
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
-    Awaitable,
-    Callable,
-    Dict,
-    List,
     NoReturn,
-    Optional,
     Protocol,
-    Tuple,
-    Type,
-    Union,
     cast,
 )
 
@@ -106,7 +99,7 @@ _HTTP_ONLY_METHODS = (
     "finish",
 )
 
-_Message = Union[str, bytes, Dict[str, Any]]
+_Message = str | bytes | dict[str, Any]
 
 
 class WebSocketError(Exception):
@@ -131,30 +124,30 @@ def de_dupe_gen_log(level: int, message: str) -> None:
 class _WebSocketParams:
     """Connection settings shared by the server and client sides."""
 
-    ping_interval: Optional[float] = None
-    ping_timeout: Optional[float] = None
-    max_message_size: Optional[int] = _DEFAULT_MAX_MESSAGE_SIZE
-    compression_options: Optional[Dict[str, Any]] = None
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
+    max_message_size: int | None = _DEFAULT_MAX_MESSAGE_SIZE
+    compression_options: dict[str, Any] | None = None
 
 
 class _WebSocketDelegate(Protocol):
     """What a protocol object calls back into: a handler or a client."""
 
-    def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]: ...
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None: ...
 
     def on_ping(self, data: bytes) -> None: ...
 
     def on_pong(self, data: bytes) -> None: ...
 
     def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
+        self, close_code: int | None = None, close_reason: str | None = None
     ) -> None: ...
 
     def log_exception(
         self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> None: ...
 
 
@@ -162,7 +155,7 @@ def _not_supported_for_websockets(*args: Any, **kwargs: Any) -> NoReturn:
     raise RuntimeError("Method not supported for Web Sockets")
 
 
-def _header_tokens(value: str) -> List[str]:
+def _header_tokens(value: str) -> list[str]:
     """The comma-separated tokens of a header value, lower-cased."""
     return [token.strip().lower() for token in value.split(",")]
 
@@ -202,22 +195,22 @@ class WebSocketHandler(RequestHandler):
         """Called by the `.Application`; ``kwargs`` go to ``initialize``."""
         #: The protocol object of an accepted connection (``None`` before the
         #: handshake and after `close`).
-        self.ws_connection: Optional[WebSocketProtocol] = None
+        self.ws_connection: WebSocketProtocol | None = None
         #: The close code the client sent, once the connection is closed.
-        self.close_code: Optional[int] = None
+        self.close_code: int | None = None
         #: The close reason the client sent, once the connection is closed.
-        self.close_reason: Optional[str] = None
+        self.close_reason: str | None = None
         #: The positional URL groups, passed on to `open`.
-        self.open_args: Tuple[Any, ...] = ()
+        self.open_args: tuple[Any, ...] = ()
         #: The named URL groups, passed on to `open`.
-        self.open_kwargs: Dict[str, Any] = {}
+        self.open_kwargs: dict[str, Any] = {}
         self._on_close_called = False
         super().__init__(application, request, **kwargs)
 
     # -- settings -----------------------------------------------------------
 
     @property
-    def ping_interval(self) -> Optional[float]:
+    def ping_interval(self) -> float | None:
         """Seconds between pings sent to keep the connection alive.
 
         From the ``websocket_ping_interval`` application setting; ``None``
@@ -226,7 +219,7 @@ class WebSocketHandler(RequestHandler):
         return self.settings.get("websocket_ping_interval", None)
 
     @property
-    def ping_timeout(self) -> Optional[float]:
+    def ping_timeout(self) -> float | None:
         """Seconds to wait for the answer to a ping before closing.
 
         From the ``websocket_ping_timeout`` application setting; by
@@ -268,7 +261,7 @@ class WebSocketHandler(RequestHandler):
             return
         await self.ws_connection.accept_connection(self)
 
-    def _upgrade_refusal(self) -> Optional[Tuple[int, str]]:
+    def _upgrade_refusal(self) -> tuple[int, str] | None:
         """Status and message refusing a request that cannot be upgraded."""
         headers = self.request.headers
         if headers.get("Upgrade", "").lower() != "websocket":
@@ -283,12 +276,12 @@ class WebSocketHandler(RequestHandler):
             return 400, "Missing or malformed Sec-WebSocket-Version header"
         return None
 
-    def _refuse(self, status: int, message: str, reason: Optional[str] = None) -> None:
+    def _refuse(self, status: int, message: str, reason: str | None = None) -> None:
         self.set_status(status, reason)
         self.finish(message)
         gen_log.debug(message)
 
-    def get_websocket_protocol(self) -> Optional[WebSocketProtocol]:
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
         """The protocol object for the version the client asked for.
 
         ``None`` when the version is not supported (the request then gets
@@ -317,7 +310,7 @@ class WebSocketHandler(RequestHandler):
         host = self.request.headers.get("Host", "")
         return urllib.parse.urlsplit(origin).netloc.lower() == host.lower()
 
-    def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         """Pick one of the subprotocols the client offered, or ``None``.
 
         ``subprotocols`` lists the ``Sec-WebSocket-Protocol`` values in the
@@ -328,13 +321,13 @@ class WebSocketHandler(RequestHandler):
         return None
 
     @property
-    def selected_subprotocol(self) -> Optional[str]:
+    def selected_subprotocol(self) -> str | None:
         """The subprotocol chosen by `select_subprotocol`, once connected."""
         if self.ws_connection is None:
             raise WebSocketClosedError("No WebSocket connection")
         return self.ws_connection.selected_subprotocol
 
-    def get_compression_options(self) -> Optional[Dict[str, Any]]:
+    def get_compression_options(self) -> dict[str, Any] | None:
         """Compression settings for this connection, or ``None`` for none.
 
         Return a dict (an empty one for the defaults) to accept the
@@ -346,14 +339,14 @@ class WebSocketHandler(RequestHandler):
 
     # -- callbacks for subclasses ---------------------------------------------
 
-    def open(self, *args: Any, **kwargs: Any) -> Optional[Awaitable[None]]:
+    def open(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:
         """Called when the connection is open, with the URL's groups.
 
         May be a coroutine; no message is delivered before it finishes.
         """
         return None
 
-    def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None:
         """Handle a message: a `str` for text, `bytes` for binary.
 
         Must be overridden.  May be a coroutine; the next message is only
@@ -377,7 +370,7 @@ class WebSocketHandler(RequestHandler):
     # -- acting on the connection ---------------------------------------------
 
     def write_message(
-        self, message: Union[bytes, str, Dict[str, Any]], binary: bool = False
+        self, message: bytes | str | dict[str, Any], binary: bool = False
     ) -> Future[None]:
         """Send a message: text by default, binary if ``binary`` is true.
 
@@ -390,7 +383,7 @@ class WebSocketHandler(RequestHandler):
             raise WebSocketClosedError()
         return self.ws_connection.write_message(message, binary=binary)
 
-    def ping(self, data: Union[str, bytes] = b"") -> None:
+    def ping(self, data: str | bytes = b"") -> None:
         """Send a ping carrying ``data`` (at most 125 bytes).
 
         The client answers with a pong, reported to `on_pong`.  Pings can
@@ -402,7 +395,7 @@ class WebSocketHandler(RequestHandler):
             raise WebSocketClosedError()
         self.ws_connection.write_ping(payload)
 
-    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start closing the connection.
 
         ``code`` is a close status code (1000 means normal closure) and
@@ -437,7 +430,7 @@ class WebSocketHandler(RequestHandler):
             self._break_cycles()
 
     def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
+        self, close_code: int | None = None, close_reason: str | None = None
     ) -> None:
         """Record the client's close code and reason, then clean up."""
         self.close_code = close_code
@@ -504,7 +497,7 @@ def _close_reason_for(error: wire.ProtocolError) -> str:
     return encoded.decode("utf-8", "ignore")
 
 
-def _encoded_length(data: Union[str, bytes]) -> int:
+def _encoded_length(data: str | bytes) -> int:
     """Length of ``data`` on the wire (before compression), in bytes."""
     if isinstance(data, bytes) or data.isascii():
         return len(data)
@@ -525,7 +518,7 @@ class WebSocketProtocol(abc.ABC):
         #: The handler or client connection this protocol reports to.
         self.handler: _WebSocketDelegate = handler
         #: The connection's stream, once the handshake is done.
-        self.stream: Optional[IOStream] = None
+        self.stream: IOStream | None = None
         #: Whether the peer's close frame was received (or the connection lost).
         self.client_terminated = False
         #: Whether our close frame was sent (or the connection lost).
@@ -544,8 +537,8 @@ class WebSocketProtocol(abc.ABC):
         self.close()
 
     def _run_callback(
-        self, callback: Callable[..., Optional[Awaitable[None]]], *args: Any
-    ) -> Optional[Awaitable[None]]:
+        self, callback: Callable[..., Awaitable[None] | None], *args: Any
+    ) -> Awaitable[None] | None:
         """Call an application callback; an exception is logged and aborts."""
         try:
             return callback(*args)
@@ -555,7 +548,7 @@ class WebSocketProtocol(abc.ABC):
             return None
 
     @abc.abstractmethod
-    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start the closing handshake (see `WebSocketHandler.close`)."""
 
     @abc.abstractmethod
@@ -568,13 +561,13 @@ class WebSocketProtocol(abc.ABC):
 
     @abc.abstractmethod
     def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
+        self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> Future[None]:
         """Send a message (see `WebSocketHandler.write_message`)."""
 
     @property
     @abc.abstractmethod
-    def selected_subprotocol(self) -> Optional[str]:
+    def selected_subprotocol(self) -> str | None:
         """The subprotocol agreed in the handshake, if any."""
 
     @abc.abstractmethod
@@ -583,7 +576,7 @@ class WebSocketProtocol(abc.ABC):
 
     @abc.abstractmethod
     def _process_server_headers(
-        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
+        self, key: str | bytes, headers: httputil.HTTPHeaders
     ) -> None:
         """Client side: check the server's handshake response."""
 
@@ -631,39 +624,39 @@ class WebSocketProtocol13(WebSocketProtocol):
         #: The connection's ping, size and compression settings.
         self.params = params
         #: The close code received from the peer, if any.
-        self.close_code: Optional[int] = None
+        self.close_code: int | None = None
         #: The close reason received from the peer, if any.
-        self.close_reason: Optional[str] = None
+        self.close_reason: str | None = None
         #: Loop time of the last ping sent and pong received.
         self.last_ping = 0.0
         self.last_pong = 0.0
         self._received_pong = False
-        self._selected_subprotocol: Optional[str] = None
-        self._compressor: Optional[wire.PerMessageDeflateCompressor] = None
-        self._decompressor: Optional[wire.PerMessageDeflateDecompressor] = None
-        self._close_timeout: Optional[object] = None
+        self._selected_subprotocol: str | None = None
+        self._compressor: wire.PerMessageDeflateCompressor | None = None
+        self._decompressor: wire.PerMessageDeflateDecompressor | None = None
+        self._close_timeout: object | None = None
         #: Set once the stream is to close as soon as its writes are out.
         self._closing_stream = False
-        self._ping_task: Optional[Future[None]] = None
+        self._ping_task: Future[None] | None = None
         # A message handler's awaitable, to finish before the next message.
-        self._awaited_handler: Optional[Awaitable[None]] = None
-        self._pong_waiter: Optional[Future[None]] = None
+        self._awaited_handler: Awaitable[None] | None = None
+        self._pong_waiter: Future[None] | None = None
         # Traffic counters: message data (uncompressed) and raw frames.
         self._message_bytes_in = self._message_bytes_out = 0
         self._wire_bytes_in = self._wire_bytes_out = 0
 
     @staticmethod
-    def compute_accept_value(key: Union[str, bytes]) -> str:
+    def compute_accept_value(key: str | bytes) -> str:
         """The ``Sec-WebSocket-Accept`` answer to a ``Sec-WebSocket-Key``."""
         return wire.compute_accept_key(to_unicode(key))
 
     @property
-    def selected_subprotocol(self) -> Optional[str]:
+    def selected_subprotocol(self) -> str | None:
         """The subprotocol agreed in the handshake, if any."""
         return self._selected_subprotocol
 
     @selected_subprotocol.setter
-    def selected_subprotocol(self, value: Optional[str]) -> None:
+    def selected_subprotocol(self, value: str | None) -> None:
         self._selected_subprotocol = value
 
     # -- server handshake -----------------------------------------------------
@@ -688,7 +681,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         await self._receive_frame_loop()
 
     @staticmethod
-    def _handshake_problem(headers: httputil.HTTPHeaders) -> Optional[str]:
+    def _handshake_problem(headers: httputil.HTTPHeaders) -> str | None:
         """What is wrong with the request's WebSocket headers, if anything."""
         for name in ("Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version"):
             if not headers.get(name):
@@ -740,7 +733,7 @@ class WebSocketProtocol13(WebSocketProtocol):
     # -- client handshake -----------------------------------------------------
 
     def _process_server_headers(
-        self, key: Union[str, bytes], headers: httputil.HTTPHeaders
+        self, key: str | bytes, headers: httputil.HTTPHeaders
     ) -> None:
         """Check the server's 101 response; raise `WebSocketError` if bad."""
         if headers.get("Upgrade", "").lower() != "websocket":
@@ -851,7 +844,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             await self.stream.read_into(cast(bytearray, target))
         self._wire_bytes_in += size
 
-    def _handle_message(self, message: wire.Message) -> Optional[Awaitable[None]]:
+    def _handle_message(self, message: wire.Message) -> Awaitable[None] | None:
         """Dispatch a message or control frame; may return an awaitable."""
         opcode, data = message
         if opcode in wire.DATA_OPCODES:
@@ -898,7 +891,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         return _relay_write(written)
 
     def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
+        self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if isinstance(message, dict):
@@ -951,7 +944,7 @@ class WebSocketProtocol13(WebSocketProtocol):
             or (self.stream is not None and self.stream.closed())
         )
 
-    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Send a close frame (once) and close the stream when the peer answers.
 
         Raises `ValueError` for a code that may not be sent or a reason
@@ -1099,30 +1092,30 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     `close`.
     """
 
-    protocol: Optional[WebSocketProtocol] = None
+    protocol: WebSocketProtocol | None = None
 
     def __init__(
         self,
         request: httpclient.HTTPRequest,
-        on_message_callback: Optional[Callable[[Union[None, str, bytes]], None]] = None,
-        compression_options: Optional[Dict[str, Any]] = None,
-        ping_interval: Optional[float] = None,
-        ping_timeout: Optional[float] = None,
+        on_message_callback: Callable[[None | str | bytes], None] | None = None,
+        compression_options: dict[str, Any] | None = None,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = None,
         max_message_size: int = _DEFAULT_MAX_MESSAGE_SIZE,
-        subprotocols: Optional[List[str]] = None,
-        resolver: Optional[Resolver] = None,
+        subprotocols: list[str] | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         """Start connecting; see `websocket_connect` for the arguments."""
         #: Resolves to this connection once the handshake succeeded.
         self.connect_future: Future[WebSocketClientConnection] = Future()
         #: Messages waiting for `read_message` (``None`` marks the end).
-        self.read_queue: Queue[Union[None, str, bytes]] = Queue(1)
+        self.read_queue: Queue[None | str | bytes] = Queue(1)
         #: The ``Sec-WebSocket-Key`` sent in the handshake.
         self.key = wire.make_client_key()
         #: The close code the server sent, once the connection is closed.
-        self.close_code: Optional[int] = None
+        self.close_code: int | None = None
         #: The close reason the server sent, once the connection is closed.
-        self.close_reason: Optional[str] = None
+        self.close_reason: str | None = None
         #: The connection's ping, size and compression settings.
         self.params = _WebSocketParams(
             ping_interval=ping_interval,
@@ -1188,7 +1181,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
     async def headers_received(
         self,
-        start_line: Union[httputil.RequestStartLine, httputil.ResponseStartLine],
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
         headers: httputil.HTTPHeaders,
     ) -> None:
         """Complete the handshake on a 101 response; otherwise act as HTTP."""
@@ -1212,7 +1205,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         protocol.start_pinging()
         future_set_result_unless_cancelled(self.connect_future, self)
 
-    def _check_subprotocol(self, selected: Optional[str]) -> None:
+    def _check_subprotocol(self, selected: str | None) -> None:
         if selected is not None and selected not in self._offered_subprotocols:
             raise WebSocketError(f"Server selected unoffered subprotocol {selected!r}")
 
@@ -1231,7 +1224,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         return WebSocketProtocol13(self, mask_outgoing=True, params=self.params)
 
     @property
-    def selected_subprotocol(self) -> Optional[str]:
+    def selected_subprotocol(self) -> str | None:
         """The subprotocol the server chose, if any."""
         if self.protocol is None:
             raise WebSocketClosedError("Client connection has been closed")
@@ -1240,7 +1233,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     # -- using the connection -------------------------------------------------
 
     def write_message(
-        self, message: Union[str, bytes, Dict[str, Any]], binary: bool = False
+        self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if self.protocol is None:
@@ -1249,8 +1242,8 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
     def read_message(
         self,
-        callback: Optional[Callable[[Future[Union[None, str, bytes]]], None]] = None,
-    ) -> Awaitable[Union[None, str, bytes]]:
+        callback: Callable[[Future[None | str | bytes]], None] | None = None,
+    ) -> Awaitable[None | str | bytes]:
         """The next message: a `str`, `bytes`, or ``None`` once closed.
 
         Returns an awaitable.  ``callback``, if given, is called with the
@@ -1268,7 +1261,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
             raise WebSocketClosedError("Client connection has been closed")
         self.protocol.write_ping(payload)
 
-    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Start closing the connection (see `WebSocketHandler.close`)."""
         if self.protocol is not None:
             self.protocol.close(code, reason)
@@ -1276,13 +1269,11 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
     # -- callbacks --------------------------------------------------------------
 
-    def on_message(self, message: Union[str, bytes]) -> Optional[Awaitable[None]]:
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None:
         """Deliver a message to the callback or to `read_message`."""
         return self._on_message(message)
 
-    def _on_message(
-        self, message: Union[None, str, bytes]
-    ) -> Optional[Awaitable[None]]:
+    def _on_message(self, message: None | str | bytes) -> Awaitable[None] | None:
         if self._on_message_callback is not None:
             self._on_message_callback(message)
             return None
@@ -1305,7 +1296,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         super().on_connection_close()
 
     def on_ws_connection_close(
-        self, close_code: Optional[int] = None, close_reason: Optional[str] = None
+        self, close_code: int | None = None, close_reason: str | None = None
     ) -> None:
         """Record the server's close code and reason, then clean up."""
         self.close_code = close_code
@@ -1314,9 +1305,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
     def log_exception(
         self,
-        typ: Optional[Type[BaseException]],
-        value: Optional[BaseException],
-        tb: Optional[TracebackType],
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         """Log an exception raised by a callback (``on_message_callback``)."""
         assert typ is not None and value is not None
@@ -1324,16 +1315,16 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
 
 def websocket_connect(
-    url: Union[str, httpclient.HTTPRequest],
-    callback: Optional[Callable[[Future[WebSocketClientConnection]], None]] = None,
-    connect_timeout: Optional[float] = None,
-    on_message_callback: Optional[Callable[[Union[None, str, bytes]], None]] = None,
-    compression_options: Optional[Dict[str, Any]] = None,
-    ping_interval: Optional[float] = None,
-    ping_timeout: Optional[float] = None,
+    url: str | httpclient.HTTPRequest,
+    callback: Callable[[Future[WebSocketClientConnection]], None] | None = None,
+    connect_timeout: float | None = None,
+    on_message_callback: Callable[[None | str | bytes], None] | None = None,
+    compression_options: dict[str, Any] | None = None,
+    ping_interval: float | None = None,
+    ping_timeout: float | None = None,
     max_message_size: int = _DEFAULT_MAX_MESSAGE_SIZE,
-    subprotocols: Optional[List[str]] = None,
-    resolver: Optional[Resolver] = None,
+    subprotocols: list[str] | None = None,
+    resolver: Resolver | None = None,
 ) -> Awaitable[WebSocketClientConnection]:
     """Open a WebSocket connection; resolves to a `WebSocketClientConnection`.
 

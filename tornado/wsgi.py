@@ -27,19 +27,11 @@ from __future__ import annotations
 
 import sys
 import types
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from concurrent import futures
 from io import BytesIO
 from typing import (
     Any,
-    AsyncGenerator,
-    AsyncIterator,
-    Callable,
-    Dict,
-    Iterable,
-    List,
-    Optional,
-    Tuple,
-    Type,
     TypeVar,
 )
 
@@ -55,14 +47,14 @@ __all__ = ["WSGIContainer", "HTTPRequest", "to_wsgi_str"]
 HTTPRequest = httputil.HTTPServerRequest
 
 _T = TypeVar("_T")
-_ExcInfo = Tuple[
-    Optional[Type[BaseException]],
-    Optional[BaseException],
-    Optional[types.TracebackType],
+_ExcInfo = tuple[
+    type[BaseException] | None,
+    BaseException | None,
+    types.TracebackType | None,
 ]
 _WriteCallable = Callable[[bytes], None]
 _StartResponse = Callable[..., _WriteCallable]
-WSGIAppType = Callable[[Dict[str, Any], _StartResponse], Iterable[bytes]]
+WSGIAppType = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
 
 _END = object()
 _ERROR_PAGE = (
@@ -95,7 +87,7 @@ class WSGIContainer:
     def __init__(
         self,
         wsgi_application: WSGIAppType,
-        executor: Optional[futures.Executor] = None,
+        executor: futures.Executor | None = None,
     ) -> None:
         """Wrap ``wsgi_application``, optionally running it on ``executor``."""
         #: The wrapped WSGI application callable.
@@ -130,13 +122,13 @@ class WSGIContainer:
             response.send_error_page()
         self._log(response.code, request)
 
-    def environ(self, request: httputil.HTTPServerRequest) -> Dict[str, Any]:
+    def environ(self, request: httputil.HTTPServerRequest) -> dict[str, Any]:
         """Build the :pep:`3333` ``environ`` dict describing ``request``."""
         host, port = httputil.split_host_and_port(request.host)
         if port is None:
             port = 443 if request.protocol == "https" else 80
         path = escape.url_unescape(request.path, encoding=None, plus=False)
-        environ: Dict[str, Any] = {
+        environ: dict[str, Any] = {
             "REQUEST_METHOD": request.method,
             "SCRIPT_NAME": "",
             "PATH_INFO": to_wsgi_str(path),
@@ -221,10 +213,10 @@ class _ResponseState:
         self.request = request
         self.code = 500
         self.reason = ""
-        self.headers: List[Tuple[str, str]] = []
+        self.headers: list[tuple[str, str]] = []
         self.started = False
         self.headers_sent = False
-        self._written: List[bytes] = []
+        self._written: list[bytes] = []
 
     @property
     def connection(self) -> httputil.HTTPConnection:
@@ -234,8 +226,8 @@ class _ResponseState:
     def start_response(
         self,
         status: str,
-        response_headers: List[Tuple[str, str]],
-        exc_info: Optional[_ExcInfo] = None,
+        response_headers: list[tuple[str, str]],
+        exc_info: _ExcInfo | None = None,
     ) -> _WriteCallable:
         """The ``start_response`` callable handed to the application."""
         if exc_info is not None:
@@ -252,7 +244,7 @@ class _ResponseState:
         """The legacy ``write()`` callable returned by ``start_response``."""
         self._written.append(_checked_chunk(data))
 
-    def take_written(self) -> List[bytes]:
+    def take_written(self) -> list[bytes]:
         """Return and forget the data the application passed to ``write()``."""
         taken, self._written = self._written, []
         return taken
@@ -294,7 +286,7 @@ class _ResponseState:
         self.connection.finish()
 
     def _send_headers(
-        self, first_chunk: bytes, content_length: Optional[int]
+        self, first_chunk: bytes, content_length: int | None
     ) -> Future[None]:
         if not self.started:
             raise RuntimeError("WSGI application did not call start_response")
@@ -305,9 +297,9 @@ class _ResponseState:
             start_line, headers, chunk=self._body_chunk(first_chunk)
         )
 
-    def _response_headers(self, content_length: Optional[int]) -> httputil.HTTPHeaders:
+    def _response_headers(self, content_length: int | None) -> httputil.HTTPHeaders:
         present = {name.lower() for name, _ in self.headers}
-        extra: List[Tuple[str, str]] = []
+        extra: list[tuple[str, str]] = []
         if self.code != 304:
             if content_length is not None and "content-length" not in present:
                 extra.append(("Content-Length", str(content_length)))
@@ -348,7 +340,7 @@ def _environ_key(header_name: str) -> str:
     return "HTTP_" + key
 
 
-def _parse_status(status: str) -> Tuple[int, str]:
+def _parse_status(status: str) -> tuple[int, str]:
     if not isinstance(status, str):
         raise TypeError(f"WSGI status must be a str, got {type(status).__name__}")
     code_text, _, reason = status.partition(" ")
@@ -358,7 +350,7 @@ def _parse_status(status: str) -> Tuple[int, str]:
     return int(code_text), reason
 
 
-def _checked_header(header: Tuple[str, str]) -> Tuple[str, str]:
+def _checked_header(header: tuple[str, str]) -> tuple[str, str]:
     name, value = header
     if not isinstance(name, str) or not isinstance(value, str):
         raise TypeError(f"WSGI response header must be a pair of str, got {header!r}")

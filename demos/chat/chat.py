@@ -15,7 +15,7 @@ import collections
 import datetime
 import os
 import sys
-from typing import Any, Deque, Dict, List, Optional
+from typing import Any
 
 # Run from a source checkout without installing the package.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
@@ -37,7 +37,7 @@ MAX_MESSAGE_LENGTH = 2000
 
 #: A chat message as the browser receives it: ``id``, ``author``, ``body``
 #: and ``html``, the message rendered by ``message.html``.
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
 class MessageBoard:
@@ -48,7 +48,7 @@ class MessageBoard:
     """
 
     def __init__(self, history: int) -> None:
-        self.messages: Deque[Message] = collections.deque(maxlen=history)
+        self.messages: collections.deque[Message] = collections.deque(maxlen=history)
         self.arrived = Condition()
         self.last_id = 0
 
@@ -62,7 +62,7 @@ class MessageBoard:
         self.messages.append(message)
         self.arrived.notify_all()
 
-    def newer_than(self, cursor: int) -> List[Message]:
+    def newer_than(self, cursor: int) -> list[Message]:
         """The kept messages a reader at ``cursor`` has not seen yet."""
         return [message for message in self.messages if message["id"] > cursor]
 
@@ -74,7 +74,7 @@ class BaseHandler(tornado.web.RequestHandler):
         """Keep the shared board."""
         self.board = board
 
-    def get_current_user(self) -> Optional[str]:
+    def get_current_user(self) -> str | None:
         """The display name from the signed cookie, if any."""
         name = self.get_signed_cookie(NAME_COOKIE)
         return to_unicode(name) if name else None
@@ -163,7 +163,7 @@ class UpdatesHandler(BaseHandler):
     messages after ``--poll_timeout`` seconds so that proxies do not cut it.
     """
 
-    waiter: "Optional[asyncio.Future[bool]]" = None
+    waiter: "asyncio.Future[bool] | None" = None
 
     @tornado.web.authenticated
     async def post(self) -> None:

@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 # Run from a source checkout without installing the package.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
@@ -70,7 +70,7 @@ class ReceivedFile:
         self.digest.update(data)
         self.size += len(data)
 
-    def commit(self) -> Dict[str, Any]:
+    def commit(self) -> dict[str, Any]:
         """Publish the file under its name; return its description."""
         self.file.close()
         os.replace(self.partial_path, self.path)
@@ -90,7 +90,7 @@ class UploadHandler(tornado.web.RequestHandler):
     def initialize(self, directory: str) -> None:
         """Remember where files go."""
         self.directory = directory
-        self.open_files: List[ReceivedFile] = []
+        self.open_files: list[ReceivedFile] = []
 
     def prepare(self) -> None:
         """Raise the body size limit, which is small for ordinary requests."""
@@ -127,7 +127,7 @@ class PutHandler(UploadHandler):
         self.name = check_file_name(self.path_args[0])
         # Opened with the first chunk: a body refused for its size never
         # reaches us, and must leave no trace.
-        self.received: Optional[ReceivedFile] = None
+        self.received: ReceivedFile | None = None
 
     def data_received(self, chunk: bytes) -> None:
         """Write the chunk to disk."""
@@ -154,8 +154,8 @@ class MultipartStream:
         self.handler = handler
         self.buffer = b"\r\n"  # so that the first delimiter looks like the others
         self.state = "preamble"  # then "headers", "data", ... and "epilogue"
-        self.current: Optional[ReceivedFile] = None
-        self.files: List[Dict[str, Any]] = []
+        self.current: ReceivedFile | None = None
+        self.files: list[dict[str, Any]] = []
 
     def feed(self, chunk: bytes) -> None:
         """Consume the next piece of the body."""
@@ -163,7 +163,7 @@ class MultipartStream:
         while self.state != "epilogue" and self.advance():
             pass
 
-    def close(self) -> List[Dict[str, Any]]:
+    def close(self) -> list[dict[str, Any]]:
         """Check the body ended properly; describe the files it held."""
         if self.state != "epilogue":
             raise tornado.web.HTTPError(400, "multipart body ended unexpectedly")
@@ -218,7 +218,7 @@ class MultipartStream:
             self.current.write(data)
 
 
-def header_param(value: str, param: str) -> Optional[str]:
+def header_param(value: str, param: str) -> str | None:
     """The ``param`` parameter of a header value like ``form-data; name="x"``."""
     message = email.message.Message()
     message["Content-Type"] = value
@@ -240,7 +240,7 @@ class FormHandler(UploadHandler):
                 400, "expected multipart/form-data with a boundary"
             )
         self.parts = MultipartStream(boundary, self)
-        self.failure: Optional[tornado.web.HTTPError] = None
+        self.failure: tornado.web.HTTPError | None = None
 
     def data_received(self, chunk: bytes) -> None:
         """Pass the chunk to the multipart parser.

@@ -19,7 +19,8 @@ import json
 import os
 import sys
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 # Run from a source checkout without installing the package.
@@ -39,7 +40,7 @@ class Sender:
     """Streams files to a ``write`` function, hashing what it sends."""
 
     def __init__(self) -> None:
-        self.digests: Dict[str, str] = {}
+        self.digests: dict[str, str] = {}
 
     async def send_file(self, path: str, write: Write) -> None:
         """Write the content of ``path`` chunk by chunk."""
@@ -50,7 +51,7 @@ class Sender:
                 await write(chunk)
         self.digests[os.path.basename(path)] = digest.hexdigest()
 
-    def check(self, stored: Dict[str, Any]) -> str:
+    def check(self, stored: dict[str, Any]) -> str:
         """A report line for one file the server stored; raise if it differs."""
         name = stored["name"]
         if stored["sha256"] != self.digests[name]:
@@ -58,7 +59,7 @@ class Sender:
         return f"{name}: {stored['size']} bytes, sha256 verified"
 
 
-async def put_files(paths: List[str]) -> List[str]:
+async def put_files(paths: list[str]) -> list[str]:
     """One streaming PUT per file."""
     sender, reports = Sender(), []
     for path in paths:
@@ -75,7 +76,7 @@ async def put_files(paths: List[str]) -> List[str]:
     return reports
 
 
-async def post_files(paths: List[str]) -> List[str]:
+async def post_files(paths: list[str]) -> list[str]:
     """All files in one streaming ``multipart/form-data`` POST."""
     sender, boundary = Sender(), uuid.uuid4().hex
     heads = [part_head(boundary, os.path.basename(path)) for path in paths]

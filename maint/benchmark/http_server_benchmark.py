@@ -24,7 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
-from typing import NamedTuple, Optional, cast
+from typing import NamedTuple, cast
 
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
@@ -109,7 +109,7 @@ def requests_per_second(wrk_output: str) -> tuple[float, int]:
     return float(rate.group(1)), int(total.group(1))
 
 
-def cpu_seconds(pid: int) -> Optional[float]:
+def cpu_seconds(pid: int) -> float | None:
     """User plus system CPU time of a process, where /proc tells it."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -123,7 +123,7 @@ class Result(NamedTuple):
     """One wrk run against one server."""
 
     rate: float  #: requests per second
-    cpu_per_request: Optional[float]  #: server CPU seconds per request
+    cpu_per_request: float | None  #: server CPU seconds per request
 
 
 def measure(kind: str, script: str = __file__, *server_args: str) -> Result:
@@ -182,7 +182,7 @@ def compare(
     )
 
 
-def main() -> Optional[int]:
+def main() -> int | None:
     parse_command_line()
     if options.serve:
         run_server(options.serve, options.port)

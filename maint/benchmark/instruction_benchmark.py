@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import List, Optional
 
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
@@ -128,7 +127,7 @@ def instructions(count: int) -> int:
     return int(match.group(1))
 
 
-def main() -> Optional[int]:
+def main() -> int | None:
     parse_command_line()
     if options.serve:
         asyncio.run(serve(options.server, options.port, options.serve))
@@ -138,7 +137,7 @@ def main() -> Optional[int]:
             "valgrind is not installed; on Debian or Ubuntu: apt-get install -y valgrind"
         )
         return 1
-    counts: List[int] = [options.requests, 5 * options.requests]
+    counts: list[int] = [options.requests, 5 * options.requests]
     short, long = (instructions(count) for count in counts)
     per_request = (long - short) / (counts[1] - counts[0])
     print(f"server {options.server}: {per_request:,.0f} instructions per request")

@@ -32,7 +32,8 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Optional, cast
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 from tornado.locks import Event
 from tornado.options import define, options, parse_command_line
@@ -90,7 +91,7 @@ async def serve(port: int) -> None:
     """Serve the long-polling application on ``port`` until killed."""
     release = Event()
     args = {"release": release}
-    collections: List[List[float]] = []
+    collections: list[list[float]] = []
     app = Application(
         [("/park", ParkHandler, args), ("/control", ControlHandler, args)],
         parked=[0],
@@ -101,7 +102,7 @@ async def serve(port: int) -> None:
     await asyncio.Event().wait()
 
 
-def record_collections(collections: List[List[float]]) -> None:
+def record_collections(collections: list[list[float]]) -> None:
     """Append ``[generation, seconds]`` to ``collections`` for each GC pass.
 
     A full pass over the parked requests' objects takes a good part of the
@@ -109,7 +110,7 @@ def record_collections(collections: List[List[float]]) -> None:
     """
     started = [0.0]
 
-    def on_collection(phase: str, info: Dict[str, int]) -> None:
+    def on_collection(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             started[0] = time.perf_counter()
         else:
@@ -159,7 +160,7 @@ class ParkedRequest(asyncio.Protocol):
             self.complete = True
             self.answered()
 
-    def connection_lost(self, exc: Optional[Exception]) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         if not self.complete:
             print(f"a parked connection was lost: {exc}", file=sys.stderr)
 
@@ -180,7 +181,7 @@ async def control(port: int, method: str) -> Any:
 
 async def park(
     port: int, count: int
-) -> "tuple[List[asyncio.Transport], asyncio.Future[None]]":
+) -> "tuple[list[asyncio.Transport], asyncio.Future[None]]":
     """Open ``count`` parked requests; wait until the server holds them all.
 
     Returns their transports and a future resolved once all are answered.

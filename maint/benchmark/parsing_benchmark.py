@@ -18,7 +18,7 @@ root with ``PYTHONPATH=. python maint/benchmark/parsing_benchmark.py``.
 """
 
 import time
-from typing import Callable, Dict, Tuple
+from collections.abc import Callable
 
 from tornado._http1wire import (
     LAST_CHUNK,
@@ -50,16 +50,16 @@ BROWSER_HEAD = (
 )
 
 
-def browser_head() -> Tuple[Callable[[], object], int]:
+def browser_head() -> tuple[Callable[[], object], int]:
     return lambda: parse_request_head(BROWSER_HEAD), len(BROWSER_HEAD)
 
 
-def headers_only() -> Tuple[Callable[[], object], int]:
+def headers_only() -> tuple[Callable[[], object], int]:
     text = BROWSER_HEAD.decode("latin1").partition("\r\n")[2]
     return lambda: HTTPHeaders.parse(text), len(text)
 
 
-def many_headers() -> Tuple[Callable[[], object], int]:
+def many_headers() -> tuple[Callable[[], object], int]:
     head = b"GET / HTTP/1.1\r\n" + b"".join(
         b"X-Custom-Header-%d: some value %d\r\n" % (i, i) for i in range(1000)
     )
@@ -67,7 +67,7 @@ def many_headers() -> Tuple[Callable[[], object], int]:
     return lambda: parse_request_head(head), len(head)
 
 
-def repeated_headers() -> Tuple[Callable[[], object], int]:
+def repeated_headers() -> tuple[Callable[[], object], int]:
     head = b"GET / HTTP/1.1\r\n" + b"X-Forwarded-For: 192.0.2.1\r\n" * 1000 + b"\r\n"
 
     def parse() -> str:
@@ -76,12 +76,12 @@ def repeated_headers() -> Tuple[Callable[[], object], int]:
     return parse, len(head)
 
 
-def cookies() -> Tuple[Callable[[], object], int]:
+def cookies() -> tuple[Callable[[], object], int]:
     header = "; ".join(f"cookie{i}=value{i}" for i in range(200))
     return lambda: parse_cookie(header), len(header)
 
 
-def chunked() -> Tuple[Callable[[], object], int]:
+def chunked() -> tuple[Callable[[], object], int]:
     body = b"".join(encode_chunk(b"x" * 4096) for _ in range(256)) + LAST_CHUNK
 
     def decode() -> object:
@@ -90,7 +90,7 @@ def chunked() -> Tuple[Callable[[], object], int]:
     return decode, len(body)
 
 
-CASES: Dict[str, Callable[[], Tuple[Callable[[], object], int]]] = {
+CASES: dict[str, Callable[[], tuple[Callable[[], object], int]]] = {
     "browser_head": browser_head,
     "headers_only": headers_only,
     "many_headers": many_headers,

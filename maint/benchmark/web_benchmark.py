@@ -24,7 +24,6 @@ import asyncio
 import shutil
 import socket
 import sys
-from typing import Optional
 
 # The raw responder, the wrk driver and the options (--wrk_args, --loop,
 # --rounds, --serve, --port) are shared with the HTTPServer benchmark.
@@ -54,7 +53,7 @@ async def serve(kind: str, port: int) -> None:
     await asyncio.Event().wait()
 
 
-def main() -> Optional[int]:
+def main() -> int | None:
     parse_command_line()
     if options.serve:
         if options.loop == "uvloop":

@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 import time
-from typing import Dict, Tuple
 
 from tornado.options import define, options, parse_command_line
 
@@ -82,7 +81,7 @@ def describe_masking() -> str:
     return "unmasking in C (tornado.speedups)"
 
 
-def start_server(kind: str) -> Tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
+def start_server(kind: str) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
     import socket
 
     with socket.socket() as probe:
@@ -104,7 +103,7 @@ def start_server(kind: str) -> Tuple[subprocess.Popen, int]:  # type: ignore[typ
     raise RuntimeError(f"{kind} server did not start")
 
 
-async def measure(port: int, duration: float) -> Dict[str, float]:
+async def measure(port: int, duration: float) -> dict[str, float]:
     from websockets.asyncio.client import connect
 
     results = {}
@@ -140,7 +139,7 @@ def main() -> None:
         return
     kinds = ("tornado", "websockets")
     servers = {kind: start_server(kind) for kind in kinds}
-    best: Dict[str, Dict[str, float]] = {kind: {} for kind in kinds}
+    best: dict[str, dict[str, float]] = {kind: {} for kind in kinds}
     try:
         # Alternate the servers and keep each one's best round, so that a
         # burst of load elsewhere on the machine does not decide the ratio.

@@ -27,7 +27,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tornado.ioloop import (
     IOLoop,
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_FileDescriptor = Union[int, _Selectable]
+_FileDescriptor = int | _Selectable
 
 
 class BaseAsyncIOLoop(IOLoop):
@@ -226,7 +226,7 @@ class BaseAsyncIOLoop(IOLoop):
 
     def run_in_executor(
         self,
-        executor: Optional[concurrent.futures.Executor],
+        executor: concurrent.futures.Executor | None,
         func: Callable[..., _T],
         *args: Any,
     ) -> asyncio.Future[_T]:
@@ -289,7 +289,7 @@ class AsyncIOLoop(BaseAsyncIOLoop):
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Create the asyncio loop (unless given) and set up the `.IOLoop`."""
         self.is_current = False
-        self.old_asyncio: Optional[asyncio.AbstractEventLoop] = None
+        self.old_asyncio: asyncio.AbstractEventLoop | None = None
         created = None
         if "asyncio_loop" not in kwargs:
             kwargs["asyncio_loop"] = created = asyncio.new_event_loop()
@@ -420,7 +420,7 @@ class SelectorThread:
         self._waker_w.setblocking(False)
         # Guards the hand-over between the loop and the select thread.
         self._cond = threading.Condition()
-        self._fd_sets: Optional[tuple[list[int], list[int]]] = None
+        self._fd_sets: tuple[list[int], list[int]] | None = None
         self._selecting = False
         self._stopping = False
         self._thread = threading.Thread(
@@ -591,7 +591,7 @@ class SelectorThread:
             pass  # drained (BlockingIOError) or closed
 
 
-def _is_ready_or_bad(fd: int) -> Optional[bool]:
+def _is_ready_or_bad(fd: int) -> bool | None:
     """Poll ``fd`` once: True if readable, False if not, None if unselectable."""
     try:
         readable, _, _ = select.select([fd], [], [], 0)

@@ -15,7 +15,7 @@ import json
 import logging
 import urllib.parse
 from http.cookies import Morsel, SimpleCookie
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from tornado import escape
 from tornado.auth import (
@@ -44,7 +44,7 @@ def provider_base(handler: RequestHandler) -> str:
     return f"{handler.request.protocol}://{handler.request.host}/provider"
 
 
-def query_arguments(handler: RequestHandler) -> Dict[str, str]:
+def query_arguments(handler: RequestHandler) -> dict[str, str]:
     return {name: handler.get_argument(name) for name in handler.request.arguments}
 
 
@@ -63,7 +63,7 @@ class OpenIdProvider(RequestHandler):
 class OAuth1Provider(RequestHandler):
     """Request tokens, access tokens and a protected resource."""
 
-    def check_signature(self, token_secret: Optional[str] = None) -> None:
+    def check_signature(self, token_secret: str | None = None) -> None:
         args = query_arguments(self)
         if self.request.method == "POST":
             args.update(
@@ -167,7 +167,7 @@ class OAuth2Provider(RequestHandler):
             raise HTTPError(404)
 
     def expect_arguments(
-        self, arguments: Dict[str, List[bytes]], **expected: str
+        self, arguments: dict[str, list[bytes]], **expected: str
     ) -> None:
         for name, value in expected.items():
             if arguments.get(name) != [value.encode()]:
@@ -218,12 +218,12 @@ class OAuth1LoginHandler(AuthErrorReporting, OAuthMixin):
         self._OAUTH_VERSION = version
         self._OAUTH_NO_CALLBACKS = no_callbacks
 
-    def _oauth_consumer_token(self) -> Dict[str, Any]:
+    def _oauth_consumer_token(self) -> dict[str, Any]:
         return CONSUMER
 
     async def _oauth_get_user_future(
-        self, access_token: Dict[str, Any]
-    ) -> Optional[Dict[str, Any]]:
+        self, access_token: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if self.get_argument("no_user", None):
             return None
         return {"email": "oauth1@example.com", "token_extra": access_token["user_id"]}
@@ -341,9 +341,9 @@ class AuthTestCase(AsyncHTTPTestCase):
     oauth10a = True
 
     def setUp(self) -> None:
-        self.seen_callbacks: List[Optional[str]] = []
-        self.seen_verifiers: List[Optional[str]] = []
-        self.seen_extra: List[Optional[str]] = []
+        self.seen_callbacks: list[str | None] = []
+        self.seen_verifiers: list[str | None] = []
+        self.seen_extra: list[str | None] = []
         super().setUp()
 
     def get_app(self) -> Application:
@@ -384,7 +384,7 @@ class AuthTestCase(AsyncHTTPTestCase):
         self.assertEqual(response.code, 403)
         self.assertIn(message, response.body)
 
-    def redirect_args(self, response: HTTPResponse) -> Dict[str, str]:
+    def redirect_args(self, response: HTTPResponse) -> dict[str, str]:
         self.assertEqual(response.code, 302, response.body)
         query = urllib.parse.urlsplit(response.headers["Location"]).query
         return dict(urllib.parse.parse_qsl(query))

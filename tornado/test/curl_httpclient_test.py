@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import unittest
-from typing import Any, Dict, List
+from typing import Any
 
 from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.httputil import HTTPServerRequest
@@ -88,7 +88,7 @@ class CurlHTTPClientTest(ClientTestCase):
         self.client_class = CurlAsyncHTTPClient
         super().setUp()
 
-    def get_handlers(self) -> Dict[str, Handler]:
+    def get_handlers(self) -> dict[str, Handler]:
         handlers = super().get_handlers()
         handlers["/digest"] = digest
         return handlers
@@ -279,7 +279,7 @@ class CurlHTTPClientTest(ClientTestCase):
 
     @gen_test
     async def test_prepare_curl_callback(self) -> None:
-        seen: List[Any] = []
+        seen: list[Any] = []
 
         def prepare(curl: Any) -> None:
             seen.append(curl)
@@ -367,7 +367,7 @@ class CurlHTTPClientTest(ClientTestCase):
     @gen_test
     async def test_callback_exception_logged(self) -> None:
         client = self.create_curl()
-        responses: List[HTTPResponse] = []
+        responses: list[HTTPResponse] = []
         delivered = Event()
 
         def callback(response: HTTPResponse) -> None:

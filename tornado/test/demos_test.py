@@ -19,7 +19,7 @@ import tempfile
 import time
 import unittest
 from http.cookies import SimpleCookie
-from typing import Any, Dict, List, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 from tornado.gen import multi
@@ -32,7 +32,7 @@ DEMOS_DIR = os.path.join(REPO_ROOT, "demos")
 START_TIMEOUT = 20.0  # seconds for a demo to start listening
 
 
-def child_env() -> Dict[str, str]:
+def child_env() -> dict[str, str]:
     """The environment of demo processes: no help finding the package."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -134,7 +134,7 @@ class DemoTestCase(AsyncTestCase):
     """Runs one demo server for all the tests of a class."""
 
     script = ""
-    args: List[str] = []
+    args: list[str] = []
     server: DemoServer
 
     @classmethod
@@ -197,10 +197,10 @@ class ChatVisitor:
 
     def __init__(self, test: DemoTestCase) -> None:
         self.test = test
-        self.cookies: Dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
 
     async def fetch(
-        self, path: str, form: Optional[Dict[str, Any]] = None, **kwargs: Any
+        self, path: str, form: dict[str, Any] | None = None, **kwargs: Any
     ) -> HTTPResponse:
         """GET ``path``, or POST ``form`` to it, with this visitor's cookies."""
         if self.cookies:
@@ -226,18 +226,18 @@ class ChatVisitor:
         response = await self.post("/auth/login", name=name)
         self.test.assertEqual(response.code, 302, response.body)
 
-    async def say(self, text: str) -> Dict[str, Any]:
+    async def say(self, text: str) -> dict[str, Any]:
         """Post a message; return it as the server describes it."""
         response = await self.post("/a/message/new", body=text)
         self.test.assertEqual(response.code, 200, response.body)
-        message: Dict[str, Any] = json.loads(response.body)
+        message: dict[str, Any] = json.loads(response.body)
         return message
 
-    async def updates(self, cursor: int, **kwargs: Any) -> List[Dict[str, Any]]:
+    async def updates(self, cursor: int, **kwargs: Any) -> list[dict[str, Any]]:
         """The messages after ``cursor``, waiting for some if need be."""
         response = await self.post("/a/message/updates", cursor=cursor, **kwargs)
         self.test.assertEqual(response.code, 200, response.body)
-        messages: List[Dict[str, Any]] = json.loads(response.body)["messages"]
+        messages: list[dict[str, Any]] = json.loads(response.body)["messages"]
         return messages
 
     async def cursor(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import unittest
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,7 +79,7 @@ class ConversionTest(unittest.TestCase):
 
 class XhtmlTest(unittest.TestCase):
     def test_escape(self) -> None:
-        cases: List[Tuple[Any, str]] = [
+        cases: list[tuple[Any, str]] = [
             ("<foo>", "&lt;foo&gt;"),
             (
                 "<a href=\"x\" title='y'>",
@@ -96,7 +96,7 @@ class XhtmlTest(unittest.TestCase):
                 self.assertEqual(xhtml_escape(raw), escaped)
 
     def test_unescape(self) -> None:
-        cases: List[Tuple[Any, str]] = [
+        cases: list[tuple[Any, str]] = [
             ("&lt;foo&gt;", "<foo>"),
             ("&quot;&#39;&#x27;&apos;", "\"'''"),
             ("&#38; &#x26; &#X26; &amp;", "& & & &"),
@@ -190,7 +190,7 @@ class JsonTest(unittest.TestCase):
             json_encode(object())
 
     def test_round_trip(self) -> None:
-        value: Dict[str, Any] = {"s": "a</b", "n": [1, -2.5], "t": True, "u": None}
+        value: dict[str, Any] = {"s": "a</b", "n": [1, -2.5], "t": True, "u": None}
         self.assertEqual(json_decode(json_encode(value)), value)
 
 
@@ -204,7 +204,7 @@ class SqueezeTest(unittest.TestCase):
 
 
 class LinkifyTest(unittest.TestCase):
-    def check(self, text: Union[str, bytes], expected: str, **kwargs: Any) -> None:
+    def check(self, text: str | bytes, expected: str, **kwargs: Any) -> None:
         self.assertEqual(linkify(text, **kwargs), expected)
 
     def test_plain_links(self) -> None:

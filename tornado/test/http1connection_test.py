@@ -11,7 +11,7 @@ import gzip
 import logging
 import socket
 import unittest
-from typing import Any, List, Tuple, Union
+from typing import Any
 
 from tornado.http1connection import (
     CR_OR_LF_RE,
@@ -35,7 +35,7 @@ from tornado.log import app_log, gen_log
 from tornado.netutil import add_accept_handler
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
-StartLine = Union[RequestStartLine, ResponseStartLine]
+StartLine = RequestStartLine | ResponseStartLine
 
 
 class ParsingHelpersTest(unittest.TestCase):
@@ -88,9 +88,9 @@ class Recorder(HTTPMessageDelegate):
     """Records what a connection delivers."""
 
     def __init__(self) -> None:
-        self.start_lines: List[StartLine] = []
-        self.headers: List[HTTPHeaders] = []
-        self.chunks: List[bytes] = []
+        self.start_lines: list[StartLine] = []
+        self.headers: list[HTTPHeaders] = []
+        self.chunks: list[bytes] = []
         self.finished = False
         self.closed_early = False
 
@@ -115,7 +115,7 @@ class Recorder(HTTPMessageDelegate):
 class LoopbackTestCase(AsyncTestCase):
     """Provides a connected pair of streams: ``client`` and ``server``."""
 
-    async def connected_pair(self) -> Tuple[IOStream, IOStream]:
+    async def connected_pair(self) -> tuple[IOStream, IOStream]:
         listener, port = bind_unused_port()
         accepted: asyncio.Future[socket.socket] = asyncio.Future()
         remove_handler = add_accept_handler(
@@ -143,7 +143,7 @@ class ClientSideTest(LoopbackTestCase):
 
     async def request(
         self, response: bytes, method: str = "GET", **params: Any
-    ) -> Tuple[bool, Recorder]:
+    ) -> tuple[bool, Recorder]:
         """Send a bodiless request, answer it with ``response``, read it back."""
         conn = self.connection(**params)
         conn.write_headers(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unittest
-from typing import Callable, List, Optional
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -164,7 +164,7 @@ class HeadTest(unittest.TestCase):
         st.lists(st.tuples(header_names, header_values), max_size=10),
     )
     def test_format_and_parse_round_trip(
-        self, method: str, path: str, pairs: List[tuple[str, str]]
+        self, method: str, path: str, pairs: list[tuple[str, str]]
     ) -> None:
         headers = HTTPHeaders()
         for name, value in pairs:
@@ -332,7 +332,7 @@ class IncomingFramingTest(unittest.TestCase):
                     response_body_framing(headers, code)
 
 
-def decode_all(data: bytes, **kwargs: Optional[int]) -> bytes:
+def decode_all(data: bytes, **kwargs: int | None) -> bytes:
     decoder = ChunkedDecoder(**kwargs)  # type: ignore[arg-type]
     body = b"".join(decoder.feed(data))
     if not decoder.finished:
@@ -453,7 +453,7 @@ class ChunkedDecoderTest(unittest.TestCase):
         wire = bytearray(body + b"GET /next HTTP/1.1\r\n\r\n")
         decoder = ChunkedDecoder()
         received = []
-        hints: List[ReadHint] = []
+        hints: list[ReadHint] = []
         while not decoder.finished:
             hint = decoder.next_read()
             hints.append(hint)
@@ -492,7 +492,7 @@ class ChunkedDecoderTest(unittest.TestCase):
         st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=10),
     )
     def test_encode_decode_round_trip(
-        self, chunks: List[bytes], split_sizes: List[int]
+        self, chunks: list[bytes], split_sizes: list[int]
     ) -> None:
         wire = b"".join(encode_chunk(c) for c in chunks) + LAST_CHUNK + b"rest"
         decoder = ChunkedDecoder()

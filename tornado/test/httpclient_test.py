@@ -21,7 +21,8 @@ import threading
 import typing
 import unittest
 import urllib.parse
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Type, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from tornado import gen
 from tornado.httpclient import (
@@ -68,7 +69,7 @@ TRANSPORT_ERRORS = (OSError, HTTPClientError)
 _ServerT = TypeVar("_ServerT")
 _ClientT = TypeVar("_ClientT", bound=AsyncHTTPClient)
 
-Handler = Callable[[HTTPServerRequest], Optional[Awaitable[None]]]
+Handler = Callable[[HTTPServerRequest], Awaitable[None] | None]
 
 
 # ---------------------------------------------------------------------------
@@ -79,8 +80,8 @@ def respond(
     request: HTTPServerRequest,
     code: int = 200,
     body: bytes | str = b"",
-    headers: Optional[Dict[str, str]] = None,
-    reason: Optional[str] = None,
+    headers: dict[str, str] | None = None,
+    reason: str | None = None,
 ) -> None:
     """Write a complete response with a Content-Length."""
     data = body.encode() if isinstance(body, str) else body
@@ -183,12 +184,12 @@ class LoopbackServer:
 
     def __init__(
         self,
-        handlers: Dict[str, Handler],
+        handlers: dict[str, Handler],
         ssl_options: Any = None,
         address: str = "127.0.0.1",
     ) -> None:
         self.handlers = handlers
-        self.requests: List[HTTPServerRequest] = []
+        self.requests: list[HTTPServerRequest] = []
         sock, self.port = bind_unused_port(address=address)
         self.host = f"[{address}]" if ":" in address else address
         self.scheme = "https" if ssl_options else "http"
@@ -231,7 +232,7 @@ class RawServer(TCPServer):
         self.wait_for_headers = wait_for_headers
         sock, self.port = bind_unused_port()
         self.add_sockets([sock])
-        self.streams: List[IOStream] = []
+        self.streams: list[IOStream] = []
 
     async def handle_stream(self, stream: IOStream, address: Any) -> None:
         self.streams.append(stream)
@@ -266,9 +267,9 @@ def server_ssl_context(**kwargs: Any) -> ssl.SSLContext:
 class ClientTestCase(AsyncTestCase):
     """Runs a `LoopbackServer` and a private client of ``client_class``."""
 
-    client_class: Type[AsyncHTTPClient] = SimpleAsyncHTTPClient
+    client_class: type[AsyncHTTPClient] = SimpleAsyncHTTPClient
 
-    def get_handlers(self) -> Dict[str, Handler]:
+    def get_handlers(self) -> dict[str, Handler]:
         return {
             "/hello": hello,
             "/echo": echo,
@@ -284,7 +285,7 @@ class ClientTestCase(AsyncTestCase):
         super().setUp()
         self.released = Event()
         self.server = LoopbackServer(self.get_handlers())
-        self.servers: List[Any] = [self.server]
+        self.servers: list[Any] = [self.server]
         self.http_client = self.create_client()
 
     def tearDown(self) -> None:
@@ -584,7 +585,7 @@ class HTTPClientCommonTests(_MixinBase):
         self.assertEqual(response.body, b"Zero")
 
     async def check_redirect_method(
-        self, code: int, method: str, expected_method: str, body: Optional[bytes]
+        self, code: int, method: str, expected_method: str, body: bytes | None
     ) -> None:
         target = urllib.parse.quote("/echo")
         response = await self.fetch(
@@ -641,7 +642,7 @@ class HTTPClientCommonTests(_MixinBase):
 
     @gen_test
     async def test_streaming_callback(self) -> None:
-        chunks: List[bytes] = []
+        chunks: list[bytes] = []
         response = await self.fetch("/chunked", streaming_callback=chunks.append)
         self.assertEqual(b"".join(chunks), b"asdfqwer")
         self.assertEqual(response.body, b"")
@@ -653,7 +654,7 @@ class HTTPClientCommonTests(_MixinBase):
 
     @gen_test
     async def test_header_callback(self) -> None:
-        lines: List[str] = []
+        lines: list[str] = []
         response = await self.fetch("/hello", header_callback=lines.append)
         self.assertEqual(response.code, 200)
         self.assertTrue(lines[0].startswith("HTTP/1.1 200"), lines[0])
@@ -979,7 +980,7 @@ class AsyncHTTPClientTest(AsyncTestCase):
 class ThreadedServer:
     """A LoopbackServer running on its own event loop in a separate thread."""
 
-    def __init__(self, handlers: Dict[str, Handler]) -> None:
+    def __init__(self, handlers: dict[str, Handler]) -> None:
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
 

@@ -14,7 +14,7 @@ import socket
 import ssl
 import tempfile
 import unittest
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from tornado import _http1wire, netutil
 from tornado.http1connection import HTTP1Connection
@@ -41,13 +41,13 @@ from tornado.testing import (
 
 TEST_DIR = os.path.dirname(os.path.abspath(__file__))
 
-Response = Tuple[ResponseStartLine, HTTPHeaders, bytes]
+Response = tuple[ResponseStartLine, HTTPHeaders, bytes]
 
 
 def respond(
     request: HTTPServerRequest,
     body: bytes,
-    headers: Optional[Dict[str, str]] = None,
+    headers: dict[str, str] | None = None,
     code: int = 200,
 ) -> None:
     """Answer ``request`` with ``body`` (and a Content-Length unless given headers)."""
@@ -78,7 +78,7 @@ async def read_response(stream: IOStream, method: str = "GET") -> Response:
 
 async def read_chunked(stream: IOStream) -> bytes:
     decoder = _http1wire.ChunkedDecoder()
-    pieces: List[bytes] = []
+    pieces: list[bytes] = []
     while not decoder.finished:
         hint = decoder.next_read()
         if hint.delimiter is None:
@@ -106,7 +106,7 @@ class ServerTestCase(AsyncTestCase):
     def get_handler(self) -> Any:
         return echo
 
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {}
 
     def setUp(self) -> None:
@@ -176,7 +176,7 @@ class BasicTest(ServerTestCase):
 
     @gen_test
     async def test_obsolete_line_folding_is_joined(self) -> None:
-        seen: List[str] = []
+        seen: list[str] = []
 
         def handler(request: HTTPServerRequest) -> None:
             seen.append(request.headers["X-Folded"])
@@ -190,7 +190,7 @@ class BasicTest(ServerTestCase):
 
     @gen_test
     async def test_non_ascii_header_value_is_kept_as_latin1(self) -> None:
-        seen: List[str] = []
+        seen: list[str] = []
 
         def handler(request: HTTPServerRequest) -> None:
             seen.append(request.headers["X-Name"])
@@ -313,7 +313,7 @@ class KeepAliveTest(ServerTestCase):
 
 
 class NoKeepAliveTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"no_keep_alive": True}
 
     @gen_test
@@ -374,7 +374,7 @@ class ContinueTest(ServerTestCase):
 
 
 class GzipTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {
             "decompress_request": True,
             "max_body_size": 100_000,
@@ -417,7 +417,7 @@ class GzipTest(ServerTestCase):
 
 
 class BadRequestTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"max_header_size": 1024, "max_body_size": 100}
 
     @gen_test
@@ -606,7 +606,7 @@ class OutputErrorTest(ServerTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.errors: List[str] = []
+        self.errors: list[str] = []
 
     @gen_test
     async def test_too_much_data(self) -> None:
@@ -626,7 +626,7 @@ class OutputErrorTest(ServerTestCase):
 
 
 class TimeoutTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"idle_connection_timeout": 0.1, "body_timeout": 0.1}
 
     @gen_test
@@ -663,7 +663,7 @@ class TimeoutTest(ServerTestCase):
 
 
 class XHeadersTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"xheaders": True, "trusted_downstream": ["10.0.0.9"]}
 
     async def remote(self, *headers: bytes) -> bytes:
@@ -731,7 +731,7 @@ class XHeadersTest(ServerTestCase):
 
 
 class ProtocolOptionTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"protocol": "https"}
 
     @gen_test
@@ -741,7 +741,7 @@ class ProtocolOptionTest(ServerTestCase):
 
 
 class SSLTest(ServerTestCase):
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {
             "ssl_options": {
                 "certfile": os.path.join(TEST_DIR, "test.crt"),
@@ -812,7 +812,7 @@ class StreamingDelegateTest(ServerTestCase):
         class Delegate(HTTPMessageDelegate):
             def __init__(self, conn: HTTP1Connection) -> None:
                 self.conn = conn
-                self.chunks: List[bytes] = []
+                self.chunks: list[bytes] = []
 
             def headers_received(self, start_line: Any, headers: HTTPHeaders) -> None:
                 test.starts.append(start_line)
@@ -836,11 +836,11 @@ class StreamingDelegateTest(ServerTestCase):
 
         return Server()
 
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"chunk_size": 4}
 
     def setUp(self) -> None:
-        self.starts: List[RequestStartLine] = []
+        self.starts: list[RequestStartLine] = []
         super().setUp()
 
     @gen_test
@@ -866,7 +866,7 @@ class LateResponseTest(ServerTestCase):
 
         return handler
 
-    def get_server_options(self) -> Dict[str, Any]:
+    def get_server_options(self) -> dict[str, Any]:
         return {"idle_connection_timeout": 0.2}
 
     async def answer_late(
@@ -1002,7 +1002,7 @@ class HTTPClientTest(AsyncHTTPTestCase):
     def get_app(self) -> Any:
         return echo
 
-    def get_httpserver_options(self) -> Dict[str, Any]:
+    def get_httpserver_options(self) -> dict[str, Any]:
         return {"max_body_size": 1000, "decompress_request": True}
 
     def test_get_and_post(self) -> None:

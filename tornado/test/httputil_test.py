@@ -13,7 +13,8 @@ import threading
 import time
 import types
 import unittest
-from typing import Any, Callable, Dict, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,7 +92,7 @@ def assert_roughly_linear(
     test.fail(f"4x the input took {min(ratios):.1f}x the time")
 
 
-def form_args() -> Tuple[Dict[str, List[bytes]], Dict[str, List[HTTPFile]]]:
+def form_args() -> tuple[dict[str, list[bytes]], dict[str, list[HTTPFile]]]:
     return {}, {}
 
 
@@ -499,7 +500,7 @@ class HeaderParsingTest(unittest.TestCase):
 
     @quick
     @given(st.lists(st.tuples(header_names, header_values), max_size=12))
-    def test_format_and_parse_round_trip(self, pairs: List[Tuple[str, str]]) -> None:
+    def test_format_and_parse_round_trip(self, pairs: list[tuple[str, str]]) -> None:
         h = HTTPHeaders()
         for name, value in pairs:
             h.add(name, value)
@@ -782,7 +783,7 @@ class ServerRequestTest(unittest.TestCase):
         with socket.create_server(("127.0.0.1", 0)) as listener:
             client = socket.create_connection(listener.getsockname())
             accepted, _ = listener.accept()
-        client_errors: List[BaseException] = []
+        client_errors: list[BaseException] = []
 
         def client_handshake() -> None:
             try:
@@ -983,7 +984,7 @@ file contents
 class MultipartTest(unittest.TestCase):
     def parse(
         self, body: bytes, boundary: bytes = b"1234", **config: Any
-    ) -> Tuple[Dict[str, List[bytes]], Dict[str, List[HTTPFile]]]:
+    ) -> tuple[dict[str, list[bytes]], dict[str, list[HTTPFile]]]:
         args, files = form_args()
         parse_multipart_form_data(
             boundary, crlf(body), args, files, config=ParseMultipartConfig(**config)

@@ -16,7 +16,8 @@ import sys
 import tempfile
 import typing
 import unittest
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from tornado.concurrent import Future
 from tornado.iostream import (
@@ -56,7 +57,7 @@ def client_ssl_context() -> ssl.SSLContext:
 
 
 def load_tests(
-    loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: Optional[str]
+    loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: str | None
 ) -> unittest.TestSuite:
     """Add the module's doctests to its unit tests."""
     tests.addTests(doctests())
@@ -105,8 +106,8 @@ class StreamTestBase(AsyncTestCase):
         self,
         family: socket.AddressFamily,
         address: Any,
-        client_kwargs: Optional[dict[str, Any]] = None,
-        server_kwargs: Optional[dict[str, Any]] = None,
+        client_kwargs: dict[str, Any] | None = None,
+        server_kwargs: dict[str, Any] | None = None,
     ) -> tuple[IOStream, IOStream]:
         """(client, server) IOStreams over a fresh connection to ``address``."""
         listener = self.listen(family, address)
@@ -120,8 +121,8 @@ class StreamTestBase(AsyncTestCase):
 
     async def tls_pair(
         self,
-        client_kwargs: Optional[dict[str, Any]] = None,
-        server_kwargs: Optional[dict[str, Any]] = None,
+        client_kwargs: dict[str, Any] | None = None,
+        server_kwargs: dict[str, Any] | None = None,
     ) -> tuple[SSLIOStream, SSLIOStream]:
         """(client, server) SSLIOStreams with a completed, verified handshake."""
         listener = self.listen(socket.AF_INET, ("127.0.0.1", 0))
@@ -158,8 +159,8 @@ class ReadWriteTests(_Base):
 
     async def make_pair(
         self,
-        writer_kwargs: Optional[dict[str, Any]] = None,
-        reader_kwargs: Optional[dict[str, Any]] = None,
+        writer_kwargs: dict[str, Any] | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
     ) -> tuple[BaseIOStream, BaseIOStream]:
         raise NotImplementedError()
 
@@ -566,7 +567,7 @@ class ReadWriteTests(_Base):
     async def test_read_error_logged_once_and_closes(self) -> None:
         writer, reader = await self.make_pair()
 
-        def broken_read(buf: Any) -> Optional[int]:
+        def broken_read(buf: Any) -> int | None:
             raise OSError(errno.EIO, "simulated read failure")
 
         pending = reader.read_bytes(1)
@@ -601,15 +602,15 @@ class SocketTests(ReadWriteTests):
 
     async def make_socket_pair(
         self,
-        client_kwargs: Optional[dict[str, Any]] = None,
-        server_kwargs: Optional[dict[str, Any]] = None,
+        client_kwargs: dict[str, Any] | None = None,
+        server_kwargs: dict[str, Any] | None = None,
     ) -> tuple[IOStream, IOStream]:
         raise NotImplementedError()
 
     async def make_pair(
         self,
-        writer_kwargs: Optional[dict[str, Any]] = None,
-        reader_kwargs: Optional[dict[str, Any]] = None,
+        writer_kwargs: dict[str, Any] | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
     ) -> tuple[BaseIOStream, BaseIOStream]:
         return await self.make_socket_pair(writer_kwargs, reader_kwargs)
 
@@ -658,8 +659,8 @@ class TCPTests(SocketTests):
 
     async def make_socket_pair(
         self,
-        client_kwargs: Optional[dict[str, Any]] = None,
-        server_kwargs: Optional[dict[str, Any]] = None,
+        client_kwargs: dict[str, Any] | None = None,
+        server_kwargs: dict[str, Any] | None = None,
     ) -> tuple[IOStream, IOStream]:
         return await self.socket_pair(
             self.family, (self.host, 0), client_kwargs, server_kwargs
@@ -742,8 +743,8 @@ class UnixSocketStreamTest(SocketTests, StreamTestBase):
 
     async def make_socket_pair(
         self,
-        client_kwargs: Optional[dict[str, Any]] = None,
-        server_kwargs: Optional[dict[str, Any]] = None,
+        client_kwargs: dict[str, Any] | None = None,
+        server_kwargs: dict[str, Any] | None = None,
     ) -> tuple[IOStream, IOStream]:
         path = os.path.join(self.tmpdir.name, f"s{len(self._to_close)}.sock")
         return await self.socket_pair(
@@ -761,8 +762,8 @@ class UnixSocketStreamTest(SocketTests, StreamTestBase):
 class TLSStreamTest(SocketTests, StreamTestBase):
     async def make_socket_pair(
         self,
-        client_kwargs: Optional[dict[str, Any]] = None,
-        server_kwargs: Optional[dict[str, Any]] = None,
+        client_kwargs: dict[str, Any] | None = None,
+        server_kwargs: dict[str, Any] | None = None,
     ) -> tuple[IOStream, IOStream]:
         return await self.tls_pair(client_kwargs, server_kwargs)
 
@@ -897,8 +898,8 @@ class TLSStreamTest(SocketTests, StreamTestBase):
 class PipeStreamTest(ReadWriteTests, StreamTestBase):
     async def make_pair(
         self,
-        writer_kwargs: Optional[dict[str, Any]] = None,
-        reader_kwargs: Optional[dict[str, Any]] = None,
+        writer_kwargs: dict[str, Any] | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
     ) -> tuple[BaseIOStream, BaseIOStream]:
         read_fd, write_fd = os.pipe()
         reader = self.track(PipeIOStream(read_fd, **(reader_kwargs or {})))
@@ -926,7 +927,7 @@ class InlineErrorTest(StreamTestBase):
     async def test_inline_read_error_is_raised_not_logged(self) -> None:
         client, server = await self.socket_pair(socket.AF_INET, ("127.0.0.1", 0))
 
-        def broken_read(buf: Any) -> Optional[int]:
+        def broken_read(buf: Any) -> int | None:
             raise OSError(errno.EIO, "simulated read failure")
 
         server.read_from_fd = broken_read  # type: ignore[method-assign]

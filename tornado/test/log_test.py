@@ -11,7 +11,7 @@ import sys
 import tempfile
 import types
 import unittest
-from typing import Any, List, Optional
+from typing import Any
 from unittest import mock
 
 import tornado.log
@@ -48,7 +48,7 @@ class LoggerTestCase(unittest.TestCase):
             logger.removeHandler(handler)
             handler.close()
 
-    def capture(self, formatter: Optional[logging.Formatter] = None) -> io.StringIO:
+    def capture(self, formatter: logging.Formatter | None = None) -> io.StringIO:
         """Send the logger's records through ``formatter`` to a string buffer."""
         buffer = io.StringIO()
         handler = logging.StreamHandler(buffer)
@@ -147,7 +147,7 @@ class TerminalColourTest(LoggerTestCase):
         with mock.patch.object(sys, "stderr", self.terminal):
             return LogFormatter(**kwargs)
 
-    def log_to_terminal(self, formatter: LogFormatter, *messages: str) -> List[str]:
+    def log_to_terminal(self, formatter: LogFormatter, *messages: str) -> list[str]:
         """Log each message at ERROR then INFO; what the terminal received."""
         handler = logging.StreamHandler(self.terminal)
         handler.setFormatter(formatter)

@@ -9,7 +9,7 @@ import logging
 import os
 import tempfile
 import unittest
-from typing import Any, List
+from typing import Any
 from unittest import mock
 
 import tornado.log
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE = os.path.join(HERE, "options_test.cfg")
 
 
-def parse(parser: OptionParser, *args: str) -> List[str]:
+def parse(parser: OptionParser, *args: str) -> list[str]:
     """Parse ``args`` as if they followed the program name."""
     return parser.parse_command_line(["prog", *args])
 
@@ -340,7 +340,7 @@ class HelpTest(unittest.TestCase):
 
 class CallbackTest(unittest.TestCase):
     def test_option_callback_runs_on_parse_and_set(self) -> None:
-        seen: List[Any] = []
+        seen: list[Any] = []
         parser = OptionParser()
         parser.define("ids", type=int, multiple=True, callback=seen.append)
         parse(parser, "--ids=1:2")
@@ -348,7 +348,7 @@ class CallbackTest(unittest.TestCase):
         self.assertEqual(seen, [[1, 2], [5]])
 
     def test_parse_callbacks_run_on_final_parse_only(self) -> None:
-        calls: List[str] = []
+        calls: list[str] = []
         parser = OptionParser()
         parser.define("port", default=80)
         parser.add_parse_callback(lambda: calls.append("first"))
@@ -390,7 +390,7 @@ class GlobalOptionsTest(unittest.TestCase):
         self.addCleanup(patcher.stop)
 
     def test_module_functions_use_global_options(self) -> None:
-        calls: List[bool] = []
+        calls: list[bool] = []
         tornado.options.define("port", default=80, help="the port")
         tornado.options.add_parse_callback(lambda: calls.append(True))
         rest = tornado.options.parse_command_line(["prog", "--port=81", "x"])

@@ -7,7 +7,7 @@ import re
 import socket
 import typing
 import unittest
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from tornado import httputil
 from tornado.httputil import (
@@ -36,7 +36,7 @@ from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 
 def make_request(
-    uri: str = "/", method: str = "GET", headers: Optional[Dict[str, str]] = None
+    uri: str = "/", method: str = "GET", headers: dict[str, str] | None = None
 ) -> HTTPServerRequest:
     """A request with a recording connection, as a router would see it."""
     return HTTPServerRequest(
@@ -52,16 +52,16 @@ class RecordingConnection(httputil.HTTPConnection):
     """An HTTPConnection that remembers what is written to it."""
 
     def __init__(self) -> None:
-        self.start_line: Optional[ResponseStartLine] = None
-        self.headers: Optional[HTTPHeaders] = None
+        self.start_line: ResponseStartLine | None = None
+        self.headers: HTTPHeaders | None = None
         self.body = b""
         self.finished = False
 
     def write_headers(
         self,
-        start_line: typing.Union[RequestStartLine, ResponseStartLine],
+        start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
-        chunk: Optional[bytes] = None,
+        chunk: bytes | None = None,
     ) -> Any:
         assert isinstance(start_line, ResponseStartLine)
         self.start_line = start_line
@@ -94,7 +94,7 @@ class RecordingDelegate(HTTPMessageDelegate):
     def __init__(self, conn: httputil.HTTPConnection, body: bytes) -> None:
         self.conn = conn
         self.reply = body
-        self.events: List[str] = []
+        self.events: list[str] = []
 
     def headers_received(self, start_line: Any, headers: HTTPHeaders) -> None:
         self.events.append("headers")
@@ -120,7 +120,7 @@ class ConnectionDelegateTarget(HTTPServerConnectionDelegate):
 
     def __init__(self, body: bytes = b"delegate") -> None:
         self.body = body
-        self.started: List[Tuple[object, httputil.HTTPConnection]] = []
+        self.started: list[tuple[object, httputil.HTTPConnection]] = []
 
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
@@ -141,7 +141,7 @@ def feed(
     method: str,
     path: str,
     body: bytes = b"",
-    headers: Optional[Dict[str, str]] = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Play a whole request into ``delegate`` as an HTTP connection would."""
     delegate.headers_received(
@@ -349,7 +349,7 @@ class RuleRouterTest(unittest.TestCase):
         self.assertIsInstance(rules[4].matcher, AnyMatches)
 
     def test_bad_rule_length(self) -> None:
-        bad_rules: List[Any] = [("/a",), ("/a", call_target, {}, "n", "extra")]
+        bad_rules: list[Any] = [("/a",), ("/a", call_target, {}, "n", "extra")]
         for bad in bad_rules:
             with self.subTest(rule=bad):
                 with self.assertRaisesRegex(ValueError, "a rule must be"):
@@ -375,12 +375,12 @@ class RuleRouterTest(unittest.TestCase):
         self.assertEqual(target.started, [("server-conn", req.connection)])
 
     def test_nested_router_gets_params(self) -> None:
-        seen: List[Dict[str, Any]] = []
+        seen: list[dict[str, Any]] = []
 
         class Inner(Router):
             def find_handler(
                 self, request: HTTPServerRequest, **kwargs: Any
-            ) -> Optional[HTTPMessageDelegate]:
+            ) -> HTTPMessageDelegate | None:
                 seen.append(kwargs)
                 return None
 
@@ -489,7 +489,7 @@ class DelegationTest(unittest.TestCase):
         self.assertTrue(conn.finished)
 
     def test_callable_gets_whole_request_and_params(self) -> None:
-        calls: List[Tuple[HTTPServerRequest, Dict[str, Any]]] = []
+        calls: list[tuple[HTTPServerRequest, dict[str, Any]]] = []
 
         def target(request: HTTPServerRequest, **kwargs: Any) -> None:
             calls.append((request, kwargs))
@@ -525,7 +525,7 @@ class EndToEndTest(AsyncTestCase):
             respond(request, b"hello " + request.method.encode())  # type: ignore[union-attr]
 
         def echo_path(
-            request: HTTPServerRequest, path_args: List[bytes], **_: Any
+            request: HTTPServerRequest, path_args: list[bytes], **_: Any
         ) -> None:
             respond(request, b"|".join(path_args))
 
@@ -556,7 +556,7 @@ class EndToEndTest(AsyncTestCase):
         stream.close()
         return data
 
-    async def get(self, path: str, host: str = "localhost") -> Tuple[int, bytes]:
+    async def get(self, path: str, host: str = "localhost") -> tuple[int, bytes]:
         raw = await self.fetch(
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
         )

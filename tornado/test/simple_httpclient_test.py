@@ -8,7 +8,8 @@ import json
 import logging
 import ssl
 import unittest
-from typing import Any, Dict, Iterator, List, TypeVar
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from tornado import gen
 from tornado.httpclient import HTTPClientError, HTTPResponse
@@ -71,7 +72,7 @@ class UnresponsiveResolver(Resolver):
 class SimpleHTTPClientTest(ClientTestCase):
     client_class = SimpleAsyncHTTPClient
 
-    def get_handlers(self) -> Dict[str, Handler]:
+    def get_handlers(self) -> dict[str, Handler]:
         handlers = super().get_handlers()
         handlers.update(
             {
@@ -282,7 +283,7 @@ class SimpleHTTPClientTest(ClientTestCase):
     @gen_test
     async def test_large_body_streamed_past_buffer_size(self) -> None:
         client = self.create_simple(max_buffer_size=1024, max_body_size=100000)
-        chunks: List[bytes] = []
+        chunks: list[bytes] = []
         await client.fetch(self.url("/big"), streaming_callback=chunks.append)
         self.assertEqual(b"".join(chunks), BIG_BODY)
         self.assertTrue(all(len(chunk) <= 1024 for chunk in chunks))
@@ -432,7 +433,7 @@ class ResolverOwnershipTest(ClientTestCase):
     def test_own_resolver_closed(self) -> None:
         client = SimpleAsyncHTTPClient(force_instance=True)
         self.assertTrue(client.own_resolver)
-        closed: List[bool] = []
+        closed: list[bool] = []
         original_close = client.resolver.close
 
         def close() -> None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import unittest
-from typing import Any, Optional
+from typing import Any
 
 from tornado import gen
 from tornado.concurrent import Future
@@ -73,7 +73,7 @@ class TCPServerTest(AsyncTestCase):
         port: int,
         host: str = "127.0.0.1",
         family: socket.AddressFamily = socket.AF_INET,
-        ssl_options: Optional[ssl.SSLContext] = None,
+        ssl_options: ssl.SSLContext | None = None,
     ) -> IOStream:
         stream: IOStream
         if ssl_options is None:

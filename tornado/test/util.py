@@ -6,7 +6,8 @@ import concurrent.futures
 import os
 import socket
 import unittest
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from tornado.testing import bind_unused_port
 

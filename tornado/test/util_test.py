@@ -12,7 +12,8 @@ import sys
 import traceback
 import unittest
 import zlib
-from typing import Any, Callable, Dict, Optional
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -120,20 +121,20 @@ class ImportObjectTest(unittest.TestCase):
 
 class ExecInTest(unittest.TestCase):
     def test_source_text_uses_given_namespaces(self) -> None:
-        glob: Dict[str, Any] = {"x": 2}
-        loc: Dict[str, Any] = {}
+        glob: dict[str, Any] = {"x": 2}
+        loc: dict[str, Any] = {}
         exec_in("y = x * 21", glob, loc)
         self.assertEqual(loc, {"y": 42})
         self.assertNotIn("y", glob)
 
     def test_code_object(self) -> None:
-        glob: Dict[str, Any] = {}
+        glob: dict[str, Any] = {}
         exec_in(compile("z = 'done'", "<test>", "exec"), glob)
         self.assertEqual(glob["z"], "done")
 
     def test_future_flags_are_not_inherited(self) -> None:
         # tornado.util itself uses postponed annotations; the code must not.
-        glob: Dict[str, Any] = {}
+        glob: dict[str, Any] = {}
         exec_in("def f(a: int) -> None: pass", glob)
         self.assertIs(glob["f"].__annotations__["a"], int)
 
@@ -353,7 +354,7 @@ class CWebsocketMaskTest(_Abstract.WebsocketMaskTests):
 class WebsocketMaskSelectionTest(unittest.TestCase):
     """``TORNADO_EXTENSION`` picks the implementation at import time."""
 
-    def chosen(self, setting: Optional[str]) -> str:
+    def chosen(self, setting: str | None) -> str:
         env = dict(os.environ)
         env.pop("TORNADO_EXTENSION", None)
         if setting is not None:
@@ -538,7 +539,7 @@ class ConfigurableTest(unittest.TestCase):
             Unconfigured()
 
 
-def target(a: int, b: int, callback: Optional[Any] = None, *, key: int = 0) -> None:
+def target(a: int, b: int, callback: Any | None = None, *, key: int = 0) -> None:
     pass
 
 
@@ -563,7 +564,7 @@ class ArgReplacerTest(unittest.TestCase):
 
     def test_positional(self) -> None:
         args = (1, 2, "old")
-        kwargs: Dict[str, Any] = {}
+        kwargs: dict[str, Any] = {}
         self.assertEqual(self.replacer.get_old_value(args, kwargs), "old")
         old, new_args, new_kwargs = self.replacer.replace("new", args, kwargs)
         self.assertEqual(old, "old")

@@ -6,7 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from tornado.log import app_log, gen_log
 from tornado.template import DictLoader
@@ -26,7 +26,7 @@ class Box(UIModule):
     def embedded_javascript(self) -> str:
         return "var box = 1;"
 
-    def javascript_files(self) -> List[str]:
+    def javascript_files(self) -> list[str]:
         return ["box.js", "https://cdn.example/lib.js"]
 
     def embedded_css(self) -> str:
@@ -49,7 +49,7 @@ class PageHandler(RequestHandler):
 
 
 class EscapedHandler(RequestHandler):
-    def get_current_user(self) -> Optional[str]:
+    def get_current_user(self) -> str | None:
         return "ann"
 
     def get(self) -> None:
@@ -60,7 +60,7 @@ class RenderStringHandler(RequestHandler):
     def get(self) -> None:
         self.write(self.render_string("web/escaped.html", value="x"))
 
-    def get_template_namespace(self) -> Dict[str, Any]:
+    def get_template_namespace(self) -> dict[str, Any]:
         namespace = super().get_template_namespace()
         namespace["current_user"] = "from namespace"
         return namespace
@@ -93,7 +93,7 @@ class AfterFinishRenderHandler(RequestHandler):
 
 
 class RenderTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             ("/page", PageHandler),
             ("/escaped", EscapedHandler),
@@ -103,7 +103,7 @@ class RenderTest(WebTestCase):
             ("/after_finish", AfterFinishRenderHandler),
         ]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {
             "template_path": TEMPLATE_DIR,
             "static_path": STATIC_DIR,
@@ -183,10 +183,10 @@ class RenderTest(WebTestCase):
 
 
 class TemplateLoaderSettingTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/escaped", EscapedHandler)]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         loader = DictLoader({"web/escaped.html": "dict {{ value }}"})
         return {"template_loader": loader}
 
@@ -210,10 +210,10 @@ class TemplateReloadTest(WebTestCase):
         with open(path, "w") as f:
             f.write(text)
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/escaped", EscapedHandler)]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {
             "template_path": self.template_dir,
             "compiled_template_cache": False,

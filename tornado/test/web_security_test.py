@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import urllib.parse
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from tornado._websigning import decode_xsrf_token
 from tornado.log import app_log, gen_log
@@ -61,13 +61,13 @@ def cookie_value(set_cookie: str) -> str:
 
 
 class SignedCookieTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/signed", SignedCookieHandler)]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"cookie_secret": SECRET}
 
-    def set_and_read(self, value: str, version: Optional[int] = None) -> Any:
+    def set_and_read(self, value: str, version: int | None = None) -> Any:
         body = urllib.parse.urlencode({"value": value, "version": version or ""})
         set_cookie = self.fetch("/signed", body=body).headers["Set-Cookie"]
         signed = cookie_value(set_cookie)
@@ -140,10 +140,10 @@ class SignedCookieTest(WebTestCase):
 
 
 class XsrfTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/xsrf", XsrfHandler)]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {
             "xsrf_cookies": True,
             "default_handler_class": ErrorHandler,

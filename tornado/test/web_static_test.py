@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import unittest
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from tornado import httputil
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
@@ -34,7 +34,7 @@ DIGITS = b"0123456789abcdefghij"
 
 
 class StaticFileTest(WebTestCase):
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"static_path": STATIC_DIR}
 
     def test_serves_file(self) -> None:
@@ -132,7 +132,7 @@ class StaticFileTest(WebTestCase):
         return self.fetch("/static/digits.bin", headers={"Range": header})
 
     def test_ranges(self) -> None:
-        cases: List[Tuple[str, bytes, str]] = [
+        cases: list[tuple[str, bytes, str]] = [
             ("bytes=0-4", DIGITS[:5], "bytes 0-4/20"),
             ("bytes=5-9", DIGITS[5:10], "bytes 5-9/20"),
             ("bytes=15-", DIGITS[15:], "bytes 15-19/20"),
@@ -212,7 +212,7 @@ class StaticFileTest(WebTestCase):
 
 
 class StaticDefaultFilenameTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             (
                 r"/+files/(.*)",
@@ -236,7 +236,7 @@ class StaticDefaultFilenameTest(WebTestCase):
 
 
 class StaticPrefixTest(WebTestCase):
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {
             "static_path": STATIC_DIR,
             "static_url_prefix": "/assets/",
@@ -268,7 +268,7 @@ class StaticSymlinkTest(WebTestCase):
         shutil.rmtree(self.root)
         shutil.rmtree(self.outside)
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             (r"/strict/(.*)", StaticFileHandler, {"path": self.root}),
             (
@@ -301,7 +301,7 @@ class LargeStaticFileTest(WebTestCase):
         super().tearDown()
         shutil.rmtree(self.root)
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [(r"/(.*)", StaticFileHandler, {"path": self.root})]
 
     def test_large_file_in_chunks(self) -> None:
@@ -326,7 +326,7 @@ class SubclassedStaticHandler(StaticFileHandler):
         return "fixed"
 
     def get_cache_time(
-        self, path: str, modified: Optional[datetime.datetime], mime_type: str
+        self, path: str, modified: datetime.datetime | None, mime_type: str
     ) -> int:
         return 60
 
@@ -335,13 +335,13 @@ class SubclassedStaticHandler(StaticFileHandler):
 
 
 class StaticSubclassTest(WebTestCase):
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {
             "static_path": STATIC_DIR,
             "static_handler_class": SubclassedStaticHandler,
         }
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/url", StaticUrlWriter)]
 
     def test_subclass_hooks(self) -> None:
@@ -409,7 +409,7 @@ def wsgi_like_fallback(request: HTTPServerRequest) -> None:
 
 
 class RedirectAndSlashTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             (r"/old/(.*)", RedirectHandler, {"url": "/new/{0}"}),
             (
@@ -479,7 +479,7 @@ class RedirectAndSlashTest(WebTestCase):
 class UpperCaseTransform(OutputTransform):
     def transform_first_chunk(
         self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
-    ) -> Tuple[int, HTTPHeaders, bytes]:
+    ) -> tuple[int, HTTPHeaders, bytes]:
         headers["X-Transformed"] = "yes"
         return status_code, headers, chunk.upper()
 
@@ -500,10 +500,10 @@ class TextHandler(RequestHandler):
 
 
 class TransformTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/text", TextHandler)]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"compress_response": True}
 
     def fetch_gzip(self, path: str) -> Any:

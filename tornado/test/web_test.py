@@ -18,7 +18,7 @@ import socket
 import tempfile
 import unittest
 import urllib.parse
-from typing import Any, Dict, List, Optional, cast
+from typing import Any, cast
 
 from tornado import gen, locale
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
@@ -60,14 +60,14 @@ class WebTestCase(AsyncHTTPTestCase):
     its own ``log_function``.
     """
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return []
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {}
 
     def get_app(self) -> Application:
-        settings: Dict[str, Any] = {"log_function": self._record_request}
+        settings: dict[str, Any] = {"log_function": self._record_request}
         settings.update(self.get_app_kwargs())
         return Application(self.get_handlers(), **settings)
 
@@ -77,7 +77,7 @@ class WebTestCase(AsyncHTTPTestCase):
 
     def setUp(self) -> None:
         StaticFileHandler.reset()
-        self.logged: List[Any] = []
+        self.logged: list[Any] = []
         super().setUp()
 
     def fetch(
@@ -133,7 +133,7 @@ class ArgsHandler(RequestHandler):
     def post(self) -> None:
         self.write(self._collect())
 
-    def _collect(self) -> Dict[str, Any]:
+    def _collect(self) -> dict[str, Any]:
         source = self.get_query_argument("source", "all")
         getters = {
             "all": (self.get_argument, self.get_arguments),
@@ -155,7 +155,7 @@ class PathArgsHandler(RequestHandler):
 
 
 class LifecycleHandler(RequestHandler):
-    events: List[str] = []
+    events: list[str] = []
 
     def initialize(self, label: str) -> None:
         self.events.append(f"initialize {label}")
@@ -309,7 +309,7 @@ class EtagHandler(RequestHandler):
 
 
 class NoEtagHandler(RequestHandler):
-    def compute_etag(self) -> Optional[str]:
+    def compute_etag(self) -> str | None:
         return None
 
     def get(self) -> None:
@@ -330,7 +330,7 @@ class MethodsHandler(RequestHandler):
 
 
 class UserHandler(RequestHandler):
-    def get_current_user(self) -> Optional[str]:
+    def get_current_user(self) -> str | None:
         return self.get_cookie("user")
 
     @authenticated
@@ -365,7 +365,7 @@ class LocaleHandler(RequestHandler):
 @stream_request_body
 class StreamingHandler(RequestHandler):
     def prepare(self) -> None:
-        self.chunks: List[bytes] = []
+        self.chunks: list[bytes] = []
         self.prepared = True
 
     async def data_received(self, chunk: bytes) -> None:
@@ -415,7 +415,7 @@ class FallbackTarget(RequestHandler):
 
 
 class BasicsTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             ("/hello", HelloHandler),
             (r"/write/(\w+)", WriteHandler),
@@ -577,7 +577,7 @@ class BasicsTest(WebTestCase):
 
 
 class StatusAndHeadersTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             ("/status", StatusHandler),
             ("/headers", HeaderHandler),
@@ -654,7 +654,7 @@ class StatusAndHeadersTest(WebTestCase):
 
 
 class CookieTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [(r"/cookie/(\w+)", CookieHandler)]
 
     def test_read_cookies(self) -> None:
@@ -716,7 +716,7 @@ class CookieTest(WebTestCase):
 
 
 class OutputTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             ("/redirect", RedirectingHandler),
             ("/errors", ErrorsHandler),
@@ -810,10 +810,10 @@ class OutputTest(WebTestCase):
 
 
 class ServeTracebackTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/errors", ErrorsHandler)]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"serve_traceback": True}
 
     def test_traceback_is_served(self) -> None:
@@ -848,14 +848,14 @@ class UserAndLocaleTest(WebTestCase):
             locale.load_translations(empty)
         super().tearDown()
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             ("/user", UserHandler),
             ("/async_user", AsyncUserHandler),
             ("/locale", LocaleHandler),
         ]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"login_url": "/login"}
 
     def test_authenticated_user(self) -> None:
@@ -906,7 +906,7 @@ class UserAndLocaleTest(WebTestCase):
 
 
 class StreamingBodyTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/stream", StreamingHandler)]
 
     def test_body_is_streamed(self) -> None:
@@ -927,7 +927,7 @@ class StreamingBodyTest(WebTestCase):
 
 
 class ApplicationTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             url(r"/hello", HelloHandler, name="hello"),
             URLSpec(r"/path/(\d+)/(\w+)", PathArgsHandler, name="path"),
@@ -936,7 +936,7 @@ class ApplicationTest(WebTestCase):
             ("/nested/.*", [("/nested/inner", HelloHandler)]),
         ]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"default_host": "default.example"}
 
     def test_handler_list_forms(self) -> None:
@@ -986,7 +986,7 @@ class OutputTransformForTest(OutputTransform):
 
 
 class LogRequestTest(WebTestCase):
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [("/status", StatusHandler)]
 
     def get_app(self) -> Application:
@@ -1118,14 +1118,14 @@ class ParkedForeverHandler(RequestHandler):
 class HandlerExecutionTest(WebTestCase):
     """Each handler runs in a task of its own, with its own context."""
 
-    def get_handlers(self) -> List[Any]:
+    def get_handlers(self) -> list[Any]:
         return [
             ("/mark/(.*)", ContextMarkingHandler),
             ("/wait", WaitingHandler),
             ("/park", ParkedForeverHandler),
         ]
 
-    def get_app_kwargs(self) -> Dict[str, Any]:
+    def get_app_kwargs(self) -> dict[str, Any]:
         return {"parked_task": asyncio.Future()}
 
     @gen_test

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import logging
 import unittest
-from typing import Callable, List, Union
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -178,7 +178,7 @@ class RejectionTest(unittest.TestCase):
         self.assertIsNone(decode(""))
 
     def test_garbage(self) -> None:
-        garbage_inputs: List[Union[str, bytes]] = [
+        garbage_inputs: list[str | bytes] = [
             b"|",
             b"||",
             b"2|",

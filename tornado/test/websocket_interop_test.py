@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import unittest
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 
 from tornado.concurrent import Future
 from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, gen_test
@@ -47,13 +47,13 @@ class InteropHandler(WebSocketHandler):
     def initialize(self, test: OurServerTest) -> None:
         self.test = test
 
-    def get_compression_options(self) -> Optional[Dict[str, Any]]:
+    def get_compression_options(self) -> dict[str, Any] | None:
         return {}
 
-    def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         return "chat" if "chat" in subprotocols else None
 
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         if isinstance(message, str) and message.startswith("close "):
             _, code, reason = message.split(" ", 2)
             self.close(int(code), reason)
@@ -69,7 +69,7 @@ class InteropHandler(WebSocketHandler):
 
 class PingingHandler(InteropHandler):
     @property
-    def ping_interval(self) -> Optional[float]:
+    def ping_interval(self) -> float | None:
         return 0.05
 
     def on_pong(self, data: bytes) -> None:
@@ -90,7 +90,7 @@ class OurServerTest(AsyncHTTPTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.closed: Future[Tuple[Optional[int], Optional[str]]] = Future()
+        self.closed: Future[tuple[int | None, str | None]] = Future()
         self.pinged: Future[bytes] = Future()
         self.ponged: Future[None] = Future()
         self.pongs = 0
@@ -208,7 +208,7 @@ class OurClientTest(AsyncTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.peer_closed: Future[Tuple[Optional[int], str]] = Future()
+        self.peer_closed: Future[tuple[int | None, str]] = Future()
 
     async def echo(self, ws: ServerConnection) -> None:
         try:
@@ -230,7 +230,7 @@ class OurClientTest(AsyncTestCase):
         finally:
             resolve(self.peer_closed, (ws.close_code, ws.close_reason))
 
-    async def start_peer(self, **kwargs: Any) -> Tuple[Server, str]:
+    async def start_peer(self, **kwargs: Any) -> tuple[Server, str]:
         kwargs.setdefault("max_size", None)
         server = await serve(self.echo, "127.0.0.1", 0, logger=PEER_LOG, **kwargs)
         port = server.sockets[0].getsockname()[1]
@@ -353,7 +353,7 @@ class OurClientTest(AsyncTestCase):
     async def test_client_keepalive(self) -> None:
         async def body(url: str) -> None:
             ws = await websocket_connect(url, ping_interval=0.05)
-            pongs: List[bytes] = []
+            pongs: list[bytes] = []
             three: Future[None] = Future()
 
             def on_pong(data: bytes) -> None:

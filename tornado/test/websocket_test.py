@@ -8,7 +8,7 @@ import logging
 import ssl
 import struct
 import zlib
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 from unittest import mock
 
 from tornado import _websocket_wire as wire
@@ -64,7 +64,7 @@ class EchoHandler(BaseTestHandler):
     def open(self) -> None:
         self.test.server_handler = self
 
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         self.write_message(message, binary=isinstance(message, bytes))
 
     def on_ping(self, data: bytes) -> None:
@@ -75,7 +75,7 @@ class EchoHandler(BaseTestHandler):
 
 
 class CompressedEchoHandler(EchoHandler):
-    def get_compression_options(self) -> Optional[Dict[str, Any]]:
+    def get_compression_options(self) -> dict[str, Any] | None:
         return self.test.compression_options
 
 
@@ -84,7 +84,7 @@ class LimitedHandler(EchoHandler):
     def max_message_size(self) -> int:
         return 1024
 
-    def get_compression_options(self) -> Optional[Dict[str, Any]]:
+    def get_compression_options(self) -> dict[str, Any] | None:
         return {}
 
 
@@ -101,7 +101,7 @@ class GatedOpenHandler(BaseTestHandler):
         await self.test.gate
         self.opened = True
 
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         assert isinstance(message, str)
         self.test.seen.append(message)
         self.write_message(f"{self.opened}:{message}")
@@ -110,7 +110,7 @@ class GatedOpenHandler(BaseTestHandler):
 class OrderedHandler(BaseTestHandler):
     """A slow coroutine ``on_message`` must hold back the next message."""
 
-    async def on_message(self, message: Union[str, bytes]) -> None:
+    async def on_message(self, message: str | bytes) -> None:
         self.test.seen.append(message)
         if message == "slow":
             resolve(self.test.started)
@@ -127,14 +127,14 @@ class ContextHandler(BaseTestHandler):
     def open(self) -> None:
         _request_name.set("set in open")
 
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         self.write_message(_request_name.get("unset"))
 
 
 class CloseHandler(BaseTestHandler):
     """Closes with the code and reason in the message: ``"4000 bye"``."""
 
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         assert isinstance(message, str)
         code, _, reason = message.partition(" ")
         self.close(int(code), reason or None)
@@ -145,7 +145,7 @@ class CloseHandler(BaseTestHandler):
 
 
 class BigMessageHandler(BaseTestHandler):
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         self.write_message(BIG_MESSAGE, binary=True)
 
 
@@ -166,18 +166,18 @@ class ErrorInAsyncOpenHandler(BaseTestHandler):
 
 
 class ErrorInMessageHandler(BaseTestHandler):
-    def on_message(self, message: Union[str, bytes]) -> None:
+    def on_message(self, message: str | bytes) -> None:
         raise ValueError("on_message failed")
 
 
 class ErrorInAsyncMessageHandler(BaseTestHandler):
-    async def on_message(self, message: Union[str, bytes]) -> None:
+    async def on_message(self, message: str | bytes) -> None:
         await asyncio.sleep(0)
         raise ValueError("on_message failed")
 
 
 class SubprotocolHandler(BaseTestHandler):
-    def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         self.test.offered = subprotocols
         return "chat" if "chat" in subprotocols else None
 
@@ -186,7 +186,7 @@ class SubprotocolHandler(BaseTestHandler):
 
 
 class BadSubprotocolHandler(BaseTestHandler):
-    def select_subprotocol(self, subprotocols: List[str]) -> Optional[str]:
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         return "unoffered"
 
 
@@ -218,11 +218,11 @@ class PingingHandler(EchoHandler):
     """Pings every 50 ms and expects the pong within 20 ms."""
 
     @property
-    def ping_interval(self) -> Optional[float]:
+    def ping_interval(self) -> float | None:
         return 0.05
 
     @property
-    def ping_timeout(self) -> Optional[float]:
+    def ping_timeout(self) -> float | None:
         return 0.02
 
 
@@ -230,7 +230,7 @@ class KeepaliveHandler(EchoHandler):
     """Pings every 100 ms; a pong may take as long (the default timeout)."""
 
     @property
-    def ping_interval(self) -> Optional[float]:
+    def ping_interval(self) -> float | None:
         return 0.1
 
 
@@ -251,18 +251,18 @@ class WebSocketTest(AsyncHTTPTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.closed: Future[Tuple[Optional[int], Optional[str]]] = Future()
+        self.closed: Future[tuple[int | None, str | None]] = Future()
         self.pinged: Future[bytes] = Future()
         self.ponged: Future[bytes] = Future()
         self.started: Future[None] = Future()
         self.gate: Future[None] = Future()
         self.write_refused: Future[None] = Future()
-        self.seen: List[Union[str, bytes]] = []
-        self.offered: Optional[List[str]] = None
-        self.server_handler: Optional[WebSocketHandler] = None
-        self.compression_options: Optional[Dict[str, Any]] = {}
-        self.clients: List[WebSocketClientConnection] = []
-        self.writers: List[asyncio.StreamWriter] = []
+        self.seen: list[str | bytes] = []
+        self.offered: list[str] | None = None
+        self.server_handler: WebSocketHandler | None = None
+        self.compression_options: dict[str, Any] | None = {}
+        self.clients: list[WebSocketClientConnection] = []
+        self.writers: list[asyncio.StreamWriter] = []
 
     def tearDown(self) -> None:
         self.io_loop.run_sync(self.close_connections)
@@ -317,7 +317,7 @@ class WebSocketTest(AsyncHTTPTestCase):
         self.clients.append(connection)
         return connection
 
-    async def exchange_three(self, path: str, **kwargs: Any) -> Tuple[Any, Any]:
+    async def exchange_three(self, path: str, **kwargs: Any) -> tuple[Any, Any]:
         """Echo MESSAGE three times; return the client and server protocols."""
         ws = await self.connect(path, **kwargs)
         for _ in range(3):
@@ -333,7 +333,7 @@ class WebSocketTest(AsyncHTTPTestCase):
         path: str = "/echo",
         extra_headers: str = "",
         payload: bytes = b"",
-    ) -> Tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
         """Upgrade a plain socket; return it and the response head.
 
         ``payload`` goes out in the same write as the request.
@@ -358,9 +358,9 @@ class WebSocketTest(AsyncHTTPTestCase):
 
     async def read_frames_until_eof(
         self, reader: asyncio.StreamReader, expect_masked: bool = False
-    ) -> List[wire.Frame]:
+    ) -> list[wire.Frame]:
         parser = wire.FrameParser(expect_masked=expect_masked, allowed_rsv=wire.RSV1)
-        frames: List[wire.Frame] = []
+        frames: list[wire.Frame] = []
         while data := await reader.read(65536):
             frames.extend(parser.feed(data))
         return frames
@@ -433,10 +433,10 @@ class MessageTest(WebSocketTest):
 
     @gen_test
     async def test_on_message_callback(self) -> None:
-        received: List[Union[None, str, bytes]] = []
+        received: list[None | str | bytes] = []
         done: Future[None] = Future()
 
-        def on_message(message: Union[None, str, bytes]) -> None:
+        def on_message(message: None | str | bytes) -> None:
             received.append(message)
             if message is None:
                 resolve(done)
@@ -639,8 +639,8 @@ class CloseTest(WebSocketTest):
 
 
 class HandshakeTest(WebSocketTest):
-    def upgrade_headers(self, **changes: Optional[str]) -> Dict[str, str]:
-        headers: Dict[str, Optional[str]] = {
+    def upgrade_headers(self, **changes: str | None) -> dict[str, str]:
+        headers: dict[str, str | None] = {
             "Upgrade": "websocket",
             "Connection": "Upgrade",
             "Sec-WebSocket-Key": RFC_KEY,
@@ -818,7 +818,7 @@ class ErrorTest(WebSocketTest):
 
     @gen_test
     async def test_error_in_client_callback(self) -> None:
-        def on_message(message: Union[None, str, bytes]) -> None:
+        def on_message(message: None | str | bytes) -> None:
             if message is not None:
                 raise ValueError("client callback failed")
 
@@ -1076,7 +1076,7 @@ class PingTest(WebSocketTest):
     @gen_test
     async def test_server_periodic_pings(self) -> None:
         ws = await self.connect("/keepalive")
-        pings: List[bytes] = []
+        pings: list[bytes] = []
         two_pings: Future[None] = Future()
 
         def on_ping(data: bytes) -> None:
@@ -1244,7 +1244,7 @@ class ProtocolUnitTest(AsyncTestCase):
             WebSocketProtocol(None)  # type: ignore[abstract]
 
     def test_de_dupe_gen_log(self) -> None:
-        records: List[logging.LogRecord] = []
+        records: list[logging.LogRecord] = []
 
         class Collect(logging.Filter):
             def filter(self, record: logging.LogRecord) -> bool:
@@ -1264,7 +1264,7 @@ class ProtocolUnitTest(AsyncTestCase):
 class SecureWebSocketTest(AsyncHTTPSTestCase):
     def get_app(self) -> Application:
         class Echo(WebSocketHandler):
-            def on_message(self, message: Union[str, bytes]) -> None:
+            def on_message(self, message: str | bytes) -> None:
                 self.write_message(message)
 
         return Application([("/", Echo)], log_function=lambda handler: None)
@@ -1342,7 +1342,7 @@ class RawServer:
 
     def __init__(self, answer: Any) -> None:
         self.answer = answer
-        self.tasks: List[asyncio.Task[None]] = []
+        self.tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> RawServer:
         self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)

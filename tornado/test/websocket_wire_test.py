@@ -5,7 +5,8 @@ from __future__ import annotations
 import tracemalloc
 import unittest
 import zlib
-from typing import Any, Callable, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,7 +38,7 @@ from tornado._websocket_wire import (
 KEY = bytes.fromhex("37fa213d")
 
 
-def hello_frames() -> List[Tuple[bytes, Frame]]:
+def hello_frames() -> list[tuple[bytes, Frame]]:
     """The examples of RFC 6455 section 5.7, as (wire bytes, frame)."""
     return [
         (bytes.fromhex("810548656c6c6f"), Frame(True, 0, OPCODE_TEXT, b"Hello")),
@@ -107,7 +108,7 @@ class EncodeFrameTest(unittest.TestCase):
         )
 
     def test_invalid_frames(self) -> None:
-        cases: List[Tuple[str, Callable[[], bytes]]] = [
+        cases: list[tuple[str, Callable[[], bytes]]] = [
             ("unknown websocket opcode 0x3", lambda: encode_frame(3, b"")),
             ("invalid reserved bits 0x80", lambda: encode_frame(1, b"", rsv=0x80)),
             ("cannot be fragmented", lambda: encode_frame(OPCODE_PING, b"", fin=False)),
@@ -233,7 +234,7 @@ class FrameParserTest(ProtocolErrorAssertions):
         )
 
     def test_header_check_hook(self) -> None:
-        seen: List[wire.FrameHeader] = []
+        seen: list[wire.FrameHeader] = []
         parser = server_parser(header_check=seen.append)
         parser.feed(encode_frame(OPCODE_TEXT, b"abc", mask=KEY)[:6])
         self.assertEqual(seen, [wire.FrameHeader(True, 0, OPCODE_TEXT, 3, KEY)])
@@ -269,7 +270,7 @@ class FrameParserTest(ProtocolErrorAssertions):
         self.assertProtocolError(1002, "unknown opcode", parser.feed, b"\x81\x00")
 
 
-def fragments(opcode: int, payload: bytes, sizes: List[int], rsv: int = 0) -> bytes:
+def fragments(opcode: int, payload: bytes, sizes: list[int], rsv: int = 0) -> bytes:
     """A message split into frames of the given sizes (the rest in the last)."""
     pieces = []
     pos = 0
@@ -684,7 +685,7 @@ class DeflateNegotiationTest(unittest.TestCase):
         self.assertEqual(offer, DeflateParams())
 
     def test_bad_params(self) -> None:
-        cases: List[Tuple[wire.ExtensionParams, str]] = [
+        cases: list[tuple[wire.ExtensionParams, str]] = [
             ([("foo", None)], "unsupported permessage-deflate parameter 'foo'"),
             ([("server_no_context_takeover", "1")], "takes no value"),
             ([("client_no_context_takeover", None)] * 2, "duplicate"),
@@ -965,7 +966,7 @@ data_frames = st.builds(
 )
 
 
-def encode_all(frames: List[Frame], masked: bool) -> bytes:
+def encode_all(frames: list[Frame], masked: bool) -> bytes:
     return b"".join(
         encode_frame(f.opcode, f.payload, fin=f.fin, rsv=f.rsv, mask=masked)
         for f in frames
@@ -975,7 +976,7 @@ def encode_all(frames: List[Frame], masked: bool) -> bytes:
 class HypothesisTest(unittest.TestCase):
     @settings(max_examples=60, deadline=None)
     @given(st.lists(st.one_of(control_frames, data_frames), max_size=5), st.booleans())
-    def test_frame_round_trip(self, frames: List[Frame], masked: bool) -> None:
+    def test_frame_round_trip(self, frames: list[Frame], masked: bool) -> None:
         parser = FrameParser(expect_masked=masked, allowed_rsv=RSV1 | RSV2 | RSV3)
         self.assertEqual(parser.feed(encode_all(frames, masked)), frames)
 
@@ -993,13 +994,13 @@ class HypothesisTest(unittest.TestCase):
         ),
         st.booleans(),
     )
-    def test_split_at_every_byte(self, frames: List[Frame], masked: bool) -> None:
+    def test_split_at_every_byte(self, frames: list[Frame], masked: bool) -> None:
         data = encode_all(frames, masked)
         for cut in range(len(data) + 1):
             parser = FrameParser(expect_masked=masked)
             self.assertEqual(parser.feed(data[:cut]) + parser.feed(data[cut:]), frames)
         parser = FrameParser(expect_masked=masked)
-        one_by_one: List[Frame] = []
+        one_by_one: list[Frame] = []
         for index in range(len(data)):
             one_by_one += parser.feed(data[index : index + 1])
         self.assertEqual(one_by_one, frames)
@@ -1020,13 +1021,13 @@ class HypothesisTest(unittest.TestCase):
     )
     def test_message_round_trip(
         self,
-        messages: List[Tuple[Any, List[int], bool]],
+        messages: list[tuple[Any, list[int], bool]],
         compress: bool,
         no_context_takeover: bool,
         chunk: int,
     ) -> None:
-        comp: Optional[PerMessageDeflateCompressor] = None
-        decomp: Optional[PerMessageDeflateDecompressor] = None
+        comp: PerMessageDeflateCompressor | None = None
+        decomp: PerMessageDeflateDecompressor | None = None
         if compress:
             comp = PerMessageDeflateCompressor(no_context_takeover=no_context_takeover)
             decomp = PerMessageDeflateDecompressor(
@@ -1054,7 +1055,7 @@ class HypothesisTest(unittest.TestCase):
         reader = MessageReader(
             expect_masked=True, decompressor=decomp, max_message_size=1000
         )
-        received: List[Message] = []
+        received: list[Message] = []
         for pos in range(0, len(stream), chunk):
             received += reader.feed(stream[pos : pos + chunk])
         self.assertEqual(received, expected)

@@ -9,8 +9,9 @@ import re
 import socket
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+from typing import Any
 
 from tornado import httputil
 from tornado.concurrent import dummy_executor
@@ -21,22 +22,22 @@ from tornado.log import access_log, app_log
 from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, ExpectLog, gen_test
 from tornado.wsgi import HTTPRequest, WSGIContainer, to_wsgi_str
 
-Environ = Dict[str, Any]
+Environ = dict[str, Any]
 StartResponse = Callable[..., Callable[[bytes], None]]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 # How long a worker thread waits for the test's signal before giving up.
 THREAD_WAIT = 5.0
 
 
-def hello_app(environ: Environ, start_response: StartResponse) -> List[bytes]:
+def hello_app(environ: Environ, start_response: StartResponse) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"Hello", b", ", b"world"]
 
 
-def environ_app(environ: Environ, start_response: StartResponse) -> List[bytes]:
+def environ_app(environ: Environ, start_response: StartResponse) -> list[bytes]:
     """Echo the JSON-friendly part of the environ, plus the request body."""
     start_response("200 OK", [("Content-Type", "application/json")])
-    echoed: Dict[str, Any] = {
+    echoed: dict[str, Any] = {
         k: v for k, v in environ.items() if isinstance(v, (str, bool, int))
     }
     echoed["body"] = environ["wsgi.input"].read().decode("latin1")
@@ -51,8 +52,8 @@ class ClosingIterable:
     def __init__(
         self,
         chunks: Iterable[bytes],
-        fail_after: Optional[int] = None,
-        on_close: Optional[Callable[[], None]] = None,
+        fail_after: int | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.chunks = chunks
         self.fail_after = fail_after
@@ -74,7 +75,7 @@ class ClosingIterable:
 class WSGITestCase(AsyncHTTPTestCase):
     """Serves ``get_wsgi_app()`` on a loopback port for each test."""
 
-    executor: Optional[ThreadPoolExecutor] = None
+    executor: ThreadPoolExecutor | None = None
 
     def get_wsgi_app(self) -> WSGIApp:
         return hello_app
@@ -306,7 +307,7 @@ class HelpersTest(AsyncTestCase):
 
 class ApplicationErrorTest(WSGITestCase):
     def setUp(self) -> None:
-        self.iterables: List[ClosingIterable] = []
+        self.iterables: list[ClosingIterable] = []
         super().setUp()
 
     def get_wsgi_app(self) -> WSGIApp:
@@ -462,7 +463,7 @@ class StreamingTest(WSGITestCase):
 
     @gen_test
     async def test_chunks_are_streamed(self) -> None:
-        received: List[bytes] = []
+        received: list[bytes] = []
 
         def on_chunk(chunk: bytes) -> None:
             received.append(chunk)
@@ -499,7 +500,7 @@ class ExecutorConcurrencyTest(WSGITestCase):
         self.pool.shutdown(wait=True)
 
     def get_wsgi_app(self) -> WSGIApp:
-        def app(environ: Environ, start_response: StartResponse) -> List[bytes]:
+        def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
             if environ["PATH_INFO"] == "/wait":
                 released = self.release.wait(THREAD_WAIT)
                 start_response("200 OK", [])
