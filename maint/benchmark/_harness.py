@@ -11,12 +11,17 @@ its event loop; the parent reads the announced port from the child's
 standard output with a deadline.  Connections made before the loop runs wait
 in the listening backlog, so "announced" means "ready".
 
-Options every script accepts (`common_options`): ``--loop`` (``asyncio`` or
-``uvloop``, for the servers and, where it applies, the client), ``--json``
-(print the report as one JSON object instead of text) and, for scripts that
-repeat measurements, ``--rounds``.  A script states its targets with
-`Report.target`; `Report.finish` prints everything and returns the exit
-status, non-zero when a target was missed.
+Options the scripts share (`common_options`): ``--json`` (print the report
+as one JSON object instead of text), ``--loop`` (``asyncio`` or ``uvloop``,
+for the servers and, where it applies, the client) in scripts that run an
+event loop, and ``--rounds`` in scripts that repeat measurements.  A script
+states its targets with `Report.target`; `Report.finish` prints everything
+and returns the exit status, non-zero when a target was missed.
+
+The measured checkout is the one this file lives in, unless the environment
+variable ``BENCHMARK_CHECKOUT`` names another directory holding a `tornado`
+package (an older worktree, say): the scripts of this checkout then measure
+that one.  `start_server` passes it on to the servers it starts.
 """
 
 from __future__ import annotations
@@ -33,66 +38,92 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 BENCHMARK_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(BENCHMARK_DIR))
 READY_PREFIX = "LISTENING "
+CHECKOUT_VARIABLE = "BENCHMARK_CHECKOUT"
+CHECKOUT = os.path.abspath(os.environ.get(CHECKOUT_VARIABLE) or REPO_ROOT)
 
 
 def use_checkout() -> None:
-    """Make ``import tornado`` load this checkout's package, or exit.
+    """Make ``import tornado`` load the measured checkout's package, or exit.
 
     Called on import of this module; the check fails if a `tornado` module
     was imported from elsewhere before it.
     """
-    if sys.path[:1] != [REPO_ROOT]:
-        sys.path.insert(0, REPO_ROOT)
+    if not os.path.isfile(os.path.join(CHECKOUT, "tornado", "__init__.py")):
+        raise SystemExit(f"{CHECKOUT} holds no tornado package")
+    if sys.path[:1] != [CHECKOUT]:
+        sys.path.insert(0, CHECKOUT)
     import tornado
 
     where = os.path.dirname(os.path.abspath(tornado.__file__))
-    if where != os.path.join(REPO_ROOT, "tornado"):
-        raise SystemExit(f"benchmarks must measure {REPO_ROOT}, not {where}")
+    if where != os.path.join(CHECKOUT, "tornado"):
+        raise SystemExit(f"benchmarks must measure {CHECKOUT}, not {where}")
 
 
 use_checkout()
 
 
-def child_environment() -> dict[str, str]:
-    """The environment for child processes: they import what this one does."""
-    path = os.pathsep.join([REPO_ROOT, BENCHMARK_DIR, os.environ.get("PYTHONPATH", "")])
-    return dict(os.environ, PYTHONPATH=path.rstrip(os.pathsep))
+def child_environment(checkout: str | None = None) -> dict[str, str]:
+    """The environment for child processes.
+
+    They import this directory's scripts and the tornado of ``checkout``
+    (by default the one this process measures).
+    """
+    checkout = os.path.abspath(checkout or CHECKOUT)
+    path = os.pathsep.join([checkout, BENCHMARK_DIR, os.environ.get("PYTHONPATH", "")])
+    return dict(
+        os.environ,
+        PYTHONPATH=path.rstrip(os.pathsep),
+        **{CHECKOUT_VARIABLE: checkout},
+    )
 
 
 # -- options ------------------------------------------------------------------
 
 
 def common_options(
-    description: str | None, *, rounds: int | None = None
+    description: str | None,
+    *,
+    rounds: int | None = None,
+    rounds_help: str = "repetitions of each measurement",
+    loop: bool = True,
+    serve: bool = False,
 ) -> argparse.ArgumentParser:
-    """An argument parser with the options every benchmark shares.
+    """An argument parser with the options the benchmarks share.
 
-    ``rounds`` adds ``--rounds`` with that default.  Scripts that run servers
-    also get the internal ``--serve`` option (the kind of server a child
-    process runs).
+    Every one gets ``--json``; ``loop`` adds ``--loop``; ``rounds`` adds
+    ``--rounds`` with that default.  ``serve`` adds the internal ``--serve``
+    option (the kind of server a child process runs, see `server_command`).
     """
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        "--loop",
-        choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="event loop of the servers (and of the client where it has one)",
-    )
+    if loop:
+        parser.add_argument(
+            "--loop",
+            choices=("asyncio", "uvloop"),
+            default="asyncio",
+            help="event loop of the servers (and of the client where it has one)",
+        )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     if rounds is not None:
-        parser.add_argument(
-            "--rounds", type=int, default=rounds, help="repetitions of each measurement"
-        )
-    parser.add_argument("--serve", default="", help=argparse.SUPPRESS)
+        parser.add_argument("--rounds", type=int, default=rounds, help=rounds_help)
+    if serve:
+        parser.add_argument("--serve", default="", help=argparse.SUPPRESS)
     return parser
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return value
 
 
 def install_loop(name: str) -> None:
@@ -109,8 +140,13 @@ def install_loop(name: str) -> None:
 
 
 def listening_socket(backlog: int = 1024) -> socket.socket:
-    """A listening TCP socket on 127.0.0.1 and a free port, for a server process."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A listening TCP socket on 127.0.0.1 and a free port, for a server process.
+
+    The protocol is named (as ``getaddrinfo`` does for ``create_server``):
+    asyncio sets ``TCP_NODELAY`` on accepted sockets only when it is, and
+    without it a response written in two pieces waits for a delayed ACK.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(backlog)
@@ -123,30 +159,43 @@ def announce(sock: socket.socket) -> None:
     print(READY_PREFIX + str(sock.getsockname()[1]), flush=True)
 
 
-def serve_forever(start: Callable[[socket.socket], Any], loop: str) -> None:
-    """Run a server process: ``start(sock)`` (maybe a coroutine) then wait forever.
+def serve_until_done(
+    main: Callable[[socket.socket], Coroutine[Any, Any, None]],
+    loop: str,
+    *,
+    backlog: int = 1024,
+) -> None:
+    """Run a server process: ``asyncio.run(main(sock))`` on the named loop.
 
-    The socket is bound and announced before the loop starts, so a parent
-    waiting in `start_server` can connect as soon as it hears of it.
+    The process ends when ``main`` returns.  The socket is bound and
+    announced before the loop starts, so a parent waiting in `start_server`
+    can connect as soon as it hears of it.
     """
-    sock = listening_socket()
+    sock = listening_socket(backlog)
     announce(sock)
     install_loop(loop)
+    asyncio.run(main(sock))
 
-    async def main() -> None:
+
+def serve_forever(
+    start: Callable[[socket.socket], Any], loop: str, *, backlog: int = 1024
+) -> None:
+    """Run a server process: ``start(sock)`` (maybe a coroutine) then wait forever."""
+
+    async def main(sock: socket.socket) -> None:
         started = start(sock)
         if asyncio.iscoroutine(started):
             await started
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    serve_until_done(main, loop, backlog=backlog)
 
 
 @dataclass
 class Server:
     """A server running in a child process."""
 
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     port: int
 
     @property
@@ -156,14 +205,27 @@ class Server:
 
 
 @contextmanager
-def start_server(argv: Sequence[str], deadline: float = 30.0) -> Iterator[Server]:
+def start_server(
+    argv: Sequence[str],
+    deadline: float = 30.0,
+    *,
+    stderr: IO[bytes] | None = None,
+    checkout: str | None = None,
+) -> Iterator[Server]:
     """Run ``argv`` (a command that calls `announce`) and yield it once it listens.
 
     Fails if the process exits or stays silent for ``deadline`` seconds.
-    The process is terminated (then killed if need be) on exit.
+    The process is terminated (then killed if need be) on exit, unless it
+    has ended by itself.  Its standard error goes to ``stderr`` (by default
+    this process's); its standard output is not read after the announcement,
+    so a server must not print much there.  It measures ``checkout`` (by
+    default the checkout this process measures).
     """
     process = subprocess.Popen(
-        list(argv), stdout=subprocess.PIPE, text=True, env=child_environment()
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=child_environment(checkout),
     )
     try:
         yield Server(process, _read_announced_port(process, deadline))
@@ -178,24 +240,29 @@ def start_server(argv: Sequence[str], deadline: float = 30.0) -> Iterator[Server
             process.stdout.close()
 
 
-def _read_announced_port(process: subprocess.Popen[str], deadline: float) -> int:
+def _read_announced_port(process: subprocess.Popen[bytes], deadline: float) -> int:
+    # Raw reads, so that a partial line or lines buffered ahead of the
+    # announcement cannot hide it from the deadline's select().
     assert process.stdout is not None
     end = time.monotonic() + deadline
+    received = b""
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
         while True:
+            for line in received.split(b"\n")[:-1]:
+                if line.startswith(READY_PREFIX.encode()):
+                    return int(line[len(READY_PREFIX) :])
             remaining = end - time.monotonic()
             if remaining <= 0 or not selector.select(remaining):
                 raise RuntimeError(
-                    f"{process.args} did not start listening in {deadline} s"
+                    f"{process.args!r} did not start listening in {deadline} s"
                 )
-            line = process.stdout.readline()
-            if not line:
+            data = os.read(process.stdout.fileno(), 4096)
+            if not data:
                 raise RuntimeError(
-                    f"{process.args} exited with status {process.wait()}"
+                    f"{process.args!r} exited with status {process.wait()}"
                 )
-            if line.startswith(READY_PREFIX):
-                return int(line[len(READY_PREFIX) :])
+            received += data
 
 
 def server_command(script: str, kind: str, loop: str, *extra: str) -> list[str]:
@@ -286,57 +353,98 @@ def median_cpu(runs: Sequence[LoadResult]) -> float | None:
 # -- reporting ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A measured value."""
+
+    name: str
+    value: float
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A measured value and the bound it should keep."""
+
+    figure: Figure
+    op: str  #: ``>=`` or ``<=``
+    bound: float
+
+    @property
+    def met(self) -> bool:
+        """Whether the value keeps the bound."""
+        value = self.figure.value
+        return value >= self.bound if self.op == ">=" else value <= self.bound
+
+
 @dataclass
 class Report:
     """Figures and targets of one benchmark run, printed as text or JSON."""
 
     title: str
-    rows: list[tuple[str, float, str]] = field(default_factory=list)
-    targets: list[tuple[str, float, str, float, bool]] = field(default_factory=list)
+    rows: list[Figure] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def add(self, name: str, value: float, unit: str = "") -> None:
-        """Record a figure."""
-        self.rows.append((name, value, unit))
+        """Record a figure (an `int` is printed without decimals)."""
+        self.rows.append(Figure(name, value, unit))
 
     def note(self, text: str) -> None:
-        """Record a line of context (printed in text mode only)."""
+        """Record a line of context."""
         self.notes.append(text)
 
-    def target(self, name: str, value: float, op: str, bound: float) -> bool:
+    def target(
+        self, name: str, value: float, op: str, bound: float, unit: str = ""
+    ) -> bool:
         """Record a figure with a stated target (``op`` is ``>=`` or ``<=``)."""
-        met = value >= bound if op == ">=" else value <= bound
-        self.targets.append((name, value, op, bound, met))
-        return met
+        if op not in (">=", "<="):
+            raise ValueError(f"unknown comparison {op!r}")
+        target = Target(Figure(name, value, unit), op, bound)
+        self.targets.append(target)
+        return target.met
 
     def finish(self, as_json: bool) -> int:
         """Print the report; the exit status is 1 if a target was missed."""
-        missed = [t[0] for t in self.targets if not t[4]]
-        if as_json:
-            print(
-                json.dumps(
-                    {
-                        "benchmark": self.title,
-                        "figures": {name: value for name, value, _ in self.rows},
-                        "targets": {
-                            name: {
-                                "value": value,
-                                "target": f"{op} {bound}",
-                                "met": met,
-                            }
-                            for name, value, op, bound, met in self.targets
-                        },
-                    },
-                    indent=2,
-                )
+        print(self._json() if as_json else self._text())
+        return 0 if all(target.met for target in self.targets) else 1
+
+    def _json(self) -> str:
+        return json.dumps(
+            {
+                "benchmark": self.title,
+                "checkout": CHECKOUT,
+                "notes": self.notes,
+                "figures": {row.name: row.value for row in self.rows},
+                "units": {row.name: row.unit for row in self.rows if row.unit},
+                "targets": {
+                    target.figure.name: {
+                        "value": target.figure.value,
+                        "target": f"{target.op} {target.bound:g}",
+                        "met": target.met,
+                    }
+                    for target in self.targets
+                },
+            },
+            indent=2,
+        )
+
+    def _text(self) -> str:
+        lines = [self.title]
+        lines += [f"  {line}" for line in self.notes]
+        for row in self.rows:
+            lines.append(f"  {row.name:48} {_number(row.value)} {row.unit}".rstrip())
+        for target in self.targets:
+            figure = target.figure
+            verdict = "met" if target.met else "MISSED"
+            lines.append(
+                f"  {figure.name:48} {_number(figure.value)} {figure.unit:6}"
+                f" target {target.op} {target.bound:g}: {verdict}"
             )
-        else:
-            print(self.title)
-            for line in self.notes:
-                print(f"  {line}")
-            for name, value, unit in self.rows:
-                print(f"  {name:48} {value:14,.3f} {unit}")
-            for name, value, op, bound, met in self.targets:
-                verdict = "met" if met else "MISSED"
-                print(f"  {name:48} {value:14,.3f}   target {op} {bound:g}: {verdict}")
-        return 1 if missed else 0
+        return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int):
+        return f"{value:14,d}"
+    return f"{value:14,.3f}"

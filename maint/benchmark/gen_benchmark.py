@@ -1,7 +1,8 @@
-#!/usr/bin/env python
+#!/usr/bin/env python3
 """Measure the overhead of Tornado coroutines and of ``gen.multi``.
 
-Prints microseconds per operation for:
+Reports microseconds per operation (the best of ``--rounds`` timings of
+``--number`` calls each) for:
 
 * calling a ``@gen.coroutine`` that returns without yielding (the fast path,
   which never touches the event loop);
@@ -11,16 +12,21 @@ Prints microseconds per operation for:
 * ``gen.multi`` over 1,000 already resolved futures and over 1,000 futures
   resolved after the call.
 
-Usage: ``python maint/benchmark/gen_benchmark.py [--number N] [--repeat R]``
+``--loop=uvloop`` runs them on uvloop.  There are no targets.  Run from
+anywhere::
+
+    python maint/benchmark/gen_benchmark.py [--number=2000] [--rounds=5] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import sys
 import timeit
 from collections.abc import Callable, Generator
 from typing import Any
+
+import _harness
 
 from tornado import gen
 from tornado.ioloop import IOLoop
@@ -51,23 +57,34 @@ def resolved(loop: asyncio.AbstractEventLoop) -> asyncio.Future[int]:
     return future
 
 
-def report(name: str, func: Callable[[], Any], number: int, repeat: int) -> None:
-    best = min(timeit.repeat(func, number=number, repeat=repeat))
-    print(f"{name:<48} {best / number * 1e6:10.2f} µs/op")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--number", type=int, default=2000, help="calls per timing")
-    parser.add_argument("--repeat", type=int, default=5, help="timings (best is shown)")
+def main() -> int:
+    parser = _harness.common_options(
+        __doc__.splitlines()[0], rounds=5, rounds_help="timings (the best counts)"
+    )
+    parser.add_argument(
+        "--number", type=_harness.positive_int, default=2000, help="calls per timing"
+    )
     args = parser.parse_args()
+    _harness.install_loop(args.loop)
+    report = _harness.Report(
+        f"coroutine overhead (best of {args.rounds} timings, loop {args.loop})"
+    )
+
+    def record(name: str, seconds: float, number: int) -> None:
+        report.add(name, seconds / number * 1e6, "µs/op")
+
+    def time_calls(
+        name: str, func: Callable[[], Any], number: int, repeat: int
+    ) -> None:
+        record(name, min(timeit.repeat(func, number=number, repeat=repeat)), number)
+
     io_loop = IOLoop(make_current=False)
     loop: asyncio.AbstractEventLoop = io_loop.asyncio_loop
 
     async def run_all() -> None:
-        number, repeat = args.number, args.repeat
-        report("gen.coroutine, no yield", returns_at_once, number, repeat)
-        report(
+        number, repeat = args.number, args.rounds
+        time_calls("gen.coroutine, no yield", returns_at_once, number, repeat)
+        time_calls(
             "gen.coroutine, yields a resolved future",
             lambda: yields_once(resolved(loop)),
             number,
@@ -78,7 +95,7 @@ def main() -> None:
         await time_awaited("await gen.coroutine (paused once)", number, repeat)
         await time_awaited("await async def (paused once)", number, repeat, native)
         multi_number = max(1, number // 100)
-        report(
+        time_calls(
             f"gen.multi over {FUTURES_PER_MULTI} resolved futures",
             lambda: gen.multi([resolved(loop) for _ in range(FUTURES_PER_MULTI)]),
             multi_number,
@@ -100,7 +117,7 @@ def main() -> None:
                 loop.call_soon(pending.set_result, 1)
                 await coroutine(pending)
             best = min(best, loop.time() - start)
-        print(f"{name:<48} {best / number * 1e6:10.2f} µs/op")
+        record(name, best, number)
 
     async def time_multi_pending(number: int, repeat: int) -> None:
         best = float("inf")
@@ -113,14 +130,14 @@ def main() -> None:
                     future.set_result(1)
                 await waiting
             best = min(best, loop.time() - start)
-        name = f"gen.multi over {FUTURES_PER_MULTI} pending futures"
-        print(f"{name:<48} {best / number * 1e6:10.2f} µs/op")
+        record(f"gen.multi over {FUTURES_PER_MULTI} pending futures", best, number)
 
     try:
         io_loop.run_sync(run_all)
     finally:
         io_loop.close()
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,54 +2,70 @@
 """CPU instructions a server spends per request, counted by callgrind.
 
 Wall-clock benchmarks on a small shared machine swing by 10-30% from run to
-run; an instruction count does not.  This script runs a hello-world server
-under ``valgrind --tool=callgrind`` (``apt-get install -y valgrind``) while
-this process, outside valgrind, sends it keep-alive requests from
-``--clients`` connections.  It does so twice, for ``--requests`` and for five
-times as many, and prints the difference divided by the extra requests: the
-server's user-space instructions per request, start-up excluded.  Kernel
-work (the socket calls) is not counted.
+run; an instruction count does not.  This script runs a server under
+``valgrind --tool=callgrind`` (``apt-get install -y valgrind``) while this
+process, outside valgrind, sends it requests.  It does so twice, for
+``--requests`` and for five times as many, and reports the difference
+divided by the extra requests: the server's user-space instructions per
+request, start-up and shut-down excluded.  Kernel work (the socket calls) is
+not counted.  There are no targets.
 
-``--server`` picks what answers ``GET /``:
+``--server`` picks what answers:
 
-* ``web``: an `Application` routing to a `RequestHandler` (as in
-  ``web_benchmark.py``);
-* ``http``: a bare `HTTPServer` callback (as in ``http_server_benchmark.py``).
+* ``web``: an `Application` routing ``GET /`` to a `RequestHandler` that
+  writes ``Hello, world!`` (``tornado-web`` in ``peers_benchmark.py``),
+  keep-alive requests from ``--clients`` connections, one in flight each;
+* ``http``: a bare `HTTPServer` callback (``tornado-http`` there), loaded
+  the same way;
+* ``websocket``: a `WebSocketHandler` echoing 64-byte text messages, one
+  round trip in flight over a single connection (a request is a round trip).
 
-Compare two versions of the code by running this from each checkout::
+``--loop=uvloop`` runs the server on uvloop.  ``--checkout=DIR`` measures the
+tornado package of another checkout with this script (the figure for a git
+revision: ``git worktree add /tmp/before REV``, copy the built
+``tornado/speedups*.so`` into it if ``speedups.c`` is the same, then
+``--checkout=/tmp/before``).  Run from anywhere::
 
-    PYTHONPATH=. python maint/benchmark/instruction_benchmark.py --server=web
+    python maint/benchmark/instruction_benchmark.py --server=web [--json]
 """
 
+import argparse
 import asyncio
+import base64
+import glob
+import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
-import time
+
+import _harness
 
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
-from tornado.options import define, options, parse_command_line
 from tornado.web import Application, RequestHandler
-
-define("server", default="web", help="what answers: web or http")
-define("requests", default=500, help="requests in the short run (the long one has 5x)")
-define("clients", default=10, help="keep-alive connections sending requests")
-define("serve", default=0, help="internal: serve this many requests, then exit")
-define("port", default=0, help="internal: the port the server listens on")
+from tornado.websocket import WebSocketHandler
 
 BODY = b"Hello, world!"
 REQUEST = (
     b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
 )
+MESSAGE = b"x" * 64
+MASK = b"\x01\x02\x03\x04"
+# A masked client text frame carrying MESSAGE, and the server's unmasked echo.
+MESSAGE_FRAME = (
+    b"\x81\xc0" + MASK + bytes(byte ^ MASK[i % 4] for i, byte in enumerate(MESSAGE))
+)
+ECHO_FRAME = b"\x81\x40" + MESSAGE
 COLLECTED = re.compile(rb"Collected : (\d+)")
+SERVERS = ("web", "http", "websocket")
 
 
-async def serve(kind: str, port: int, count: int) -> None:
-    """Answer ``count`` requests on ``port``, then return."""
+# The server (in a child process, under valgrind).
+
+
+async def serve(kind: str, sock: socket.socket, count: int) -> None:
+    """Answer ``count`` requests (or messages) on ``sock``, then return."""
     answered = 0
     done = asyncio.get_running_loop().create_future()
 
@@ -66,6 +82,11 @@ async def serve(kind: str, port: int, count: int) -> None:
         def on_finish(self) -> None:
             one_more()
 
+    class EchoHandler(WebSocketHandler):
+        def on_message(self, message: str | bytes) -> None:
+            self.write_message(message)
+            one_more()
+
     def hello(request: HTTPServerRequest) -> None:
         assert request.connection is not None
         headers = HTTPHeaders({"Content-Length": str(len(BODY))})
@@ -74,74 +95,128 @@ async def serve(kind: str, port: int, count: int) -> None:
         request.connection.finish()
         one_more()
 
-    server = HTTPServer(Application([("/", HelloHandler)]) if kind == "web" else hello)
-    server.listen(port, "127.0.0.1")
+    if kind == "web":
+        HTTPServer(Application([("/", HelloHandler)])).add_sockets([sock])
+    elif kind == "http":
+        HTTPServer(hello).add_sockets([sock])
+    else:
+        HTTPServer(Application([("/", EchoHandler)])).add_sockets([sock])
     await done
+
+
+# The client (this process, outside valgrind).
+
+
+def receive_until(sock: socket.socket, received: bytes, end: bytes) -> bytes:
+    """Read from ``sock`` until what was ``received`` ends with ``end``."""
+    while not received.endswith(end):
+        data = sock.recv(4096)
+        if not data:
+            raise ConnectionError("the server closed the connection early")
+        received += data
+    return received
 
 
 def send_requests(port: int, count: int, clients: int) -> None:
     """Send ``count`` requests over ``clients`` connections, one in flight each."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            sockets = [
-                socket.create_connection(("127.0.0.1", port)) for _ in range(clients)
-            ]
-            break
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)  # valgrind takes a few seconds to start Python
+    sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(clients)]
     for _ in range(count // clients):
         for sock in sockets:
             sock.sendall(REQUEST)
         for sock in sockets:
-            received = b""
-            while not received.endswith(BODY):
-                received += sock.recv(4096)
+            receive_until(sock, b"", BODY)
     for sock in sockets:
         sock.close()
 
 
-def instructions(count: int) -> int:
+def send_messages(port: int, count: int) -> None:
+    """Open a WebSocket and make ``count`` 64-byte round trips over it."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        key = base64.b64encode(os.urandom(16))
+        sock.sendall(
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: " + key + b"\r\n\r\n"
+        )
+        head = receive_until(sock, b"", b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101 "):
+            raise RuntimeError(f"the WebSocket upgrade failed: {head!r}")
+        for _ in range(count):
+            sock.sendall(MESSAGE_FRAME)
+            receive_until(sock, b"", ECHO_FRAME)
+
+
+def instructions(args: argparse.Namespace, count: int) -> int:
     """Instructions of a server process answering ``count`` requests."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [sys.executable, __file__, f"--server={options.server}"]
-    command += [f"--serve={count}", f"--port={port}", "--logging=warning"]
-    with tempfile.TemporaryFile() as report:
-        server = subprocess.Popen(command, stderr=report)
-        try:
-            send_requests(port, count, options.clients)
-            server.wait(timeout=600)
-        finally:
-            if server.poll() is None:
-                server.kill()
-        report.seek(0)
-        stderr = report.read()
+    command += _harness.server_command(
+        __file__, args.server, args.loop, f"--count={count}"
+    )
+    with tempfile.TemporaryFile() as valgrind_output:
+        # Python takes a few seconds to start under valgrind.
+        with _harness.start_server(
+            command, deadline=300, stderr=valgrind_output, checkout=args.checkout
+        ) as server:
+            if args.server == "websocket":
+                send_messages(server.port, count)
+            else:
+                send_requests(server.port, count, args.clients)
+            status = server.process.wait(timeout=600)
+        valgrind_output.seek(0)
+        stderr = valgrind_output.read()
     match = COLLECTED.search(stderr)
-    if match is None:
-        raise RuntimeError(f"no instruction count from valgrind:\n{stderr.decode()}")
+    if status or match is None:
+        raise RuntimeError(
+            f"no instruction count from valgrind (status {status}):\n"
+            + stderr.decode(errors="replace")
+        )
     return int(match.group(1))
 
 
-def main() -> int | None:
-    parse_command_line()
-    if options.serve:
-        asyncio.run(serve(options.server, options.port, options.serve))
-        return None
-    if shutil.which("valgrind") is None:
-        print(
-            "valgrind is not installed; on Debian or Ubuntu: apt-get install -y valgrind"
+def main() -> int:
+    parser = _harness.common_options(__doc__.split("\n")[0], serve=True)
+    parser.add_argument("--server", choices=SERVERS, default="web", help="what answers")
+    parser.add_argument(
+        "--requests",
+        type=_harness.positive_int,
+        default=500,
+        help="requests in the short run (the long one has 5x)",
+    )
+    parser.add_argument(
+        "--clients",
+        type=_harness.positive_int,
+        default=10,
+        help="keep-alive connections sending requests (web and http)",
+    )
+    parser.add_argument(
+        "--checkout",
+        default=None,
+        help="directory holding the tornado package to measure (default: this one)",
+    )
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        _harness.serve_until_done(
+            lambda sock: serve(args.serve, sock, args.count), args.loop
         )
-        return 1
-    counts: list[int] = [options.requests, 5 * options.requests]
-    short, long = (instructions(count) for count in counts)
-    per_request = (long - short) / (counts[1] - counts[0])
-    print(f"server {options.server}: {per_request:,.0f} instructions per request")
-    return 0
+        return 0
+    if args.server != "websocket" and args.requests % args.clients:
+        parser.error("--requests must be a multiple of --clients")
+    _harness.require_tool("valgrind")
+    checkout = os.path.abspath(args.checkout or _harness.CHECKOUT)
+    if not os.path.isfile(os.path.join(checkout, "tornado", "__init__.py")):
+        parser.error(f"{checkout} holds no tornado package")
+    counts = [args.requests, 5 * args.requests]
+    short, long = (instructions(args, count) for count in counts)
+    per_request = round((long - short) / (counts[1] - counts[0]))
+    report = _harness.Report(f"server {args.server}: instructions per request")
+    report.note(f"checkout {checkout}; loop {args.loop}")
+    if not glob.glob(os.path.join(checkout, "tornado", "speedups*.so")):
+        report.note("no tornado/speedups*.so there: the C extension is not used")
+    if os.environ.get("TORNADO_EXTENSION") == "0":
+        report.note("TORNADO_EXTENSION=0: the C extension is not used")
+    report.add("instructions per request", per_request, "instructions")
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":

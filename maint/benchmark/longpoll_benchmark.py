@@ -5,9 +5,9 @@ A `tornado.web` server (in a child process) parks every ``GET /park``
 request in a handler awaiting a `tornado.locks.Event`.  This process, the
 client, opens ``--connections`` (10,000) sockets with raw `asyncio`
 transports and sends one such request on each; once the server reports them
-all parked it measures the server's resident memory, then ``POST /release``
+all parked it measures the server's resident memory, then ``POST /control``
 sets the event and the client times how long it takes until every parked
-request has been answered.  Printed:
+request has been answered.  Reported:
 
 * memory per parked connection: the growth of the server's RSS (from
   ``/proc``) since before the connections were opened, divided by their
@@ -17,10 +17,11 @@ request has been answered.  Printed:
 * the garbage collector's passes during the release, and the time spent in
   full ones (which visit every parked request's objects).
 
-The open-files limit of both processes is raised as far as the hard limit
-allows.  Run from the repository root (Linux)::
+The exit status is 1 when a target is missed.  The open-files limit of both
+processes is raised as far as the hard limit allows.  ``--loop=uvloop`` runs
+both sides on uvloop.  Run from anywhere (Linux)::
 
-    PYTHONPATH=. python maint/benchmark/longpoll_benchmark.py [--loop=uvloop]
+    python maint/benchmark/longpoll_benchmark.py [--connections=10000] [--loop=uvloop] [--json]
 """
 
 import asyncio
@@ -29,21 +30,16 @@ import json
 import re
 import resource
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from tornado.locks import Event
-from tornado.options import define, options, parse_command_line
-from tornado.web import Application, RequestHandler
+import _harness
 
-define("connections", default=10_000, help="parked requests to open")
-define("connect_concurrency", default=500, help="connection attempts in flight")
-define("loop", default="asyncio", help="event loop of both sides: asyncio, uvloop")
-define("serve", default=False, help="internal: run the server")
-define("port", default=0, help="internal: the port the server listens on")
+from tornado.httpserver import HTTPServer
+from tornado.locks import Event
+from tornado.web import Application, RequestHandler
 
 PARK_REQUEST = b"GET /park HTTP/1.1\r\nHost: bench\r\n\r\n"
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)\r\n", re.IGNORECASE)
@@ -87,8 +83,8 @@ class ControlHandler(RequestHandler):
         self.release.clear()
 
 
-async def serve(port: int) -> None:
-    """Serve the long-polling application on ``port`` until killed."""
+def serve(sock: socket.socket) -> None:
+    """Serve the long-polling application on the listening socket ``sock``."""
     release = Event()
     args = {"release": release}
     collections: list[list[float]] = []
@@ -98,8 +94,7 @@ async def serve(port: int) -> None:
         gc=collections,
     )
     record_collections(collections)
-    app.listen(port, "127.0.0.1", backlog=4096)
-    await asyncio.Event().wait()
+    HTTPServer(app).add_sockets([sock])
 
 
 def record_collections(collections: list[list[float]]) -> None:
@@ -130,15 +125,6 @@ def raise_open_files_limit(needed: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     if wanted < needed:
         sys.exit(f"open files are limited to {hard}; {needed} are needed")
-
-
-def resident_kb(pid: int) -> int:
-    """The resident set size of process ``pid``, in KiB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 class ParkedRequest(asyncio.Protocol):
@@ -180,7 +166,7 @@ async def control(port: int, method: str) -> Any:
 
 
 async def park(
-    port: int, count: int
+    port: int, count: int, concurrency: int
 ) -> "tuple[list[asyncio.Transport], asyncio.Future[None]]":
     """Open ``count`` parked requests; wait until the server holds them all.
 
@@ -196,7 +182,7 @@ async def park(
         if pending == 0:
             all_answered.set_result(None)
 
-    slots = asyncio.Semaphore(options.connect_concurrency)
+    slots = asyncio.Semaphore(concurrency)
 
     async def connect() -> asyncio.Transport:
         async with slots:
@@ -222,79 +208,85 @@ async def release(port: int, answered: Awaitable[None]) -> float:
     return time.perf_counter() - start
 
 
-async def run_client(port: int, server_pid: int) -> None:
+async def run_client(
+    port: int, server_pid: int, connections: int, concurrency: int
+) -> dict[str, Any]:
+    """Park and release ``connections`` requests; the measured figures."""
     # A warm-up round, so that one-off allocations are not counted.
-    transports, answered = await park(port, min(100, options.connections))
+    transports, answered = await park(port, min(100, connections), concurrency)
     await release(port, answered)
     for transport in transports:
         transport.close()
-    before = resident_kb(server_pid)
-    transports, answered = await park(port, options.connections)
-    parked = resident_kb(server_pid)
+    before = _harness.rss_bytes(server_pid)
+    transports, answered = await park(port, connections, concurrency)
+    parked = _harness.rss_bytes(server_pid)
     seconds = await release(port, answered)
-    per_connection = (parked - before) * 1024 / options.connections
-    print(f"{options.connections} parked connections, loop {options.loop}")
-    print(
-        f"server RSS       {before / 1024:8.1f} MiB before, {parked / 1024:.1f} MiB parked"
-    )
-    print(
-        f"memory           {per_connection / 1024:8.2f} KiB per parked connection (target <= 8)"
-    )
-    print(f"release          {seconds:8.3f} s until all answered (target <= 0.6)")
     collections = (await control(port, "GET"))["collections"]
-    full = [seconds for generation, seconds in collections if generation == 2]
-    print(
-        f"GC in release    {len(collections):8d} passes, {len(full)} full"
-        + (f" ({sum(full):.3f} s)" if full else "")
-    )
     for transport in transports:
         transport.close()
+    return {
+        "before": before,
+        "parked": parked,
+        "release": seconds,
+        "collections": collections,
+    }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_listening(port: int, server: "subprocess.Popen[bytes]") -> None:
-    deadline = time.monotonic() + 30
-    while server.poll() is None and time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the server did not start (status {server.returncode})")
-
-
-def run(main: Coroutine[Any, Any, None]) -> None:
-    if options.loop == "uvloop":
-        import uvloop
-
-        uvloop.install()
-    asyncio.run(main)
-
-
-def main() -> None:
-    parse_command_line()
-    raise_open_files_limit(options.connections + SPARE_FILES)
-    if options.serve:
-        run(serve(options.port))
-        return
+def main() -> int:
+    parser = _harness.common_options(__doc__.split("\n")[0], serve=True)
+    parser.add_argument(
+        "--connections",
+        type=_harness.positive_int,
+        default=10_000,
+        help="parked requests to open",
+    )
+    parser.add_argument(
+        "--connect-concurrency",
+        type=_harness.positive_int,
+        default=500,
+        help="connection attempts in flight",
+    )
+    args = parser.parse_args()
+    raise_open_files_limit(args.connections + SPARE_FILES)
+    if args.serve:
+        _harness.serve_forever(serve, args.loop, backlog=4096)
+        return 0
     if not sys.platform.startswith("linux"):
         sys.exit("this benchmark reads /proc: run it on Linux")
-    port = free_port()
-    command = [sys.executable, __file__, "--serve", f"--port={port}"]
-    command += [f"--loop={options.loop}", f"--connections={options.connections}"]
-    server = subprocess.Popen(command + ["--logging=warning"])
-    try:
-        wait_until_listening(port, server)
-        run(run_client(port, server.pid))
-    finally:
-        server.terminate()
-        server.wait()
+    command = _harness.server_command(
+        __file__, "longpoll", args.loop, f"--connections={args.connections}"
+    )
+    with _harness.start_server(command) as server:
+        _harness.install_loop(args.loop)
+        figures = asyncio.run(
+            run_client(
+                server.port,
+                server.process.pid,
+                args.connections,
+                args.connect_concurrency,
+            )
+        )
+    return build_report(figures, args.connections, args.loop).finish(args.json)
+
+
+def build_report(
+    figures: dict[str, Any], connections: int, loop: str
+) -> _harness.Report:
+    """The figures of `run_client`, with their targets."""
+    report = _harness.Report(f"{connections} parked connections, loop {loop}")
+    before, parked = figures["before"], figures["parked"]
+    report.add("server RSS before parking", before / 1024 / 1024, "MiB")
+    report.add("server RSS with all parked", parked / 1024 / 1024, "MiB")
+    per_connection = (parked - before) / connections
+    report.target("memory per parked connection", per_connection / 1024, "<=", 8, "KiB")
+    report.target("release until all answered", figures["release"], "<=", 0.6, "s")
+    collections = figures["collections"]
+    full = [seconds for generation, seconds in collections if generation == 2]
+    report.add("GC passes during the release", len(collections))
+    report.add("full GC passes during the release", len(full))
+    report.add("time in full GC passes", float(sum(full)), "s")
+    return report
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

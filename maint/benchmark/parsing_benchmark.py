@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Throughput of HTTP/1.x head parsing and the related parsers.
 
-Each case parses the same input repeatedly for about ``--seconds`` and prints
-operations per second and input megabytes per second:
+Each case parses the same input repeatedly for about ``--seconds`` and
+reports operations per second and input megabytes per second:
 
 * ``browser_head``: a typical browser request (start line and 12 headers)
   through ``parse_request_head``, as `tornado.http1connection` does;
@@ -13,12 +13,17 @@ operations per second and input megabytes per second:
 * ``cookies``: a ``Cookie`` header with 200 cookies through `parse_cookie`;
 * ``chunked``: a 1 MB chunked body (4 KB chunks) through `ChunkedDecoder`.
 
-``--cases=browser_head,cookies`` runs a subset.  Run from the repository
-root with ``PYTHONPATH=. python maint/benchmark/parsing_benchmark.py``.
+``--cases=browser_head,cookies`` runs a subset.  There are no targets.  Run
+from anywhere::
+
+    python maint/benchmark/parsing_benchmark.py [--seconds=1] [--cases=...] [--json]
 """
 
+import sys
 import time
 from collections.abc import Callable
+
+import _harness
 
 from tornado._http1wire import (
     LAST_CHUNK,
@@ -27,10 +32,6 @@ from tornado._http1wire import (
     parse_request_head,
 )
 from tornado.httputil import HTTPHeaders, parse_cookie
-from tornado.options import define, options, parse_command_line
-
-define("seconds", default=1.0, help="time spent on each case")
-define("cases", default="", help="comma-separated cases to run (default: all)")
 
 BROWSER_HEAD = (
     b"GET /articles/2024/parsing-http?page=2&sort=recent HTTP/1.1\r\n"
@@ -114,14 +115,27 @@ def measure(func: Callable[[], object], seconds: float) -> float:
         iterations = max(iterations * 2, int(iterations * seconds / max(elapsed, 1e-6)))
 
 
-def main() -> None:
-    parse_command_line()
-    names = [n for n in options.cases.split(",") if n] or list(CASES)
+def main() -> int:
+    parser = _harness.common_options(__doc__.split("\n")[0], loop=False)
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="time spent on each case"
+    )
+    parser.add_argument(
+        "--cases", default="", help="comma-separated cases to run (default: all)"
+    )
+    args = parser.parse_args()
+    names = [n for n in args.cases.split(",") if n] or list(CASES)
+    unknown = set(names) - set(CASES)
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    report = _harness.Report("HTTP/1 parsing throughput")
     for name in names:
         func, size = CASES[name]()
-        ops = measure(func, options.seconds)
-        print(f"{name:18s} {ops:12,.0f} ops/s {ops * size / 1e6:10.1f} MB/s")
+        ops = measure(func, args.seconds)
+        report.add(f"{name} operations", ops, "ops/s")
+        report.add(f"{name} input", ops * size / 1e6, "MB/s")
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

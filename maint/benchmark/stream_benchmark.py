@@ -7,23 +7,24 @@ the same process and reports MiB/s for two ways of reading:
 * ``bytes``: ``read_bytes(--chunk-size)`` (64 KiB) until everything arrived;
 * ``lines``: ``read_until(b"\\n")`` over lines of ``--line-length`` bytes.
 
-Run a short version with e.g. ``--size=64M``.  ``--modes=bytes`` runs only one.
+Run a short version with e.g. ``--size=64M``.  ``--modes=bytes`` runs only
+one; ``--loop=uvloop`` runs the streams on uvloop.  There are no targets.
+Run from anywhere::
+
+    python maint/benchmark/stream_benchmark.py [--size=64M] [--modes=bytes,lines] [--json]
 """
 
 import asyncio
 import socket
+import sys
 import time
+
+import _harness
 
 from tornado.iostream import IOStream
 from tornado.netutil import add_accept_handler, bind_sockets
-from tornado.options import define, options, parse_command_line
 
-define(
-    "size", default="1G", help="bytes to send per mode, with an optional K/M/G suffix"
-)
-define("chunk_size", default=64 * 1024, help="bytes per read_bytes() in bytes mode")
-define("line_length", default=1024, help="bytes per line (newline included)")
-define("modes", default="bytes,lines", help="comma-separated: bytes, lines")
+MODES = ("bytes", "lines")
 
 MIB = 1024 * 1024
 
@@ -61,10 +62,10 @@ async def send(stream: IOStream, block: bytes, total: int) -> None:
         sent += len(piece)
 
 
-async def receive_bytes(stream: IOStream, total: int) -> int:
+async def receive_bytes(stream: IOStream, total: int, chunk_size: int) -> int:
     received = 0
     while received < total:
-        chunk = await stream.read_bytes(min(options.chunk_size, total - received))
+        chunk = await stream.read_bytes(min(chunk_size, total - received))
         received += len(chunk)
     return received
 
@@ -76,33 +77,68 @@ async def receive_lines(stream: IOStream, total: int) -> int:
     return received
 
 
-async def run_mode(mode: str, total: int) -> float:
-    """Transfer ``total`` bytes in ``mode``; return MiB/s."""
+async def run_mode(
+    mode: str, total: int, chunk_size: int, line_length: int
+) -> tuple[int, float]:
+    """Transfer about ``total`` bytes in ``mode``; the bytes sent and MiB/s."""
     client, server = await connected_pair()
-    line = b"x" * (options.line_length - 1) + b"\n"
+    line = b"x" * (line_length - 1) + b"\n"
     block = line * max(1, (256 * 1024) // len(line))
     total -= total % len(line)  # whole lines only, so both modes agree
-    receiver = receive_bytes if mode == "bytes" else receive_lines
+    if mode == "bytes":
+        receiving = receive_bytes(server, total, chunk_size)
+    else:
+        receiving = receive_lines(server, total)
     start = time.perf_counter()
-    received, _ = await asyncio.gather(
-        receiver(server, total), send(client, block, total)
-    )
+    received, _ = await asyncio.gather(receiving, send(client, block, total))
     elapsed = time.perf_counter() - start
     client.close()
     server.close()
     assert received == total, (received, total)
-    return total / MIB / elapsed
+    return total, total / MIB / elapsed
 
 
-async def main() -> None:
-    parse_command_line()
-    total = parse_size(options.size)
-    for mode in options.modes.split(","):
-        if mode not in ("bytes", "lines"):
-            raise SystemExit(f"unknown mode {mode!r}; use bytes and/or lines")
-        rate = await run_mode(mode, total)
-        print(f"{mode:>5}: {total / MIB:.0f} MiB at {rate:.1f} MiB/s")
+def main() -> int:
+    parser = _harness.common_options(__doc__.split("\n")[0])
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        default="1G",
+        help="bytes to send per mode, with an optional K/M/G suffix",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=_harness.positive_int,
+        default=64 * 1024,
+        help="bytes per read_bytes() in bytes mode",
+    )
+    parser.add_argument(
+        "--line-length",
+        type=_harness.positive_int,
+        default=1024,
+        help="bytes per line (newline included)",
+    )
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated: bytes, lines"
+    )
+    args = parser.parse_args()
+    modes = [mode for mode in args.modes.split(",") if mode]
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
+    report = _harness.Report(f"IOStream throughput over loopback (loop {args.loop})")
+
+    async def run_modes() -> None:
+        for mode in modes:
+            sent, rate = await run_mode(
+                mode, args.size, args.chunk_size, args.line_length
+            )
+            report.add(f"{mode} ({sent / MIB:.0f} MiB)", rate, "MiB/s")
+
+    _harness.install_loop(args.loop)
+    asyncio.run(run_modes())
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())

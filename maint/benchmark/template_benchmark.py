@@ -2,24 +2,22 @@
 """Measure how fast tornado.template renders a realistic page.
 
 The page extends a base layout, loops over 100 table rows, includes a
-partial for each row and escapes user-supplied text.  Run from the
-repository root::
+partial for each row and escapes user-supplied text.  Each of ``--rounds``
+measurements renders for about ``--seconds``; the best one is reported in
+renders per second, with the size of the page.  There are no targets.  Run
+from anywhere::
 
-    python maint/benchmark/template_benchmark.py [--seconds 3] [--repeat 3]
-
-and it prints the best of ``--repeat`` measurements in renders per second.
+    python maint/benchmark/template_benchmark.py [--seconds=3] [--rounds=3] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import _harness
 
-from tornado.template import DictLoader, Template  # noqa: E402
+from tornado.template import DictLoader, Template
 
 TEMPLATES = {
     "base.html": """<!DOCTYPE html>
@@ -93,18 +91,26 @@ def renders_per_second(template: Template, seconds: float) -> float:
             return count / (now - start)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--repeat", type=int, default=3)
+def main() -> int:
+    parser = _harness.common_options(
+        __doc__.split("\n")[0],
+        rounds=3,
+        rounds_help="measurements (the best counts)",
+        loop=False,
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="duration of each measurement"
+    )
     args = parser.parse_args()
 
     template = DictLoader(TEMPLATES).load("orders.html")
     size = len(template.generate(**page_data()))
-    rates = [renders_per_second(template, args.seconds) for _ in range(args.repeat)]
-    print(f"page: 100 rows, {size} bytes of output")
-    print(f"{max(rates):.0f} renders/sec (best of {args.repeat})")
+    rates = [renders_per_second(template, args.seconds) for _ in range(args.rounds)]
+    report = _harness.Report(f"template rendering (best of {args.rounds})")
+    report.add("page size (100 rows)", size, "bytes")
+    report.add("renders per second", max(rates), "renders/s")
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,40 +9,35 @@ and reports:
 * ``large``: MB/s of 1 MiB binary messages echoed (payload bytes one way).
 
 Then the Tornado/websockets ratio of each figure (above 1.0 means Tornado
-is faster).  Each server is measured ``--rounds`` times, alternating, and
+is faster).  Targets: both ratios at least 1.0; the exit status is 1 when
+one is missed.  Each server is measured ``--rounds`` times, alternating, and
 its best round counts.  ``--duration`` sets the seconds per measurement and
-``--ioloop`` may be ``uvloop`` to run both servers on uvloop.  The servers
+``--loop=uvloop`` runs both servers and the client on uvloop.  The servers
 inherit the environment, so ``TORNADO_EXTENSION=0`` measures Tornado without
-its C extension.
+its C extension.  ``websockets`` comes from the ``bench`` extra.  Run from
+anywhere::
+
+    python maint/benchmark/websocket_benchmark.py [--duration=2] [--rounds=5] [--json]
 """
 
 import asyncio
+import contextlib
 import logging
 import os
-import subprocess
+import socket
 import sys
 import time
 
-from tornado.options import define, options, parse_command_line
-
-define("duration", default=2.0, help="seconds per measurement")
-define("rounds", default=5, help="measurements per server; the best one counts")
-define("ioloop", default="asyncio", help="event loop of the servers: asyncio, uvloop")
-define("serve", default="", help="internal: run this server (tornado, websockets)")
-define("port", default=0, help="internal: port for --serve")
+import _harness
 
 SMALL = b"x" * 64
 LARGE = os.urandom(1 << 20)
+KINDS = ("tornado", "websockets")
+RATIO_TARGET = 1.0
 
 
-def use_event_loop(kind: str) -> None:
-    if kind == "uvloop":
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
-async def serve_tornado(port: int) -> None:
+def serve_tornado(sock: socket.socket) -> None:
+    from tornado.httpserver import HTTPServer
     from tornado.web import Application
     from tornado.websocket import WebSocketHandler
 
@@ -55,20 +50,17 @@ async def serve_tornado(port: int) -> None:
         websocket_max_message_size=4 << 20,
         log_function=lambda handler: None,
     )
-    app.listen(port, "127.0.0.1")
-    await asyncio.Event().wait()
+    HTTPServer(app).add_sockets([sock])
 
 
-async def serve_websockets(port: int) -> None:
+async def serve_websockets(sock: socket.socket) -> None:
     from websockets.asyncio.server import serve
 
     async def echo(connection) -> None:  # type: ignore[no-untyped-def]
         async for message in connection:
             await connection.send(message)
 
-    async with serve(
-        echo, "127.0.0.1", port, compression=None, max_size=4 << 20
-    ) as server:
+    async with serve(echo, sock=sock, compression=None, max_size=4 << 20) as server:
         await server.serve_forever()
 
 
@@ -79,28 +71,6 @@ def describe_masking() -> str:
     if tornado.util._websocket_mask is tornado.util._websocket_mask_python:
         return "unmasking in pure Python (tornado.speedups off or not built)"
     return "unmasking in C (tornado.speedups)"
-
-
-def start_server(kind: str) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    args = [sys.executable, __file__, f"--serve={kind}", f"--port={port}"]
-    args.append(f"--ioloop={options.ioloop}")
-    # The servers import what this process imports.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, sys.path)))
-    process = subprocess.Popen(args, env=env)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"{kind} server did not start")
 
 
 async def measure(port: int, duration: float) -> dict[str, float]:
@@ -127,41 +97,53 @@ async def measure(port: int, duration: float) -> dict[str, float]:
     return results
 
 
-def main() -> None:
-    parse_command_line()
+def main() -> int:
+    parser = _harness.common_options(
+        __doc__.split("\n")[0],
+        rounds=5,
+        rounds_help="measurements per server (the best counts)",
+        serve=True,
+    )
+    parser.add_argument(
+        "--duration", type=float, default=2.0, help="seconds per measurement"
+    )
+    args = parser.parse_args()
     logging.getLogger("websockets").setLevel(logging.WARNING)  # per-connection chatter
-    use_event_loop(options.ioloop)
-    if options.serve == "tornado":
-        asyncio.run(serve_tornado(options.port))
-        return
-    if options.serve == "websockets":
-        asyncio.run(serve_websockets(options.port))
-        return
-    kinds = ("tornado", "websockets")
-    servers = {kind: start_server(kind) for kind in kinds}
-    best: dict[str, dict[str, float]] = {kind: {} for kind in kinds}
-    try:
+    if args.serve == "tornado":
+        _harness.serve_forever(serve_tornado, args.loop)
+        return 0
+    if args.serve == "websockets":
+        _harness.serve_forever(serve_websockets, args.loop)
+        return 0
+    _harness.install_loop(args.loop)
+    best: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
+    with contextlib.ExitStack() as servers:
+        ports = {
+            kind: servers.enter_context(
+                _harness.start_server(
+                    _harness.server_command(__file__, kind, args.loop)
+                )
+            ).port
+            for kind in KINDS
+        }
         # Alternate the servers and keep each one's best round, so that a
         # burst of load elsewhere on the machine does not decide the ratio.
-        for _ in range(options.rounds):
-            for kind in kinds:
-                result = asyncio.run(measure(servers[kind][1], options.duration))
+        for _ in range(args.rounds):
+            for kind in KINDS:
+                result = asyncio.run(measure(ports[kind], args.duration))
                 for name, value in result.items():
                     best[kind][name] = max(best[kind].get(name, 0.0), value)
-    finally:
-        for process, _ in servers.values():
-            process.kill()
-            process.wait()
-    print(f"event loop: {options.ioloop}; {describe_masking()}")
-    print(f"{'server':<12}{'64 B round trips/s':>22}{'1 MiB echo MB/s':>20}")
-    for kind in kinds:
-        print(f"{kind:<12}{best[kind]['small']:>22,.0f}{best[kind]['large']:>20,.1f}")
+    report = _harness.Report(f"WebSocket echo (best of {args.rounds} rounds)")
+    report.note(f"event loop: {args.loop}; {describe_masking()}")
+    for kind in KINDS:
+        report.add(f"{kind} 64 B round trips", best[kind]["small"], "/s")
+        report.add(f"{kind} 1 MiB echo", best[kind]["large"], "MB/s")
     tornado, websockets = best["tornado"], best["websockets"]
-    print(
-        f"{'ratio':<12}{tornado['small'] / websockets['small']:>21.2f}x"
-        f"{tornado['large'] / websockets['large']:>19.2f}x"
-    )
+    for name, label in (("small", "64 B round trips"), ("large", "1 MiB echo")):
+        ratio = tornado[name] / websockets[name]
+        report.target(f"{label}, tornado / websockets", ratio, ">=", RATIO_TARGET)
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
