@@ -2,7 +2,7 @@
 
 Every benchmark imports this module before anything from `tornado`, so that
 the checkout the script lives in is what gets measured (never another
-installed copy), and uses it to start servers in child processes, load them,
+installed copy; but see ``BENCHMARK_CHECKOUT`` below), and uses it to start servers in child processes, load them,
 and report.
 
 A server process binds its listening socket itself (port 0, so no other
@@ -21,13 +21,17 @@ and returns the exit status, non-zero when a target was missed.
 The measured checkout is the one this file lives in, unless the environment
 variable ``BENCHMARK_CHECKOUT`` names another directory holding a `tornado`
 package (an older worktree, say): the scripts of this checkout then measure
-that one.  `start_server` passes it on to the servers it starts.
+that one.  `start_server` passes it on to the servers it starts (or names
+another, ``checkout=``), and `revision_checkout` exports a git revision's
+package to measure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
+import io
 import json
 import os
 import re
@@ -37,6 +41,8 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,6 +89,49 @@ def child_environment(checkout: str | None = None) -> dict[str, str]:
         PYTHONPATH=path.rstrip(os.pathsep),
         **{CHECKOUT_VARIABLE: checkout},
     )
+
+
+@contextmanager
+def revision_checkout(revision: str) -> Iterator[str]:
+    """A temporary directory holding the `tornado` package of a git revision.
+
+    The package comes from ``git archive`` of this repository (no worktree
+    is added).  The built C extension of the measured checkout is copied in
+    when the revision's ``speedups.c`` is the same as the one it was built
+    from; otherwise the revision runs without it.
+    """
+    git = ["git", "-C", REPO_ROOT]
+    exported = subprocess.run(
+        [*git, "archive", revision, "tornado"], capture_output=True
+    )
+    if exported.returncode:
+        raise SystemExit(exported.stderr.decode(errors="replace").strip())
+    source = subprocess.run(
+        [*git, "show", f"{revision}:tornado/speedups.c"], capture_output=True
+    ).stdout
+    with tempfile.TemporaryDirectory(prefix="benchmark-checkout-") as directory:
+        with tarfile.open(fileobj=io.BytesIO(exported.stdout)) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12 and later
+                tar.extractall(directory, filter="data")
+            else:
+                tar.extractall(directory)
+        if _file_bytes(os.path.join(CHECKOUT, "tornado", "speedups.c")) == source:
+            for built in glob.glob(os.path.join(CHECKOUT, "tornado", "speedups*.so")):
+                shutil.copy(built, os.path.join(directory, "tornado"))
+        yield directory
+
+
+def _file_bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def has_extension(checkout: str) -> bool:
+    """Whether ``checkout`` has a built ``tornado.speedups`` to import."""
+    return bool(glob.glob(os.path.join(checkout, "tornado", "speedups*.so")))
 
 
 # -- options ------------------------------------------------------------------

@@ -21,18 +21,19 @@ not counted.  There are no targets.
   round trip in flight over a single connection (a request is a round trip).
 
 ``--loop=uvloop`` runs the server on uvloop.  ``--checkout=DIR`` measures the
-tornado package of another checkout with this script (the figure for a git
-revision: ``git worktree add /tmp/before REV``, copy the built
-``tornado/speedups*.so`` into it if ``speedups.c`` is the same, then
-``--checkout=/tmp/before``).  Run from anywhere::
+tornado package in another directory with this script, ``--revision=REV``
+that of a git revision of this repository (exported to a temporary
+directory; the C extension built here is used if the revision's
+``speedups.c`` is the same, otherwise none).  Run from anywhere::
 
     python maint/benchmark/instruction_benchmark.py --server=web [--json]
+    python maint/benchmark/instruction_benchmark.py --server=http --revision=HEAD~3
 """
 
 import argparse
 import asyncio
 import base64
-import glob
+import contextlib
 import os
 import re
 import socket
@@ -188,10 +189,14 @@ def main() -> int:
         default=10,
         help="keep-alive connections sending requests (web and http)",
     )
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--checkout",
         default=None,
         help="directory holding the tornado package to measure (default: this one)",
+    )
+    which.add_argument(
+        "--revision", default=None, help="git revision of this repository to measure"
     )
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,15 +208,22 @@ def main() -> int:
     if args.server != "websocket" and args.requests % args.clients:
         parser.error("--requests must be a multiple of --clients")
     _harness.require_tool("valgrind")
-    checkout = os.path.abspath(args.checkout or _harness.CHECKOUT)
-    if not os.path.isfile(os.path.join(checkout, "tornado", "__init__.py")):
-        parser.error(f"{checkout} holds no tornado package")
-    counts = [args.requests, 5 * args.requests]
-    short, long = (instructions(args, count) for count in counts)
+    with contextlib.ExitStack() as stack:
+        if args.revision:
+            args.checkout = stack.enter_context(
+                _harness.revision_checkout(args.revision)
+            )
+        checkout = os.path.abspath(args.checkout or _harness.CHECKOUT)
+        if not os.path.isfile(os.path.join(checkout, "tornado", "__init__.py")):
+            parser.error(f"{checkout} holds no tornado package")
+        counts = [args.requests, 5 * args.requests]
+        short, long = (instructions(args, count) for count in counts)
+        extension = _harness.has_extension(checkout)
     per_request = round((long - short) / (counts[1] - counts[0]))
     report = _harness.Report(f"server {args.server}: instructions per request")
-    report.note(f"checkout {checkout}; loop {args.loop}")
-    if not glob.glob(os.path.join(checkout, "tornado", "speedups*.so")):
+    measured = f"revision {args.revision}" if args.revision else f"checkout {checkout}"
+    report.note(f"{measured}; loop {args.loop}")
+    if not extension:
         report.note("no tornado/speedups*.so there: the C extension is not used")
     if os.environ.get("TORNADO_EXTENSION") == "0":
         report.note("TORNADO_EXTENSION=0: the C extension is not used")
