@@ -13,7 +13,7 @@ import collections
 import datetime
 import types
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from tornado import gen, ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
@@ -198,6 +198,32 @@ class _ReleasingContextManager:
         self._obj.release()
 
 
+class _Acquirable(Protocol):
+    def acquire(
+        self, timeout: _Timeout = None
+    ) -> Awaitable[_ReleasingContextManager]: ...
+
+    def release(self) -> None: ...
+
+
+# The ``async with`` protocol of Semaphore and Lock.
+
+
+async def _acquire_for_block(self: _Acquirable) -> None:
+    """Acquire for the ``async with`` block (without a timeout)."""
+    await self.acquire()
+
+
+async def _release_after_block(
+    self: _Acquirable,
+    typ: type[BaseException] | None,
+    value: BaseException | None,
+    tb: types.TracebackType | None,
+) -> None:
+    """Release what :meth:`__aenter__` acquired, however the block ended."""
+    self.release()
+
+
 class Semaphore(_TimeoutGarbageCollector):
     """A counter of available slots: :meth:`acquire` takes one, :meth:`release`
     gives one back.
@@ -207,6 +233,8 @@ class Semaphore(_TimeoutGarbageCollector):
     counter may be released above its initial value; see
     :class:`BoundedSemaphore` for a variant that forbids that.
     """
+
+    _PLAIN_WITH_REFUSED = "Use 'async with' instead of 'with' for Semaphore"
 
     def __init__(self, value: int = 1) -> None:
         super().__init__()
@@ -256,7 +284,7 @@ class Semaphore(_TimeoutGarbageCollector):
 
     def __enter__(self) -> None:
         """Not supported: a semaphore must be acquired with ``async with``."""
-        raise RuntimeError("Use 'async with' instead of 'with' for Semaphore")
+        raise RuntimeError(self._PLAIN_WITH_REFUSED)
 
     def __exit__(
         self,
@@ -265,20 +293,10 @@ class Semaphore(_TimeoutGarbageCollector):
         traceback: types.TracebackType | None,
     ) -> None:
         """Not supported; see :meth:`__enter__`."""
-        self.__enter__()
+        raise RuntimeError(self._PLAIN_WITH_REFUSED)
 
-    async def __aenter__(self) -> None:
-        """Acquire a slot for the ``async with`` block."""
-        await self.acquire()
-
-    async def __aexit__(
-        self,
-        typ: type[BaseException] | None,
-        value: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        """Release the slot taken by :meth:`__aenter__`."""
-        self.release()
+    __aenter__ = _acquire_for_block
+    __aexit__ = _release_after_block
 
 
 class BoundedSemaphore(Semaphore):
@@ -349,15 +367,5 @@ class Lock:
         """Not supported; see :meth:`__enter__`."""
         raise RuntimeError(self._PLAIN_WITH_REFUSED)
 
-    async def __aenter__(self) -> None:
-        """Take the lock for the ``async with`` block."""
-        await self.acquire()
-
-    async def __aexit__(
-        self,
-        typ: type[BaseException] | None,
-        value: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        """Release the lock taken by :meth:`__aenter__`."""
-        self.release()
+    __aenter__ = _acquire_for_block
+    __aexit__ = _release_after_block
