@@ -54,6 +54,19 @@ gen_log = logging.getLogger("tornado.general")
 """Logger for everything else Tornado reports (``tornado.general``)."""
 
 
+def _access_level(status_code: int) -> int:
+    """The level of a response's line in ``tornado.access``.
+
+    Info below 400, warning for client errors (4xx), error for server
+    errors (5xx).
+    """
+    if status_code >= 500:
+        return logging.ERROR
+    if status_code >= 400:
+        return logging.WARNING
+    return logging.INFO
+
+
 def _stream_supports_color(stream: Any) -> bool:
     """Whether ``stream`` is a terminal that understands colour sequences."""
     try:

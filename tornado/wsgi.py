@@ -40,7 +40,7 @@ from tornado import escape, httputil
 from tornado.concurrent import Future, dummy_executor
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
-from tornado.log import access_log, app_log
+from tornado.log import _access_level, access_log, app_log
 
 __all__ = ["WSGIContainer", "HTTPRequest", "to_wsgi_str"]
 
@@ -180,15 +180,12 @@ class WSGIContainer:
         return await IOLoop.current().run_in_executor(self.executor, func, *args)
 
     def _log(self, status_code: int, request: httputil.HTTPServerRequest) -> None:
-        if status_code < 400:
-            log_method = access_log.info
-        elif status_code < 500:
-            log_method = access_log.warning
-        else:
-            log_method = access_log.error
-        request_time = 1000.0 * request.request_time()
+        level = _access_level(status_code)
+        if not access_log.isEnabledFor(level):
+            return
         summary = f"{request.method} {request.uri} ({request.remote_ip})"
-        log_method("%d %s %.2fms", status_code, summary, request_time)
+        milliseconds = 1000.0 * request.request_time()
+        access_log.log(level, "%d %s %.2fms", status_code, summary, milliseconds)
 
 
 class _ResponseState:
