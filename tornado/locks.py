@@ -234,8 +234,6 @@ class Semaphore(_TimeoutGarbageCollector):
     :class:`BoundedSemaphore` for a variant that forbids that.
     """
 
-    _PLAIN_WITH_REFUSED = "Use 'async with' instead of 'with' for Semaphore"
-
     def __init__(self, value: int = 1) -> None:
         super().__init__()
         if value < 0:
@@ -284,7 +282,7 @@ class Semaphore(_TimeoutGarbageCollector):
 
     def __enter__(self) -> None:
         """Not supported: a semaphore must be acquired with ``async with``."""
-        raise RuntimeError(self._PLAIN_WITH_REFUSED)
+        raise RuntimeError("Use 'async with' instead of 'with' for Semaphore")
 
     def __exit__(
         self,
@@ -293,7 +291,7 @@ class Semaphore(_TimeoutGarbageCollector):
         traceback: types.TracebackType | None,
     ) -> None:
         """Not supported; see :meth:`__enter__`."""
-        raise RuntimeError(self._PLAIN_WITH_REFUSED)
+        self.__enter__()
 
     __aenter__ = _acquire_for_block
     __aexit__ = _release_after_block
