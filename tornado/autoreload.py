@@ -39,6 +39,7 @@ if __name__ == "__main__":
 
 import functools
 import importlib.util
+import itertools
 import logging
 import optparse
 import runpy
@@ -47,7 +48,7 @@ import subprocess
 import traceback
 import types
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from importlib.machinery import ModuleSpec
 from typing import NoReturn
 
@@ -57,8 +58,9 @@ from tornado.log import enable_pretty_logging, gen_log
 __all__ = ["start", "wait", "watch", "add_reload_hook", "main"]
 
 # Files given to watch(), checked along with the files of imported modules.
-_watched_files: set[str] = set()
-_reload_hooks: list[Callable[[], None]] = []
+_extra_files: set[str] = set()
+# What add_reload_hook() registered, called in order before a restart.
+_before_restart: list[Callable[[], None]] = []
 # Set once a restart has been attempted, so a failed exec is not retried.
 _reload_attempted = False
 # The loops on which start() has scheduled the periodic check.
@@ -88,8 +90,7 @@ def start(check_time: int = 500) -> None:
     _io_loops[io_loop] = True
     if len(_io_loops) > 1:
         gen_log.warning("tornado.autoreload started more than once in the same process")
-    modify_times: dict[str, float] = {}
-    check = functools.partial(_reload_on_update, modify_times)
+    check = functools.partial(_restart_if_changed, _ModificationTimes())
     ioloop.PeriodicCallback(check, check_time).start()
 
 
@@ -109,7 +110,7 @@ def watch(filename: str) -> None:
 
     The files of imported modules are watched without being named here.
     """
-    _watched_files.add(filename)
+    _extra_files.add(filename)
 
 
 def add_reload_hook(fn: Callable[[], None]) -> None:
@@ -119,55 +120,57 @@ def add_reload_hook(fn: Callable[[], None]) -> None:
     close-on-exec (``os.set_inheritable(fd, False)``); a hook can close the
     others, or flush state that must survive the restart.
     """
-    _reload_hooks.append(fn)
+    _before_restart.append(fn)
 
 
-def _reload_on_update(modify_times: dict[str, float]) -> None:
-    """One periodic check: restart if any watched file's mtime changed."""
-    if _reload_attempted:
+class _ModificationTimes:
+    """The modification time of each file as first seen, to spot changes."""
+
+    __slots__ = ("_first_seen",)
+
+    def __init__(self) -> None:
+        self._first_seen: dict[str, float] = {}
+
+    def first_changed(self, paths: Iterable[str]) -> str | None:
+        """The first of ``paths`` modified since it was first seen, if any.
+
+        Files that cannot be read (removed, or never there) are skipped.
+        """
+        for path in paths:
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            if self._first_seen.setdefault(path, mtime) != mtime:
+                return path
+        return None
+
+
+def _restart_if_changed(times: _ModificationTimes) -> None:
+    """One periodic check: restart when a watched file has been modified."""
+    # In a child of fork_processes, a restart would leave the parent
+    # unaware of the new process, and it would start another in its place.
+    if _reload_attempted or process.task_id() is not None:
         return
-    if process.task_id() is not None:
-        # A child of fork_processes that restarted itself would no longer be
-        # known to the parent, which would start another in its place.
-        return
-    for path in _module_files():
-        _check_file(modify_times, path)
-    for path in list(_watched_files):
-        _check_file(modify_times, path)
-
-
-def _module_files() -> list[str]:
-    """The source files of the modules currently imported."""
-    paths = []
-    for module in list(sys.modules.values()):
-        if not isinstance(module, types.ModuleType):
-            continue
-        path = getattr(module, "__file__", None)
-        if not isinstance(path, str):
-            continue
-        if path.endswith((".pyc", ".pyo")):
-            path = path[:-1]
-        paths.append(path)
-    return paths
-
-
-def _check_file(modify_times: dict[str, float], path: str) -> None:
-    """Remember ``path``'s mtime on first sight; restart when it changes."""
-    try:
-        modified = os.stat(path).st_mtime
-    except OSError:
-        return
-    previous = modify_times.setdefault(path, modified)
-    if previous != modified:
-        gen_log.info("%s modified; restarting server", path)
+    changed = times.first_changed(itertools.chain(_module_files(), _extra_files))
+    if changed is not None:
+        gen_log.info("%s modified; restarting server", changed)
         _reload()
+
+
+def _module_files() -> Iterator[str]:
+    """The source files of the modules currently imported."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(module, types.ModuleType) and isinstance(path, str):
+            yield path[:-1] if path.endswith((".pyc", ".pyo")) else path
 
 
 def _reload() -> None:
     """Run the reload hooks, then replace this process with a fresh copy."""
     global _reload_attempted
     _reload_attempted = True
-    for fn in _reload_hooks:
+    for fn in _before_restart:
         fn()
     if sys.platform != "win32":
         # A pending interval timer would survive the exec and kill the new

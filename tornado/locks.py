@@ -13,7 +13,7 @@ import collections
 import datetime
 import types
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from tornado import gen, ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
@@ -198,6 +198,32 @@ class _ReleasingContextManager:
         self._obj.release()
 
 
+class _Acquirable(Protocol):
+    def acquire(
+        self, timeout: _Timeout = None
+    ) -> Awaitable[_ReleasingContextManager]: ...
+
+    def release(self) -> None: ...
+
+
+# The ``async with`` protocol of Semaphore and Lock.
+
+
+async def _acquire_for_block(self: _Acquirable) -> None:
+    """Acquire for the ``async with`` block (without a timeout)."""
+    await self.acquire()
+
+
+async def _release_after_block(
+    self: _Acquirable,
+    typ: type[BaseException] | None,
+    value: BaseException | None,
+    tb: types.TracebackType | None,
+) -> None:
+    """Release what :meth:`__aenter__` acquired, however the block ended."""
+    self.release()
+
+
 class Semaphore(_TimeoutGarbageCollector):
     """A counter of available slots: :meth:`acquire` takes one, :meth:`release`
     gives one back.
@@ -267,18 +293,8 @@ class Semaphore(_TimeoutGarbageCollector):
         """Not supported; see :meth:`__enter__`."""
         self.__enter__()
 
-    async def __aenter__(self) -> None:
-        """Acquire a slot for the ``async with`` block."""
-        await self.acquire()
-
-    async def __aexit__(
-        self,
-        typ: type[BaseException] | None,
-        value: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        """Release the slot taken by :meth:`__aenter__`."""
-        self.release()
+    __aenter__ = _acquire_for_block
+    __aexit__ = _release_after_block
 
 
 class BoundedSemaphore(Semaphore):
@@ -290,13 +306,14 @@ class BoundedSemaphore(Semaphore):
 
     def __init__(self, value: int = 1) -> None:
         super().__init__(value=value)
-        self._initial_value = value
+        self._ceiling = value
 
     def release(self) -> None:
         """Give back one slot; ValueError if every slot is already free."""
-        if self._value >= self._initial_value:
+        if self._value < self._ceiling:
+            super().release()
+        else:
             raise ValueError("Semaphore released too many times")
-        super().release()
 
 
 class Lock:
@@ -307,33 +324,37 @@ class Lock:
     generator-based coroutines, ``with (yield lock.acquire()):``.
     """
 
+    _PLAIN_WITH_REFUSED = "Use `async with` instead of `with` for Lock"
+
     def __init__(self) -> None:
-        self._block = BoundedSemaphore(value=1)
+        # The lock is held while the one slot of this semaphore is taken,
+        # which also queues the waiters and handles their timeouts.
+        self._slot = BoundedSemaphore(value=1)
 
     def __repr__(self) -> str:
         """Shows the state of the semaphore behind the lock."""
-        return f"<{type(self).__name__} _block={self._block!r}>"
+        # "_block" is the field name Tornado's repr shows.
+        return f"<{type(self).__name__} _block={self._slot!r}>"
 
     def acquire(self, timeout: _Timeout = None) -> Awaitable[_ReleasingContextManager]:
         """Take the lock, waiting while another coroutine holds it.
 
         Raises ``tornado.util.TimeoutError`` if ``timeout`` passes first.
         """
-        return self._block.acquire(timeout)
+        return self._slot.acquire(timeout)
 
     def release(self) -> None:
         """Release the lock, handing it to the oldest waiter if there is one.
 
         Raises RuntimeError if the lock is not held.
         """
-        try:
-            self._block.release()
-        except ValueError:
+        if self._slot._value:
             raise RuntimeError("release unlocked lock")
+        self._slot.release()
 
     def __enter__(self) -> None:
         """Not supported: a lock must be acquired with ``async with``."""
-        raise RuntimeError("Use `async with` instead of `with` for Lock")
+        raise RuntimeError(self._PLAIN_WITH_REFUSED)
 
     def __exit__(
         self,
@@ -342,17 +363,7 @@ class Lock:
         tb: types.TracebackType | None,
     ) -> None:
         """Not supported; see :meth:`__enter__`."""
-        self.__enter__()
+        raise RuntimeError(self._PLAIN_WITH_REFUSED)
 
-    async def __aenter__(self) -> None:
-        """Take the lock for the ``async with`` block."""
-        await self.acquire()
-
-    async def __aexit__(
-        self,
-        typ: type[BaseException] | None,
-        value: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        """Release the lock taken by :meth:`__aenter__`."""
-        self.release()
+    __aenter__ = _acquire_for_block
+    __aexit__ = _release_after_block

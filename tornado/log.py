@@ -54,6 +54,19 @@ gen_log = logging.getLogger("tornado.general")
 """Logger for everything else Tornado reports (``tornado.general``)."""
 
 
+def _access_level(status_code: int) -> int:
+    """The level of a response's line in ``tornado.access``.
+
+    Info below 400, warning for client errors (4xx), error for server
+    errors (5xx).
+    """
+    if status_code >= 500:
+        return logging.ERROR
+    if status_code >= 400:
+        return logging.WARNING
+    return logging.INFO
+
+
 def _stream_supports_color(stream: Any) -> bool:
     """Whether ``stream`` is a terminal that understands colour sequences."""
     try:
@@ -103,6 +116,22 @@ def _render_message(record: logging.LogRecord) -> str:
     return text
 
 
+# Where a record came from, in LogFormatter.DEFAULT_FORMAT.
+_RECORD_PREFIX = "[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]"
+# The colour numbers of terminals (as curses and ANSI sequences number them).
+_TERMINAL_COLORS = dict(
+    black=0, red=1, green=2, yellow=3, blue=4, magenta=5, cyan=6, white=7
+)
+_STANDARD_LEVELS = (
+    logging.DEBUG,
+    logging.INFO,
+    logging.WARNING,
+    logging.ERROR,
+    logging.CRITICAL,
+)
+_LEVEL_COLOR_NAMES = ("blue", "green", "yellow", "red", "magenta")
+
+
 class LogFormatter(logging.Formatter):
     """A log formatter with a compact prefix, colour, and indented tracebacks.
 
@@ -126,20 +155,16 @@ class LogFormatter(logging.Formatter):
         7 white).
     """
 
-    #: Level initial, date and time, and source location in brackets.
-    DEFAULT_FORMAT = (
-        "%(color)s[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]"
-        "%(end_color)s %(message)s"
-    )
+    #: The level's colour around a bracketed prefix (level initial, date and
+    #: time, module and line), then the message.
+    DEFAULT_FORMAT = f"%(color)s{_RECORD_PREFIX}%(end_color)s %(message)s"
     #: Two-digit year, month and day, then the time of day.
     DEFAULT_DATE_FORMAT = "%y%m%d %H:%M:%S"
-    #: Terminal colour number for each standard log level.
+    #: Terminal colour number for each standard log level: debug blue, info
+    #: green, warning yellow, error red, critical magenta.
     DEFAULT_COLORS = {
-        logging.DEBUG: 4,  # blue
-        logging.INFO: 2,  # green
-        logging.WARNING: 3,  # yellow
-        logging.ERROR: 1,  # red
-        logging.CRITICAL: 5,  # magenta
+        level: _TERMINAL_COLORS[name]
+        for level, name in zip(_STANDARD_LEVELS, _LEVEL_COLOR_NAMES, strict=True)
     }
 
     def __init__(

@@ -37,14 +37,16 @@ class QueueFull(Exception):
     """Raised by :meth:`Queue.put_nowait` when the queue is at its maxsize."""
 
 
-class _QueueIterator(Generic[_T]):
-    """The ``async for`` iterator of a queue: each step is a :meth:`Queue.get`."""
+class _EndlessGets(Generic[_T]):
+    """What ``async for item in queue`` iterates: every step awaits a get."""
 
-    def __init__(self, q: Queue[_T]) -> None:
-        self.q = q
+    __slots__ = ("_source",)
+
+    def __init__(self, source: Queue[_T]) -> None:
+        self._source = source
 
     def __anext__(self) -> Awaitable[_T]:
-        return self.q.get()
+        return self._source.get()
 
 
 class Queue(Generic[_T]):
@@ -71,13 +73,16 @@ class Queue(Generic[_T]):
             raise ValueError(f"maxsize can't be negative, got {maxsize!r}")
         self._maxsize = maxsize
         self._init()
-        self._getters: collections.deque[Future[_T]] = collections.deque()
-        # Each blocked put waits with the item it wants to add.
-        self._putters: collections.deque[tuple[_T, Future[None]]] = collections.deque()
-        self._timed_out = 0
-        self._unfinished_tasks = 0
-        self._finished = Event()
-        self._finished.set()
+        # Consumers waiting for an item, and producers waiting for room (each
+        # with its item), oldest first.  Those that gave up stay until they
+        # reach the front or until _note_expiry compacts the deques.
+        self._hungry: collections.deque[Future[_T]] = collections.deque()
+        self._blocked: collections.deque[tuple[_T, Future[None]]] = collections.deque()
+        self._expiries = 0
+        # Items put and not yet matched by task_done(); join() awaits _idle.
+        self._pending_tasks = 0
+        self._idle = Event()
+        self._idle.set()
 
     @property
     def maxsize(self) -> int:
@@ -94,7 +99,7 @@ class Queue(Generic[_T]):
 
     def full(self) -> bool:
         """True if the queue holds ``maxsize`` items (never, when unbounded)."""
-        return self._maxsize > 0 and self.qsize() >= self._maxsize
+        return 0 < self._maxsize <= self.qsize()
 
     def put(self, item: _T, timeout: _Timeout = None) -> Future[None]:
         """Put ``item`` in the queue, waiting while it is full.
@@ -103,28 +108,20 @@ class Queue(Generic[_T]):
         :class:`datetime.timedelta`; the returned future raises
         ``tornado.util.TimeoutError`` if it passes before there is room.
         """
-        future: Future[None] = Future()
-        try:
-            self.put_nowait(item)
-        except QueueFull:
-            self._putters.append((item, future))
-            self._expire_on_timeout(future, timeout)
+        done: Future[None] = Future()
+        if self._can_put():
+            self._deliver(item)
+            done.set_result(None)
         else:
-            future.set_result(None)
-        return future
+            self._blocked.append((item, done))
+            self._fail_after(done, timeout)
+        return done
 
     def put_nowait(self, item: _T) -> None:
         """Put ``item`` in the queue without waiting; QueueFull if it is full."""
-        self._consume_expired()
-        if self._getters:
-            # A consumer is waiting, so the queue is empty: hand the item over.
-            getter = self._getters.popleft()
-            self.__put_internal(item)
-            future_set_result_unless_cancelled(getter, self._get())
-        elif self.full():
+        if not self._can_put():
             raise QueueFull
-        else:
-            self.__put_internal(item)
+        self._deliver(item)
 
     def get(self, timeout: _Timeout = None) -> Awaitable[_T]:
         """Remove and return an item, waiting while the queue is empty.
@@ -132,27 +129,19 @@ class Queue(Generic[_T]):
         ``timeout`` works as for :meth:`put`: the awaitable raises
         ``tornado.util.TimeoutError`` if no item arrives in time.
         """
-        future: Future[_T] = Future()
-        try:
-            future.set_result(self.get_nowait())
-        except QueueEmpty:
-            self._getters.append(future)
-            self._expire_on_timeout(future, timeout)
-        return future
+        result: Future[_T] = Future()
+        if self._can_get():
+            result.set_result(self._take())
+        else:
+            self._hungry.append(result)
+            self._fail_after(result, timeout)
+        return result
 
     def get_nowait(self) -> _T:
         """Remove and return an item without waiting; QueueEmpty if there is none."""
-        self._consume_expired()
-        if self._putters:
-            # A producer is waiting, so the queue is full: admit its item, which
-            # keeps the queue full, then take the next one out.
-            item, putter = self._putters.popleft()
-            self.__put_internal(item)
-            future_set_result_unless_cancelled(putter, None)
-            return self._get()
-        if self.qsize():
-            return self._get()
-        raise QueueEmpty
+        if not self._can_get():
+            raise QueueEmpty
+        return self._take()
 
     def task_done(self) -> None:
         """Record that one item taken from the queue has been fully processed.
@@ -161,22 +150,22 @@ class Queue(Generic[_T]):
         has been matched, :meth:`join` returns.  Raises ValueError if called
         more times than items were put.
         """
-        if self._unfinished_tasks <= 0:
+        if not self._pending_tasks:
             raise ValueError("task_done() called too many times")
-        self._unfinished_tasks -= 1
-        if self._unfinished_tasks == 0:
-            self._finished.set()
+        self._pending_tasks -= 1
+        if not self._pending_tasks:
+            self._idle.set()
 
     def join(self, timeout: _Timeout = None) -> Awaitable[None]:
         """Wait until every item put has been matched by :meth:`task_done`.
 
         Raises ``tornado.util.TimeoutError`` if ``timeout`` passes first.
         """
-        return self._finished.wait(timeout)
+        return self._idle.wait(timeout)
 
-    def __aiter__(self) -> _QueueIterator[_T]:
+    def __aiter__(self) -> _EndlessGets[_T]:
         """Iterate with ``async for``, getting items forever."""
-        return _QueueIterator(self)
+        return _EndlessGets(self)
 
     # Hooks for subclasses that order items differently.
 
@@ -189,61 +178,88 @@ class Queue(Generic[_T]):
     def _put(self, item: _T) -> None:
         self._queue.append(item)
 
-    def __put_internal(self, item: _T) -> None:
-        self._unfinished_tasks += 1
-        self._finished.clear()
+    # Hand-over between producers and consumers.
+
+    def _can_put(self) -> bool:
+        """Whether an item can go in now: to a waiting consumer, or into room."""
+        self._forget_abandoned()
+        return bool(self._hungry) or not self.full()
+
+    def _can_get(self) -> bool:
+        """Whether an item can come out now: a stored one, or a blocked put's."""
+        self._forget_abandoned()
+        return bool(self._blocked) or self.qsize() > 0
+
+    def _deliver(self, item: _T) -> None:
+        """Store ``item``; a waiting consumer (the queue is then empty) takes it."""
+        self._store(item)
+        if self._hungry:
+            future_set_result_unless_cancelled(self._hungry.popleft(), self._get())
+
+    def _take(self) -> _T:
+        """The next item.  A blocked producer (the queue is then full) gets in
+        first, so the queue stays full and its order holds."""
+        if self._blocked:
+            item, done = self._blocked.popleft()
+            self._store(item)
+            future_set_result_unless_cancelled(done, None)
+        return self._get()
+
+    def _store(self, item: _T) -> None:
+        self._pending_tasks += 1
+        self._idle.clear()
         self._put(item)
 
-    def _expire_on_timeout(self, future: Future[Any], timeout: _Timeout) -> None:
-        """Fail ``future`` with a TimeoutError at ``timeout`` unless it resolves."""
+    # Waits that give up.
 
-        def on_timeout() -> None:
-            if not future.done():
-                future.set_exception(gen.TimeoutError())
-            self._count_timeout()
+    def _fail_after(self, waiter: Future[Any], timeout: _Timeout) -> None:
+        """Fail ``waiter`` with a TimeoutError at ``timeout`` unless it resolves."""
 
-        _expire_on_timeout(future, timeout, on_timeout)
+        def expire() -> None:
+            if not waiter.done():
+                waiter.set_exception(gen.TimeoutError())
+            self._note_expiry()
 
-    def _count_timeout(self) -> None:
-        """Drop resolved waiters from both deques after enough timeouts.
+        _expire_on_timeout(waiter, timeout, expire)
 
-        Expired waiters at the front are skipped cheaply by _consume_expired;
-        this bounds the ones stuck behind a waiter that is still pending.
+    def _note_expiry(self) -> None:
+        """Compact both deques once enough waits have expired.
+
+        `_forget_abandoned` only trims the front; this bounds the waiters
+        that expired behind one still waiting.
         """
-        self._timed_out += 1
-        if self._timed_out > _COLLECT_AFTER_TIMEOUTS:
-            self._timed_out = 0
-            self._getters = collections.deque(g for g in self._getters if not g.done())
-            self._putters = collections.deque(
-                p for p in self._putters if not p[1].done()
-            )
+        self._expiries += 1
+        if self._expiries <= _COLLECT_AFTER_TIMEOUTS:
+            return
+        self._expiries = 0
+        self._hungry = collections.deque(f for f in self._hungry if not f.done())
+        self._blocked = collections.deque(b for b in self._blocked if not b[1].done())
 
-    def _consume_expired(self) -> None:
-        """Drop timed-out or cancelled waiters from the front of both deques."""
-        while self._putters and self._putters[0][1].done():
-            self._putters.popleft()
-        while self._getters and self._getters[0].done():
-            self._getters.popleft()
+    def _forget_abandoned(self) -> None:
+        """Pop the waiters at the front that timed out or were cancelled."""
+        while self._hungry and self._hungry[0].done():
+            self._hungry.popleft()
+        while self._blocked and self._blocked[0][1].done():
+            self._blocked.popleft()
 
     def __repr__(self) -> str:
         """Class name, address and state, e.g. ``<Queue at 0x... maxsize=0>``."""
-        return f"<{type(self).__name__} at {hex(id(self))} {self._format()}>"
+        return f"<{type(self).__name__} at {hex(id(self))} {self._describe()}>"
 
     def __str__(self) -> str:
         """Class name and state, e.g. ``<Queue maxsize=0 queue=deque([1])>``."""
-        return f"<{type(self).__name__} {self._format()}>"
+        return f"<{type(self).__name__} {self._describe()}>"
 
-    def _format(self) -> str:
-        parts = [f"maxsize={self.maxsize!r}"]
+    def _describe(self) -> str:
+        shown = [f"maxsize={self.maxsize!r}"]
         if getattr(self, "_queue", None):
-            parts.append(f"queue={self._queue!r}")
-        if self._getters:
-            parts.append(f"getters[{len(self._getters)}]")
-        if self._putters:
-            parts.append(f"putters[{len(self._putters)}]")
-        if self._unfinished_tasks:
-            parts.append(f"tasks={self._unfinished_tasks}")
-        return " ".join(parts)
+            shown.append(f"queue={self._queue!r}")
+        for label, waiters in (("getters", self._hungry), ("putters", self._blocked)):
+            if waiters:
+                shown.append(f"{label}[{len(waiters)}]")
+        if self._pending_tasks:
+            shown.append(f"tasks={self._pending_tasks}")
+        return " ".join(shown)
 
 
 class PriorityQueue(Queue[_T]):

@@ -87,7 +87,7 @@ class Router(httputil.HTTPServerConnectionDelegate):
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> httputil.HTTPMessageDelegate:
         """Return a delegate that routes the request once its headers arrive."""
-        return _RoutingDelegate(self, server_conn, request_conn)
+        return _RouteOnHeaders(self, server_conn, request_conn)
 
 
 class ReversibleRouter(Router):
@@ -101,77 +101,72 @@ class ReversibleRouter(Router):
         raise NotImplementedError()
 
 
-class _RoutingDelegate(httputil.HTTPMessageDelegate):
-    """Asks a router for the real delegate when the headers arrive.
+class _RouteOnHeaders(httputil.HTTPMessageDelegate):
+    """The delegate of a request until its head says where it goes.
 
-    Everything after that is forwarded unchanged to the chosen delegate; a
-    request no rule accepts gets a 404 from `_DefaultMessageDelegate`.
+    Once the start line and headers are in, the router's `~Router.find_handler`
+    picks the delegate that receives the rest of the message.  When it picks
+    none, the body is discarded and this object answers 404 itself.
     """
 
-    __slots__ = (
-        "server_conn",
-        "request_conn",
-        "delegate",
-        "router",
-    )
+    __slots__ = ("_router", "_server_conn", "_connection", "_target")
 
     def __init__(
         self,
         router: Router,
         server_conn: object,
-        request_conn: httputil.HTTPConnection,
+        connection: httputil.HTTPConnection,
     ) -> None:
-        self.server_conn = server_conn
-        self.request_conn = request_conn
-        self.delegate: httputil.HTTPMessageDelegate | None = None
-        self.router = router
+        self._router = router
+        self._server_conn = server_conn
+        self._connection = connection
+        self._target: httputil.HTTPMessageDelegate | None = None
 
     def headers_received(
         self, start_line: _StartLine, headers: httputil.HTTPHeaders
     ) -> Awaitable[None] | None:
         assert isinstance(start_line, httputil.RequestStartLine)
-        request = httputil.HTTPServerRequest(
-            connection=self.request_conn,
-            server_connection=self.server_conn,
-            start_line=start_line,
-            headers=headers,
+        self._target = self._router.find_handler(
+            httputil.HTTPServerRequest(
+                connection=self._connection,
+                server_connection=self._server_conn,
+                start_line=start_line,
+                headers=headers,
+            )
         )
-        self.delegate = self.router.find_handler(request)
-        if self.delegate is None:
+        if self._target is None:
             app_log.debug(
                 "Delegate for %s %s request not found",
                 start_line.method,
                 start_line.path,
             )
-            self.delegate = _DefaultMessageDelegate(self.request_conn)
-        return self.delegate.headers_received(start_line, headers)
+            return None
+        return self._target.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        assert self.delegate is not None
-        return self.delegate.data_received(chunk)
+        if self._target is None:
+            return None  # the body of an unrouted request
+        return self._target.data_received(chunk)
 
     def finish(self) -> None:
-        assert self.delegate is not None
-        self.delegate.finish()
+        if self._target is None:
+            _answer_not_found(self._connection)
+        else:
+            self._target.finish()
 
     def on_connection_close(self) -> None:
-        # The connection may close before any request headers arrived.
-        if self.delegate is not None:
-            self.delegate.on_connection_close()
+        # Also called when the client leaves before sending a head.
+        if self._target is not None:
+            self._target.on_connection_close()
 
 
-class _DefaultMessageDelegate(httputil.HTTPMessageDelegate):
-    """Answers 404 Not Found to a request that no route accepted."""
-
-    def __init__(self, connection: httputil.HTTPConnection) -> None:
-        self.connection = connection
-
-    def finish(self) -> None:
-        self.connection.write_headers(
-            httputil.ResponseStartLine("HTTP/1.1", 404, "Not Found"),
-            httputil.HTTPHeaders(),
-        )
-        self.connection.finish()
+def _answer_not_found(connection: httputil.HTTPConnection) -> None:
+    """The bare 404 of a request that no rule accepted."""
+    connection.write_headers(
+        httputil.ResponseStartLine("HTTP/1.1", 404, "Not Found"),
+        httputil.HTTPHeaders(),
+    )
+    connection.finish()
 
 
 class RuleRouter(Router):

@@ -40,7 +40,7 @@ from tornado import escape, httputil
 from tornado.concurrent import Future, dummy_executor
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
-from tornado.log import access_log, app_log
+from tornado.log import _access_level, access_log, app_log
 
 __all__ = ["WSGIContainer", "HTTPRequest", "to_wsgi_str"]
 
@@ -124,29 +124,14 @@ class WSGIContainer:
 
     def environ(self, request: httputil.HTTPServerRequest) -> dict[str, Any]:
         """Build the :pep:`3333` ``environ`` dict describing ``request``."""
-        host, port = httputil.split_host_and_port(request.host)
-        if port is None:
-            port = 443 if request.protocol == "https" else 80
-        path = escape.url_unescape(request.path, encoding=None, plus=False)
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": to_wsgi_str(path),
-            "QUERY_STRING": request.query,
-            "REMOTE_ADDR": request.remote_ip,
-            "SERVER_NAME": host,
-            "SERVER_PORT": str(port),
-            "SERVER_PROTOCOL": request.version,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": request.protocol,
-            "wsgi.input": BytesIO(escape.utf8(request.body)),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": self.executor is not dummy_executor,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        for name, value in request.headers.items():
-            environ[_environ_key(name)] = value
+        environ = dict(_SERVER_TRAITS)
+        environ.update(_cgi_variables(request))
+        environ["wsgi.url_scheme"] = request.protocol
+        environ["wsgi.input"] = BytesIO(escape.utf8(request.body))
+        environ["wsgi.errors"] = sys.stderr
+        # Only the dummy executor runs applications on the loop's own thread.
+        environ["wsgi.multithread"] = self.executor is not dummy_executor
+        environ.update((_environ_key(k), v) for k, v in request.headers.items())
         return environ
 
     async def _run_application(
@@ -195,15 +180,12 @@ class WSGIContainer:
         return await IOLoop.current().run_in_executor(self.executor, func, *args)
 
     def _log(self, status_code: int, request: httputil.HTTPServerRequest) -> None:
-        if status_code < 400:
-            log_method = access_log.info
-        elif status_code < 500:
-            log_method = access_log.warning
-        else:
-            log_method = access_log.error
-        request_time = 1000.0 * request.request_time()
+        level = _access_level(status_code)
+        if not access_log.isEnabledFor(level):
+            return
         summary = f"{request.method} {request.uri} ({request.remote_ip})"
-        log_method("%d %s %.2fms", status_code, summary, request_time)
+        milliseconds = 1000.0 * request.request_time()
+        access_log.log(level, "%d %s %.2fms", status_code, summary, milliseconds)
 
 
 class _ResponseState:
@@ -331,6 +313,36 @@ async def _next_non_empty(chunks: AsyncIterator[bytes]) -> bytes:
 def _retrieve_exception(future: Future[None]) -> None:
     if not future.cancelled():
         future.exception()  # a closed connection is noticed elsewhere
+
+
+# The environ entries that are the same for every request (PEP 3333): this
+# server may run in several processes, and serves more than one request.
+_SERVER_TRAITS: dict[str, Any] = {
+    "wsgi.version": (1, 0),
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+}
+
+
+def _cgi_variables(request: httputil.HTTPServerRequest) -> dict[str, str | None]:
+    """The CGI variables of ``request``; the application is mounted at the root."""
+    server_name, port = httputil.split_host_and_port(request.host)
+    if port is None:
+        port = _DEFAULT_PORTS.get(request.protocol, 80)
+    raw_path = escape.url_unescape(request.path, encoding=None, plus=False)
+    return {
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": str(port),
+        "SERVER_PROTOCOL": request.version,
+        "REMOTE_ADDR": request.remote_ip,
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": to_wsgi_str(raw_path),
+        "QUERY_STRING": request.query,
+    }
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _environ_key(header_name: str) -> str:

@@ -64,6 +64,26 @@ class LoggerNamesTest(unittest.TestCase):
         self.assertEqual(gen_log.name, "tornado.general")
 
 
+class FormatterDefaultsTest(unittest.TestCase):
+    def test_public_defaults(self) -> None:
+        self.assertEqual(
+            LogFormatter.DEFAULT_FORMAT,
+            "%(color)s[%(levelname)1.1s %(asctime)s %(module)s:%(lineno)d]"
+            "%(end_color)s %(message)s",
+        )
+        self.assertEqual(LogFormatter.DEFAULT_DATE_FORMAT, "%y%m%d %H:%M:%S")
+        self.assertEqual(
+            LogFormatter.DEFAULT_COLORS,
+            {
+                logging.DEBUG: 4,
+                logging.INFO: 2,
+                logging.WARNING: 3,
+                logging.ERROR: 1,
+                logging.CRITICAL: 5,
+            },
+        )
+
+
 class PlainFormatTest(LoggerTestCase):
     def test_prefix_and_message(self) -> None:
         out = self.capture()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import typing
 import unittest
 from typing import Any
 
@@ -121,12 +120,14 @@ class ConnectionDelegateTarget(HTTPServerConnectionDelegate):
     def __init__(self, body: bytes = b"delegate") -> None:
         self.body = body
         self.started: list[tuple[object, httputil.HTTPConnection]] = []
+        self.delegates: list[RecordingDelegate] = []
 
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> HTTPMessageDelegate:
         self.started.append((server_conn, request_conn))
-        return RecordingDelegate(request_conn, self.body)
+        self.delegates.append(RecordingDelegate(request_conn, self.body))
+        return self.delegates[-1]
 
 
 class FakeApplication:
@@ -463,7 +464,7 @@ class DelegationTest(unittest.TestCase):
         conn = RecordingConnection()
         routing = RuleRouter([("/x", target)]).start_request("server", conn)
         feed(routing, "POST", "/x", b"data")
-        delegate = typing.cast(Any, routing).delegate
+        [delegate] = target.delegates
         self.assertEqual(delegate.events, ["headers", "data", "finish"])
         self.assertEqual(target.started, [("server", conn)])
         self.assertEqual(conn.body, b"delegate")
@@ -475,9 +476,16 @@ class DelegationTest(unittest.TestCase):
             RequestStartLine("GET", "/x", "HTTP/1.1"), HTTPHeaders()
         )
         routing.on_connection_close()
-        self.assertEqual(
-            typing.cast(Any, routing).delegate.events, ["headers", "close"]
-        )
+        [delegate] = target.delegates
+        self.assertEqual(delegate.events, ["headers", "close"])
+
+    def test_connection_close_before_a_head(self) -> None:
+        target = ConnectionDelegateTarget()
+        conn = RecordingConnection()
+        routing = RuleRouter([("/x", target)]).start_request("s", conn)
+        routing.on_connection_close()
+        self.assertEqual(target.delegates, [])
+        self.assertIsNone(conn.start_line)
 
     def test_no_route_gives_404(self) -> None:
         conn = RecordingConnection()

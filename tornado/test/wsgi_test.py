@@ -263,6 +263,13 @@ class EnvironUnitTest(AsyncTestCase):
             (environ["SERVER_NAME"], environ["SERVER_PORT"]), ("example.com", "80")
         )
 
+    def test_https_default_port(self) -> None:
+        request = httputil.HTTPServerRequest(method="GET", uri="/", host="example.com")
+        request.protocol = "https"
+        environ = WSGIContainer(hello_app).environ(request)
+        self.assertEqual(environ["SERVER_PORT"], "443")
+        self.assertEqual(environ["wsgi.url_scheme"], "https")
+
     def test_explicit_port(self) -> None:
         environ = self.make_environ(host="example.com:8443")
         self.assertEqual(environ["SERVER_PORT"], "8443")
