@@ -58,7 +58,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.queues import Queue
 from tornado.tcpclient import TCPClient
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, _cross_origin_refusal
 
 if TYPE_CHECKING:
     from tornado.netutil import Resolver
@@ -86,8 +86,8 @@ _SEPARATE_PAYLOAD_SIZE = 64 * 1024
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
 _CLIENT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _CLIENT_MAX_HEADER_SIZE = 64 * 1024
-#: The WebSocket versions accepted (drafts 7 and 8 differ from 13 only in name).
-_SUPPORTED_VERSIONS = ("7", "8", "13")
+#: The WebSocket versions accepted: RFC 6455's.
+_SUPPORTED_VERSIONS = ("13",)
 #: Response-building methods that make no sense once the connection upgraded.
 _HTTP_ONLY_METHODS = (
     "write",
@@ -268,12 +268,10 @@ class WebSocketHandler(RequestHandler):
             return 400, 'Can "Upgrade" only to "WebSocket".'
         if "upgrade" not in _header_tokens(headers.get("Connection", "")):
             return 400, '"Connection" must be "Upgrade".'
-        origin = headers.get("Origin") or headers.get("Sec-WebSocket-Origin")
-        if origin is not None and not self.check_origin(origin):
+        cross_origin = _cross_origin_refusal(self.request, self.check_origin)
+        if cross_origin is not None:
+            gen_log.debug("Refused WebSocket upgrade: %s", cross_origin)
             return 403, "Cross origin websockets not allowed"
-        version = headers.get("Sec-WebSocket-Version", "").strip()
-        if not version.isdigit():
-            return 400, "Missing or malformed Sec-WebSocket-Version header"
         return None
 
     def _refuse(self, status: int, message: str, reason: str | None = None) -> None:
@@ -299,16 +297,23 @@ class WebSocketHandler(RequestHandler):
         return WebSocketProtocol13(self, mask_outgoing=False, params=params)
 
     def check_origin(self, origin: str) -> bool:
-        """Whether to accept a connection from a page at ``origin``.
+        """Whether to accept a connection from a page at another ``origin``.
 
-        By default only the same host is accepted: browsers let any page
-        open WebSockets anywhere, carrying the user's cookies, so a
-        cross-origin connection is refused with a 403 unless this returns
-        true.  Override it (for instance to allow a list of domains, or
-        everything with ``return True``) with care.
+        Browsers let any page open WebSockets anywhere, carrying the
+        user's cookies, so every upgrade request goes through the
+        cross-origin check of the ``cross_origin_protection`` setting
+        (whatever that setting says).  This is asked only about requests
+        that are not same-origin (by ``Sec-Fetch-Site``, or ``Origin``
+        equal to ``Host``); the default defers to
+        `~tornado.web.RequestHandler.check_trusted_origin` (the
+        ``trusted_origins`` setting).  Refused requests get a 403.  Override
+        it with care, for instance to allow a family of domains::
+
+            def check_origin(self, origin):
+                host = urllib.parse.urlsplit(origin).hostname or ""
+                return host == "example.com" or host.endswith(".example.com")
         """
-        host = self.request.headers.get("Host", "")
-        return urllib.parse.urlsplit(origin).netloc.lower() == host.lower()
+        return self.check_trusted_origin(origin)
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         """Pick one of the subprotocols the client offered, or ``None``.

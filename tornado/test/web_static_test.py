@@ -205,11 +205,6 @@ class StaticFileTest(WebTestCase):
                     response = self.raw_get(path)
                 self.assertTrue(response.startswith(b"HTTP/1.1 404"))
 
-    def raw_get(self, path: str) -> bytes:
-        """GET ``path`` exactly as written (no client-side normalization)."""
-        request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        return self.raw_request(request.encode("latin1"))
-
 
 class StaticDefaultFilenameTest(WebTestCase):
     def get_handlers(self) -> list[Any]:
@@ -280,7 +275,11 @@ class StaticSymlinkTest(WebTestCase):
 
     def test_symlink_out_of_root_is_refused(self) -> None:
         self.assertEqual(self.fetch("/strict/public.txt").body, b"public")
-        with ExpectLog(gen_log, ".*leads outside", level=logging.WARNING):
+        with ExpectLog(
+            gen_log,
+            "403 GET .*link/secret.txt is not in root static directory",
+            level=logging.WARNING,
+        ):
             self.assertEqual(self.fetch("/strict/link/secret.txt").code, 403)
 
     def test_symlink_into_allowed_directory(self) -> None:
@@ -418,10 +417,15 @@ class RedirectAndSlashTest(WebTestCase):
                 {"url": "/items/{item}", "permanent": False},
             ),
             (r"/go/(.*)", RedirectHandler, {"url": "/{0}"}),
+            (r"/any/(.*)", RedirectHandler, {"url": "{0}"}),
+            (r"/site(.*)", RedirectHandler, {"url": "https://example.com{0}"}),
+            (r"/anyhost/(.*)", RedirectHandler, {"url": "https://{0}"}),
+            (r"/anyhost3/(.*)", RedirectHandler, {"url": "https:///{0}"}),
             (r"/offsite", RedirectHandler, {"url": "https://other.example/"}),
             (r"/slash/?", SlashHandler),
             (r"/noslash/*", NoSlashHandler),
-            (r"/(/.*)", NoSlashHandler),
+            (r"//add.*", SlashHandler),
+            (r"/[/\\].*", NoSlashHandler),
             (r"/fallback/.*", FallbackHandler, {"fallback": wsgi_like_fallback}),
         ]
 
@@ -437,17 +441,59 @@ class RedirectAndSlashTest(WebTestCase):
             self.fetch("/offsite").headers["Location"], "https://other.example/"
         )
 
+    def expect_bad_redirect(self, path: str, message: str) -> None:
+        with ExpectLog(gen_log, f"400 GET .*{message}", level=logging.WARNING):
+            response = self.raw_get(path)
+        self.assertTrue(response.startswith(b"HTTP/1.1 400"), response)
+        self.assertNotIn(b"Location", response)
+
     def test_redirect_handler_never_leaves_site(self) -> None:
         self.assertEqual(self.fetch("/go/page").headers["Location"], "/page")
-        for path in ["/go//evil.example", "/go/%2Fevil.example", "/go/\\evil.example"]:
+        self.assertEqual(self.fetch("/any/%2Flocal").headers["Location"], "/local")
+        for path in [
+            "/go//evil.example",
+            "/go/%2Fevil.example",
+            "/go/\\evil.example",
+            "/go/%5Cevil.example",
+            "/go/%09/evil.example",
+            "/any/javascript:alert(1)",
+            "/any/https://evil.example/",
+            "/any///evil.example/",
+        ]:
             with self.subTest(path=path):
-                with ExpectLog(
-                    gen_log, "403 GET .*would leave the site", level=logging.WARNING
-                ):
-                    response = self.raw_request(
-                        f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-                    )
-                self.assertTrue(response.startswith(b"HTTP/1.1 403"))
+                self.expect_bad_redirect(
+                    path, "Redirect URL cannot change the scheme or netloc"
+                )
+
+    def test_redirect_host_comes_from_the_template(self) -> None:
+        self.assertEqual(
+            self.fetch("/site/page?a=1").headers["Location"],
+            "https://example.com/page?a=1",
+        )
+        for path in [
+            "/site.evil.com",
+            "/site@evil.com",
+            "/site:8080/x",
+            "/site%09.evil.com",
+            "/site.evil.com%23/x",
+        ]:
+            with self.subTest(path=path):
+                self.expect_bad_redirect(
+                    path, "Redirect URL cannot change the scheme or netloc"
+                )
+
+    def test_redirect_host_never_all_substituted(self) -> None:
+        for path in ["/anyhost/example.com/x", "/anyhost3/example.com/x"]:
+            with self.subTest(path=path):
+                self.expect_bad_redirect(
+                    path, "Redirect URL cannot change the scheme or netloc"
+                )
+
+    def test_redirect_with_control_characters_is_400_not_500(self) -> None:
+        self.expect_bad_redirect(
+            "/go/a%0D%0ASet-Cookie:x=1", "Redirect URL contains invalid characters"
+        )
+        self.expect_bad_redirect("/go/a%7Fb", "Redirect URL contains invalid characters")
 
     def test_addslash(self) -> None:
         response = self.fetch("/slash?a=1")
@@ -466,10 +512,16 @@ class RedirectAndSlashTest(WebTestCase):
         self.assertEqual(self.fetch("/noslash/", body="").code, 404)
 
     def test_slash_redirects_stay_on_site(self) -> None:
-        response = self.raw_request(
-            b"GET //evil.example/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        self.assertIn(b"\r\nLocation: /evil.example\r\n", response)
+        for path in ["//evil.example/", "/\\evil.example/", "///x/", "//add.example"]:
+            with self.subTest(path=path):
+                with ExpectLog(
+                    gen_log,
+                    "403 GET .*cannot redirect path with two initial slashes",
+                    level=logging.WARNING,
+                ):
+                    response = self.raw_get(path)
+                self.assertTrue(response.startswith(b"HTTP/1.1 403"), response)
+                self.assertNotIn(b"Location", response)
 
     def test_fallback_handler(self) -> None:
         response = self.fetch("/fallback/x")
