@@ -338,7 +338,9 @@ class RequestHandler:
         """The application's settings (an alias of ``application.settings``)."""
         return self.application.settings
 
-    def _unimplemented_method(self, *args: Any, **kwargs: Any) -> None:
+    def _unimplemented_method(
+        self, *args: Any, **kwargs: Any
+    ) -> Awaitable[None] | None:
         """Answer 405 Method Not Allowed: the verb is not implemented.
 
         The default of every verb method (``get``, ``post``...).  Override
@@ -628,7 +630,9 @@ class RequestHandler:
         expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
             days=365
         )
-        self.set_cookie(name, value="", expires=expired, max_age=0, **kwargs)
+        self.set_cookie(name, value="", expires=expired, **kwargs)
+        # Max-Age=0 as well: clients honour it even with a skewed clock.
+        self._new_cookies[name]["max-age"] = "0"
 
     def clear_all_cookies(self, **kwargs: Any) -> None:
         """Delete every cookie the request carried (see `clear_cookie`)."""
@@ -1303,14 +1307,32 @@ class RequestHandler:
                 await result
             if self._auto_finish and not self._finished:
                 self.finish()
+        except asyncio.CancelledError as e:
+            if not _task_is_cancelled():
+                # Raised by the handler's own code: an error like any other.
+                self._handle_uncaught(e)
+                return
+            # Cancelled from outside: the client still gets an answer.
+            if not self._finished:
+                self._send_error_safely(500)
+            raise
         except Exception as e:
-            try:
-                self._handle_request_exception(e)
-            except Exception:
-                app_log.error("Exception in exception handler", exc_info=True)
+            self._handle_uncaught(e)
         finally:
             if self._prepared_future is not None and not self._prepared_future.done():
                 self._prepared_future.set_result(None)
+
+    def _handle_uncaught(self, e: BaseException) -> None:
+        try:
+            self._handle_request_exception(e)
+        except Exception:
+            app_log.error("Exception in exception handler", exc_info=True)
+
+    def _send_error_safely(self, status_code: int) -> None:
+        try:
+            self.send_error(status_code)
+        except Exception:
+            app_log.error("Exception in exception handler", exc_info=True)
 
     def _check_unsafe_request(self) -> None:
         """The XSRF and cross-origin checks of a state-changing request."""
@@ -1379,6 +1401,17 @@ class RequestHandler:
 
     def _request_summary(self) -> str:
         return f"{self.request.method} {self.request.uri} ({self.request.remote_ip})"
+
+
+def _task_is_cancelled() -> bool:
+    """Whether the running task itself is being cancelled (by ``Task.cancel``).
+
+    Python 3.10 cannot tell: every `asyncio.CancelledError` then counts as
+    raised by the handler's code.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() > 0
 
 
 def _cross_origin_refusal(

@@ -58,7 +58,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.queues import Queue
 from tornado.tcpclient import TCPClient
-from tornado.web import RequestHandler, _cross_origin_refusal
+from tornado.web import RequestHandler, _cross_origin_refusal, _task_is_cancelled
 
 if TYPE_CHECKING:
     from tornado.netutil import Resolver
@@ -547,10 +547,14 @@ class WebSocketProtocol(abc.ABC):
         """Call an application callback; an exception is logged and aborts."""
         try:
             return callback(*args)
-        except Exception:
-            self.handler.log_exception(*sys.exc_info())
-            self._abort()
+        except (Exception, asyncio.CancelledError):
+            self._fail_with_uncaught()
             return None
+
+    def _fail_with_uncaught(self) -> None:
+        """An application callback failed: log it and drop the connection."""
+        self.handler.log_exception(*sys.exc_info())
+        self._abort()
 
     @abc.abstractmethod
     def close(self, code: int | None = None, reason: str | None = None) -> None:
@@ -679,10 +683,12 @@ class WebSocketProtocol13(WebSocketProtocol):
             if opened is not None:
                 await opened
         except asyncio.CancelledError:
-            self._abort()
+            if _task_is_cancelled():
+                self._abort()
+            else:
+                self._fail_with_uncaught()
         except Exception:
-            handler.log_exception(*sys.exc_info())
-            self._abort()
+            self._fail_with_uncaught()
         await self._receive_frame_loop()
 
     @staticmethod
@@ -811,9 +817,12 @@ class WebSocketProtocol13(WebSocketProtocol):
                 handling, self._awaited_handler = self._awaited_handler, None
                 try:
                     await handling
+                except asyncio.CancelledError:
+                    if _task_is_cancelled():
+                        raise
+                    self._fail_with_uncaught()
                 except Exception:
-                    self.handler.log_exception(*sys.exc_info())
-                    self._abort()
+                    self._fail_with_uncaught()
             elif parser.payload_missing >= _DIRECT_READ_SIZE:
                 await self._read_payload_directly(parser)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import gzip
+import hashlib
 import logging
 import os
 import shutil
@@ -20,6 +21,7 @@ from tornado.testing import ExpectLog
 from tornado.web import (
     FallbackHandler,
     GZipContentEncoding,
+    HTTPError,
     OutputTransform,
     RedirectHandler,
     RequestHandler,
@@ -605,3 +607,168 @@ class TransformTest(WebTestCase):
         )
         rest = transform.transform_chunk(b"}" * 50, True)
         self.assertEqual(gzip.decompress(first + rest), b"{" * 50 + b"}" * 50)
+
+
+# ---------------------------------------------------------------------------
+# What StaticFileHandler refuses to read or hash
+
+
+class LimitedVersionHandler(StaticFileHandler):
+    MAX_VERSION_CONTENT_SIZE = 10
+
+
+class InMemoryStaticHandler(StaticFileHandler):
+    """Serves from a dict: versions must come from get_content alone."""
+
+    FILES = {"/mem/a.txt": b"from memory"}
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        return "/mem/" + path
+
+    @classmethod
+    def get_content(
+        cls, abspath: str, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        return cls.FILES[abspath][start:end]
+
+
+class BareSymlinkHandler(StaticFileHandler):
+    """Skips initialize's allowed_symlink_directory: the class default holds."""
+
+    def initialize(self, path: str) -> None:  # type: ignore[override]
+        self.root = path
+        self.default_filename = None
+
+
+class StaticSpecialFileTest(WebTestCase):
+    def setUp(self) -> None:
+        self.root = tempfile.mkdtemp()
+        self.outside = tempfile.mkdtemp()
+        self.other = tempfile.mkdtemp()
+        for directory, name, text in [
+            (self.root, "small.txt", "0123456789"),
+            (self.root, "big.txt", "0123456789a"),
+            (self.outside, "secret.txt", "secret"),
+            (self.other, "other.txt", "other"),
+        ]:
+            with open(os.path.join(directory, name), "w") as f:
+                f.write(text)
+        if not hasattr(os, "mkfifo"):
+            self.skipTest("FIFOs need a POSIX system")
+        os.mkfifo(os.path.join(self.root, "fifo"))
+        os.symlink("/dev/zero", os.path.join(self.root, "zero"))
+        os.symlink(self.outside, os.path.join(self.root, "out"))
+        os.symlink(self.other, os.path.join(self.root, "other"))
+        super().setUp()
+
+    def tearDown(self) -> None:
+        super().tearDown()
+        for directory in (self.root, self.outside, self.other):
+            shutil.rmtree(directory)
+
+    def get_app_kwargs(self) -> dict[str, Any]:
+        return {"static_path": self.root}
+
+    def get_handlers(self) -> list[Any]:
+        both = [self.outside, self.other]
+        return [
+            ("/url/(.*)", StaticUrlOf),
+            (r"/limited/(.*)", LimitedVersionHandler, {"path": self.root}),
+            (r"/mem/(.*)", InMemoryStaticHandler, {"path": "/nowhere"}),
+            (r"/bare/(.*)", BareSymlinkHandler, {"path": self.root}),
+            (
+                r"/listed/(.*)",
+                StaticFileHandler,
+                {"path": self.root, "allowed_symlink_directory": both},
+            ),
+        ]
+
+    def test_fifo_and_device_are_refused_without_blocking(self) -> None:
+        for name in ("fifo", "zero"):
+            with self.subTest(name=name):
+                with ExpectLog(
+                    gen_log,
+                    f"403 GET /static/{name} .*is not (a file|in root static directory)",
+                    level=logging.WARNING,
+                ):
+                    self.assertEqual(self.fetch(f"/static/{name}").code, 403)
+        # The server still answers.
+        self.assertEqual(self.fetch("/static/small.txt").body, b"0123456789")
+
+    def test_get_content_refuses_what_is_not_a_regular_file(self) -> None:
+        for name in ("fifo", "zero"):
+            with self.subTest(name=name):
+                path = os.path.join(self.root, name)
+                with self.assertRaises(HTTPError) as raised:
+                    list(StaticFileHandler.get_content(path))
+                self.assertEqual(raised.exception.status_code, 403)
+                self.assertEqual(raised.exception.get_message(), f"{path} is not a file")
+
+    def test_static_url_of_fifo_or_device_has_no_version(self) -> None:
+        for name in ("fifo", "zero"):
+            with self.subTest(name=name):
+                path = os.path.join(self.root, name)
+                with ExpectLog(
+                    gen_log,
+                    f"Could not open static file '{path}': HTTP 403",
+                    level=logging.ERROR,
+                ):
+                    response = self.fetch(f"/url/{name}")
+                self.assertEqual(response.body.decode(), f"/static/{name}")
+
+    def test_version_size_limit(self) -> None:
+        self.assertEqual(StaticFileHandler.MAX_VERSION_CONTENT_SIZE, 64 * 1024 * 1024)
+        small = os.path.join(self.root, "small.txt")
+        self.assertEqual(len(LimitedVersionHandler.get_content_version(small)), 128)
+        big = os.path.join(self.root, "big.txt")
+        with self.assertRaises(ValueError):
+            LimitedVersionHandler.get_content_version(big)
+        with ExpectLog(gen_log, "Could not open static file .*big.txt", level=logging.ERROR):
+            response = self.fetch("/limited/big.txt")
+        self.assertEqual(response.body, b"0123456789a")
+        self.assertNotIn("Etag", response.headers)
+        self.assertIn("Etag", self.fetch("/limited/small.txt").headers)
+
+    def test_versions_use_get_content_only(self) -> None:
+        version = InMemoryStaticHandler.get_content_version("/mem/a.txt")
+        self.assertEqual(version, hashlib.sha512(b"from memory").hexdigest())
+
+    def test_symlink_lists_and_class_default(self) -> None:
+        self.assertIsNone(StaticFileHandler.allowed_symlink_directory)
+        self.assertEqual(self.fetch("/listed/out/secret.txt").body, b"secret")
+        self.assertEqual(self.fetch("/listed/other/other.txt").body, b"other")
+        for path in ("/static/out/secret.txt", "/bare/out/secret.txt"):
+            with self.subTest(path=path):
+                with ExpectLog(
+                    gen_log,
+                    "403 GET .*out/secret.txt is not in root static directory",
+                    level=logging.WARNING,
+                ):
+                    self.assertEqual(self.fetch(path).code, 403)
+
+    def test_textual_escape_from_root(self) -> None:
+        with self.assertRaises(HTTPError) as raised:
+            StaticFileHandler.get_absolute_path(self.root, "../secret.txt")
+        self.assertEqual(raised.exception.status_code, 403)
+        settings = {"static_path": self.root}
+        self.assertIsNone(StaticFileHandler.get_version(settings, "../etc/passwd"))
+        response = self.fetch("/url/..%2Fetc%2Fpasswd")
+        self.assertEqual(response.body, b"/static/../etc/passwd")
+
+    def test_range_without_dash_runs_to_the_end(self) -> None:
+        response = self.fetch("/static/small.txt", headers={"Range": "bytes=4"})
+        self.assertEqual((response.code, response.body), (206, b"456789"))
+        self.assertEqual(response.headers["Content-Range"], "bytes 4-9/10")
+        for start in ("10", "11", "9" * 40):
+            with self.subTest(start=start):
+                response = self.fetch(
+                    "/static/small.txt", headers={"Range": f"bytes={start}"}
+                )
+                self.assertEqual(response.code, 416)
+                self.assertEqual(response.headers["Content-Range"], "bytes */10")
+
+
+class StaticUrlOf(RequestHandler):
+    def get(self, path: str) -> None:
+        self.write(self.static_url(path))
