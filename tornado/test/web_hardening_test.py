@@ -188,6 +188,8 @@ class MissingArgumentAndRenderTest(WebTestCase):
         page = "<html><head></head><body>{% module ResourceModule() %}</body></html>"
         return {
             "template_loader": DictLoader({"page.html": page}),
+            # Loaders are cached by template path: a path of its own.
+            "template_path": "web_hardening_test/templates",
             "ui_modules": {"ResourceModule": ResourceModule},
         }
 
