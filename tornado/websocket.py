@@ -81,6 +81,8 @@ _CLOSE_TIMEOUT = 5.0
 _READ_SIZE = 1024 * 1024
 #: Missing payload from which a frame's remainder is read in one go.
 _DIRECT_READ_SIZE = 64 * 1024
+#: Longest a connection's reading loop runs before yielding to the event loop.
+_MAX_TURN = 0.005
 #: Payload size from which a frame is written as header and payload apart.
 _SEPARATE_PAYLOAD_SIZE = 64 * 1024
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
@@ -650,6 +652,10 @@ class WebSocketProtocol13(WebSocketProtocol):
         # A message handler's awaitable, to finish before the next message.
         self._awaited_handler: Awaitable[None] | None = None
         self._pong_waiter: Future[None] | None = None
+        # Pong coalescing: whether a pong is still being written, and the
+        # data of the latest ping received meanwhile.
+        self._pong_in_flight = False
+        self._owed_pong: bytes | None = None
         # Traffic counters: message data (uncompressed) and raw frames.
         self._message_bytes_in = self._message_bytes_out = 0
         self._wire_bytes_in = self._wire_bytes_out = 0
@@ -812,23 +818,34 @@ class WebSocketProtocol13(WebSocketProtocol):
             parser.receive_data(data)
             return self._handle_buffered(reader)
 
+        loop = asyncio.get_running_loop()
+        turn_started = loop.time()
         while not self.client_terminated:
+            if loop.time() - turn_started >= _MAX_TURN:
+                # Reads and handlers may all complete without suspending
+                # while a peer keeps sending: let other connections run.
+                await asyncio.sleep(0)
+                turn_started = loop.time()
             if self._awaited_handler is not None:
                 handling, self._awaited_handler = self._awaited_handler, None
-                try:
-                    await handling
-                except asyncio.CancelledError:
-                    if _task_is_cancelled():
-                        raise
-                    self._fail_with_uncaught()
-                except Exception:
-                    self._fail_with_uncaught()
+                await self._finish_handling(handling)
             elif parser.payload_missing >= _DIRECT_READ_SIZE:
                 await self._read_payload_directly(parser)
             else:
                 await stream._read_chunks(receive)
                 continue
             self._handle_buffered(reader)
+
+    async def _finish_handling(self, handling: Awaitable[None]) -> None:
+        """Wait for a message handler; a failure is logged and aborts."""
+        try:
+            await handling
+        except asyncio.CancelledError:
+            if _task_is_cancelled():
+                raise
+            self._fail_with_uncaught()
+        except Exception:
+            self._fail_with_uncaught()
 
     def _handle_buffered(self, reader: wire.MessageReader) -> bool:
         """Handle the complete messages received; whether to read on as is.
@@ -873,13 +890,36 @@ class WebSocketProtocol13(WebSocketProtocol):
             return None
         if opcode == wire.OPCODE_PING:
             if not self.server_terminated:
-                self._write_frame(wire.OPCODE_PONG, data)
+                self._answer_ping(data)
             return self._run_callback(self.handler.on_ping, data)
         self.last_pong = IOLoop.current().time()
         self._received_pong = True
         if self._pong_waiter is not None:
             future_set_result_unless_cancelled(self._pong_waiter, None)
         return self._run_callback(self.handler.on_pong, data)
+
+    def _answer_ping(self, data: bytes) -> None:
+        """Send a pong, or remember ``data`` while an earlier pong is unsent.
+
+        A peer that floods pings without reading gets one pong at a time,
+        carrying the latest ping's data, so unsent pongs cannot pile up.
+        """
+        if self._pong_in_flight:
+            self._owed_pong = data
+            return
+        written = self._write_frame(wire.OPCODE_PONG, data)
+        if not written.done():
+            self._pong_in_flight = True
+            written.add_done_callback(self._on_pong_sent)
+
+    def _on_pong_sent(self, _: Future[None]) -> None:
+        self._pong_in_flight = False
+        owed, self._owed_pong = self._owed_pong, None
+        if owed is not None and not self.is_closing():
+            try:
+                self._answer_ping(owed)
+            except WebSocketClosedError:
+                pass
 
     # -- sending --------------------------------------------------------------
 
@@ -1107,6 +1147,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     """
 
     protocol: WebSocketProtocol | None = None
+    # Class defaults, so that __del__ works on a half-built object too.
+    _handed_out = False
+    _close_called = False
 
     def __init__(
         self,
@@ -1141,6 +1184,8 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.protocol = None
         self._on_message_callback = on_message_callback
         self._end_delivered = False
+        # The queue put that the frame loop waits for (the queue is full).
+        self._blocked_put: Future[None] | None = None
         self._offered_subprotocols = list(subprotocols or [])
         self._prepare_request(request)
         #: The TCP client opening the connection.
@@ -1184,9 +1229,11 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         request.follow_redirects = False
 
     def __del__(self) -> None:
-        """Warn (`ResourceWarning`) about a connection left open."""
-        protocol = self.protocol
-        if protocol is not None and not protocol.is_closing():
+        """Warn (`ResourceWarning`) about a connection never given `close`.
+
+        Even one the server closed: calling `close` is what releases it.
+        """
+        if self._handed_out and not self._close_called:
             warnings.warn(
                 "Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2
             )
@@ -1204,7 +1251,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
             await super().headers_received(start_line, headers)
             return
         self._remove_timeout()
-        self.code, self.reason, self.headers = 101, start_line.reason, headers
+        # ``code`` stays None: it is set only for a handshake failing with
+        # an HTTP error (see _HTTPConnection.headers_received).
+        self.reason, self.headers = start_line.reason, headers
         protocol = self.get_websocket_protocol()
         try:
             protocol._process_server_headers(self.key, headers)
@@ -1217,6 +1266,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         protocol.stream = self.connection.detach()
         self.io_loop.add_callback(protocol._receive_frame_loop)
         protocol.start_pinging()
+        self._handed_out = not self.connect_future.done()
         future_set_result_unless_cancelled(self.connect_future, self)
 
     def _check_subprotocol(self, selected: str | None) -> None:
@@ -1276,7 +1326,17 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.protocol.write_ping(payload)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """Start closing the connection (see `WebSocketHandler.close`)."""
+        """Start closing the connection (see `WebSocketHandler.close`).
+
+        Messages received meanwhile can still be read with `read_message`
+        (then ``None``), except those that find its queue full: the
+        closing handshake never waits for a reader.
+        """
+        self._close_called = True
+        if self._blocked_put is not None:
+            # Let the frame loop go on to the closing handshake.
+            self._blocked_put.cancel()
+            self._blocked_put = None
         if self.protocol is not None:
             self.protocol.close(code, reason)
             self.protocol = None
@@ -1291,7 +1351,16 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         if self._on_message_callback is not None:
             self._on_message_callback(message)
             return None
-        return self.read_queue.put(message)
+        if self._close_called and message is not None and self.read_queue.full():
+            return None  # nobody reads: never hold up the closing handshake
+        put = self.read_queue.put(message)
+        if put.done() or message is None:
+            return None  # nothing waits for the end marker to find room
+        # The frame loop waits until the message is read or close() drops it.
+        self._blocked_put = put
+        delivered: Future[None] = Future()
+        put.add_done_callback(lambda _: future_set_result_unless_cancelled(delivered, None))
+        return delivered
 
     def on_ping(self, data: bytes) -> None:
         """Called when a ping arrives (it has already been answered)."""

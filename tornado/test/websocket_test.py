@@ -1129,6 +1129,7 @@ class ClientProtocolErrorTest(AsyncTestCase):
         async with RawServer(answer) as server:
             ws = await websocket_connect(server.url)
             self.assertIsNone(await ws.read_message())
+            ws.close()
             parser = wire.FrameParser(expect_masked=True)
             (close,) = parser.feed(await received)
             self.assertEqual(close.opcode, wire.OPCODE_CLOSE)
@@ -1157,6 +1158,7 @@ class ClientProtocolErrorTest(AsyncTestCase):
         async with RawServer(answer) as server:
             ws = await websocket_connect(server.url, max_message_size=100)
             self.assertIsNone(await ws.read_message())
+            ws.close()
             (close,) = wire.FrameParser(expect_masked=True).feed(await received)
             self.assertEqual(wire.decode_close_payload(close.payload)[0], 1009)
 
