@@ -82,7 +82,7 @@ _READ_SIZE = 1024 * 1024
 #: Missing payload from which a frame's remainder is read in one go.
 _DIRECT_READ_SIZE = 64 * 1024
 #: Longest a connection's reading loop runs before yielding to the event loop.
-_MAX_TURN = 0.005
+_MAX_TURN = 0.001
 #: Payload size from which a frame is written as header and payload apart.
 _SEPARATE_PAYLOAD_SIZE = 64 * 1024
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
@@ -794,6 +794,11 @@ class WebSocketProtocol13(WebSocketProtocol):
             self._fail(e)
         except asyncio.CancelledError:
             self._abort()
+        if self._awaited_handler is not None:
+            # A message handler started before the connection went away
+            # still runs to its end, as it would have without the close.
+            handling, self._awaited_handler = self._awaited_handler, None
+            await self._finish_handling(handling)
         self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
     async def _read_messages(self) -> None:
