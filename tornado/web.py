@@ -2366,7 +2366,9 @@ class StaticFileHandler(RequestHandler):
             raise HTTPError(403, "%s is not in root static directory", self.path)
         if os.path.isdir(absolute_path) and self.default_filename is not None:
             if not self.request.path.endswith("/"):
-                self.redirect(_local_redirect_path(self.request.path + "/"), permanent=True)
+                self.redirect(
+                    _local_redirect_path(self.request.path + "/"), permanent=True
+                )
                 return None
             absolute_path = os.path.join(absolute_path, self.default_filename)
         if not os.path.exists(absolute_path):

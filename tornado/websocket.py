@@ -1364,7 +1364,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         # The frame loop waits until the message is read or close() drops it.
         self._blocked_put = put
         delivered: Future[None] = Future()
-        put.add_done_callback(lambda _: future_set_result_unless_cancelled(delivered, None))
+        put.add_done_callback(
+            lambda _: future_set_result_unless_cancelled(delivered, None)
+        )
         return delivered
 
     def on_ping(self, data: bytes) -> None:

@@ -83,7 +83,7 @@ class ReasonPhraseTest(WebTestCase):
         self.assertEqual((response.code, response.reason), (400, "Unknown"))
         self.assertNotIn(b"<script>", response.body)
         self.assertIn(b"400: Unknown", response.body)
-        response = self.reason(418, "Tea & \"biscuits\"", method="POST")
+        response = self.reason(418, 'Tea & "biscuits"', method="POST")
         self.assertEqual(response.reason, 'Tea & "biscuits"')
         self.assertIn(b"418: Tea &amp; &quot;biscuits&quot;", response.body)
 
@@ -98,11 +98,13 @@ class ReasonPhraseTest(WebTestCase):
 
 class CookieHandler(RequestHandler):
     def get(self) -> None:
-        kwargs = {name: values[0].decode() for name, values in self.request.arguments.items()}
+        kwargs: dict[str, Any] = {
+            name: values[0].decode() for name, values in self.request.arguments.items()
+        }
         value = kwargs.pop("value", "v")
         name = kwargs.pop("name", "n")
         if "int_max_age" in kwargs:
-            kwargs["max_age"] = int(kwargs.pop("int_max_age"))  # type: ignore[assignment]
+            kwargs["max_age"] = int(kwargs.pop("int_max_age"))
         try:
             self.set_cookie(name, value, **kwargs)
         except (http.cookies.CookieError, ValueError) as e:
@@ -197,7 +199,9 @@ class MissingArgumentAndRenderTest(WebTestCase):
         error = MissingArgumentError("foo")
         self.assertEqual(error.log_message, "Missing argument foo")
         self.assertEqual(error.args, ())
-        self.assertEqual(MissingArgumentError("100%").get_message(), "Missing argument 100%")
+        self.assertEqual(
+            MissingArgumentError("100%").get_message(), "Missing argument 100%"
+        )
 
     def test_each_head_block_ends_its_line(self) -> None:
         body = self.fetch("/render").body.decode()
@@ -230,7 +234,9 @@ class VerbsAndHeaderValuesTest(WebTestCase):
         for verb in ("head", "get", "post", "delete", "patch", "put", "options"):
             with self.subTest(verb=verb):
                 self.assertIs(getattr(RequestHandler, verb), unimplemented)
-                self.assertTrue(getattr(GetOnlyHandler, verb) == unimplemented or verb == "get")
+                self.assertTrue(
+                    getattr(GetOnlyHandler, verb) == unimplemented or verb == "get"
+                )
         self.assertNotEqual(GetOnlyHandler.get, unimplemented)
 
     def test_unimplemented_verbs_answer_405(self) -> None:
@@ -310,15 +316,19 @@ class CancellationTest(WebTestCase):
         ]
 
     def test_cancelled_error_in_handler_is_uncaught_exception(self) -> None:
-        for path, kwargs in [
-            ("/cancel/raise", {}),
-            ("/cancel/await", {}),
-            ("/coroutine", {}),
-            ("/streaming", {"body": "data"}),
-        ]:
+        cases: list[tuple[str, str | None]] = [
+            ("/cancel/raise", None),
+            ("/cancel/await", None),
+            ("/coroutine", None),
+            ("/streaming", "data"),
+        ]
+        for path, body in cases:
             with self.subTest(path=path):
                 with ExpectLog(app_log, "Uncaught exception", level=logging.ERROR):
-                    response = self.fetch(path, **kwargs)
+                    if body is None:
+                        response = self.fetch(path)
+                    else:
+                        response = self.fetch(path, body=body)
                 self.assertEqual(response.code, 500)
 
     @unittest.skipIf(

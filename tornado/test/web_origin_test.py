@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from typing import Any
+from typing import Any, cast
 
 from tornado.iostream import IOStream
 from tornado.log import gen_log
@@ -253,14 +253,16 @@ class WebSocketOriginTest(CrossOriginTestCase):
             finally:
                 stream.close()
 
-        return self.io_loop.run_sync(exchange)
+        return cast(bytes, self.io_loop.run_sync(exchange))
 
-    def expect_refusal(self, reason: str, path: str = "/ws", **headers: str) -> None:
-        pattern = ".*" + re.escape(reason) + "$"
+    def expect_refusal(self, message: str, path: str = "/ws", **headers: str) -> None:
+        pattern = ".*" + re.escape(message) + "$"
         with ExpectLog(gen_log, pattern, level=logging.DEBUG):
             response = self.upgrade(path, **headers)
         self.assertTrue(response.startswith(b"HTTP/1.1 403 "), response)
-        self.assertTrue(response.endswith(b"\r\n\r\nCross origin websockets not allowed"))
+        self.assertTrue(
+            response.endswith(b"\r\n\r\nCross origin websockets not allowed")
+        )
 
     def expect_upgrade(self, path: str = "/ws", **headers: str) -> None:
         response = self.upgrade(path, **headers)

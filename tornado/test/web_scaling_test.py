@@ -11,7 +11,7 @@ import http.cookies
 import time
 import unittest
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from tornado import _websocket_wire as wire
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
@@ -57,7 +57,7 @@ class FakeConnection:
 
 def handler_for(headers: dict[str, str]) -> RequestHandler:
     request = HTTPServerRequest(
-        "GET", "/", headers=HTTPHeaders(headers), connection=FakeConnection()
+        "GET", "/", headers=HTTPHeaders(headers), connection=cast(Any, FakeConnection())
     )
     return RequestHandler(Application(), request)
 
@@ -85,7 +85,9 @@ class WebParsersScaleLinearlyTest(unittest.TestCase):
 
     def test_accept_language(self) -> None:
         def make(n: int) -> Callable[[], object]:
-            value = ",".join(f"x{i};q=0.{i % 9 + 1}" for i in range(n)) + ";q=" + " " * n
+            value = (
+                ",".join(f"x{i};q=0.{i % 9 + 1}" for i in range(n)) + ";q=" + " " * n
+            )
             return handler_for({"Accept-Language": value}).get_browser_locale
 
         assert_linear(self, make, 100)

@@ -495,7 +495,9 @@ class RedirectAndSlashTest(WebTestCase):
         self.expect_bad_redirect(
             "/go/a%0D%0ASet-Cookie:x=1", "Redirect URL contains invalid characters"
         )
-        self.expect_bad_redirect("/go/a%7Fb", "Redirect URL contains invalid characters")
+        self.expect_bad_redirect(
+            "/go/a%7Fb", "Redirect URL contains invalid characters"
+        )
 
     def test_addslash(self) -> None:
         response = self.fetch("/slash?a=1")
@@ -627,7 +629,7 @@ class InMemoryStaticHandler(StaticFileHandler):
         return "/mem/" + path
 
     @classmethod
-    def get_content(
+    def get_content(  # type: ignore[override]
         cls, abspath: str, start: int | None = None, end: int | None = None
     ) -> bytes:
         return cls.FILES[abspath][start:end]
@@ -703,7 +705,9 @@ class StaticSpecialFileTest(WebTestCase):
                 with self.assertRaises(HTTPError) as raised:
                     list(StaticFileHandler.get_content(path))
                 self.assertEqual(raised.exception.status_code, 403)
-                self.assertEqual(raised.exception.get_message(), f"{path} is not a file")
+                self.assertEqual(
+                    raised.exception.get_message(), f"{path} is not a file"
+                )
 
     def test_static_url_of_fifo_or_device_has_no_version(self) -> None:
         for name in ("fifo", "zero"):
@@ -724,7 +728,9 @@ class StaticSpecialFileTest(WebTestCase):
         big = os.path.join(self.root, "big.txt")
         with self.assertRaises(ValueError):
             LimitedVersionHandler.get_content_version(big)
-        with ExpectLog(gen_log, "Could not open static file .*big.txt", level=logging.ERROR):
+        with ExpectLog(
+            gen_log, "Could not open static file .*big.txt", level=logging.ERROR
+        ):
             response = self.fetch("/limited/big.txt")
         self.assertEqual(response.body, b"0123456789a")
         self.assertNotIn("Etag", response.headers)

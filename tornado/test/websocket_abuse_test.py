@@ -16,7 +16,11 @@ from tornado import _websocket_wire as wire
 from tornado.concurrent import Future
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.web import Application, RequestHandler
-from tornado.websocket import WebSocketHandler, websocket_connect
+from tornado.websocket import (
+    WebSocketClientConnection,
+    WebSocketHandler,
+    websocket_connect,
+)
 
 HANDSHAKE_TEMPLATE = (
     "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -179,6 +183,21 @@ except OSError:
 """
 
 
+def notify_on_message(ws: WebSocketClientConnection, awaited: str) -> Future[None]:
+    """A future resolved once ``ws`` has handed ``awaited`` to its reader."""
+    seen: Future[None] = Future()
+    deliver = ws.on_message
+
+    def watch(message: str | bytes) -> Any:
+        result = deliver(message)
+        if message == awaited:
+            resolve(seen)
+        return result
+
+    ws.on_message = watch  # type: ignore[method-assign]
+    return seen
+
+
 class WebSocketClientCleanupTest(AbuseTestCase):
     def url(self, path: str) -> str:
         return f"ws://127.0.0.1:{self.get_http_port()}{path}"
@@ -192,16 +211,7 @@ class WebSocketClientCleanupTest(AbuseTestCase):
     @gen_test
     async def test_server_closes_then_client_closes(self) -> None:
         ws = await websocket_connect(self.url("/two_then_close"))
-        second: Future[None] = Future()
-        deliver = ws.on_message
-
-        def watch(message: str | bytes) -> Any:
-            result = deliver(message)
-            if message == "2":
-                resolve(second)
-            return result
-
-        ws.on_message = watch  # type: ignore[method-assign]
+        second = notify_on_message(ws, "2")
         ws.write_message("go")
         # "1" waits in the read queue, "2" for room in it, and the frame
         # loop for "2": the server's close frame is not read yet.
@@ -221,7 +231,7 @@ class WebSocketClientCleanupTest(AbuseTestCase):
         self.assertEqual(pending, [])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            del ws, watch, deliver
+            del ws
             gc.collect()
         self.assertEqual([str(w.message) for w in caught], [])
 
