@@ -689,16 +689,16 @@ class RequestHandler:
         ``max_age_days``) or too old a format (below ``min_version``)
         cookie.  ``value`` checks that string instead of the request cookie.
         """
-        self.require_setting("cookie_secret", "secure cookies")
-        if value is None:
-            value = self.get_cookie(name)
+        signed = self._signed_cookie_text(name, value)
+        secret = self.application.settings["cookie_secret"]
         return decode_signed_value(
-            self.application.settings["cookie_secret"],
-            name,
-            value,
-            max_age_days=max_age_days,
-            min_version=min_version,
+            secret, name, signed, max_age_days=max_age_days, min_version=min_version
         )
+
+    def _signed_cookie_text(self, name: str, value: str | None) -> str | None:
+        """``value``, or else the request's cookie ``name``: a signed value."""
+        self.require_setting("cookie_secret", "secure cookies")
+        return self.get_cookie(name) if value is None else value
 
     get_secure_cookie = get_signed_cookie
 
@@ -706,12 +706,8 @@ class RequestHandler:
         self, name: str, value: str | None = None
     ) -> int | None:
         """The key version a signed cookie was signed with, or ``None``."""
-        self.require_setting("cookie_secret", "secure cookies")
-        if value is None:
-            value = self.get_cookie(name)
-        if value is None:
-            return None
-        return get_signature_key_version(value)
+        signed = self._signed_cookie_text(name, value)
+        return None if signed is None else get_signature_key_version(signed)
 
     get_secure_cookie_key_version = get_signed_cookie_key_version
 
@@ -1060,41 +1056,44 @@ class RequestHandler:
 
     # -- users and locales --------------------------------------------------
 
+    def get_current_user(self) -> Any:
+        """Override to find the user of the request (e.g. from a cookie)."""
+        return None
+
+    def _find_current_user(self) -> Any:
+        return self.get_current_user()
+
     @property
     def current_user(self) -> Any:
         """The authenticated user, or ``None``.
 
-        Computed once by `get_current_user`; it may also be assigned, which
-        is the way to go when finding the user needs a coroutine (do it in
-        an async `prepare`).
+        What `get_current_user` returns, asked once per request.  It may
+        also be assigned, which is the way to go when finding the user
+        needs a coroutine (do it in an async `prepare`).
         """
-        if not hasattr(self, "_current_user"):
-            self._current_user = self.get_current_user()
-        return self._current_user
+        return _once_per_request(self, "_current_user", self._find_current_user)
 
     @current_user.setter
     def current_user(self, value: Any) -> None:
         self._current_user = value
-
-    def get_current_user(self) -> Any:
-        """Override to find the user of the request (e.g. from a cookie)."""
-        return None
 
     def get_login_url(self) -> str:
         """Where `authenticated` sends anonymous users: ``login_url`` setting."""
         self.require_setting("login_url", "@tornado.web.authenticated")
         return cast(str, self.application.settings["login_url"])
 
+    def _find_locale(self) -> _Locale:
+        chosen = self.get_user_locale()
+        return chosen if chosen is not None else self.get_browser_locale()
+
     @property
     def locale(self) -> _Locale:
-        """The user's locale: `get_user_locale`, else `get_browser_locale`.
+        """The user's locale, asked once per request.
 
-        May be assigned to override it.
+        `get_user_locale` decides, or else `get_browser_locale`.  May be
+        assigned to override it.
         """
-        if not hasattr(self, "_locale"):
-            chosen = self.get_user_locale()
-            self._locale = chosen if chosen is not None else self.get_browser_locale()
-        return self._locale
+        return cast(_Locale, _once_per_request(self, "_locale", self._find_locale))
 
     @locale.setter
     def locale(self, value: _Locale) -> None:
@@ -1450,6 +1449,16 @@ def _origin_is_host(origin: str, host: str | None) -> bool:
     return netloc.lower() == host.lower()
 
 
+def _once_per_request(
+    handler: RequestHandler, attribute: str, find: Callable[[], Any]
+) -> Any:
+    """``handler``'s ``attribute``, found by ``find`` on first use."""
+    known = handler.__dict__
+    if attribute not in known:
+        known[attribute] = find()
+    return known[attribute]
+
+
 def _error_reason(error_kwargs: dict[str, Any]) -> str | None:
     """The reason phrase for `RequestHandler.send_error`'s keywords."""
     exc_info = error_kwargs.get("exc_info")
@@ -1764,8 +1773,8 @@ class Application(ReversibleRouter):
         self.settings = settings
         #: UI modules by name, available to templates.
         self.ui_modules: dict[str, type[UIModule]] = {
-            "linkify": _linkify,
-            "xsrf_form_html": _xsrf_form_html,
+            "linkify": _LinkifyModule,
+            "xsrf_form_html": _XsrfFormModule,
             "Template": TemplateModule,
         }
         #: UI methods by name, available to templates.
@@ -2308,20 +2317,36 @@ class StaticFileHandler(RequestHandler):
         return f'"{version}"' if version else None
 
     def set_headers(self) -> None:
-        """Set ``Accept-Ranges``, ``Etag``, ``Last-Modified``, type and caching."""
-        self.set_header("Accept-Ranges", "bytes")
+        """Set the response headers describing the file.
+
+        ``Accept-Ranges``, the ``Etag`` (from `compute_etag`), the type,
+        ``Last-Modified``, then ``Expires`` and ``Cache-Control`` when
+        `get_cache_time` allows caching, and last `set_extra_headers`.
+        """
+        mime_type = self.get_content_type()
+        described: dict[str, _HeaderValue | None] = {
+            "Accept-Ranges": "bytes",
+            "Content-Type": mime_type or None,
+            "Last-Modified": self.modified,
+        }
+        for name, value in described.items():
+            if value is not None:
+                self.set_header(name, value)
         self.set_etag_header()
-        if self.modified is not None:
-            self.set_header("Last-Modified", self.modified)
-        content_type = self.get_content_type()
-        if content_type:
-            self.set_header("Content-Type", content_type)
-        cache_time = self.get_cache_time(self.path, self.modified, content_type)
-        if cache_time > 0:
-            expires = datetime.datetime.now(datetime.timezone.utc)
-            self.set_header("Expires", expires + datetime.timedelta(seconds=cache_time))
-            self.set_header("Cache-Control", f"max-age={cache_time}")
+        self._set_cache_headers(
+            self.get_cache_time(self.path, self.modified, mime_type)
+        )
         self.set_extra_headers(self.path)
+
+    def _set_cache_headers(self, seconds: int) -> None:
+        """Let clients keep the file ``seconds`` (no caching headers if 0)."""
+        if seconds <= 0:
+            return
+        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            seconds=seconds
+        )
+        self.set_header("Cache-Control", f"max-age={seconds}")
+        self.set_header("Expires", until)
 
     def should_return_304(self) -> bool:
         """Whether the client's cached copy is current (conditional headers)."""
@@ -2632,36 +2657,46 @@ class OutputTransform:
 
 
 class GZipContentEncoding(OutputTransform):
-    """Compresses responses with gzip for clients accepting it.
+    """Gzips responses for clients that send ``Accept-Encoding: gzip``.
 
-    Enabled by the ``compress_response`` setting.  Only textual types (see
-    `CONTENT_TYPES`) of at least `MIN_LENGTH` bytes are compressed, and
-    ``Vary: Accept-Encoding`` is added so caches keep both forms apart.
+    Turned on by the ``compress_response`` setting.  A response is
+    compressed when its media type is ``text/*`` or listed in
+    `CONTENT_TYPES`, it carries no ``Content-Encoding`` yet, and (if its
+    whole body is known) it is at least `MIN_LENGTH` bytes long.  Every
+    response gets ``Vary: Accept-Encoding``, so that caches keep the two
+    forms apart.
     """
 
-    #: Compressed types besides ``text/*``.
+    #: Bodies known to be shorter than this many bytes are left as they are.
+    MIN_LENGTH = 1024
+    #: The zlib level, from 1 (fastest) to 9 (smallest output).
+    GZIP_LEVEL = 6
+    #: Media types compressed besides every ``text/*`` one.
     CONTENT_TYPES = {
-        "application/javascript",
-        "application/x-javascript",
-        "application/xml",
         "application/atom+xml",
+        "application/javascript",
         "application/json",
+        "application/x-javascript",
         "application/xhtml+xml",
+        "application/xml",
         "image/svg+xml",
     }
-    #: The zlib compression level (1 fastest to 9 smallest).
-    GZIP_LEVEL = 6
-    #: Responses smaller than this (bytes, when known) are sent as they are.
-    MIN_LENGTH = 1024
 
     def __init__(self, request: httputil.HTTPServerRequest) -> None:
-        """Note whether the client accepts gzip."""
-        accepted = request.headers.get("Accept-Encoding", "")
-        self._gzipping = "gzip" in accepted
+        """Note whether the client of ``request`` takes gzip."""
+        self._client_takes_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        # Set once this response is being compressed.
         self._compressor: Any = None
 
-    def _compressible_type(self, ctype: str) -> bool:
-        return ctype.startswith("text/") or ctype in self.CONTENT_TYPES
+    def _worth_compressing(
+        self, status_code: int, headers: httputil.HTTPHeaders, body: bytes, whole: bool
+    ) -> bool:
+        if not self._client_takes_gzip or _has_no_body(status_code):
+            return False
+        if "Content-Encoding" in headers or (whole and len(body) < self.MIN_LENGTH):
+            return False
+        media_type = headers.get("Content-Type", "").partition(";")[0].strip()
+        return media_type.startswith("text/") or media_type in self.CONTENT_TYPES
 
     def transform_first_chunk(
         self,
@@ -2670,37 +2705,29 @@ class GZipContentEncoding(OutputTransform):
         chunk: bytes,
         finishing: bool,
     ) -> tuple[int, httputil.HTTPHeaders, bytes]:
-        """Decide whether to compress, adjusting the headers accordingly."""
-        if "Vary" in headers:
-            headers["Vary"] += ", Accept-Encoding"
-        else:
-            headers["Vary"] = "Accept-Encoding"
-        if self._gzipping:
-            ctype = headers.get("Content-Type", "").split(";")[0].strip()
-            self._gzipping = (
-                self._compressible_type(ctype)
-                and (not finishing or len(chunk) >= self.MIN_LENGTH)
-                and "Content-Encoding" not in headers
-                and status_code not in (204, 304)
-            )
-        if self._gzipping:
-            headers["Content-Encoding"] = "gzip"
-            self._compressor = zlib.compressobj(self.GZIP_LEVEL, zlib.DEFLATED, 31)
-            chunk = self.transform_chunk(chunk, finishing)
-            if "Content-Length" in headers:
-                if finishing:
-                    headers["Content-Length"] = str(len(chunk))
-                else:
-                    del headers["Content-Length"]
-        return status_code, headers, chunk
+        """Add ``Vary``; if worth it, start compressing and fix the length."""
+        vary = headers.get("Vary")
+        headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+        if not self._worth_compressing(status_code, headers, chunk, finishing):
+            return status_code, headers, chunk
+        gzip_format = 16 + zlib.MAX_WBITS
+        self._compressor = zlib.compressobj(self.GZIP_LEVEL, zlib.DEFLATED, gzip_format)
+        headers["Content-Encoding"] = "gzip"
+        compressed = self.transform_chunk(chunk, finishing)
+        if "Content-Length" in headers:
+            if finishing:
+                headers["Content-Length"] = str(len(compressed))
+            else:
+                del headers["Content-Length"]  # unknown until the end: chunked
+        return status_code, headers, compressed
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
-        """Compress ``chunk`` (flushing, so each piece is sent right away)."""
-        if not self._gzipping:
+        """Compress ``chunk``, flushed so that it can be sent at once."""
+        compressor = self._compressor
+        if compressor is None:
             return chunk
-        compressed = self._compressor.compress(chunk)
-        mode = zlib.Z_FINISH if finishing else zlib.Z_SYNC_FLUSH
-        return bytes(compressed + self._compressor.flush(mode))
+        flush_mode = zlib.Z_FINISH if finishing else zlib.Z_SYNC_FLUSH
+        return bytes(compressor.compress(chunk) + compressor.flush(flush_mode))
 
 
 # ---------------------------------------------------------------------------
@@ -2765,12 +2792,16 @@ class UIModule:
         return self.handler.render_string(path, **kwargs)
 
 
-class _linkify(UIModule):
+class _LinkifyModule(UIModule):
+    """``{% module linkify(text) %}``: `tornado.escape.linkify` for templates."""
+
     def render(self, text: str, **kwargs: Any) -> str:
         return escape.linkify(text, **kwargs)
 
 
-class _xsrf_form_html(UIModule):
+class _XsrfFormModule(UIModule):
+    """``{% module xsrf_form_html() %}``: the handler's hidden XSRF field."""
+
     def render(self) -> str:
         return self.handler.xsrf_form_html()
 
@@ -2788,58 +2819,58 @@ class TemplateModule(UIModule):
     def __init__(self, handler: RequestHandler) -> None:
         """Create the module for ``handler``'s page."""
         super().__init__(handler)
-        self._resource_list: list[dict[str, Any]] = []
-        self._resource_dict: dict[str, dict[str, Any]] = {}
+        # What each rendered template asked for, in rendering order (a
+        # template rendered twice must ask for the same both times).
+        self._requested: dict[str, dict[str, Any]] = {}
 
     def render(self, path: str, **kwargs: Any) -> bytes:
         """Render template ``path`` with ``kwargs`` and ``set_resources``."""
+        return self.render_string(
+            path, set_resources=functools.partial(self._record, path), **kwargs
+        )
 
-        def set_resources(**resources: Any) -> str:
-            known = self._resource_dict.get(path)
-            if known is None:
-                self._resource_list.append(resources)
-                self._resource_dict[path] = resources
-            elif known != resources:
-                raise ValueError(
-                    "set_resources called with different resources for the same "
-                    f"template {path!r}"
-                )
-            return ""
+    def _record(self, path: str, **resources: Any) -> str:
+        earlier = self._requested.setdefault(path, resources)
+        if earlier != resources:
+            raise ValueError(
+                "set_resources called with different resources for the same "
+                f"template {path!r}"
+            )
+        return ""
 
-        return self.render_string(path, set_resources=set_resources, **kwargs)
-
-    def _get_resources(self, key: str) -> Iterable[Any]:
-        return (resources[key] for resources in self._resource_list if key in resources)
+    def _values(self, kind: str) -> list[Any]:
+        return [wanted[kind] for wanted in self._requested.values() if kind in wanted]
 
     def embedded_javascript(self) -> str:
-        """The ``embedded_javascript`` resources, joined."""
-        return "\n".join(self._get_resources("embedded_javascript"))
+        """The ``embedded_javascript`` resources, one per line."""
+        return "\n".join(self._values("embedded_javascript"))
 
     def javascript_files(self) -> list[str]:
-        """The ``javascript_files`` resources, flattened."""
-        return self._flattened("javascript_files")
+        """The ``javascript_files`` resources, as one list."""
+        return _flatten_paths(self._values("javascript_files"))
 
     def embedded_css(self) -> str:
-        """The ``embedded_css`` resources, joined."""
-        return "\n".join(self._get_resources("embedded_css"))
+        """The ``embedded_css`` resources, one per line."""
+        return "\n".join(self._values("embedded_css"))
 
     def css_files(self) -> list[str]:
-        """The ``css_files`` resources, flattened."""
-        return self._flattened("css_files")
+        """The ``css_files`` resources, as one list."""
+        return _flatten_paths(self._values("css_files"))
 
     def html_head(self) -> str:
-        """The ``html_head`` resources, concatenated."""
-        return "".join(self._get_resources("html_head"))
+        """The ``html_head`` resources, one after the other."""
+        return "".join(self._values("html_head"))
 
     def html_body(self) -> str:
-        """The ``html_body`` resources, concatenated."""
-        return "".join(self._get_resources("html_body"))
+        """The ``html_body`` resources, one after the other."""
+        return "".join(self._values("html_body"))
 
-    def _flattened(self, key: str) -> list[str]:
-        paths: list[str] = []
-        for value in self._get_resources(key):
-            _extend_paths(paths, value)
-        return paths
+
+def _flatten_paths(values: Iterable[str | bytes | Iterable[str]]) -> list[str]:
+    paths: list[str] = []
+    for value in values:
+        _extend_paths(paths, value)
+    return paths
 
 
 class _UIModuleNamespace:
