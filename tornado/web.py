@@ -1743,7 +1743,9 @@ class Application(ReversibleRouter):
     ``settings`` configure the handlers.  Notable ones: ``debug`` (turns on
     ``autoreload``, ``serve_traceback`` and turns off
     ``compiled_template_cache`` and ``static_hash_cache``), ``cookie_secret``,
-    ``xsrf_cookies``, ``login_url``, ``template_path``, ``static_path``
+    ``xsrf_cookies``, ``cross_origin_protection`` and ``trusted_origins``
+    (see :doc:`the cross-origin protection section </web>`), ``login_url``,
+    ``template_path``, ``static_path``
     (serves ``/static/``, ``/robots.txt`` and ``/favicon.ico`` from it,
     see ``static_url_prefix``, ``static_handler_class`` and
     ``static_handler_args``), ``default_handler_class`` and
