@@ -46,6 +46,8 @@ import mimetypes
 import os
 import re
 import socket
+import stat
+import string
 import sys
 import threading
 import time
@@ -57,6 +59,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from typing import (
     Any,
+    BinaryIO,
     TypeVar,
     cast,
 )
@@ -134,9 +137,11 @@ _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _SERVER_HEADER = f"TornadoServer/{_tornado_version}"
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_HEADER_VALUE_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Anything outside RFC 9112's reason-phrase characters, and "<".
+_UNSAFE_REASON_RE = re.compile(r"[^\t\x20-\x7e\x80-\xff]|<")
 _ARGUMENT_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _UNSAFE_COOKIE_RE = re.compile(r"[\x00-\x20\x7f]")
-_UNSAFE_COOKIE_ATTRIBUTE_RE = re.compile(r"[\x00-\x1f\x7f;]")
+_UNSAFE_COOKIE_ATTRIBUTE_RE = re.compile(r"[\x00-\x20\x7f;]")
 _ETAG_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
 
@@ -230,28 +235,13 @@ class MissingArgumentError(HTTPError):
     """
 
     def __init__(self, arg_name: str) -> None:
-        super().__init__(400, "Missing argument %s", arg_name)
+        super().__init__(400, f"Missing argument {arg_name}")
         #: The name of the argument that was missing.
         self.arg_name = arg_name
 
 
 # ---------------------------------------------------------------------------
 # Request handlers
-
-
-def _unimplemented_verb(verb: str) -> Callable[..., Awaitable[None] | None]:
-    """The default handler method for ``verb``: answers 405 Method Not Allowed."""
-
-    def method(self: Any, *args: Any, **kwargs: Any) -> Awaitable[None] | None:
-        raise HTTPError(405)
-
-    method.__name__ = method.__qualname__ = verb.lower()
-    method.__doc__ = (
-        f"Handle a {verb} request; override to support it (405 otherwise).\n\n"
-        "Receives the URL pattern's groups as arguments; may be a coroutine."
-    )
-    method._unimplemented = True  # type: ignore[attr-defined]
-    return method
 
 
 class RequestHandler:
@@ -348,13 +338,26 @@ class RequestHandler:
         """The application's settings (an alias of ``application.settings``)."""
         return self.application.settings
 
-    head = _unimplemented_verb("HEAD")
-    get = _unimplemented_verb("GET")
-    post = _unimplemented_verb("POST")
-    delete = _unimplemented_verb("DELETE")
-    patch = _unimplemented_verb("PATCH")
-    put = _unimplemented_verb("PUT")
-    options = _unimplemented_verb("OPTIONS")
+    def _unimplemented_method(
+        self, *args: Any, **kwargs: Any
+    ) -> Awaitable[None] | None:
+        """Answer 405 Method Not Allowed: the verb is not implemented.
+
+        The default of every verb method (``get``, ``post``...).  Override
+        the verb's method to support it; it receives the URL pattern's
+        groups as arguments and may be a coroutine.  Comparing
+        ``getattr(cls, verb) is RequestHandler._unimplemented_method``
+        tells whether a handler class implements ``verb``.
+        """
+        raise HTTPError(405)
+
+    head: Callable[..., Awaitable[None] | None] = _unimplemented_method
+    get: Callable[..., Awaitable[None] | None] = _unimplemented_method
+    post: Callable[..., Awaitable[None] | None] = _unimplemented_method
+    delete: Callable[..., Awaitable[None] | None] = _unimplemented_method
+    patch: Callable[..., Awaitable[None] | None] = _unimplemented_method
+    put: Callable[..., Awaitable[None] | None] = _unimplemented_method
+    options: Callable[..., Awaitable[None] | None] = _unimplemented_method
 
     def prepare(self) -> Awaitable[None] | None:
         """Called before the verb method; may be a coroutine.
@@ -406,12 +409,15 @@ class RequestHandler:
         """Set the response's status code, and optionally its reason phrase.
 
         Without ``reason`` the standard phrase is used (``"Unknown"`` for a
-        code that has none).  A reason with control characters is rejected.
+        code that has none).  A reason that is not a valid reason phrase
+        (control characters, text outside Latin-1) or that holds ``<`` is
+        replaced by ``"Unknown"``, so it can neither break the status line
+        nor inject markup into the error page.
         """
         if reason is None:
             reason = httputil.responses.get(status_code, "Unknown")
-        elif _UNSAFE_HEADER_VALUE_RE.search(reason):
-            raise ValueError(f"Unsafe reason phrase {reason!r}")
+        elif _UNSAFE_REASON_RE.search(reason):
+            reason = "Unknown"
         self._status_code = status_code
         self._reason = escape.native_str(reason)
 
@@ -442,9 +448,7 @@ class RequestHandler:
             text = value.decode("latin1")
         elif isinstance(value, str):
             text = value
-        elif isinstance(value, bool):
-            raise TypeError(f"Unsupported header value {value!r}")
-        elif isinstance(value, int):
+        elif isinstance(value, int):  # bool included: True / False
             return str(value)
         elif isinstance(value, datetime.datetime):
             return httputil.format_timestamp(value)
@@ -560,46 +564,48 @@ class RequestHandler:
         """Add a ``Set-Cookie`` header to the response.
 
         ``expires`` is a timestamp, time tuple or datetime; ``expires_days``
-        is a shortcut counting from now.  ``max_age`` (seconds),
-        ``httponly``, ``secure`` and ``samesite`` set the attributes of the
-        same name; ``partitioned=True`` (keyword) adds ``Partitioned``, and
-        other keywords are set as attributes as given.  Names or values with
-        whitespace or control characters raise `ValueError` (other special
-        characters in values are quoted).
+        is a shortcut counting from now.  ``max_age`` (seconds, sent only
+        when non-zero), ``httponly``, ``secure`` and ``samesite`` set the
+        attributes of the same name; ``partitioned=True`` (keyword) adds
+        ``Partitioned``, and other keywords are set as attributes as given
+        (deprecated).  A space, control character or ``;`` in the name or
+        an attribute raises `http.cookies.CookieError`; control characters
+        or spaces in the value raise `ValueError` (other special characters
+        in values are quoted).
         """
         name = escape.native_str(name)
         value = escape.native_str(value)
-        if not name or not _TOKEN_RE.fullmatch(name) or _UNSAFE_COOKIE_RE.search(value):
+        _check_cookie_attribute(name, "name", name)
+        if _UNSAFE_COOKIE_RE.search(value):
             raise ValueError(f"Invalid cookie {name!r}: {value!r}")
         morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
         coded = http.cookies.SimpleCookie().value_encode(value)[1]
         morsel.set(name, value, coded)
-        if domain:
-            _check_cookie_attribute("domain", domain)
-            morsel["domain"] = domain
         if expires_days is not None and not expires:
             expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
                 days=expires_days
             )
         if expires:
             morsel["expires"] = httputil.format_timestamp(expires)
-        if path:
-            _check_cookie_attribute("path", path)
-            morsel["path"] = path
-        if max_age is not None:
-            morsel["max-age"] = str(max_age)
+        if max_age:
+            morsel["max-age"] = str(int(max_age))
+        for attribute, text in (("domain", domain), ("path", path)):
+            if text:
+                _check_cookie_attribute(name, attribute, text)
+                morsel[attribute] = text
         if httponly:
             morsel["httponly"] = True
         if secure:
             morsel["secure"] = True
         if samesite:
-            _check_cookie_attribute("samesite", samesite)
+            _check_cookie_attribute(name, "samesite", samesite)
             morsel["samesite"] = samesite
         partitioned = bool(kwargs.pop("partitioned", False))
         for key, extra in kwargs.items():
-            key = "max-age" if key == "max_age" else key
-            if key in ("httponly", "secure") and not extra:
+            if key.lower() in ("httponly", "secure") and not extra:
                 continue
+            if not isinstance(extra, bool):
+                _check_cookie_attribute(name, key, str(extra))
             morsel[key] = extra
         self._new_cookies.pop(name, None)
         self._new_cookies[name] = morsel
@@ -624,7 +630,9 @@ class RequestHandler:
         expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
             days=365
         )
-        self.set_cookie(name, value="", expires=expired, max_age=0, **kwargs)
+        self.set_cookie(name, value="", expires=expired, **kwargs)
+        # Max-Age=0 as well: clients honour it even with a skewed clock.
+        self._new_cookies[name]["max-age"] = "0"
 
     def clear_all_cookies(self, **kwargs: Any) -> None:
         """Delete every cookie the request carried (see `clear_cookie`)."""
@@ -681,16 +689,16 @@ class RequestHandler:
         ``max_age_days``) or too old a format (below ``min_version``)
         cookie.  ``value`` checks that string instead of the request cookie.
         """
-        self.require_setting("cookie_secret", "secure cookies")
-        if value is None:
-            value = self.get_cookie(name)
+        signed = self._signed_cookie_text(name, value)
+        secret = self.application.settings["cookie_secret"]
         return decode_signed_value(
-            self.application.settings["cookie_secret"],
-            name,
-            value,
-            max_age_days=max_age_days,
-            min_version=min_version,
+            secret, name, signed, max_age_days=max_age_days, min_version=min_version
         )
+
+    def _signed_cookie_text(self, name: str, value: str | None) -> str | None:
+        """``value``, or else the request's cookie ``name``: a signed value."""
+        self.require_setting("cookie_secret", "secure cookies")
+        return self.get_cookie(name) if value is None else value
 
     get_secure_cookie = get_signed_cookie
 
@@ -698,12 +706,8 @@ class RequestHandler:
         self, name: str, value: str | None = None
     ) -> int | None:
         """The key version a signed cookie was signed with, or ``None``."""
-        self.require_setting("cookie_secret", "secure cookies")
-        if value is None:
-            value = self.get_cookie(name)
-        if value is None:
-            return None
-        return get_signature_key_version(value)
+        signed = self._signed_cookie_text(name, value)
+        return None if signed is None else get_signature_key_version(signed)
 
     get_secure_cookie_key_version = get_signed_cookie_key_version
 
@@ -823,7 +827,7 @@ class RequestHandler:
             if self.check_etag_header():
                 self._write_buffer = []
                 self.set_status(304)
-        if self._status_code in (204, 304) or 100 <= self._status_code < 200:
+        if _has_no_body(self._status_code):
             if self._write_buffer and any(self._write_buffer):
                 raise RuntimeError(f"Cannot send body with {self._status_code}")
             for name in _REPRESENTATION_HEADERS:
@@ -852,38 +856,42 @@ class RequestHandler:
 
         When the headers were already sent the response is just ended.  An
         ``exc_info`` keyword whose exception is an `HTTPError` with a reason
-        supplies the reason phrase; a ``reason`` keyword does too.
+        supplies the reason phrase; a ``reason`` keyword does too.  A 304
+        is sent without calling `write_error` (it has no body).
         """
         if self._headers_written:
-            gen_log.error("Cannot send error response after headers written")
-            if not self._finished:
-                try:
-                    self.finish()
-                except Exception:
-                    gen_log.error("Failed to flush partial response", exc_info=True)
+            self._end_partial_response()
             return
         self.clear()
-        reason = kwargs.get("reason")
-        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
-        if isinstance(exception, HTTPError) and exception.reason:
-            reason = exception.reason
-        self.set_status(status_code, reason=reason)
+        self.set_status(status_code, reason=_error_reason(kwargs))
         if status_code == 405:
             self.set_header("Allow", ", ".join(self._allowed_methods()))
-        try:
-            self.write_error(status_code, **kwargs)
-        except Exception:
-            app_log.error("Uncaught exception in write_error", exc_info=True)
+        if status_code != 304:
+            try:
+                self.write_error(status_code, **kwargs)
+            except Exception:
+                app_log.error("Uncaught exception in write_error", exc_info=True)
         if not self._finished:
             self.finish()
 
+    def _end_partial_response(self) -> None:
+        """An error came after the headers went out: end what was sent."""
+        gen_log.error("Cannot send error response after headers written")
+        if self._finished:
+            return
+        try:
+            self.finish()
+        except Exception:
+            gen_log.error("Failed to flush partial response", exc_info=True)
+
     def _allowed_methods(self) -> list[str]:
         """The supported methods this class actually implements."""
+        cls = type(self)
         return [
             method
             for method in self.SUPPORTED_METHODS
-            if hasattr(self, method.lower())
-            and not getattr(getattr(self, method.lower()), "_unimplemented", False)
+            if getattr(cls, method.lower(), RequestHandler._unimplemented_method)
+            is not RequestHandler._unimplemented_method
         ]
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -898,12 +906,14 @@ class RequestHandler:
             for line in traceback.format_exception(*kwargs["exc_info"]):
                 self.write(line)
             self.finish()
-            return
-        page = (
-            "<html><title>{code}: {message}</title>"
-            "<body>{code}: {message}</body></html>"
-        )
-        self.finish(page.format(code=status_code, message=self._reason))
+        elif _has_no_body(status_code):
+            self.finish()
+        else:
+            message = escape.xhtml_escape(self._reason)
+            self.finish(
+                f"<html><title>{status_code}: {message}</title>"
+                f"<body>{status_code}: {message}</body></html>"
+            )
 
     # -- templates and UI modules ---------------------------------------------
 
@@ -917,19 +927,20 @@ class RequestHandler:
             raise RuntimeError("Cannot render() after finish()")
         html = self.render_string(template_name, **kwargs)
         resources = _ModuleResources(getattr(self, "_active_modules", {}).values())
-        head = b""
-        if resources.css_files:
-            head += utf8(self.render_linked_css(resources.css_files))
+        head_blocks = list(resources.html_heads)
         if resources.css_embed:
-            head += utf8(self.render_embed_css(resources.css_embed))
-        head += b"".join(resources.html_heads)
+            head_blocks.insert(0, utf8(self.render_embed_css(resources.css_embed)))
+        if resources.css_files:
+            head_blocks.insert(0, utf8(self.render_linked_css(resources.css_files)))
         tail = b""
         if resources.js_files:
             tail += utf8(self.render_linked_js(resources.js_files))
         if resources.js_embed:
             tail += utf8(self.render_embed_js(resources.js_embed))
         tail += b"".join(resources.html_bodies)
-        html = _insert_before(html, b"</head>", head, last=False)
+        # Each block inserted in <head> ends its own line.
+        head = b"".join(block + b"\n" for block in head_blocks)
+        html = _insert_before(html, b"</head>", head, last=False, newline=False)
         html = _insert_before(html, b"</body>", tail, last=True)
         return self.finish(html)
 
@@ -1045,41 +1056,44 @@ class RequestHandler:
 
     # -- users and locales --------------------------------------------------
 
+    def get_current_user(self) -> Any:
+        """Override to find the user of the request (e.g. from a cookie)."""
+        return None
+
+    def _find_current_user(self) -> Any:
+        return self.get_current_user()
+
     @property
     def current_user(self) -> Any:
         """The authenticated user, or ``None``.
 
-        Computed once by `get_current_user`; it may also be assigned, which
-        is the way to go when finding the user needs a coroutine (do it in
-        an async `prepare`).
+        What `get_current_user` returns, asked once per request.  It may
+        also be assigned, which is the way to go when finding the user
+        needs a coroutine (do it in an async `prepare`).
         """
-        if not hasattr(self, "_current_user"):
-            self._current_user = self.get_current_user()
-        return self._current_user
+        return _once_per_request(self, "_current_user", self._find_current_user)
 
     @current_user.setter
     def current_user(self, value: Any) -> None:
         self._current_user = value
-
-    def get_current_user(self) -> Any:
-        """Override to find the user of the request (e.g. from a cookie)."""
-        return None
 
     def get_login_url(self) -> str:
         """Where `authenticated` sends anonymous users: ``login_url`` setting."""
         self.require_setting("login_url", "@tornado.web.authenticated")
         return cast(str, self.application.settings["login_url"])
 
+    def _find_locale(self) -> _Locale:
+        chosen = self.get_user_locale()
+        return chosen if chosen is not None else self.get_browser_locale()
+
     @property
     def locale(self) -> _Locale:
-        """The user's locale: `get_user_locale`, else `get_browser_locale`.
+        """The user's locale, asked once per request.
 
-        May be assigned to override it.
+        `get_user_locale` decides, or else `get_browser_locale`.  May be
+        assigned to override it.
         """
-        if not hasattr(self, "_locale"):
-            chosen = self.get_user_locale()
-            self._locale = chosen if chosen is not None else self.get_browser_locale()
-        return self._locale
+        return cast(_Locale, _once_per_request(self, "_locale", self._find_locale))
 
     @locale.setter
     def locale(self, value: _Locale) -> None:
@@ -1136,14 +1150,10 @@ class RequestHandler:
         """Reject (403) a request whose XSRF token does not match the cookie.
 
         The token comes from the ``_xsrf`` argument or the ``X-XSRFToken``
-        or ``X-CSRFToken`` header.  A cross-site ``Origin`` is refused too
-        unless `check_trusted_origin` accepts it.  Called for every non-GET
-        request when the ``xsrf_cookies`` setting is on.
+        or ``X-CSRFToken`` header.  Called for every request whose method
+        is not GET, HEAD or OPTIONS when the ``xsrf_cookies`` setting is on
+        (see also the ``cross_origin_protection`` setting).
         """
-        origin = self.request.headers.get("Origin")
-        if origin and not self._same_origin(origin):
-            if not self.check_trusted_origin(origin):
-                raise HTTPError(403, "Cross-origin request from %s refused", origin)
         token = (
             self.get_argument("_xsrf", None)
             or self.request.headers.get("X-Xsrftoken")
@@ -1158,19 +1168,18 @@ class RequestHandler:
         if not xsrf_tokens_match(utf8(sent_token), utf8(expected_token)):
             raise HTTPError(403, "XSRF cookie does not match POST argument")
 
-    def _same_origin(self, origin: str) -> bool:
-        parsed = urllib.parse.urlsplit(origin)
-        return parsed.netloc.lower() == self.request.host.lower()
-
     def check_trusted_origin(self, origin: str) -> bool:
-        """Whether a request from another site's ``origin`` may go through.
+        """Whether a cross-origin request from ``origin`` may go through.
 
-        Consulted by `check_xsrf_cookie` when the ``Origin`` header names a
-        different host.  The default trusts the origins listed in the
-        ``xsrf_trusted_origins`` setting (e.g. ``["https://app.example"]``).
+        Consulted by the ``cross_origin_protection`` check (and, through
+        ``WebSocketHandler.check_origin``, for WebSockets) when a request
+        comes from another origin.  The default accepts the origins listed
+        in the ``trusted_origins`` setting, compared exactly::
+
+            Application(handlers, cross_origin_protection=True,
+                        trusted_origins=["https://app.example.com"])
         """
-        trusted = self.settings.get("xsrf_trusted_origins", ())
-        return origin in trusted
+        return origin in self.settings.get("trusted_origins", ())
 
     def xsrf_form_html(self) -> str:
         """A hidden ``<input>`` carrying the XSRF token, for forms."""
@@ -1273,8 +1282,8 @@ class RequestHandler:
                 )
             if args or kwargs:
                 self._decode_path_arguments(args, kwargs)
-            if method_name not in _SAFE_METHODS and self.settings.get("xsrf_cookies"):
-                self.check_xsrf_cookie()
+            if method_name not in _SAFE_METHODS:
+                self._check_unsafe_request()
             result = self.prepare()
             if result is not None:
                 await result
@@ -1297,14 +1306,41 @@ class RequestHandler:
                 await result
             if self._auto_finish and not self._finished:
                 self.finish()
+        except asyncio.CancelledError as e:
+            if not _task_is_cancelled():
+                # Raised by the handler's own code: an error like any other.
+                self._handle_uncaught(e)
+                return
+            # Cancelled from outside: the client still gets an answer.
+            if not self._finished:
+                self._send_error_safely(500)
+            raise
         except Exception as e:
-            try:
-                self._handle_request_exception(e)
-            except Exception:
-                app_log.error("Exception in exception handler", exc_info=True)
+            self._handle_uncaught(e)
         finally:
             if self._prepared_future is not None and not self._prepared_future.done():
                 self._prepared_future.set_result(None)
+
+    def _handle_uncaught(self, e: BaseException) -> None:
+        try:
+            self._handle_request_exception(e)
+        except Exception:
+            app_log.error("Exception in exception handler", exc_info=True)
+
+    def _send_error_safely(self, status_code: int) -> None:
+        try:
+            self.send_error(status_code)
+        except Exception:
+            app_log.error("Exception in exception handler", exc_info=True)
+
+    def _check_unsafe_request(self) -> None:
+        """The XSRF and cross-origin checks of a state-changing request."""
+        if self.settings.get("xsrf_cookies"):
+            self.check_xsrf_cookie()
+        if self.settings.get("cross_origin_protection"):
+            refusal = _cross_origin_refusal(self.request, self.check_trusted_origin)
+            if refusal is not None:
+                raise HTTPError(403, refusal)
 
     def _decode_path_arguments(
         self, args: tuple[bytes, ...], kwargs: dict[str, bytes]
@@ -1366,15 +1402,89 @@ class RequestHandler:
         return f"{self.request.method} {self.request.uri} ({self.request.remote_ip})"
 
 
+def _task_is_cancelled() -> bool:
+    """Whether the running task itself is being cancelled (by ``Task.cancel``).
+
+    Python 3.10 cannot tell: every `asyncio.CancelledError` then counts as
+    raised by the handler's code.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() > 0
+
+
+def _cross_origin_refusal(
+    request: httputil.HTTPServerRequest, is_trusted: Callable[[str], bool]
+) -> str | None:
+    """Why ``request`` counts as an untrusted cross-origin one (``None``: it is not).
+
+    Browsers tell where a request comes from with ``Sec-Fetch-Site``;
+    older ones only with ``Origin``, which is then compared with ``Host``
+    (the scheme is not compared).  ``is_trusted`` is asked about any other
+    origin.  ``Referer`` is never consulted.
+    """
+    headers = request.headers
+    site = headers.get("Sec-Fetch-Site")
+    origin = headers.get("Origin")
+    if site in ("same-origin", "none"):
+        return None
+    if site is None:
+        if origin is None or _origin_is_host(origin, headers.get("Host")):
+            return None
+        if is_trusted(origin):
+            return None
+        return f"Origin {origin!r} not allowed"
+    if origin is not None and is_trusted(origin):
+        return None
+    return f"Sec-Fetch-Site {site} & origin {origin!r} not allowed"
+
+
+def _origin_is_host(origin: str, host: str | None) -> bool:
+    if host is None:
+        return False
+    try:
+        netloc = urllib.parse.urlsplit(origin).netloc
+    except ValueError:
+        return False
+    return netloc.lower() == host.lower()
+
+
+def _once_per_request(
+    handler: RequestHandler, attribute: str, find: Callable[[], Any]
+) -> Any:
+    """``handler``'s ``attribute``, found by ``find`` on first use."""
+    known = handler.__dict__
+    if attribute not in known:
+        known[attribute] = find()
+    return known[attribute]
+
+
+def _error_reason(error_kwargs: dict[str, Any]) -> str | None:
+    """The reason phrase for `RequestHandler.send_error`'s keywords."""
+    exc_info = error_kwargs.get("exc_info")
+    exception = exc_info[1] if exc_info else None
+    if isinstance(exception, HTTPError) and exception.reason:
+        return exception.reason
+    return cast(str | None, error_kwargs.get("reason"))
+
+
+def _has_no_body(status_code: int) -> bool:
+    """Whether responses with ``status_code`` never carry a body."""
+    return status_code in (204, 304) or 100 <= status_code < 200
+
+
 def _checked_header_name(name: str) -> str:
     if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
         raise ValueError(f"Invalid header name {name!r}")
     return name
 
 
-def _check_cookie_attribute(attribute: str, value: str) -> None:
+def _check_cookie_attribute(cookie: str, attribute: str, value: str) -> None:
+    """Refuse text that would end the attribute early or add one."""
     if _UNSAFE_COOKIE_ATTRIBUTE_RE.search(value):
-        raise ValueError(f"Invalid cookie {attribute} {value!r}")
+        raise http.cookies.CookieError(
+            f"Invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}"
+        )
 
 
 def _strip_weak_prefix(tag: bytes) -> bytes:
@@ -1413,13 +1523,18 @@ def _caller_directory() -> str:
     return os.path.dirname(frame.f_code.co_filename)
 
 
-def _insert_before(html: bytes, marker: bytes, insertion: bytes, last: bool) -> bytes:
+def _insert_before(
+    html: bytes, marker: bytes, insertion: bytes, last: bool, newline: bool = True
+) -> bytes:
+    """``html`` with ``insertion`` put before the first (or last) ``marker``."""
     if not insertion:
         return html
     position = html.rfind(marker) if last else html.find(marker)
     if position < 0:
         return html
-    return html[:position] + insertion + b"\n" + html[position:]
+    if newline:
+        insertion += b"\n"
+    return html[:position] + insertion + html[position:]
 
 
 class _ModuleResources:
@@ -1479,9 +1594,30 @@ def _has_stream_request_body(cls: type[RequestHandler]) -> bool:
     return cls._stream_request_body
 
 
-def _same_site_path(path: str) -> str:
-    """``path`` with leading slashes collapsed, so it cannot name another host."""
-    return "/" + path.lstrip("/\\")
+# What browsers strip from both ends of a URL, and drop from inside it.
+_URL_EDGE_CHARS = "".join(map(chr, range(0x21)))
+_URL_DROPPED_CHARS = str.maketrans("", "", "\t\r\n")
+
+
+def _as_browser_reads(url: str) -> str:
+    """``url`` normalised as browsers do before resolving it.
+
+    Leading and trailing control characters and spaces are stripped, tabs
+    and line breaks dropped, and backslashes read as slashes.
+    """
+    url = url.strip(_URL_EDGE_CHARS).translate(_URL_DROPPED_CHARS)
+    return url.replace("\\", "/")
+
+
+def _local_redirect_path(path: str) -> str:
+    """``path`` as a redirect target, refused (403) if it would leave the site.
+
+    Two initial slashes (after browser normalisation) would make the
+    target a protocol-relative URL naming another host.
+    """
+    if _as_browser_reads(path).startswith("//"):
+        raise HTTPError(403, "cannot redirect path with two initial slashes")
+    return path
 
 
 def removeslash(method: _MethodT) -> _MethodT:
@@ -1500,7 +1636,7 @@ def removeslash(method: _MethodT) -> _MethodT:
                 raise HTTPError(404)
             target = path.rstrip("/")
             if target:
-                _redirect_keeping_query(self, _same_site_path(target))
+                _redirect_keeping_query(self, _local_redirect_path(target))
                 return None
         return method(self, *args, **kwargs)
 
@@ -1521,7 +1657,7 @@ def addslash(method: _MethodT) -> _MethodT:
         if not path.endswith("/"):
             if self.request.method not in ("GET", "HEAD"):
                 raise HTTPError(404)
-            _redirect_keeping_query(self, _same_site_path(path + "/"))
+            _redirect_keeping_query(self, _local_redirect_path(path + "/"))
             return None
         return method(self, *args, **kwargs)
 
@@ -1607,7 +1743,9 @@ class Application(ReversibleRouter):
     ``settings`` configure the handlers.  Notable ones: ``debug`` (turns on
     ``autoreload``, ``serve_traceback`` and turns off
     ``compiled_template_cache`` and ``static_hash_cache``), ``cookie_secret``,
-    ``xsrf_cookies``, ``login_url``, ``template_path``, ``static_path``
+    ``xsrf_cookies``, ``cross_origin_protection`` and ``trusted_origins``
+    (see :doc:`the cross-origin protection section </web>`), ``login_url``,
+    ``template_path``, ``static_path``
     (serves ``/static/``, ``/robots.txt`` and ``/favicon.ico`` from it,
     see ``static_url_prefix``, ``static_handler_class`` and
     ``static_handler_args``), ``default_handler_class`` and
@@ -1637,8 +1775,8 @@ class Application(ReversibleRouter):
         self.settings = settings
         #: UI modules by name, available to templates.
         self.ui_modules: dict[str, type[UIModule]] = {
-            "linkify": _linkify,
-            "xsrf_form_html": _xsrf_form_html,
+            "linkify": _LinkifyModule,
+            "xsrf_form_html": _XsrfFormModule,
             "Template": TemplateModule,
         }
         #: UI methods by name, available to templates.
@@ -1956,13 +2094,23 @@ class ErrorHandler(RequestHandler):
         return True
 
 
-def _leaves_site(target: str) -> bool:
-    """Whether a redirect to ``target`` would go to another host."""
-    target = target.lstrip()
-    if target.startswith(("//", "/\\", "\\")):
-        return True
-    parsed = urllib.parse.urlsplit(target)
-    return bool(parsed.scheme or parsed.netloc)
+def _fixed_prefix(template: str) -> str:
+    """The text of a `str.format` template before its first substitution."""
+    literal_parts = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        literal_parts.append(literal)
+        if field is not None:
+            break
+    return "".join(literal_parts)
+
+
+def _scheme_and_host(url: str) -> tuple[str, str] | None:
+    """Scheme and netloc of ``url`` as a browser reads it (``None``: unreadable)."""
+    try:
+        parsed = urllib.parse.urlsplit(_as_browser_reads(url))
+    except ValueError:
+        return None
+    return parsed.scheme.lower(), parsed.netloc.lower()
 
 
 class RedirectHandler(RequestHandler):
@@ -1972,10 +2120,12 @@ class RedirectHandler(RequestHandler):
 
         (r"/pictures/(.*)", RedirectHandler, dict(url=r"/photos/{0}"))
 
-    The request's query string is appended to the target.  A site-local
-    ``url`` never turns into a redirect to another host, whatever the
-    groups hold (such requests get 403).  Redirects are permanent (301)
-    unless ``permanent=False``.
+    The request's query string is appended to the target.  The scheme and
+    host of the target always come from the template, never from the
+    request: a target whose scheme or host differs from what the template
+    fixes before its first field (read as a browser would), and an
+    ``http(s)`` template whose host is all substituted (``"https://{0}"``),
+    answer 400.  Redirects are permanent (301) unless ``permanent=False``.
     """
 
     def initialize(self, url: str, permanent: bool = True) -> None:
@@ -1986,8 +2136,6 @@ class RedirectHandler(RequestHandler):
     def get(self, *args: Any, **kwargs: Any) -> None:
         """Redirect to the formatted target."""
         target = self._url.format(*args, **kwargs)
-        if not _leaves_site(self._url) and _leaves_site(target):
-            raise HTTPError(403, "Redirect to %r would leave the site", target)
         if self.request.query_arguments:
             target = httputil.url_concat(
                 target,
@@ -1996,6 +2144,15 @@ class RedirectHandler(RequestHandler):
                     for name, value in httputil.qs_to_qsl(self.request.query_arguments)
                 ],
             )
+        fixed = _scheme_and_host(_fixed_prefix(self._url))
+        if (
+            fixed is None
+            or (fixed[0] in ("http", "https") and not fixed[1])
+            or _scheme_and_host(target) != fixed
+        ):
+            raise HTTPError(400, "Redirect URL cannot change the scheme or netloc")
+        if _UNSAFE_HEADER_VALUE_RE.search(target):
+            raise HTTPError(400, "Redirect URL contains invalid characters")
         self.redirect(target, permanent=self._permanent)
 
 
@@ -2053,11 +2210,15 @@ class StaticFileHandler(RequestHandler):
     CACHE_MAX_AGE = 86400 * 365 * 10
     #: How many content hashes the class remembers at most.
     MAX_CACHED_VERSIONS = 10000
-    #: Files larger than this (bytes) are versioned by size and time, not hash.
-    MAX_VERSION_CONTENT_SIZE = 256 * 1024 * 1024
+    #: Content larger than this (bytes) gets no version hash (64 MiB).
+    MAX_VERSION_CONTENT_SIZE = 64 * 1024 * 1024
 
     _static_hashes: OrderedDict[str, str | None] = OrderedDict()
     _lock = threading.Lock()
+
+    #: Directory, or list of directories, that symbolic links in ``root``
+    #: may lead into (``None``: links must stay inside ``root``).
+    allowed_symlink_directory: str | list[str] | None = None
 
     #: The file's path within ``root``, from the URL (set by `get`).
     path: str
@@ -2070,15 +2231,15 @@ class StaticFileHandler(RequestHandler):
         self,
         path: str,
         default_filename: str | None = None,
-        allowed_symlink_directory: str | None = None,
+        allowed_symlink_directory: str | list[str] | None = None,
     ) -> None:
         """Serve the directory ``path``; see the class documentation."""
         #: The directory served.
         self.root = path
         #: File served for directory requests, or ``None`` (then 403).
         self.default_filename = default_filename
-        #: Directory that symbolic links in ``root`` may point into.
-        self.allowed_symlink_directory = allowed_symlink_directory
+        if allowed_symlink_directory is not None:
+            self.allowed_symlink_directory = allowed_symlink_directory
 
     @classmethod
     def reset(cls) -> None:
@@ -2158,20 +2319,36 @@ class StaticFileHandler(RequestHandler):
         return f'"{version}"' if version else None
 
     def set_headers(self) -> None:
-        """Set ``Accept-Ranges``, ``Etag``, ``Last-Modified``, type and caching."""
-        self.set_header("Accept-Ranges", "bytes")
+        """Set the response headers describing the file.
+
+        ``Accept-Ranges``, the ``Etag`` (from `compute_etag`), the type,
+        ``Last-Modified``, then ``Expires`` and ``Cache-Control`` when
+        `get_cache_time` allows caching, and last `set_extra_headers`.
+        """
+        mime_type = self.get_content_type()
+        described: dict[str, _HeaderValue | None] = {
+            "Accept-Ranges": "bytes",
+            "Content-Type": mime_type or None,
+            "Last-Modified": self.modified,
+        }
+        for name, value in described.items():
+            if value is not None:
+                self.set_header(name, value)
         self.set_etag_header()
-        if self.modified is not None:
-            self.set_header("Last-Modified", self.modified)
-        content_type = self.get_content_type()
-        if content_type:
-            self.set_header("Content-Type", content_type)
-        cache_time = self.get_cache_time(self.path, self.modified, content_type)
-        if cache_time > 0:
-            expires = datetime.datetime.now(datetime.timezone.utc)
-            self.set_header("Expires", expires + datetime.timedelta(seconds=cache_time))
-            self.set_header("Cache-Control", f"max-age={cache_time}")
+        self._set_cache_headers(
+            self.get_cache_time(self.path, self.modified, mime_type)
+        )
         self.set_extra_headers(self.path)
+
+    def _set_cache_headers(self, seconds: int) -> None:
+        """Let clients keep the file ``seconds`` (no caching headers if 0)."""
+        if seconds <= 0:
+            return
+        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            seconds=seconds
+        )
+        self.set_header("Cache-Control", f"max-age={seconds}")
+        self.set_header("Expires", until)
 
     def should_return_304(self) -> bool:
         """Whether the client's cached copy is current (conditional headers)."""
@@ -2185,30 +2362,40 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def get_absolute_path(cls, root: str, path: str) -> str:
-        """The absolute path of ``path`` under ``root`` (not yet validated)."""
-        return os.path.abspath(os.path.join(root, path))
+        """The absolute path of ``path`` under ``root``.
+
+        Raises `HTTPError` 403 when ``path`` as written (``../`` and the
+        like) leads out of ``root``; symbolic links are checked later, by
+        `validate_absolute_path`.
+        """
+        absolute_root = os.path.abspath(root)
+        absolute_path = os.path.abspath(os.path.join(absolute_root, path))
+        if not _is_within(absolute_path, absolute_root):
+            raise HTTPError(403, "%s is not in root static directory", path)
+        return absolute_path
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
         """Check ``absolute_path`` may be served and return the file to send.
 
-        Raises `HTTPError` 403 for a path outside ``root`` (or a directory
-        without ``default_filename``) and 404 for a missing file.  Returns
-        ``None`` after redirecting a directory request to its slashed form.
+        Raises `HTTPError` 403 for a path outside ``root`` (as written, or
+        through a symbolic link leading elsewhere than
+        `allowed_symlink_directory`), for a directory without
+        ``default_filename`` and for anything that is not a regular file,
+        and 404 for a missing file.  Returns ``None`` after redirecting a
+        directory request to its slashed form.
         """
         if "\x00" in absolute_path:
             raise HTTPError(404, "NUL byte in path %r", self.path)
         root = os.path.abspath(root)
-        if not _is_within(absolute_path, root):
+        if not _is_within(absolute_path, root) or not self._resolves_inside(
+            root, absolute_path
+        ):
             raise HTTPError(403, "%s is not in root static directory", self.path)
-        if not self._resolves_inside(root, absolute_path):
-            raise HTTPError(403, "%s leads outside the static directory", self.path)
         if os.path.isdir(absolute_path) and self.default_filename is not None:
             if not self.request.path.endswith("/"):
-                if self.request.path.startswith("//"):
-                    raise HTTPError(
-                        403, "cannot redirect path with two initial slashes"
-                    )
-                self.redirect(self.request.path + "/", permanent=True)
+                self.redirect(
+                    _local_redirect_path(self.request.path + "/"), permanent=True
+                )
                 return None
             absolute_path = os.path.join(absolute_path, self.default_filename)
         if not os.path.exists(absolute_path):
@@ -2220,10 +2407,15 @@ class StaticFileHandler(RequestHandler):
     def _resolves_inside(self, root: str, absolute_path: str) -> bool:
         """Whether symbolic links keep ``absolute_path`` in an allowed place."""
         real = os.path.realpath(absolute_path)
-        allowed = [os.path.realpath(root)]
-        if self.allowed_symlink_directory:
-            allowed.append(os.path.realpath(self.allowed_symlink_directory))
-        return any(_is_within(real, directory) for directory in allowed)
+        allowed = self.allowed_symlink_directory
+        if allowed is None:
+            allowed = []
+        elif isinstance(allowed, str):
+            allowed = [allowed]
+        return any(
+            _is_within(real, os.path.realpath(directory))
+            for directory in [root, *allowed]
+        )
 
     @classmethod
     def get_content(
@@ -2231,9 +2423,12 @@ class StaticFileHandler(RequestHandler):
     ) -> Generator[bytes, None, None]:
         """The bytes ``start`` to ``end`` (exclusive) of the file, in chunks.
 
-        May be overridden to return a single `bytes` instead of an iterator.
+        Anything but a regular file (a FIFO, a device...) raises
+        `HTTPError` 403 before a byte is read: reading those could block
+        or never end.  May be overridden to return a single `bytes`
+        instead of an iterator.
         """
-        with open(abspath, "rb") as file:
+        with _open_regular_file(abspath) as file:
             if start is not None:
                 file.seek(start)
             remaining = None if end is None else end - (start or 0)
@@ -2250,19 +2445,20 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def get_content_version(cls, abspath: str) -> str:
-        """A version string for the file: its SHA-512 by default.
+        """A version string for the file: the SHA-512 of `get_content`.
 
-        Files over `MAX_VERSION_CONTENT_SIZE` are versioned by size and
-        modification time instead, so no request reads them whole just to
-        make a URL.
+        Content over `MAX_VERSION_CONTENT_SIZE` bytes raises `ValueError`
+        (and so gets no version) rather than being read whole.
         """
-        stat = os.stat(abspath)
-        if stat.st_size > cls.MAX_VERSION_CONTENT_SIZE:
-            identity = f"{stat.st_size}-{stat.st_mtime_ns}".encode()
-            return hashlib.sha512(identity).hexdigest()
         hasher = hashlib.sha512()
+        size = 0
         content = cls.get_content(abspath)
         for chunk in [content] if isinstance(content, bytes) else content:
+            size += len(chunk)
+            if size > cls.MAX_VERSION_CONTENT_SIZE:
+                raise ValueError(
+                    f"{abspath} is larger than {cls.MAX_VERSION_CONTENT_SIZE} bytes"
+                )
             hasher.update(chunk)
         return hasher.hexdigest()
 
@@ -2274,8 +2470,8 @@ class StaticFileHandler(RequestHandler):
                 return cls._static_hashes[abs_path]
         try:
             version: str | None = cls.get_content_version(abs_path)
-        except Exception:
-            gen_log.error("Could not open static file %r", abs_path)
+        except Exception as e:
+            gen_log.error("Could not open static file %r: %s", abs_path, e)
             version = None
         with cls._lock:
             cls._static_hashes[abs_path] = version
@@ -2349,32 +2545,66 @@ class StaticFileHandler(RequestHandler):
     @classmethod
     def get_version(cls, settings: dict[str, Any], path: str) -> str | None:
         """The version string of static file ``path``, cached per file."""
-        abs_path = cls.get_absolute_path(settings["static_path"], path)
+        try:
+            abs_path = cls.get_absolute_path(settings["static_path"], path)
+        except HTTPError:
+            return None  # outside the static directory: never hashed
         return cls._get_cached_version(abs_path)
 
 
 _FILE_CHUNK_SIZE = 64 * 1024
 _UNSATISFIABLE = object()
-_BYTE_RANGE_RE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+
+
+def _open_regular_file(abspath: str) -> BinaryIO:
+    """Open ``abspath`` for reading, refusing (403) anything but a regular file.
+
+    The descriptor is opened without blocking (a FIFO would otherwise wait
+    for a writer) and checked with ``fstat``, so the file cannot be swapped
+    between the check and the read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(abspath, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise HTTPError(403, "%s is not a file", abspath)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _parse_byte_range(header: str) -> tuple[int | None, int | None] | None:
     """``(start, end)`` of a single-range ``Range`` header, end exclusive.
 
-    A suffix range (``bytes=-500``) gives a negative start.  Multiple ranges
-    and anything unparseable give ``None`` (the header is then ignored).
+    ``bytes=N`` and ``bytes=N-`` run to the end; a suffix range
+    (``bytes=-500``) gives a negative start.  Multiple ranges and anything
+    unparseable give ``None`` (the header is then ignored).
     """
-    match = _BYTE_RANGE_RE.fullmatch(header.strip())
-    if match is None:
+    unit, equals, spec = header.strip().partition("=")
+    if unit != "bytes" or not equals:
         return None
-    first, last = match.groups()
+    first, _, last = spec.partition("-")
+    if not _is_digits(first) and not (first == "" and _is_digits(last)):
+        return None
+    if last and not _is_digits(last):
+        return None
     if first:
-        end = int(last) + 1 if last else None
-        return int(first), end
-    if last:
-        suffix = int(last)
-        return (-suffix, None) if suffix else (0, 0)
-    return None
+        return _range_number(first), _range_number(last) + 1 if last else None
+    suffix = _range_number(last)
+    return (-suffix, None) if suffix else (0, 0)
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _range_number(digits: str) -> int:
+    """A byte position; absurdly long ones stand for "past any file"."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def _parse_http_date(text: str) -> datetime.datetime | None:
@@ -2429,36 +2659,46 @@ class OutputTransform:
 
 
 class GZipContentEncoding(OutputTransform):
-    """Compresses responses with gzip for clients accepting it.
+    """Gzips responses for clients that send ``Accept-Encoding: gzip``.
 
-    Enabled by the ``compress_response`` setting.  Only textual types (see
-    `CONTENT_TYPES`) of at least `MIN_LENGTH` bytes are compressed, and
-    ``Vary: Accept-Encoding`` is added so caches keep both forms apart.
+    Turned on by the ``compress_response`` setting.  A response is
+    compressed when its media type is ``text/*`` or listed in
+    `CONTENT_TYPES`, it carries no ``Content-Encoding`` yet, and (if its
+    whole body is known) it is at least `MIN_LENGTH` bytes long.  Every
+    response gets ``Vary: Accept-Encoding``, so that caches keep the two
+    forms apart.
     """
 
-    #: Compressed types besides ``text/*``.
+    #: Bodies known to be shorter than this many bytes are left as they are.
+    MIN_LENGTH = 1024
+    #: The zlib level, from 1 (fastest) to 9 (smallest output).
+    GZIP_LEVEL = 6
+    #: Media types compressed besides every ``text/*`` one.
     CONTENT_TYPES = {
-        "application/javascript",
-        "application/x-javascript",
-        "application/xml",
         "application/atom+xml",
+        "application/javascript",
         "application/json",
+        "application/x-javascript",
         "application/xhtml+xml",
+        "application/xml",
         "image/svg+xml",
     }
-    #: The zlib compression level (1 fastest to 9 smallest).
-    GZIP_LEVEL = 6
-    #: Responses smaller than this (bytes, when known) are sent as they are.
-    MIN_LENGTH = 1024
 
     def __init__(self, request: httputil.HTTPServerRequest) -> None:
-        """Note whether the client accepts gzip."""
-        accepted = request.headers.get("Accept-Encoding", "")
-        self._gzipping = "gzip" in accepted
+        """Note whether the client of ``request`` takes gzip."""
+        self._client_takes_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        # Set once this response is being compressed.
         self._compressor: Any = None
 
-    def _compressible_type(self, ctype: str) -> bool:
-        return ctype.startswith("text/") or ctype in self.CONTENT_TYPES
+    def _worth_compressing(
+        self, status_code: int, headers: httputil.HTTPHeaders, body: bytes, whole: bool
+    ) -> bool:
+        if not self._client_takes_gzip or _has_no_body(status_code):
+            return False
+        if "Content-Encoding" in headers or (whole and len(body) < self.MIN_LENGTH):
+            return False
+        media_type = headers.get("Content-Type", "").partition(";")[0].strip()
+        return media_type.startswith("text/") or media_type in self.CONTENT_TYPES
 
     def transform_first_chunk(
         self,
@@ -2467,37 +2707,29 @@ class GZipContentEncoding(OutputTransform):
         chunk: bytes,
         finishing: bool,
     ) -> tuple[int, httputil.HTTPHeaders, bytes]:
-        """Decide whether to compress, adjusting the headers accordingly."""
-        if "Vary" in headers:
-            headers["Vary"] += ", Accept-Encoding"
-        else:
-            headers["Vary"] = "Accept-Encoding"
-        if self._gzipping:
-            ctype = headers.get("Content-Type", "").split(";")[0].strip()
-            self._gzipping = (
-                self._compressible_type(ctype)
-                and (not finishing or len(chunk) >= self.MIN_LENGTH)
-                and "Content-Encoding" not in headers
-                and status_code not in (204, 304)
-            )
-        if self._gzipping:
-            headers["Content-Encoding"] = "gzip"
-            self._compressor = zlib.compressobj(self.GZIP_LEVEL, zlib.DEFLATED, 31)
-            chunk = self.transform_chunk(chunk, finishing)
-            if "Content-Length" in headers:
-                if finishing:
-                    headers["Content-Length"] = str(len(chunk))
-                else:
-                    del headers["Content-Length"]
-        return status_code, headers, chunk
+        """Add ``Vary``; if worth it, start compressing and fix the length."""
+        vary = headers.get("Vary")
+        headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+        if not self._worth_compressing(status_code, headers, chunk, finishing):
+            return status_code, headers, chunk
+        gzip_format = 16 + zlib.MAX_WBITS
+        self._compressor = zlib.compressobj(self.GZIP_LEVEL, zlib.DEFLATED, gzip_format)
+        headers["Content-Encoding"] = "gzip"
+        compressed = self.transform_chunk(chunk, finishing)
+        if "Content-Length" in headers:
+            if finishing:
+                headers["Content-Length"] = str(len(compressed))
+            else:
+                del headers["Content-Length"]  # unknown until the end: chunked
+        return status_code, headers, compressed
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
-        """Compress ``chunk`` (flushing, so each piece is sent right away)."""
-        if not self._gzipping:
+        """Compress ``chunk``, flushed so that it can be sent at once."""
+        compressor = self._compressor
+        if compressor is None:
             return chunk
-        compressed = self._compressor.compress(chunk)
-        mode = zlib.Z_FINISH if finishing else zlib.Z_SYNC_FLUSH
-        return bytes(compressed + self._compressor.flush(mode))
+        flush_mode = zlib.Z_FINISH if finishing else zlib.Z_SYNC_FLUSH
+        return bytes(compressor.compress(chunk) + compressor.flush(flush_mode))
 
 
 # ---------------------------------------------------------------------------
@@ -2562,12 +2794,16 @@ class UIModule:
         return self.handler.render_string(path, **kwargs)
 
 
-class _linkify(UIModule):
+class _LinkifyModule(UIModule):
+    """``{% module linkify(text) %}``: `tornado.escape.linkify` for templates."""
+
     def render(self, text: str, **kwargs: Any) -> str:
         return escape.linkify(text, **kwargs)
 
 
-class _xsrf_form_html(UIModule):
+class _XsrfFormModule(UIModule):
+    """``{% module xsrf_form_html() %}``: the handler's hidden XSRF field."""
+
     def render(self) -> str:
         return self.handler.xsrf_form_html()
 
@@ -2585,58 +2821,58 @@ class TemplateModule(UIModule):
     def __init__(self, handler: RequestHandler) -> None:
         """Create the module for ``handler``'s page."""
         super().__init__(handler)
-        self._resource_list: list[dict[str, Any]] = []
-        self._resource_dict: dict[str, dict[str, Any]] = {}
+        # What each rendered template asked for, in rendering order (a
+        # template rendered twice must ask for the same both times).
+        self._requested: dict[str, dict[str, Any]] = {}
 
     def render(self, path: str, **kwargs: Any) -> bytes:
         """Render template ``path`` with ``kwargs`` and ``set_resources``."""
+        return self.render_string(
+            path, set_resources=functools.partial(self._record, path), **kwargs
+        )
 
-        def set_resources(**resources: Any) -> str:
-            known = self._resource_dict.get(path)
-            if known is None:
-                self._resource_list.append(resources)
-                self._resource_dict[path] = resources
-            elif known != resources:
-                raise ValueError(
-                    "set_resources called with different resources for the same "
-                    f"template {path!r}"
-                )
-            return ""
+    def _record(self, path: str, **resources: Any) -> str:
+        earlier = self._requested.setdefault(path, resources)
+        if earlier != resources:
+            raise ValueError(
+                "set_resources called with different resources for the same "
+                f"template {path!r}"
+            )
+        return ""
 
-        return self.render_string(path, set_resources=set_resources, **kwargs)
-
-    def _get_resources(self, key: str) -> Iterable[Any]:
-        return (resources[key] for resources in self._resource_list if key in resources)
+    def _values(self, kind: str) -> list[Any]:
+        return [wanted[kind] for wanted in self._requested.values() if kind in wanted]
 
     def embedded_javascript(self) -> str:
-        """The ``embedded_javascript`` resources, joined."""
-        return "\n".join(self._get_resources("embedded_javascript"))
+        """The ``embedded_javascript`` resources, one per line."""
+        return "\n".join(self._values("embedded_javascript"))
 
     def javascript_files(self) -> list[str]:
-        """The ``javascript_files`` resources, flattened."""
-        return self._flattened("javascript_files")
+        """The ``javascript_files`` resources, as one list."""
+        return _flatten_paths(self._values("javascript_files"))
 
     def embedded_css(self) -> str:
-        """The ``embedded_css`` resources, joined."""
-        return "\n".join(self._get_resources("embedded_css"))
+        """The ``embedded_css`` resources, one per line."""
+        return "\n".join(self._values("embedded_css"))
 
     def css_files(self) -> list[str]:
-        """The ``css_files`` resources, flattened."""
-        return self._flattened("css_files")
+        """The ``css_files`` resources, as one list."""
+        return _flatten_paths(self._values("css_files"))
 
     def html_head(self) -> str:
-        """The ``html_head`` resources, concatenated."""
-        return "".join(self._get_resources("html_head"))
+        """The ``html_head`` resources, one after the other."""
+        return "".join(self._values("html_head"))
 
     def html_body(self) -> str:
-        """The ``html_body`` resources, concatenated."""
-        return "".join(self._get_resources("html_body"))
+        """The ``html_body`` resources, one after the other."""
+        return "".join(self._values("html_body"))
 
-    def _flattened(self, key: str) -> list[str]:
-        paths: list[str] = []
-        for value in self._get_resources(key):
-            _extend_paths(paths, value)
-        return paths
+
+def _flatten_paths(values: Iterable[str | bytes | Iterable[str]]) -> list[str]:
+    paths: list[str] = []
+    for value in values:
+        _extend_paths(paths, value)
+    return paths
 
 
 class _UIModuleNamespace:

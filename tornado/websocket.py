@@ -58,7 +58,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.queues import Queue
 from tornado.tcpclient import TCPClient
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, _cross_origin_refusal, _task_is_cancelled
 
 if TYPE_CHECKING:
     from tornado.netutil import Resolver
@@ -81,13 +81,15 @@ _CLOSE_TIMEOUT = 5.0
 _READ_SIZE = 1024 * 1024
 #: Missing payload from which a frame's remainder is read in one go.
 _DIRECT_READ_SIZE = 64 * 1024
+#: Longest a connection's reading loop runs before yielding to the event loop.
+_MAX_TURN = 0.001
 #: Payload size from which a frame is written as header and payload apart.
 _SEPARATE_PAYLOAD_SIZE = 64 * 1024
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
 _CLIENT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _CLIENT_MAX_HEADER_SIZE = 64 * 1024
-#: The WebSocket versions accepted (drafts 7 and 8 differ from 13 only in name).
-_SUPPORTED_VERSIONS = ("7", "8", "13")
+#: The WebSocket versions accepted: RFC 6455's.
+_SUPPORTED_VERSIONS = ("13",)
 #: Response-building methods that make no sense once the connection upgraded.
 _HTTP_ONLY_METHODS = (
     "write",
@@ -268,12 +270,10 @@ class WebSocketHandler(RequestHandler):
             return 400, 'Can "Upgrade" only to "WebSocket".'
         if "upgrade" not in _header_tokens(headers.get("Connection", "")):
             return 400, '"Connection" must be "Upgrade".'
-        origin = headers.get("Origin") or headers.get("Sec-WebSocket-Origin")
-        if origin is not None and not self.check_origin(origin):
+        cross_origin = _cross_origin_refusal(self.request, self.check_origin)
+        if cross_origin is not None:
+            gen_log.debug("Refused WebSocket upgrade: %s", cross_origin)
             return 403, "Cross origin websockets not allowed"
-        version = headers.get("Sec-WebSocket-Version", "").strip()
-        if not version.isdigit():
-            return 400, "Missing or malformed Sec-WebSocket-Version header"
         return None
 
     def _refuse(self, status: int, message: str, reason: str | None = None) -> None:
@@ -299,16 +299,23 @@ class WebSocketHandler(RequestHandler):
         return WebSocketProtocol13(self, mask_outgoing=False, params=params)
 
     def check_origin(self, origin: str) -> bool:
-        """Whether to accept a connection from a page at ``origin``.
+        """Whether to accept a connection from a page at another ``origin``.
 
-        By default only the same host is accepted: browsers let any page
-        open WebSockets anywhere, carrying the user's cookies, so a
-        cross-origin connection is refused with a 403 unless this returns
-        true.  Override it (for instance to allow a list of domains, or
-        everything with ``return True``) with care.
+        Browsers let any page open WebSockets anywhere, carrying the
+        user's cookies, so every upgrade request goes through the
+        cross-origin check of the ``cross_origin_protection`` setting
+        (whatever that setting says).  This is asked only about requests
+        that are not same-origin (by ``Sec-Fetch-Site``, or ``Origin``
+        equal to ``Host``); the default defers to
+        `~tornado.web.RequestHandler.check_trusted_origin` (the
+        ``trusted_origins`` setting).  Refused requests get a 403.  Override
+        it with care, for instance to allow a family of domains::
+
+            def check_origin(self, origin):
+                host = urllib.parse.urlsplit(origin).hostname or ""
+                return host == "example.com" or host.endswith(".example.com")
         """
-        host = self.request.headers.get("Host", "")
-        return urllib.parse.urlsplit(origin).netloc.lower() == host.lower()
+        return self.check_trusted_origin(origin)
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
         """Pick one of the subprotocols the client offered, or ``None``.
@@ -542,10 +549,14 @@ class WebSocketProtocol(abc.ABC):
         """Call an application callback; an exception is logged and aborts."""
         try:
             return callback(*args)
-        except Exception:
-            self.handler.log_exception(*sys.exc_info())
-            self._abort()
+        except (Exception, asyncio.CancelledError):
+            self._fail_with_uncaught()
             return None
+
+    def _fail_with_uncaught(self) -> None:
+        """An application callback failed: log it and drop the connection."""
+        self.handler.log_exception(*sys.exc_info())
+        self._abort()
 
     @abc.abstractmethod
     def close(self, code: int | None = None, reason: str | None = None) -> None:
@@ -641,6 +652,10 @@ class WebSocketProtocol13(WebSocketProtocol):
         # A message handler's awaitable, to finish before the next message.
         self._awaited_handler: Awaitable[None] | None = None
         self._pong_waiter: Future[None] | None = None
+        # Pong coalescing: whether a pong is still being written, and the
+        # data of the latest ping received meanwhile.
+        self._pong_in_flight = False
+        self._owed_pong: bytes | None = None
         # Traffic counters: message data (uncompressed) and raw frames.
         self._message_bytes_in = self._message_bytes_out = 0
         self._wire_bytes_in = self._wire_bytes_out = 0
@@ -674,10 +689,12 @@ class WebSocketProtocol13(WebSocketProtocol):
             if opened is not None:
                 await opened
         except asyncio.CancelledError:
-            self._abort()
+            if _task_is_cancelled():
+                self._abort()
+            else:
+                self._fail_with_uncaught()
         except Exception:
-            handler.log_exception(*sys.exc_info())
-            self._abort()
+            self._fail_with_uncaught()
         await self._receive_frame_loop()
 
     @staticmethod
@@ -777,6 +794,11 @@ class WebSocketProtocol13(WebSocketProtocol):
             self._fail(e)
         except asyncio.CancelledError:
             self._abort()
+        if self._awaited_handler is not None:
+            # A message handler started before the connection went away
+            # still runs to its end, as it would have without the close.
+            handling, self._awaited_handler = self._awaited_handler, None
+            await self._finish_handling(handling)
         self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
     async def _read_messages(self) -> None:
@@ -801,20 +823,34 @@ class WebSocketProtocol13(WebSocketProtocol):
             parser.receive_data(data)
             return self._handle_buffered(reader)
 
+        loop = asyncio.get_running_loop()
+        turn_started = loop.time()
         while not self.client_terminated:
+            if loop.time() - turn_started >= _MAX_TURN:
+                # Reads and handlers may all complete without suspending
+                # while a peer keeps sending: let other connections run.
+                await asyncio.sleep(0)
+                turn_started = loop.time()
             if self._awaited_handler is not None:
                 handling, self._awaited_handler = self._awaited_handler, None
-                try:
-                    await handling
-                except Exception:
-                    self.handler.log_exception(*sys.exc_info())
-                    self._abort()
+                await self._finish_handling(handling)
             elif parser.payload_missing >= _DIRECT_READ_SIZE:
                 await self._read_payload_directly(parser)
             else:
                 await stream._read_chunks(receive)
                 continue
             self._handle_buffered(reader)
+
+    async def _finish_handling(self, handling: Awaitable[None]) -> None:
+        """Wait for a message handler; a failure is logged and aborts."""
+        try:
+            await handling
+        except asyncio.CancelledError:
+            if _task_is_cancelled():
+                raise
+            self._fail_with_uncaught()
+        except Exception:
+            self._fail_with_uncaught()
 
     def _handle_buffered(self, reader: wire.MessageReader) -> bool:
         """Handle the complete messages received; whether to read on as is.
@@ -859,13 +895,36 @@ class WebSocketProtocol13(WebSocketProtocol):
             return None
         if opcode == wire.OPCODE_PING:
             if not self.server_terminated:
-                self._write_frame(wire.OPCODE_PONG, data)
+                self._answer_ping(data)
             return self._run_callback(self.handler.on_ping, data)
         self.last_pong = IOLoop.current().time()
         self._received_pong = True
         if self._pong_waiter is not None:
             future_set_result_unless_cancelled(self._pong_waiter, None)
         return self._run_callback(self.handler.on_pong, data)
+
+    def _answer_ping(self, data: bytes) -> None:
+        """Send a pong, or remember ``data`` while an earlier pong is unsent.
+
+        A peer that floods pings without reading gets one pong at a time,
+        carrying the latest ping's data, so unsent pongs cannot pile up.
+        """
+        if self._pong_in_flight:
+            self._owed_pong = data
+            return
+        written = self._write_frame(wire.OPCODE_PONG, data)
+        if not written.done():
+            self._pong_in_flight = True
+            written.add_done_callback(self._on_pong_sent)
+
+    def _on_pong_sent(self, _: Future[None]) -> None:
+        self._pong_in_flight = False
+        owed, self._owed_pong = self._owed_pong, None
+        if owed is not None and not self.is_closing():
+            try:
+                self._answer_ping(owed)
+            except WebSocketClosedError:
+                pass
 
     # -- sending --------------------------------------------------------------
 
@@ -1093,6 +1152,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     """
 
     protocol: WebSocketProtocol | None = None
+    # Class defaults, so that __del__ works on a half-built object too.
+    _handed_out = False
+    _close_called = False
 
     def __init__(
         self,
@@ -1127,6 +1189,8 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.protocol = None
         self._on_message_callback = on_message_callback
         self._end_delivered = False
+        # The queue put that the frame loop waits for (the queue is full).
+        self._blocked_put: Future[None] | None = None
         self._offered_subprotocols = list(subprotocols or [])
         self._prepare_request(request)
         #: The TCP client opening the connection.
@@ -1170,9 +1234,11 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         request.follow_redirects = False
 
     def __del__(self) -> None:
-        """Warn (`ResourceWarning`) about a connection left open."""
-        protocol = self.protocol
-        if protocol is not None and not protocol.is_closing():
+        """Warn (`ResourceWarning`) about a connection never given `close`.
+
+        Even one the server closed: calling `close` is what releases it.
+        """
+        if self._handed_out and not self._close_called:
             warnings.warn(
                 "Unclosed WebSocketClientConnection", ResourceWarning, stacklevel=2
             )
@@ -1190,7 +1256,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
             await super().headers_received(start_line, headers)
             return
         self._remove_timeout()
-        self.code, self.reason, self.headers = 101, start_line.reason, headers
+        # ``code`` stays None: it is set only for a handshake failing with
+        # an HTTP error (see _HTTPConnection.headers_received).
+        self.reason, self.headers = start_line.reason, headers
         protocol = self.get_websocket_protocol()
         try:
             protocol._process_server_headers(self.key, headers)
@@ -1203,6 +1271,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         protocol.stream = self.connection.detach()
         self.io_loop.add_callback(protocol._receive_frame_loop)
         protocol.start_pinging()
+        self._handed_out = not self.connect_future.done()
         future_set_result_unless_cancelled(self.connect_future, self)
 
     def _check_subprotocol(self, selected: str | None) -> None:
@@ -1262,7 +1331,17 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         self.protocol.write_ping(payload)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """Start closing the connection (see `WebSocketHandler.close`)."""
+        """Start closing the connection (see `WebSocketHandler.close`).
+
+        Messages received meanwhile can still be read with `read_message`
+        (then ``None``), except those that find its queue full: the
+        closing handshake never waits for a reader.
+        """
+        self._close_called = True
+        if self._blocked_put is not None:
+            # Let the frame loop go on to the closing handshake.
+            self._blocked_put.cancel()
+            self._blocked_put = None
         if self.protocol is not None:
             self.protocol.close(code, reason)
             self.protocol = None
@@ -1277,7 +1356,18 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
         if self._on_message_callback is not None:
             self._on_message_callback(message)
             return None
-        return self.read_queue.put(message)
+        if self._close_called and message is not None and self.read_queue.full():
+            return None  # nobody reads: never hold up the closing handshake
+        put = self.read_queue.put(message)
+        if put.done() or message is None:
+            return None  # nothing waits for the end marker to find room
+        # The frame loop waits until the message is read or close() drops it.
+        self._blocked_put = put
+        delivered: Future[None] = Future()
+        put.add_done_callback(
+            lambda _: future_set_result_unless_cancelled(delivered, None)
+        )
+        return delivered
 
     def on_ping(self, data: bytes) -> None:
         """Called when a ping arrives (it has already been answered)."""

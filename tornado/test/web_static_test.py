@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import gzip
+import hashlib
 import logging
 import os
 import shutil
@@ -20,6 +21,7 @@ from tornado.testing import ExpectLog
 from tornado.web import (
     FallbackHandler,
     GZipContentEncoding,
+    HTTPError,
     OutputTransform,
     RedirectHandler,
     RequestHandler,
@@ -205,11 +207,6 @@ class StaticFileTest(WebTestCase):
                     response = self.raw_get(path)
                 self.assertTrue(response.startswith(b"HTTP/1.1 404"))
 
-    def raw_get(self, path: str) -> bytes:
-        """GET ``path`` exactly as written (no client-side normalization)."""
-        request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        return self.raw_request(request.encode("latin1"))
-
 
 class StaticDefaultFilenameTest(WebTestCase):
     def get_handlers(self) -> list[Any]:
@@ -280,7 +277,11 @@ class StaticSymlinkTest(WebTestCase):
 
     def test_symlink_out_of_root_is_refused(self) -> None:
         self.assertEqual(self.fetch("/strict/public.txt").body, b"public")
-        with ExpectLog(gen_log, ".*leads outside", level=logging.WARNING):
+        with ExpectLog(
+            gen_log,
+            "403 GET .*link/secret.txt is not in root static directory",
+            level=logging.WARNING,
+        ):
             self.assertEqual(self.fetch("/strict/link/secret.txt").code, 403)
 
     def test_symlink_into_allowed_directory(self) -> None:
@@ -418,10 +419,15 @@ class RedirectAndSlashTest(WebTestCase):
                 {"url": "/items/{item}", "permanent": False},
             ),
             (r"/go/(.*)", RedirectHandler, {"url": "/{0}"}),
+            (r"/any/(.*)", RedirectHandler, {"url": "{0}"}),
+            (r"/site(.*)", RedirectHandler, {"url": "https://example.com{0}"}),
+            (r"/anyhost/(.*)", RedirectHandler, {"url": "https://{0}"}),
+            (r"/anyhost3/(.*)", RedirectHandler, {"url": "https:///{0}"}),
             (r"/offsite", RedirectHandler, {"url": "https://other.example/"}),
             (r"/slash/?", SlashHandler),
             (r"/noslash/*", NoSlashHandler),
-            (r"/(/.*)", NoSlashHandler),
+            (r"//add.*", SlashHandler),
+            (r"/[/\\].*", NoSlashHandler),
             (r"/fallback/.*", FallbackHandler, {"fallback": wsgi_like_fallback}),
         ]
 
@@ -437,17 +443,61 @@ class RedirectAndSlashTest(WebTestCase):
             self.fetch("/offsite").headers["Location"], "https://other.example/"
         )
 
+    def expect_bad_redirect(self, path: str, message: str) -> None:
+        with ExpectLog(gen_log, f"400 GET .*{message}", level=logging.WARNING):
+            response = self.raw_get(path)
+        self.assertTrue(response.startswith(b"HTTP/1.1 400"), response)
+        self.assertNotIn(b"Location", response)
+
     def test_redirect_handler_never_leaves_site(self) -> None:
         self.assertEqual(self.fetch("/go/page").headers["Location"], "/page")
-        for path in ["/go//evil.example", "/go/%2Fevil.example", "/go/\\evil.example"]:
+        self.assertEqual(self.fetch("/any/%2Flocal").headers["Location"], "/local")
+        for path in [
+            "/go//evil.example",
+            "/go/%2Fevil.example",
+            "/go/\\evil.example",
+            "/go/%5Cevil.example",
+            "/go/%09/evil.example",
+            "/any/javascript:alert(1)",
+            "/any/https://evil.example/",
+            "/any///evil.example/",
+        ]:
             with self.subTest(path=path):
-                with ExpectLog(
-                    gen_log, "403 GET .*would leave the site", level=logging.WARNING
-                ):
-                    response = self.raw_request(
-                        f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-                    )
-                self.assertTrue(response.startswith(b"HTTP/1.1 403"))
+                self.expect_bad_redirect(
+                    path, "Redirect URL cannot change the scheme or netloc"
+                )
+
+    def test_redirect_host_comes_from_the_template(self) -> None:
+        self.assertEqual(
+            self.fetch("/site/page?a=1").headers["Location"],
+            "https://example.com/page?a=1",
+        )
+        for path in [
+            "/site.evil.com",
+            "/site@evil.com",
+            "/site:8080/x",
+            "/site%09.evil.com",
+            "/site.evil.com%23/x",
+        ]:
+            with self.subTest(path=path):
+                self.expect_bad_redirect(
+                    path, "Redirect URL cannot change the scheme or netloc"
+                )
+
+    def test_redirect_host_never_all_substituted(self) -> None:
+        for path in ["/anyhost/example.com/x", "/anyhost3/example.com/x"]:
+            with self.subTest(path=path):
+                self.expect_bad_redirect(
+                    path, "Redirect URL cannot change the scheme or netloc"
+                )
+
+    def test_redirect_with_control_characters_is_400_not_500(self) -> None:
+        self.expect_bad_redirect(
+            "/go/a%0D%0ASet-Cookie:x=1", "Redirect URL contains invalid characters"
+        )
+        self.expect_bad_redirect(
+            "/go/a%7Fb", "Redirect URL contains invalid characters"
+        )
 
     def test_addslash(self) -> None:
         response = self.fetch("/slash?a=1")
@@ -466,10 +516,16 @@ class RedirectAndSlashTest(WebTestCase):
         self.assertEqual(self.fetch("/noslash/", body="").code, 404)
 
     def test_slash_redirects_stay_on_site(self) -> None:
-        response = self.raw_request(
-            b"GET //evil.example/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        self.assertIn(b"\r\nLocation: /evil.example\r\n", response)
+        for path in ["//evil.example/", "/\\evil.example/", "///x/", "//add.example"]:
+            with self.subTest(path=path):
+                with ExpectLog(
+                    gen_log,
+                    "403 GET .*cannot redirect path with two initial slashes",
+                    level=logging.WARNING,
+                ):
+                    response = self.raw_get(path)
+                self.assertTrue(response.startswith(b"HTTP/1.1 403"), response)
+                self.assertNotIn(b"Location", response)
 
     def test_fallback_handler(self) -> None:
         response = self.fetch("/fallback/x")
@@ -553,3 +609,172 @@ class TransformTest(WebTestCase):
         )
         rest = transform.transform_chunk(b"}" * 50, True)
         self.assertEqual(gzip.decompress(first + rest), b"{" * 50 + b"}" * 50)
+
+
+# ---------------------------------------------------------------------------
+# What StaticFileHandler refuses to read or hash
+
+
+class LimitedVersionHandler(StaticFileHandler):
+    MAX_VERSION_CONTENT_SIZE = 10
+
+
+class InMemoryStaticHandler(StaticFileHandler):
+    """Serves from a dict: versions must come from get_content alone."""
+
+    FILES = {"/mem/a.txt": b"from memory"}
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        return "/mem/" + path
+
+    @classmethod
+    def get_content(  # type: ignore[override]
+        cls, abspath: str, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        return cls.FILES[abspath][start:end]
+
+
+class BareSymlinkHandler(StaticFileHandler):
+    """Skips initialize's allowed_symlink_directory: the class default holds."""
+
+    def initialize(self, path: str) -> None:  # type: ignore[override]
+        self.root = path
+        self.default_filename = None
+
+
+class StaticSpecialFileTest(WebTestCase):
+    def setUp(self) -> None:
+        self.root = tempfile.mkdtemp()
+        self.outside = tempfile.mkdtemp()
+        self.other = tempfile.mkdtemp()
+        for directory, name, text in [
+            (self.root, "small.txt", "0123456789"),
+            (self.root, "big.txt", "0123456789a"),
+            (self.outside, "secret.txt", "secret"),
+            (self.other, "other.txt", "other"),
+        ]:
+            with open(os.path.join(directory, name), "w") as f:
+                f.write(text)
+        if not hasattr(os, "mkfifo"):
+            self.skipTest("FIFOs need a POSIX system")
+        os.mkfifo(os.path.join(self.root, "fifo"))
+        os.symlink("/dev/zero", os.path.join(self.root, "zero"))
+        os.symlink(self.outside, os.path.join(self.root, "out"))
+        os.symlink(self.other, os.path.join(self.root, "other"))
+        super().setUp()
+
+    def tearDown(self) -> None:
+        super().tearDown()
+        for directory in (self.root, self.outside, self.other):
+            shutil.rmtree(directory)
+
+    def get_app_kwargs(self) -> dict[str, Any]:
+        return {"static_path": self.root}
+
+    def get_handlers(self) -> list[Any]:
+        both = [self.outside, self.other]
+        return [
+            ("/url/(.*)", StaticUrlOf),
+            (r"/limited/(.*)", LimitedVersionHandler, {"path": self.root}),
+            (r"/mem/(.*)", InMemoryStaticHandler, {"path": "/nowhere"}),
+            (r"/bare/(.*)", BareSymlinkHandler, {"path": self.root}),
+            (
+                r"/listed/(.*)",
+                StaticFileHandler,
+                {"path": self.root, "allowed_symlink_directory": both},
+            ),
+        ]
+
+    def test_fifo_and_device_are_refused_without_blocking(self) -> None:
+        for name in ("fifo", "zero"):
+            with self.subTest(name=name):
+                with ExpectLog(
+                    gen_log,
+                    f"403 GET /static/{name} .*is not (a file|in root static directory)",
+                    level=logging.WARNING,
+                ):
+                    self.assertEqual(self.fetch(f"/static/{name}").code, 403)
+        # The server still answers.
+        self.assertEqual(self.fetch("/static/small.txt").body, b"0123456789")
+
+    def test_get_content_refuses_what_is_not_a_regular_file(self) -> None:
+        for name in ("fifo", "zero"):
+            with self.subTest(name=name):
+                path = os.path.join(self.root, name)
+                with self.assertRaises(HTTPError) as raised:
+                    list(StaticFileHandler.get_content(path))
+                self.assertEqual(raised.exception.status_code, 403)
+                self.assertEqual(
+                    raised.exception.get_message(), f"{path} is not a file"
+                )
+
+    def test_static_url_of_fifo_or_device_has_no_version(self) -> None:
+        for name in ("fifo", "zero"):
+            with self.subTest(name=name):
+                path = os.path.join(self.root, name)
+                with ExpectLog(
+                    gen_log,
+                    f"Could not open static file '{path}': HTTP 403",
+                    level=logging.ERROR,
+                ):
+                    response = self.fetch(f"/url/{name}")
+                self.assertEqual(response.body.decode(), f"/static/{name}")
+
+    def test_version_size_limit(self) -> None:
+        self.assertEqual(StaticFileHandler.MAX_VERSION_CONTENT_SIZE, 64 * 1024 * 1024)
+        small = os.path.join(self.root, "small.txt")
+        self.assertEqual(len(LimitedVersionHandler.get_content_version(small)), 128)
+        big = os.path.join(self.root, "big.txt")
+        with self.assertRaises(ValueError):
+            LimitedVersionHandler.get_content_version(big)
+        with ExpectLog(
+            gen_log, "Could not open static file .*big.txt", level=logging.ERROR
+        ):
+            response = self.fetch("/limited/big.txt")
+        self.assertEqual(response.body, b"0123456789a")
+        self.assertNotIn("Etag", response.headers)
+        self.assertIn("Etag", self.fetch("/limited/small.txt").headers)
+
+    def test_versions_use_get_content_only(self) -> None:
+        version = InMemoryStaticHandler.get_content_version("/mem/a.txt")
+        self.assertEqual(version, hashlib.sha512(b"from memory").hexdigest())
+
+    def test_symlink_lists_and_class_default(self) -> None:
+        self.assertIsNone(StaticFileHandler.allowed_symlink_directory)
+        self.assertEqual(self.fetch("/listed/out/secret.txt").body, b"secret")
+        self.assertEqual(self.fetch("/listed/other/other.txt").body, b"other")
+        for path in ("/static/out/secret.txt", "/bare/out/secret.txt"):
+            with self.subTest(path=path):
+                with ExpectLog(
+                    gen_log,
+                    "403 GET .*out/secret.txt is not in root static directory",
+                    level=logging.WARNING,
+                ):
+                    self.assertEqual(self.fetch(path).code, 403)
+
+    def test_textual_escape_from_root(self) -> None:
+        with self.assertRaises(HTTPError) as raised:
+            StaticFileHandler.get_absolute_path(self.root, "../secret.txt")
+        self.assertEqual(raised.exception.status_code, 403)
+        settings = {"static_path": self.root}
+        self.assertIsNone(StaticFileHandler.get_version(settings, "../etc/passwd"))
+        response = self.fetch("/url/..%2Fetc%2Fpasswd")
+        self.assertEqual(response.body, b"/static/../etc/passwd")
+
+    def test_range_without_dash_runs_to_the_end(self) -> None:
+        response = self.fetch("/static/small.txt", headers={"Range": "bytes=4"})
+        self.assertEqual((response.code, response.body), (206, b"456789"))
+        self.assertEqual(response.headers["Content-Range"], "bytes 4-9/10")
+        for start in ("10", "11", "9" * 40):
+            with self.subTest(start=start):
+                response = self.fetch(
+                    "/static/small.txt", headers={"Range": f"bytes={start}"}
+                )
+                self.assertEqual(response.code, 416)
+                self.assertEqual(response.headers["Content-Range"], "bytes */10")
+
+
+class StaticUrlOf(RequestHandler):
+    def get(self, path: str) -> None:
+        self.write(self.static_url(path))

@@ -321,6 +321,7 @@ class OurClientTest(AsyncTestCase):
             )
             with self.assertRaises(WebSocketClosedError):
                 ws.write_message("too late")
+            ws.close()
 
         await self.run_with_peer(body)
 
@@ -376,5 +377,6 @@ class OurClientTest(AsyncTestCase):
             ws.write_message("x" * 101)
             self.assertIsNone(await ws.read_message())
             self.assertEqual(ws.close_code, 1009)
+            ws.close()
 
         await self.run_with_peer(body, max_size=100)

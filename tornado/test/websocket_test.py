@@ -681,19 +681,13 @@ class HandshakeTest(WebSocketTest):
                 self.assertEqual(response.code, 400)
                 self.assertIn(b"bad Sec-WebSocket-Key", response.body)
 
-    def test_missing_or_malformed_version(self) -> None:
-        for version in (None, "thirteen"):
+    def test_versions_other_than_13_need_an_upgrade(self) -> None:
+        for version in (None, "thirteen", "7", "8", "12", "14", " 13 13"):
             with self.subTest(version=version):
                 headers = self.upgrade_headers(Sec_WebSocket_Version=version)
                 response = self.fetch("/echo", headers=headers)
-                self.assertEqual(response.code, 400)
-                self.assertIn(b"Sec-WebSocket-Version", response.body)
-
-    def test_unsupported_version(self) -> None:
-        headers = self.upgrade_headers(Sec_WebSocket_Version="12")
-        response = self.fetch("/echo", headers=headers)
-        self.assertEqual(response.code, 426)
-        self.assertEqual(response.headers["Sec-WebSocket-Version"], "7, 8, 13")
+                self.assertEqual(response.code, 426)
+                self.assertEqual(response.headers["Sec-WebSocket-Version"], "13")
 
     def test_other_methods_not_allowed(self) -> None:
         for method, body in (("POST", b""), ("PUT", b""), ("DELETE", None)):
@@ -705,11 +699,9 @@ class HandshakeTest(WebSocketTest):
                 self.assertEqual(response.headers["Allow"], "GET")
 
     def test_cross_origin_refused(self) -> None:
-        for header in ("Origin", "Sec_WebSocket_Origin"):
-            with self.subTest(header=header):
-                headers = self.upgrade_headers(**{header: "http://evil.example"})
-                response = self.fetch("/echo", headers=headers)
-                self.assertEqual(response.code, 403)
+        headers = self.upgrade_headers(Origin="http://evil.example")
+        response = self.fetch("/echo", headers=headers)
+        self.assertEqual(response.code, 403)
 
     @gen_test
     async def test_same_origin_accepted(self) -> None:
@@ -1137,6 +1129,7 @@ class ClientProtocolErrorTest(AsyncTestCase):
         async with RawServer(answer) as server:
             ws = await websocket_connect(server.url)
             self.assertIsNone(await ws.read_message())
+            ws.close()
             parser = wire.FrameParser(expect_masked=True)
             (close,) = parser.feed(await received)
             self.assertEqual(close.opcode, wire.OPCODE_CLOSE)
@@ -1165,6 +1158,7 @@ class ClientProtocolErrorTest(AsyncTestCase):
         async with RawServer(answer) as server:
             ws = await websocket_connect(server.url, max_message_size=100)
             self.assertIsNone(await ws.read_message())
+            ws.close()
             (close,) = wire.FrameParser(expect_masked=True).feed(await received)
             self.assertEqual(wire.decode_close_payload(close.payload)[0], 1009)
 
