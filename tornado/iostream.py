@@ -1247,13 +1247,17 @@ class IOStream(BaseIOStream):
         plain = self.socket
         close_callback = self._close_callback
         self._detach()
-        tls_socket = ssl_wrap_socket(
-            plain,
-            ssl_options,
-            server_hostname=server_hostname,
-            server_side=server_side,
-            do_handshake_on_connect=False,
-        )
+        try:
+            tls_socket = ssl_wrap_socket(
+                plain,
+                ssl_options,
+                server_hostname=server_hostname,
+                server_side=server_side,
+                do_handshake_on_connect=False,
+            )
+        except BaseException:
+            plain.close()  # no stream owns it any more
+            raise
         future: Future[SSLIOStream] = Future()
         tls_stream = SSLIOStream(
             tls_socket,
