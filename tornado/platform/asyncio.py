@@ -213,7 +213,9 @@ class BaseAsyncIOLoop(IOLoop):
         """See `.IOLoop.add_callback_from_signal` (deprecated)."""
         # Attributed to this module, not the caller's: filters written for
         # Tornado 6.6 select this warning by its module or its exact text.
-        warnings.warn("add_callback_from_signal is deprecated", DeprecationWarning)
+        warnings.warn(
+            "add_callback_from_signal is deprecated", DeprecationWarning, stacklevel=1
+        )
         try:
             self.asyncio_loop.call_soon_threadsafe(
                 self._run_callback, functools.partial(callback, *args, **kwargs)
