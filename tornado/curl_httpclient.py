@@ -14,6 +14,24 @@ libcurl is driven through its "multi socket" interface: curl reports which
 sockets and timers it needs and the `.IOLoop` calls back into it when they
 fire, so many transfers share one thread. Each client owns ``max_clients``
 curl handles; requests beyond that wait in a queue.
+
+Some work is done by this module rather than by libcurl, so that both
+clients behave alike:
+
+* Redirects are followed here, with the rules of the simple client: 301
+  and 302 turn a POST into a GET, 303 turns anything but HEAD into a GET
+  (dropping the body and the headers describing it), 307 and 308 keep the
+  method and body; credentials are not sent to another origin.
+* With ``decompress_response``, ``Accept-Encoding: gzip`` is sent and a gzip
+  body is decoded with `tornado.util.GzipDecompressor` (every member of a
+  multi-member body; corrupt or truncated data fails the fetch with
+  ``invalid gzip data: ...``). Other content codings are passed on as
+  received.
+* ``max_body_size`` bounds the decoded body, streamed or not.
+* A ``streaming_callback`` gets the body on the `.IOLoop`; while more than
+  1 MiB waits for it, the transfer is paused, so a fast server (or a small
+  body that inflates hugely) cannot fill the memory. An exception it raises
+  stops the transfer and fails the fetch with that exception.
 """
 
 from __future__ import annotations

@@ -365,16 +365,19 @@ class HTTPRequest:
 
     # Values used for attributes left as None; clients' ``defaults`` start
     # from a copy of this.
-    _DEFAULTS: dict[str, Any] = dict(
-        connect_timeout=20.0,
-        request_timeout=20.0,
-        follow_redirects=True,
-        max_redirects=5,
-        decompress_response=True,
-        proxy_password="",
-        allow_nonstandard_methods=False,
-        validate_cert=True,
-    )
+    _DEFAULTS: dict[str, Any] = {
+        # Time limits, in seconds.
+        "connect_timeout": 20.0,
+        "request_timeout": 20.0,
+        # What a client does on its own unless told otherwise.
+        "follow_redirects": True,
+        "max_redirects": 5,
+        "decompress_response": True,
+        "validate_cert": True,
+        "allow_nonstandard_methods": False,
+        # A proxy user name without a password has an empty one.
+        "proxy_password": "",
+    }
 
     def __init__(
         self,
