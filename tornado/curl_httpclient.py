@@ -817,7 +817,12 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             transfer.body.start_decoding()
             return None
         declared = headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > transfer.body.max_size:
+        bodiless = request.method == "HEAD" or transfer.code in (204, 304)
+        if (
+            not bodiless
+            and declared.isdigit()
+            and int(declared) > transfer.body.max_size
+        ):
             message = f"body exceeded max_body_size of {transfer.body.max_size} bytes"
             transfer.failure = CurlError(pycurl.E_FILESIZE_EXCEEDED, message)
             return -1

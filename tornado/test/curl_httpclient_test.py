@@ -276,6 +276,13 @@ class CurlHTTPClientTest(ClientTestCase):
         self.assertEqual(client.max_body_size, 5)
 
     @gen_test
+    async def test_max_body_size_and_head(self) -> None:
+        client = self.create_curl(max_body_size=5)
+        # The length describes the body a GET would get; none comes.
+        response = await client.fetch(self.url("/hello"), method="HEAD")
+        self.assertEqual(response.headers["Content-Length"], "12")
+
+    @gen_test
     async def test_max_body_size_of_streamed_body(self) -> None:
         client = self.create_curl(max_body_size=5000)
         server = self.add_server(Streamer([b"x" * 1000] * 8))  # no Content-Length
