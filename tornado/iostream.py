@@ -196,25 +196,25 @@ class _WriteBuffer:
         this directly, followed by ``write(b"")``; its size counts in bytes
         whatever the view's format.
         """
-        view = memoryview(data)
-        if view.format != "B" or view.ndim != 1:
-            view = view.cast("B")
-        size = view.nbytes
+        if isinstance(data, memoryview):
+            if data.format != "B" or data.ndim != 1:
+                data = data.cast("B")
+            size = data.nbytes
+        else:
+            size = len(data)
         if not size:
-            view.release()
             return
         chunks = self._chunks
         if chunks is None:
             chunks = self._chunks = collections.deque()
         if size > _COALESCE_LIMIT:
-            chunks.append(view)
+            chunks.append(memoryview(data))  # our own view, released by clear()
         else:
-            with view:
-                tail = chunks[-1] if chunks else None
-                if isinstance(tail, bytearray) and len(tail) < _COALESCE_LIMIT:
-                    tail += view
-                else:
-                    chunks.append(bytearray(view))
+            tail = chunks[-1] if chunks else None
+            if isinstance(tail, bytearray) and len(tail) < _COALESCE_LIMIT:
+                tail += data
+            else:
+                chunks.append(bytearray(data))
         self._size += size
 
     def clear(self) -> None:

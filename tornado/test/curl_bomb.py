@@ -36,8 +36,11 @@ def compressed_zeros(encoding: str, size: int) -> bytes:
     import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     brotli_compressor = brotli.Compressor(quality=5)
-    parts = [brotli_compressor.process(block) for _ in range(size // _MIB)]
-    return b"".join(parts) + brotli_compressor.finish()
+    pieces: list[bytes] = [
+        brotli_compressor.process(block) for _ in range(size // _MIB)
+    ]
+    pieces.append(brotli_compressor.finish())
+    return b"".join(pieces)
 
 
 class BombServer(TCPServer):

@@ -301,7 +301,7 @@ class CurlHTTPClientTest(ClientTestCase):
         snowman = "\N{SNOWMAN}".encode()
         for headers in (
             {"X-Snowman": snowman},
-            HTTPHeaders({"X-Snowman": snowman}),  # type: ignore[dict-item]
+            HTTPHeaders({"X-Snowman": snowman}),
         ):
             request = HTTPRequest(self.url("/echo"), headers=headers)  # type: ignore[arg-type]
             response = await self.http_client.fetch(request)
