@@ -155,34 +155,44 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., Future[Any]]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Future[Any]:
-        future = _create_future()
         ctx_run = contextvars.copy_context().run
+        # No future may be a local of a frame that an exception's traceback
+        # holds: future -> exception -> traceback -> frame -> future would
+        # keep the coroutine's locals alive until the garbage collector runs.
         try:
             result = ctx_run(func, *args, **kwargs)
         except (Return, StopIteration) as e:
             result = _returned_value(e)
         except asyncio.CancelledError:
-            future.cancel()
-            return future
-        except Exception:
-            future_set_exc_info(future, sys.exc_info())
-            return future
+            return _settled_future(cancel=True)
+        except Exception as e:
+            return _settled_future(error=e)
         if not isinstance(result, types.GeneratorType):
-            future.set_result(result)
-            return future
-        _start(ctx_run, result, future)
-        return future
+            return _settled_future(value=result)
+        return _start(ctx_run, result)
 
     wrapper.__wrapped__ = func
     wrapper.__tornado_coroutine__ = True  # type: ignore[attr-defined]
     return wrapper
 
 
+def _settled_future(
+    value: Any = None, error: BaseException | None = None, cancel: bool = False
+) -> Future[Any]:
+    """A new future, already resolved with ``value``, ``error`` or cancelled."""
+    future = _create_future()
+    if cancel:
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+    return future
+
+
 def _start(
-    ctx_run: Callable[..., Any],
-    generator: Generator[Any, Any, Any],
-    future: Future[Any],
-) -> None:
+    ctx_run: Callable[..., Any], generator: Generator[Any, Any, Any]
+) -> Future[Any]:
     """Run ``generator`` to its first yield; hand it to a `Runner` if it pauses.
 
     Doing the first step here saves creating a Runner for coroutines that
@@ -191,13 +201,14 @@ def _start(
     try:
         yielded = ctx_run(next, generator)
     except (StopIteration, Return) as e:
-        future_set_result_unless_cancelled(future, _returned_value(e))
+        return _settled_future(value=_returned_value(e))
     except asyncio.CancelledError:
-        future.cancel()
-    except Exception:
-        future_set_exc_info(future, sys.exc_info())
-    else:
-        Runner(ctx_run, generator, future, yielded)
+        return _settled_future(cancel=True)
+    except Exception as e:
+        return _settled_future(error=e)
+    future = _create_future()
+    Runner(ctx_run, generator, future, yielded)
+    return future
 
 
 def is_coroutine_function(func: Any) -> bool:
@@ -393,7 +404,9 @@ def multi(
     It is only available when every child is done. If children fail, the
     first failure (in list order) becomes the exception; the others are
     logged, unless they are instances of ``quiet_exceptions``. A cancelled
-    child cancels the result.
+    child counts as one failing with :class:`asyncio.CancelledError`: like
+    :func:`asyncio.gather`, the result then fails with that exception but
+    is not itself cancelled.
 
     In a generator coroutine, yielding a list or dict does the same.
     """
@@ -452,7 +465,10 @@ def _collect(
     values = []
     for future in futures:
         if future.cancelled():
-            result.cancel()
+            # As asyncio.gather does: the combined future fails with the
+            # cancellation instead of being cancelled itself.
+            if not result.done():
+                result.set_exception(asyncio.CancelledError())
             continue
         error = future.exception()
         if error is None:
@@ -490,7 +506,7 @@ def with_timeout(
     future: Awaitable[_T] | concurrent.futures.Future[_T],
     quiet_exceptions: _ExceptionTypes = (),
     *,
-    message: str | None = None,
+    message: str | Callable[[], str] | None = None,
 ) -> Future[_T]: ...
 
 
@@ -500,7 +516,7 @@ def with_timeout(
     future: _Yieldable,
     quiet_exceptions: _ExceptionTypes = (),
     *,
-    message: str | None = None,
+    message: str | Callable[[], str] | None = None,
 ) -> Future[Any]: ...
 
 
@@ -509,14 +525,16 @@ def with_timeout(
     future: _Yieldable,
     quiet_exceptions: _ExceptionTypes = (),
     *,
-    message: str | None = None,
+    message: str | Callable[[], str] | None = None,
 ) -> Future[Any]:
     """Return a future for ``future``'s outcome that fails at ``timeout``.
 
     ``timeout`` is a deadline in terms of `.IOLoop.time` or a
     :class:`datetime.timedelta` from now. When it passes first, the result
     fails with `TimeoutError` (whose text is ``message``, by default
-    ``"Timeout"``).
+    ``"Timeout"``). ``message`` may also be a function returning the text,
+    called only if the timeout happens (for texts that are costly to
+    build, or that describe the state at that moment).
 
     ``future`` itself is not cancelled on timeout; if it later fails, its
     exception is logged unless it is an instance of ``quiet_exceptions``.
@@ -540,7 +558,8 @@ def with_timeout(
 
     def on_timeout() -> None:
         if not result.done():
-            result.set_exception(TimeoutError(message or "Timeout"))
+            text = message() if callable(message) else message
+            result.set_exception(TimeoutError(text or "Timeout"))
         future_add_done_callback(inner, log_late_failure)
 
     timer = io_loop.add_timeout(timeout, on_timeout)
@@ -587,47 +606,52 @@ class WaitIterator:
                 "WaitIterator takes positional or keyword futures, not both"
             )
         keyed = kwargs.items() if kwargs else enumerate(args)
-        self._unfinished: dict[Future[Any], Any] = {
-            convert_yielded(future): key for key, future in keyed
-        }
-        self._finished: collections.deque[Future[Any]] = collections.deque()
+        # (key, future) per argument: the same future given twice is
+        # produced twice, once for each of its keys.
+        entries = [(key, convert_yielded(future)) for key, future in keyed]
+        self._keys_by_future: dict[Future[Any], collections.deque[Any]] = {}
+        for key, future in entries:
+            self._keys_by_future.setdefault(future, collections.deque()).append(key)
+        self._pending_count = len(entries)
+        self._finished: collections.deque[tuple[Any, Future[Any]]] = collections.deque()
         #: Key or position of the future whose result `next` produced last.
         self.current_index: Any = None
         #: The future whose result `next` produced last.
         self.current_future: Future[Any] | None = None
         self._running_future: Future[Any] | None = None
-        for future in list(self._unfinished):
+        for future in self._keys_by_future:
             future_add_done_callback(future, self._on_done)
 
     def done(self) -> bool:
         """Return True when every future has been returned by `next`."""
-        if self._finished or self._unfinished:
+        if self._pending_count:
             return False
         self.current_index = self.current_future = None
         return True
 
     def next(self) -> Future[Any]:
         """Return a future for the outcome of the next future to resolve."""
-        self._running_future = _create_future()
+        running = self._running_future = _create_future()
         if self._finished:
-            return self._deliver(self._finished.popleft())
-        return self._running_future
+            self._deliver(*self._finished.popleft())
+        return running
 
     def _on_done(self, done: Future[Any]) -> None:
-        if self._running_future is not None and not self._running_future.done():
-            self._deliver(done)
-        else:
-            self._finished.append(done)
+        for key in self._keys_by_future.pop(done):
+            self._finished.append((key, done))
+        running = self._running_future
+        if running is not None and not running.done() and self._finished:
+            self._deliver(*self._finished.popleft())
 
-    def _deliver(self, done: Future[Any]) -> Future[Any]:
+    def _deliver(self, key: Any, done: Future[Any]) -> None:
         running = self._running_future
         if running is None:
             raise Exception("no future is running")
         self._running_future = None
+        self._pending_count -= 1
         chain_future(done, running)
         self.current_future = done
-        self.current_index = self._unfinished.pop(done)
-        return running
+        self.current_index = key
 
     def __aiter__(self) -> WaitIterator:
         """Iterate with ``async for``, producing each future's result."""

@@ -18,14 +18,16 @@ Run ``python -m tornado.httpclient URL`` to fetch a URL from the command line.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
 import io
 import ssl
 import time
+import urllib.parse
 import weakref
 from asyncio import Future
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from tornado import httputil
@@ -327,9 +329,14 @@ class HTTPRequest:
     :arg str network_interface: interface or address to send from (curl
         only).
     :arg streaming_callback: called with each chunk of the body as it comes
-        in; the response's ``body`` and ``buffer`` then stay empty.
+        in; the response's ``body`` and ``buffer`` then stay empty. With the
+        simple client it may be a coroutine function: each call is awaited
+        before the next chunk is read, which slows the server down to the
+        callback's pace (the curl client refuses those). An exception it
+        raises fails the fetch with code 599.
     :arg header_callback: called with each raw header line (the status line
-        first, a blank line last); the response's ``headers`` stay empty.
+        first, a blank line last); the response's ``headers`` stay empty. An
+        exception it raises fails the fetch with code 599.
     :arg prepare_curl_callback: called with the ``pycurl.Curl`` object just
         before the transfer, to set options this class does not cover
         (curl only).
@@ -358,16 +365,19 @@ class HTTPRequest:
 
     # Values used for attributes left as None; clients' ``defaults`` start
     # from a copy of this.
-    _DEFAULTS: dict[str, Any] = dict(
-        connect_timeout=20.0,
-        request_timeout=20.0,
-        follow_redirects=True,
-        max_redirects=5,
-        decompress_response=True,
-        proxy_password="",
-        allow_nonstandard_methods=False,
-        validate_cert=True,
-    )
+    _DEFAULTS: dict[str, Any] = {
+        # Time limits, in seconds.
+        "connect_timeout": 20.0,
+        "request_timeout": 20.0,
+        # What a client does on its own unless told otherwise.
+        "follow_redirects": True,
+        "max_redirects": 5,
+        "decompress_response": True,
+        "validate_cert": True,
+        "allow_nonstandard_methods": False,
+        # A proxy user name without a password has an empty one.
+        "proxy_password": "",
+    }
 
     def __init__(
         self,
@@ -386,7 +396,7 @@ class HTTPRequest:
         user_agent: str | None = None,
         use_gzip: bool | None = None,
         network_interface: str | None = None,
-        streaming_callback: Callable[[bytes], None] | None = None,
+        streaming_callback: Callable[[bytes], Awaitable[None] | None] | None = None,
         header_callback: Callable[[str], None] | None = None,
         prepare_curl_callback: Callable[[Any], None] | None = None,
         proxy_host: str | None = None,
@@ -627,6 +637,76 @@ class _RequestProxy:
         if self.defaults is not None:
             return self.defaults.get(name)
         return None
+
+
+_REDIRECT_CODES = frozenset([301, 302, 303, 307, 308])
+# How a body is delimited: worked out for each request, never inherited.
+_FRAMING_HEADERS = ("Content-Length", "Transfer-Encoding")
+# Headers describing a body, dropped when a redirect turns the request into GET.
+_BODY_HEADERS = ("Content-Type", "Content-Encoding")
+# Headers that carry credentials, not sent on to a different origin.
+_CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+def _follows_redirect(
+    request: HTTPRequest, code: int | None, headers: httputil.HTTPHeaders
+) -> bool:
+    """Whether a response with ``code`` and ``headers`` is a redirect to follow."""
+    return (
+        bool(request.follow_redirects)
+        and code in _REDIRECT_CODES
+        and (request.max_redirects or 0) > 0
+        and headers.get("Location") is not None
+    )
+
+
+def _redirected_request(
+    request: _RequestProxy, code: int, location: str
+) -> HTTPRequest:
+    """The request to make for a redirect, by the rules of RFC 9110 15.4.
+
+    Shared by the clients. The framing headers are never inherited (they
+    are worked out anew for each request); a redirect that turns the
+    request into a GET drops the body and the headers describing it; one to
+    another origin drops the credentials.
+    """
+    new_request = copy.copy(request.request)
+    new_request.url = urllib.parse.urljoin(request.url, location)
+    new_request.max_redirects = (request.max_redirects or 0) - 1
+    headers = httputil.HTTPHeaders(request.headers)
+    for name in ("Host", *_FRAMING_HEADERS):
+        headers.pop(name, None)
+    if _becomes_get(code, request.method):
+        new_request.method = "GET"
+        new_request.body = None
+        new_request.body_producer = None
+        for name in _BODY_HEADERS:
+            headers.pop(name, None)
+    if _origin(new_request.url) != _origin(request.url):
+        new_request.auth_username = new_request.auth_password = None
+        for name in _CREDENTIAL_HEADERS:
+            headers.pop(name, None)
+    new_request.headers = headers
+    return new_request
+
+
+def _becomes_get(code: int, method: str) -> bool:
+    """Whether a redirect with ``code`` turns a ``method`` request into a GET.
+
+    301 and 302 do so for POST only (as browsers do); 303 ("see other")
+    does for anything but HEAD; 307 and 308 never change the method.
+    """
+    if code in (301, 302):
+        return method == "POST"
+    return code == 303 and method != "HEAD"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """The (scheme, host, port) triple that decides whether credentials travel."""
+    parsed = urllib.parse.urlsplit(url)
+    scheme = parsed.scheme.lower()
+    port = parsed.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parsed.hostname or "").lower(), port
 
 
 def _check_body_for_method(request: HTTPRequest) -> None:

@@ -47,7 +47,6 @@ from tornado.concurrent import (
     Future,
     chain_future,
     future_add_done_callback,
-    future_set_exc_info,
     is_future,
 )
 from tornado.log import app_log
@@ -115,6 +114,12 @@ def _policy_deprecations_ignored() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield
+
+
+def _deprecated(message: str) -> None:
+    """Warn about a deprecated `IOLoop` method, pointing at its caller."""
+    # Two frames up: past this helper and the deprecated method.
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
 class IOLoop(Configurable):
@@ -190,19 +195,13 @@ class IOLoop(Configurable):
 
     def install(self) -> None:
         """Deprecated alias for `make_current`."""
-        warnings.warn(
-            "IOLoop.install is deprecated; start the event loop instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        _deprecated("IOLoop.install is deprecated; start the event loop instead")
         self._make_current()
 
     @staticmethod
     def clear_instance() -> None:
         """Deprecated alias for `clear_current`."""
-        warnings.warn(
-            "IOLoop.clear_instance is deprecated", DeprecationWarning, stacklevel=2
-        )
+        _deprecated("IOLoop.clear_instance is deprecated")
         IOLoop._clear_current()
 
     @overload
@@ -244,27 +243,24 @@ class IOLoop(Configurable):
         Deprecated since Tornado 6.2 like the rest of the "current loop that
         is not running" notion: start the loop and let asyncio track it.
         """
-        warnings.warn(
-            "make_current is deprecated; start the event loop first",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        _deprecated("make_current is deprecated; start the event loop first")
         self._make_current()
 
     def _make_current(self) -> None:
+        """Register this loop as the thread's; implemented by subclasses."""
         raise NotImplementedError()
 
     @staticmethod
     def clear_current() -> None:
         """Stop treating the current loop as current (deprecated since 6.2)."""
-        warnings.warn("clear_current is deprecated", DeprecationWarning, stacklevel=2)
+        _deprecated("clear_current is deprecated")
         IOLoop._clear_current()
 
     @staticmethod
     def _clear_current() -> None:
-        old = IOLoop.current(instance=False)
-        if old is not None:
-            old._clear_current_hook()
+        current = IOLoop.current(instance=False)
+        if current is not None:
+            current._clear_current_hook()
 
     def _clear_current_hook(self) -> None:
         """Undo `_make_current`; implementations that track it override this."""
@@ -331,40 +327,16 @@ class IOLoop(Configurable):
         until the awaitable resolves; its result is returned, or its
         exception raised. With ``timeout`` (in seconds), a result still
         pending after that long is cancelled and `tornado.util.TimeoutError`
-        is raised.
+        is raised. If the loop is stopped (`stop`) before the result is
+        ready, `RuntimeError` is raised.
         """
-        outcome: list[Future[Any]] = []
-
-        def run() -> None:
-            try:
-                result = func()
-                if result is not None:
-                    from tornado.gen import convert_yielded
-
-                    result = convert_yielded(result)
-            except Exception:
-                result = Future()
-                future_set_exc_info(result, sys.exc_info())
-            if not is_future(result):
-                result, value = Future(), result
-                result.set_result(value)
-            outcome.append(result)
-            self.add_future(result, lambda _: self.stop())
-
-        def on_timeout() -> None:
-            # Cancelling lets the coroutine clean up; the loop stops when it
-            # has. A future that cannot be cancelled is abandoned.
-            if not outcome or not outcome[0].cancel():
-                self.stop()
-
-        self.add_callback(run)
-        timer = None if timeout is None else self.call_later(timeout, on_timeout)
+        watched = _SyncRun(self, func)
+        self.add_callback(watched.begin)
+        timer = None if timeout is None else self.call_later(timeout, watched.expire)
         self.start()
         if timer is not None:
             self.remove_timeout(timer)
-        if not outcome or outcome[0].cancelled() or not outcome[0].done():
-            raise TimeoutError(f"Operation timed out after {timeout} seconds")
-        return outcome[0].result()
+        return watched.outcome(timeout)
 
     def time(self) -> float:
         """The loop's clock, in seconds; what deadlines are measured against.
@@ -551,6 +523,59 @@ class IOLoop(Configurable):
             pass
 
 
+class _SyncRun:
+    """The state of one `IOLoop.run_sync` call."""
+
+    def __init__(self, io_loop: IOLoop, func: Callable[[], Any]) -> None:
+        self.io_loop = io_loop
+        self.func = func
+        self.future: Future[Any] | None = None
+        self.timed_out = False
+
+    def begin(self) -> None:
+        """Call the function and stop the loop once its awaitable resolves."""
+        self.future = self._call()
+        self.io_loop.add_future(self.future, lambda _: self.io_loop.stop())
+
+    def _call(self) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            returned = self.func()
+        except Exception as e:
+            future.set_exception(e)
+            return future
+        if returned is None:
+            future.set_result(None)
+            return future
+        from tornado.gen import convert_yielded
+
+        try:
+            return convert_yielded(returned)
+        except Exception as e:
+            future.set_exception(e)
+            return future
+
+    def expire(self) -> None:
+        """The timeout passed: cancel the work and let the loop stop after it.
+
+        A future that cannot be cancelled is abandoned.
+        """
+        self.timed_out = True
+        if self.future is None or not self.future.cancel():
+            self.io_loop.stop()
+
+    def outcome(self, timeout: float | None) -> Any:
+        """What `IOLoop.run_sync` returns (or raises) once the loop stopped."""
+        future = self.future
+        if self.timed_out and (
+            future is None or not future.done() or future.cancelled()
+        ):
+            raise TimeoutError(f"Operation timed out after {timeout} seconds")
+        if future is None or not future.done():
+            raise RuntimeError("Event loop stopped before Future completed.")
+        return future.result()
+
+
 class PeriodicCallback:
     """Call a function every ``callback_time`` on the current `IOLoop`.
 
@@ -582,33 +607,35 @@ class PeriodicCallback:
         self.callback_time: float = callback_time
         self.jitter = jitter
         self.io_loop: IOLoop
-        self._running = False
-        self._timeout: object = None
+        self._started = False
+        # The pending IOLoop timeout of the next run, if one is scheduled.
+        self._timer: object = None
         self._next_timeout = 0.0
 
     def start(self) -> None:
         """Start running the callback on the current `IOLoop`."""
-        if self._running:
+        if self._started:
             return
+        self._started = True
         self.io_loop = IOLoop.current()
-        self._running = True
+        # The schedule is anchored at the moment of starting.
         self._next_timeout = self.io_loop.time()
         self._schedule_next()
 
     def stop(self) -> None:
         """Stop running the callback; a run in progress is not interrupted."""
-        self._running = False
-        if self._timeout is not None:
-            self.io_loop.remove_timeout(self._timeout)
-            self._timeout = None
+        self._started = False
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            self.io_loop.remove_timeout(timer)
 
     def is_running(self) -> bool:
         """Return True between `start` and `stop`."""
-        return self._running
+        return self._started
 
     async def _run(self) -> None:
-        self._timeout = None
-        if not self._running:
+        self._timer = None
+        if not self._started:
             return
         try:
             result = self.callback()
@@ -619,13 +646,13 @@ class PeriodicCallback:
         finally:
             # A stop() and start() during an awaited run has already
             # scheduled the next run.
-            if self._timeout is None:
+            if self._timer is None:
                 self._schedule_next()
 
     def _schedule_next(self) -> None:
-        if self._running:
+        if self._started:
             self._update_next(self.io_loop.time())
-            self._timeout = self.io_loop.add_timeout(self._next_timeout, self._run)
+            self._timer = self.io_loop.add_timeout(self._next_timeout, self._run)
 
     def _update_next(self, current_time: float) -> None:
         """Advance the deadline past ``current_time`` along the schedule."""

@@ -35,6 +35,7 @@ import collections
 import contextvars
 import doctest
 import errno
+import functools
 import io
 import os
 import re
@@ -189,14 +190,25 @@ class _WriteBuffer:
         return self._size
 
     def append(self, data: _Buffer) -> None:
-        size = len(data)
+        """Queue ``data`` (bytes, a bytearray or any contiguous memoryview).
+
+        Code outside this module (dask's distributed) queues frames with
+        this directly, followed by ``write(b"")``; its size counts in bytes
+        whatever the view's format.
+        """
+        if isinstance(data, memoryview):
+            if data.format != "B" or data.ndim != 1:
+                data = data.cast("B")
+            size = data.nbytes
+        else:
+            size = len(data)
         if not size:
             return
         chunks = self._chunks
         if chunks is None:
             chunks = self._chunks = collections.deque()
         if size > _COALESCE_LIMIT:
-            chunks.append(memoryview(data))
+            chunks.append(memoryview(data))  # our own view, released by clear()
         else:
             tail = chunks[-1] if chunks else None
             if isinstance(tail, bytearray) and len(tail) < _COALESCE_LIMIT:
@@ -204,6 +216,18 @@ class _WriteBuffer:
             else:
                 chunks.append(bytearray(data))
         self._size += size
+
+    def clear(self) -> None:
+        """Drop everything queued, releasing the views into callers' buffers.
+
+        A caller's bytearray can then be resized again at once, without
+        waiting for the garbage collector.
+        """
+        chunks, self._chunks = self._chunks, None
+        self._head_offset = self._size = 0
+        for chunk in chunks or ():
+            if isinstance(chunk, memoryview):
+                chunk.release()
 
     def send_head(self, send: Callable[[memoryview], int]) -> int:
         """Offer the oldest unsent bytes to ``send``; drop what it reports sent."""
@@ -219,11 +243,13 @@ class _WriteBuffer:
         self._size -= size
         self._head_offset += size
         if not self._size:
-            self._chunks = None
-            self._head_offset = 0
+            self.clear()
             return
         while self._head_offset >= len(self._chunks[0]):
-            self._head_offset -= len(self._chunks.popleft())
+            done = self._chunks.popleft()
+            self._head_offset -= len(done)
+            if isinstance(done, memoryview):
+                done.release()
 
 
 class _Read:
@@ -252,8 +278,11 @@ class _Read:
         """
         return self.ready(buffer)
 
-    def ready_at_close(self, buffer: _ReadBuffer) -> int | None:
-        """Like `ready`, for a stream that will receive nothing more."""
+    def ready_at_close(self, buffer: _ReadBuffer, failed: bool) -> int | None:
+        """Like `ready`, for a stream that will receive nothing more.
+
+        ``failed`` tells whether an error closes the stream.
+        """
         try:
             return self.ready(buffer)
         except UnsatisfiableReadError:
@@ -392,8 +421,10 @@ class _UntilCloseRead(_Read):
     def ready(self, buffer: _ReadBuffer) -> int | None:
         return None
 
-    def ready_at_close(self, buffer: _ReadBuffer) -> int | None:
-        return len(buffer)
+    def ready_at_close(self, buffer: _ReadBuffer, failed: bool) -> int | None:
+        # Only a clean end of the stream completes it: after an error, what
+        # arrived is not "everything until the close".
+        return None if failed else len(buffer)
 
 
 class _Scratch(threading.local):
@@ -477,7 +508,11 @@ class BaseIOStream:
         self._read_buffer = _ReadBuffer()
         self._pending_read: _Read | None = None
         self._write_buffer = _WriteBuffer()
-        self._bytes_queued = 0
+        # Bytes ever queued and ever sent. The first is named as in Tornado
+        # 6.6, whose users (dask's distributed) queue frames themselves:
+        # ``_write_buffer.append(frame)``, ``_total_write_index +=
+        # len(frame)``, then ``write(b"")`` sends them all.
+        self._total_write_index = 0
         self._bytes_written = 0
         # (bytes queued when written, future); created on demand, dropped
         # when empty, to keep idle streams small.
@@ -604,7 +639,10 @@ class BaseIOStream:
         """Read everything until the stream closes; resolve with all of it.
 
         Data is held in memory, so the total is bounded by
-        ``max_buffer_size``.
+        ``max_buffer_size``.  A close caused by an error (``close(exc_info=
+        ...)``, a full buffer) fails the read with `StreamClosedError`, whose
+        ``real_error`` is that error; a connection reset by the peer ends it
+        like a clean close.
         """
         request = _UntilCloseRead()
         future = self._begin_read(request)
@@ -731,9 +769,9 @@ class BaseIOStream:
                 size = self._fill_read_buffer()
             except UnsatisfiableReadError:
                 raise
-            except StreamBufferFullError:
-                return  # logged where it happened; the stream is closed
             except Exception as e:
+                # A full buffer was logged (at ERROR) and closed the stream
+                # already; like any read failure it is reported here too.
                 gen_log.warning("error on read: %s", e)
                 self.close(exc_info=e)
                 return
@@ -811,13 +849,13 @@ class BaseIOStream:
                 return self._written_future()
         if data:
             self._write_buffer.append(data)
-            self._bytes_queued += len(data)
+            self._total_write_index += len(data)
         # Callers often ignore write futures; a failure is then not an error
         # (_signal_closed, the only place failing them, marks it retrieved).
         future: Future[None] = Future()
         if self._write_futures is None:
             self._write_futures = collections.deque()
-        self._write_futures.append((self._bytes_queued, future))
+        self._write_futures.append((self._total_write_index, future))
         if not self._connecting:
             self._handle_write()
             if self._write_buffer:
@@ -848,7 +886,7 @@ class BaseIOStream:
             sent = self._attempt_send(self.write_to_fd, view)
         if sent is None:
             return b""
-        self._bytes_queued += sent
+        self._total_write_index += sent
         self._bytes_written += sent
         # A view of the rest, as a queued write is not copied either.
         return memoryview(data)[sent:] if sent else data
@@ -938,7 +976,10 @@ class BaseIOStream:
 
     def _settle_pending_read(self) -> None:
         if self._pending_read is not None:
-            size = self._pending_read.ready_at_close(self._read_buffer)
+            # A peer that resets the connection has still ended the stream
+            # (servers do so when closing with unread input).
+            failed = self.error is not None and not self._is_connreset(self.error)
+            size = self._pending_read.ready_at_close(self._read_buffer, failed)
             if size is not None:
                 self._finish_read(size)
 
@@ -964,7 +1005,8 @@ class BaseIOStream:
         if self._close_callback is not None:
             callback, self._close_callback = self._close_callback, None
             self.io_loop.add_callback(callback)
-        self._write_buffer = _WriteBuffer()
+        # In place: code holding the buffer (see __init__) must see it empty.
+        self._write_buffer.clear()
 
     def _check_closed(self) -> None:
         if self._closed:
@@ -1061,6 +1103,12 @@ class BaseIOStream:
 
     def _handle_connect(self) -> None:
         raise NotImplementedError()
+
+
+def _close_if_cancelled(stream: BaseIOStream, future: Future[Any]) -> None:
+    """Close ``stream`` whose handshake nobody waits for any more."""
+    if future.cancelled():
+        stream.close()
 
 
 def _mark_exception_retrieved(future: Future[Any]) -> None:
@@ -1183,6 +1231,7 @@ class IOStream(BaseIOStream):
         the server's certificate against the system CAs.  A client should
         pass ``server_hostname`` so the certificate's host name can be
         checked.  The future fails with the TLS error if the handshake does.
+        Cancelling it abandons the handshake and closes the connection.
         """
         if (
             self._pending_read is not None
@@ -1198,13 +1247,17 @@ class IOStream(BaseIOStream):
         plain = self.socket
         close_callback = self._close_callback
         self._detach()
-        tls_socket = ssl_wrap_socket(
-            plain,
-            ssl_options,
-            server_hostname=server_hostname,
-            server_side=server_side,
-            do_handshake_on_connect=False,
-        )
+        try:
+            tls_socket = ssl_wrap_socket(
+                plain,
+                ssl_options,
+                server_hostname=server_hostname,
+                server_side=server_side,
+                do_handshake_on_connect=False,
+            )
+        except BaseException:
+            plain.close()  # no stream owns it any more
+            raise
         future: Future[SSLIOStream] = Future()
         tls_stream = SSLIOStream(
             tls_socket,
@@ -1215,6 +1268,7 @@ class IOStream(BaseIOStream):
         )
         tls_stream._ssl_connect_future = future
         tls_stream.set_close_callback(close_callback)
+        future.add_done_callback(functools.partial(_close_if_cancelled, tls_stream))
         return future
 
     def _detach(self) -> None:
@@ -1393,12 +1447,15 @@ class SSLIOStream(IOStream):
 
     def write_to_fd(self, data: memoryview) -> int:
         """Send as much of ``data`` as TLS takes now (0 if it must wait)."""
-        try:
-            return self.socket.send(data[:_TLS_IO_LIMIT])
-        except ssl.SSLError as e:
-            if e.args[0] == ssl.SSL_ERROR_WANT_WRITE:
-                return 0
-            raise
+        # Released on the way out, even when an error's traceback keeps
+        # this frame: it is a view into the caller's buffer.
+        with data[:_TLS_IO_LIMIT] as piece:
+            try:
+                return self.socket.send(piece)
+            except ssl.SSLError as e:
+                if e.args[0] == ssl.SSL_ERROR_WANT_WRITE:
+                    return 0
+                raise
 
     def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
         """Receive decrypted data into ``buf``; ``None`` if none is ready."""

@@ -365,7 +365,7 @@ class Locale:
             date = date.replace(tzinfo=datetime.timezone.utc)
         now = datetime.datetime.now(datetime.timezone.utc)
         if date > now:
-            if relative and (date - now).seconds < 60:
+            if relative and (date - now).total_seconds() < 60:
                 # Clocks drift: treat the immediate future as "now".
                 date = now
             else:
@@ -496,13 +496,15 @@ class CSVLocale(Locale):
     ) -> str:
         """Return the translation of ``message`` (see :meth:`Locale.translate`)."""
         _require_count(plural_message, count)
+        key = message
         if plural_message is None:
-            kind = "unknown"
-        elif count != 1:
-            kind, message = "plural", plural_message
+            table = self.translations.get("unknown", {})
+        elif count == 1:
+            table = self.translations.get("singular", {})
         else:
-            kind = "singular"
-        return self.translations.get(kind, {}).get(message, message)
+            table = self.translations.get("plural", {})
+            key = plural_message
+        return table.get(key, key)
 
     def pgettext(
         self,
@@ -515,9 +517,10 @@ class CSVLocale(Locale):
 
         Logs a warning if this locale has translations.
         """
-        if self.translations:
+        translated = self.translate(message, plural_message, count)
+        if self.translations:  # an empty locale has nothing to get wrong
             gen_log.warning("pgettext is not supported by CSVLocale")
-        return self.translate(message, plural_message, count)
+        return translated
 
 
 class GettextLocale(Locale):
@@ -529,9 +532,9 @@ class GettextLocale(Locale):
     """
 
     def __init__(self, code: str, translations: gettext.NullTranslations) -> None:
-        self.ngettext = translations.ngettext
-        self.gettext = translations.gettext
-        # Set before Locale.__init__, which translates month and day names.
+        # Locale.__init__ translates the month and day names through these,
+        # so they must exist first.
+        self.gettext, self.ngettext = translations.gettext, translations.ngettext
         super().__init__(code)
 
     def translate(
@@ -545,10 +548,10 @@ class GettextLocale(Locale):
         The catalogue's plural rule picks the form for ``count``.
         """
         _require_count(plural_message, count)
-        if plural_message is None:
-            return self.gettext(message)
-        assert count is not None
-        return self.ngettext(message, plural_message, count)
+        if plural_message is not None:
+            assert count is not None
+            return self.ngettext(message, plural_message, count)
+        return self.gettext(message)
 
     def pgettext(
         self,

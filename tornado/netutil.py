@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import errno
+import functools
 import os
 import socket
 import ssl
@@ -95,27 +96,40 @@ def bind_sockets(
     IPv6 sockets are made IPv6-only so that an IPv4 socket on the same port
     can coexist with them.
     """
-    if reuse_port and not hasattr(socket, "SO_REUSEPORT"):
-        raise ValueError("the platform doesn't support SO_REUSEPORT")
-    if address == "":
-        address = None
-    if not socket.has_ipv6 and family == socket.AF_UNSPEC:
-        # Python built without IPv6 support can still get IPv6 results from
-        # getaddrinfo, which it would then fail to bind.
-        family = socket.AF_INET
-    if flags is None:
-        flags = socket.AI_PASSIVE
-
+    _check_reuse_port(reuse_port)
+    bind = functools.partial(
+        _bind_all,
+        address or None,
+        port,
+        _usable_family(family),
+        socket.AI_PASSIVE if flags is None else flags,
+        backlog,
+        reuse_port,
+    )
     # With port 0 the port the first socket gets may already be taken in
     # another family; then all the sockets start over on a new port.
-    retries = 4 if port == 0 else 0
-    for _ in range(retries):
+    attempts_left = 5 if port == 0 else 1
+    while True:
+        attempts_left -= 1
         try:
-            return _bind_all(address, port, family, flags, backlog, reuse_port)
+            return bind()
         except OSError as e:
-            if errno_from_exception(e) != errno.EADDRINUSE:
+            if attempts_left == 0 or errno_from_exception(e) != errno.EADDRINUSE:
                 raise
-    return _bind_all(address, port, family, flags, backlog, reuse_port)
+
+
+def _check_reuse_port(reuse_port: bool) -> None:
+    if reuse_port and not hasattr(socket, "SO_REUSEPORT"):
+        raise ValueError("the platform doesn't support SO_REUSEPORT")
+
+
+def _usable_family(family: socket.AddressFamily) -> socket.AddressFamily:
+    """``family``, narrowed to IPv4 when this Python cannot use IPv6 at all."""
+    if family == socket.AF_UNSPEC and not socket.has_ipv6:
+        # Python built without IPv6 support can still get IPv6 results from
+        # getaddrinfo, which it would then fail to bind.
+        return socket.AF_INET
+    return family
 
 
 def _bind_all(
@@ -190,24 +204,32 @@ def _bind_one(
         if af == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.setblocking(False)
-        try:
-            sock.bind(sockaddr)
-        except OSError as e:
-            if (
-                errno_from_exception(e) == errno.EADDRNOTAVAIL
-                and address == "localhost"
-                and sockaddr[0] == "::1"
-            ):
-                # "localhost" resolves to ::1 on hosts (such as some
-                # containers) where IPv6 is not actually configured.
-                sock.close()
-                return None
-            raise
+        if not _bind_unless_phantom(sock, sockaddr, address):
+            sock.close()
+            return None
         sock.listen(backlog)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+def _bind_unless_phantom(
+    sock: socket.socket, sockaddr: tuple[Any, ...], address: str | None
+) -> bool:
+    """Bind ``sock``; False if the address only exists in the resolver's mind.
+
+    "localhost" resolves to ``::1`` even on hosts (such as some containers)
+    where IPv6 is not configured, and binding that address then fails.
+    """
+    phantom_ipv6_localhost = address == "localhost" and sockaddr[0] == "::1"
+    try:
+        sock.bind(sockaddr)
+    except OSError as e:
+        if phantom_ipv6_localhost and errno_from_exception(e) == errno.EADDRNOTAVAIL:
+            return False
+        raise
+    return True
 
 
 def _set_reuse_addr(sock: socket.socket) -> None:
@@ -234,14 +256,21 @@ if hasattr(socket, "AF_UNIX"):
         first; any other kind of file there makes this raise `ValueError`
         rather than delete it.  The socket file gets permissions ``mode``.
         Returns a non-blocking socket listening with ``backlog``.
+
+        On Linux, a name starting with a NUL character (``"\\0name"``) is
+        in the abstract namespace: no file is involved, so nothing is
+        removed and ``mode`` does not apply.
         """
+        in_filesystem = not file.startswith("\0")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             _set_reuse_addr(sock)
             sock.setblocking(False)
-            _remove_stale_socket_file(file)
+            if in_filesystem:
+                _remove_stale_socket_file(file)
             sock.bind(file)
-            os.chmod(file, mode)
+            if in_filesystem:
+                os.chmod(file, mode)
             sock.listen(backlog)
         except BaseException:
             sock.close()
@@ -471,26 +500,32 @@ class ThreadedResolver(ExecutorResolver):
        Use :class:`DefaultLoopResolver`.
     """
 
-    _threadpool: concurrent.futures.ThreadPoolExecutor | None = None
-    _threadpool_pid: int | None = None
-
     def initialize(self, num_threads: int = 10) -> None:  # type: ignore[override]
         """Share the process-wide pool, creating it with ``num_threads``."""
-        pool = ThreadedResolver._create_threadpool(num_threads)
+        pool = _shared_pool.get(num_threads)
         super().initialize(executor=pool, close_executor=False)
 
-    @classmethod
-    def _create_threadpool(
-        cls, num_threads: int
-    ) -> concurrent.futures.ThreadPoolExecutor:
-        pid = os.getpid()
-        if cls._threadpool_pid != pid:
-            # A pool inherited through fork() has no live threads.
-            cls._threadpool = None
-        if cls._threadpool is None:
-            cls._threadpool = concurrent.futures.ThreadPoolExecutor(num_threads)
-            cls._threadpool_pid = pid
-        return cls._threadpool
+
+class _ProcessPool:
+    """The thread pool of the `ThreadedResolver` instances of this process.
+
+    Threads do not survive ``fork()``, so a child process that inherited a
+    pool makes a new one rather than queue work no thread will ever run.
+    """
+
+    def __init__(self) -> None:
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._owner_pid: int | None = None
+
+    def get(self, num_threads: int) -> concurrent.futures.ThreadPoolExecutor:
+        """The pool, made with ``num_threads`` workers on first use here."""
+        if self._pool is None or self._owner_pid != os.getpid():
+            self._pool = concurrent.futures.ThreadPoolExecutor(num_threads)
+            self._owner_pid = os.getpid()
+        return self._pool
+
+
+_shared_pool = _ProcessPool()
 
 
 class OverrideResolver(Resolver):
@@ -524,13 +559,18 @@ class OverrideResolver(Resolver):
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
     ) -> Awaitable[list[tuple[int, Any]]]:
         """Resolve ``host`` after rewriting; see :meth:`Resolver.resolve`."""
-        if (host, port, family) in self.mapping:
-            host, port = self.mapping[(host, port, family)]
-        elif (host, port) in self.mapping:
-            host, port = self.mapping[(host, port)]
-        elif host in self.mapping:
-            host = self.mapping[host]
-        return self.resolver.resolve(host, port, family)
+        target_host, target_port = self._rewrite(host, port, family)
+        return self.resolver.resolve(target_host, target_port, family)
+
+    def _rewrite(
+        self, host: str, port: int, family: socket.AddressFamily
+    ) -> tuple[str, int]:
+        """Where ``host``:``port`` really is, by the most specific mapping key."""
+        for key in ((host, port, family), (host, port)):
+            if key in self.mapping:
+                mapped_host, mapped_port = self.mapping[key]
+                return mapped_host, mapped_port
+        return self.mapping.get(host, host), port
 
 
 def ssl_options_to_context(
@@ -560,21 +600,32 @@ def ssl_options_to_context(
             f"expected some of {sorted(_SSL_CONTEXT_KEYWORDS)}"
         )
     context = _new_context(ssl_options.get("ssl_version"), server_side)
-    if "certfile" in ssl_options:
-        context.load_cert_chain(ssl_options["certfile"], ssl_options.get("keyfile"))
-    if "cert_reqs" in ssl_options:
-        if ssl_options["cert_reqs"] == ssl.CERT_NONE:
-            # Must come first: verify_mode cannot drop to CERT_NONE while
-            # host names are checked.
-            context.check_hostname = False
-        context.verify_mode = ssl_options["cert_reqs"]
-    if "ca_certs" in ssl_options:
-        context.load_verify_locations(ssl_options["ca_certs"])
-    if "ciphers" in ssl_options:
-        context.set_ciphers(ssl_options["ciphers"])
-    if hasattr(ssl, "OP_NO_COMPRESSION"):
-        context.options |= ssl.OP_NO_COMPRESSION
+    for key, apply in _SSL_OPTION_APPLIERS:
+        if key in ssl_options:
+            apply(context, ssl_options)
+    # Compression over TLS leaks secrets (CRIME).
+    context.options |= getattr(ssl, "OP_NO_COMPRESSION", 0)
     return context
+
+
+def _apply_cert_reqs(context: ssl.SSLContext, options: dict[str, Any]) -> None:
+    required = options["cert_reqs"]
+    # Host names can only go unchecked once nothing is verified, and
+    # verification cannot be turned off while they are checked: order matters.
+    context.check_hostname = context.check_hostname and required != ssl.CERT_NONE
+    context.verify_mode = required
+
+
+# How each ssl_options key (other than ssl_version) changes a context, in
+# the order they apply: the certificate before the verification settings.
+_SSL_OPTION_APPLIERS: tuple[
+    tuple[str, Callable[[ssl.SSLContext, dict[str, Any]], None]], ...
+] = (
+    ("certfile", lambda c, o: c.load_cert_chain(o["certfile"], o.get("keyfile"))),
+    ("cert_reqs", _apply_cert_reqs),
+    ("ca_certs", lambda c, o: c.load_verify_locations(o["ca_certs"])),
+    ("ciphers", lambda c, o: c.set_ciphers(o["ciphers"])),
+)
 
 
 def _new_context(version: int | None, server_side: bool | None) -> ssl.SSLContext:

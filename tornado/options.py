@@ -491,7 +491,10 @@ class OptionParser:
     @classmethod
     def _help_entry(cls, option: _Option) -> str:
         """The lines describing one option in :meth:`print_help`."""
-        label = option.name + (f"={option.metavar}" if option.metavar else "")
+        # Shown the way the command line spells it best: with dashes.
+        label = _normalize_name(option.name)
+        if option.metavar:
+            label += f"={option.metavar}"
         description = option.help or ""
         if option.default is not None and option.default != "":
             description = f"{description} (default {option.default})".lstrip()

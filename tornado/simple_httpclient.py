@@ -9,42 +9,39 @@ but not proxies or digest authentication (use the curl client for those).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
-import copy
 import functools
-import re
 import socket
 import ssl
-import sys
 import time
 import urllib.parse
 from asyncio import Future
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from inspect import isawaitable
 from io import BytesIO
-from types import TracebackType
 from typing import Any
 
 from tornado import gen, httputil, version
 from tornado.escape import to_unicode
-from tornado.http1connection import (
-    HTTP1Connection,
-    HTTP1ConnectionParameters,
-    _QuietException,
-)
+from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters
 from tornado.httpclient import (
     AsyncHTTPClient,
     HTTPClientError,
     HTTPRequest,
     HTTPResponse,
     _check_body_for_method,
+    _follows_redirect,
+    _redirected_request,
     _RequestProxy,
 )
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
-from tornado.log import gen_log
+from tornado.log import app_log, gen_log
 from tornado.netutil import OverrideResolver, Resolver, is_valid_ip
 from tornado.tcpclient import TCPClient
+from tornado.util import TimeoutError
 
 __all__ = ["SimpleAsyncHTTPClient", "HTTPTimeoutError", "HTTPStreamClosedError"]
 
@@ -53,16 +50,6 @@ _Callback = Callable[[HTTPResponse], None]
 _SUPPORTED_METHODS = frozenset(
     ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 )
-_REDIRECT_CODES = frozenset([301, 302, 303, 307, 308])
-# Headers describing a body, dropped when a redirect turns the request into GET.
-_BODY_HEADERS = (
-    "Content-Length",
-    "Content-Type",
-    "Content-Encoding",
-    "Transfer-Encoding",
-)
-# Headers that carry credentials, not sent on to a different origin.
-_CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
 # Request attributes only the curl client implements.
 _PROXY_ATTRIBUTES = (
     "proxy_host",
@@ -177,18 +164,8 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         """Start ``request`` now, or queue it if ``max_clients`` are busy."""
         key = object()
         self.queue.append((key, request, callback))
-        timeout_handle = None
-        if len(self.active) >= self.max_clients:
-            timeout = _shortest_timeout(
-                request.connect_timeout, request.request_timeout
-            )
-            if timeout:
-                timeout_handle = self.io_loop.add_timeout(
-                    self.io_loop.time() + timeout,
-                    functools.partial(self._on_timeout, key, "in request queue"),
-                )
-        self.waiting[key] = (request, callback, timeout_handle)
-        self._process_queue()
+        self.waiting[key] = (request, callback, self._queue_deadline(key, request))
+        self._start_queued()
         if self.queue:
             gen_log.debug(
                 "max_clients limit reached, request queued. "
@@ -197,55 +174,50 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
                 len(self.queue),
             )
 
-    def _process_queue(self) -> None:
-        while self.queue and len(self.active) < self.max_clients:
-            key, request, callback = self.queue.popleft()
-            if key not in self.waiting:
-                continue  # already failed with a queue timeout
-            self._remove_timeout(key)
-            self.active[key] = (request, callback)
-            release_callback = functools.partial(self._release_fetch, key)
-            self._handle_request(request, release_callback, callback)
-
-    def _connection_class(self) -> type:
-        return _HTTPConnection
-
-    def _handle_request(
-        self,
-        request: HTTPRequest,
-        release_callback: Callable[[], None],
-        final_callback: _Callback,
-    ) -> None:
-        self._connection_class()(
-            self,
-            request,
-            release_callback,
-            final_callback,
-            self.max_buffer_size,
-            self.tcp_client,
-            self.max_header_size,
-            self.max_body_size,
+    def _queue_deadline(self, key: object, request: HTTPRequest) -> object | None:
+        """The timeout of a request that has to wait for a slot, if it must."""
+        if len(self.active) < self.max_clients:
+            return None  # it starts right away
+        limit = _shortest_timeout(request.connect_timeout, request.request_timeout)
+        if not limit:
+            return None
+        return self.io_loop.add_timeout(
+            self.io_loop.time() + limit, functools.partial(self._expire_queued, key)
         )
 
-    def _release_fetch(self, key: object) -> None:
+    def _start_queued(self) -> None:
+        """Start queued requests while slots are free."""
+        while self.queue and len(self.active) < self.max_clients:
+            key, request, callback = self.queue.popleft()
+            waited = self.waiting.pop(key, None)
+            if waited is None:
+                continue  # it timed out in the queue
+            if waited[2] is not None:
+                self.io_loop.remove_timeout(waited[2])
+            self.active[key] = (request, callback)
+            _HTTPConnection(
+                self,
+                request,
+                functools.partial(self._free_slot, key),
+                callback,
+                self.max_buffer_size,
+                self.tcp_client,
+                self.max_header_size,
+                self.max_body_size,
+            )
+
+    def _free_slot(self, key: object) -> None:
         del self.active[key]
-        self._process_queue()
+        self._start_queued()
 
-    def _remove_timeout(self, key: object) -> None:
-        if key in self.waiting:
-            _, _, timeout_handle = self.waiting.pop(key)
-            if timeout_handle is not None:
-                self.io_loop.remove_timeout(timeout_handle)
-
-    def _on_timeout(self, key: object, info: str | None = None) -> None:
+    def _expire_queued(self, key: object) -> None:
         """Fail a request that waited in the queue for too long."""
         request, callback, _ = self.waiting.pop(key)
         self.queue.remove((key, request, callback))
-        message = f"Timeout {info}" if info else "Timeout"
         response = HTTPResponse(
             request,
             599,
-            error=HTTPTimeoutError(message),
+            error=HTTPTimeoutError("Timeout in request queue"),
             request_time=time.time() - request.start_time,
         )
         self.io_loop.add_callback(callback, response)
@@ -263,14 +235,6 @@ def _default_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """The (scheme, host, port) triple that decides whether credentials travel."""
-    parsed = urllib.parse.urlsplit(url)
-    scheme = parsed.scheme.lower()
-    port = parsed.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parsed.hostname or "").lower(), port
-
-
 class _HTTPConnection(httputil.HTTPMessageDelegate):
     """One request/response exchange on its own connection.
 
@@ -283,6 +247,9 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     """
 
     _SUPPORTED_METHODS = _SUPPORTED_METHODS
+
+    stream: IOStream
+    connection: HTTP1Connection
 
     def __init__(
         self,
@@ -312,42 +279,36 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         self.chunks: list[bytes] = []
         self._timeout: object | None = None
         self._sockaddr: Any = None
-        self.io_loop.add_future(gen.convert_yielded(self.run()), lambda f: f.result())
+        # Whether the response is a redirect this exchange follows.
+        self._redirecting = False
+        self.io_loop.add_future(gen.convert_yielded(self.run()), _reraise)
+
+    # -- the exchange -------------------------------------------------------
 
     async def run(self) -> None:
         """Connect, send the request and read the response."""
         try:
-            parsed = urllib.parse.urlsplit(to_unicode(self.request.url))
-            if parsed.scheme not in ("http", "https"):
-                raise ValueError(f"Unsupported url scheme: {self.request.url}")
-            self.parsed = parsed
-            host_port = parsed.netloc.rpartition("@")[-1]
-            host, port = httputil.split_host_and_port(host_port)
-            if port is None:
-                port = 443 if parsed.scheme == "https" else 80
-            if re.match(r"^\[.*\]$", host):
-                host = host[1:-1]  # IPv6 literal
+            self.parsed = urllib.parse.urlsplit(to_unicode(self.request.url))
+            host_port, host, port = _target_of(self.parsed, self.request.url)
             self._check_request()
             self.stream = await self._connect(host, port)
             self.stream.set_close_callback(self.on_connection_close)
-            if self.request.request_timeout:
-                self._timeout = self.io_loop.add_timeout(
-                    self.start_time + self.request.request_timeout,
-                    functools.partial(self._on_timeout, "during request"),
-                )
-            self._prepare_headers(parsed, host_port)
+            self._start_request_timer()
             self.connection = self._create_connection(self.stream)
-            path = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
-            start_line = httputil.RequestStartLine(self.request.method, path, "")
-            self.connection.write_headers(start_line, self.request.headers)
+            self.connection.write_headers(
+                httputil.RequestStartLine(
+                    self.request.method, _path_of(self.parsed), ""
+                ),
+                self._wire_headers(host_port),
+            )
             if self.request.expect_100_continue:
-                # The body is sent from headers_received on "100 Continue".
+                # The body goes out from headers_received, on "100 Continue".
                 await self.connection.read_response(self)
             else:
-                await self._write_body(True)
-        except Exception:
-            if not self._handle_exception(*sys.exc_info()):
-                raise
+                await self._send_body()
+                await self.connection.read_response(self)
+        except Exception as e:
+            self._fail(e)
 
     def _check_request(self) -> None:
         """Reject requests this client cannot make, before connecting."""
@@ -371,25 +332,22 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
 
     async def _connect(self, host: str, port: int) -> IOStream:
         """Open the connection within the connect and request timeouts."""
-        timeout = _shortest_timeout(
-            self.request.connect_timeout, self.request.request_timeout
-        )
+        request = self.request
         try:
             return await self.tcp_client.connect(
                 host,
                 port,
-                af=(
-                    socket.AF_INET
-                    if self.request.allow_ipv6 is False
-                    else socket.AF_UNSPEC
-                ),
+                af=socket.AF_INET if request.allow_ipv6 is False else socket.AF_UNSPEC,
                 ssl_options=self._get_ssl_options(self.parsed.scheme),
                 max_buffer_size=self.max_buffer_size,
-                source_ip=self.request.network_interface or None,
-                timeout=timeout,
+                source_ip=request.network_interface or None,
+                timeout=_shortest_timeout(
+                    request.connect_timeout, request.request_timeout
+                ),
             )
-        except TimeoutError:
-            raise HTTPTimeoutError("Timeout while connecting") from None
+        except TimeoutError as e:
+            # TCPClient says which step ran out of time.
+            raise HTTPTimeoutError(str(e) or "Timeout while connecting") from None
 
     def _get_ssl_options(self, scheme: str) -> None | dict[str, Any] | ssl.SSLContext:
         """TLS settings for an https URL (None for plain http)."""
@@ -414,21 +372,27 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             context.load_cert_chain(request.client_cert, request.client_key)
         return context
 
-    def _prepare_headers(
-        self, parsed: urllib.parse.SplitResult, host_port: str
-    ) -> None:
-        """Fill in the headers the request needs on the wire."""
+    def _start_request_timer(self) -> None:
+        if self.request.request_timeout:
+            self._timeout = self.io_loop.add_timeout(
+                self.start_time + self.request.request_timeout,
+                functools.partial(self._on_timeout, "during request"),
+            )
+
+    def _wire_headers(self, host_port: str) -> httputil.HTTPHeaders:
+        """The headers to send: the request's, completed, plus the framing.
+
+        The defaults go into the request's own headers (where a redirect
+        finds them); the framing goes only into the copy that is sent, which
+        the connection may extend (with ``Transfer-Encoding``): a request's
+        headers never carry framing over to the next one.
+        """
         request = self.request
         headers = request.headers
         headers.setdefault("Connection", "close")
         headers.setdefault("Host", host_port)
-        username: str | None
-        if parsed.username is not None:
-            username, password = parsed.username, parsed.password or ""
-        else:
-            username, password = request.auth_username, request.auth_password or ""
-        if username is not None:
-            credentials = httputil.encode_username_password(username, password)
+        credentials = self._credentials()
+        if credentials is not None:
             headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
         if request.user_agent:
             headers["User-Agent"] = request.user_agent
@@ -436,14 +400,27 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             headers["User-Agent"] = f"Tornado/{version}"
         if request.expect_100_continue:
             headers["Expect"] = "100-continue"
-        if request.body is not None:
-            # With a body_producer the caller sets Content-Length, or the
-            # body goes out chunked.
-            headers["Content-Length"] = str(len(request.body))
         if request.method == "POST" and "Content-Type" not in headers:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if request.decompress_response:
             headers["Accept-Encoding"] = "gzip"
+        wire = httputil.HTTPHeaders(headers)
+        if request.body is not None:
+            # Without a body (a body_producer) the caller may set
+            # Content-Length; otherwise the body goes out chunked.
+            wire["Content-Length"] = str(len(request.body))
+        return wire
+
+    def _credentials(self) -> bytes | None:
+        """``user:password`` for basic authentication, from the URL or request."""
+        if self.parsed.username is not None:
+            username, password = self.parsed.username, self.parsed.password or ""
+        elif self.request.auth_username is not None:
+            username = self.request.auth_username
+            password = self.request.auth_password or ""
+        else:
+            return None
+        return httputil.encode_username_password(username, password)
 
     def _create_connection(self, stream: IOStream) -> HTTP1Connection:
         stream.set_nodelay(True)
@@ -455,7 +432,7 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
         )
         return HTTP1Connection(stream, True, params, self._sockaddr)
 
-    async def _write_body(self, start_read: bool) -> None:
+    async def _send_body(self) -> None:
         if self.request.body is not None:
             self.connection.write(self.request.body)
         elif self.request.body_producer is not None:
@@ -463,80 +440,76 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
             if produced is not None:
                 await produced
         self.connection.finish()
-        if start_read:
-            try:
-                await self.connection.read_response(self)
-            except StreamClosedError:
-                if not self._handle_exception(*sys.exc_info()):
-                    raise
+
+    # -- outcomes -----------------------------------------------------------
 
     def _release(self) -> None:
         if self.release_callback is not None:
             release_callback, self.release_callback = self.release_callback, None
             release_callback()
 
-    def _run_callback(self, response: HTTPResponse) -> None:
+    def _answer(self, response: HTTPResponse) -> None:
+        """Deliver ``response``: the one outcome of this exchange."""
+        self._remove_timeout()
         self._release()
-        if self.final_callback is not None:
-            final_callback, self.final_callback = self.final_callback, None
+        final_callback, self.final_callback = self.final_callback, None
+        if final_callback is not None:
             self.io_loop.add_callback(final_callback, response)
+
+    def _fail(self, error: BaseException) -> None:
+        """Answer with ``error`` (as a 599 response) and close the connection.
+
+        Once answered, a closed stream is the expected end of the exchange;
+        any other error is a bug that goes on to the event loop's log.
+        """
+        if self.final_callback is None:
+            if isinstance(error, StreamClosedError):
+                return
+            raise error
+        if isinstance(error, StreamClosedError):
+            error = error.real_error or HTTPStreamClosedError("Stream closed")
+        self._answer(
+            HTTPResponse(
+                self.request,
+                599,
+                error=error,
+                request_time=self.io_loop.time() - self.start_time,
+                start_time=self.start_wall_time,
+            )
+        )
+        stream = getattr(self, "stream", None)
+        if stream is not None:
+            stream.close()
+
+    def _callback_failed(self) -> None:
+        """A header or streaming callback raised: log it, end the exchange.
+
+        Called while handling the exception.
+        """
+        app_log.error("Uncaught exception", exc_info=True)
+        self._fail(HTTPStreamClosedError("Stream closed"))
 
     def _on_timeout(self, info: str | None = None) -> None:
         """Fail the request because its timeout expired."""
         self._timeout = None
-        message = f"Timeout {info}" if info else "Timeout"
         if self.final_callback is not None:
-            error = HTTPTimeoutError(message)
-            self._handle_exception(HTTPTimeoutError, error, None)
+            self._fail(HTTPTimeoutError(f"Timeout {info}" if info else "Timeout"))
 
     def _remove_timeout(self) -> None:
         if self._timeout is not None:
             self.io_loop.remove_timeout(self._timeout)
             self._timeout = None
 
-    def _handle_exception(
-        self,
-        typ: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool:
-        """Turn an exception into an error response; False if it must propagate."""
-        if self.final_callback is None:
-            # The response was already delivered: this error belongs to
-            # someone else, unless it is just the stream being closed.
-            return isinstance(value, StreamClosedError)
-        self._remove_timeout()
-        if isinstance(value, _QuietException) and value.__cause__ is not None:
-            # The connection already logged a callback's exception; report
-            # the original error to the caller.
-            value = value.__cause__
-        if isinstance(value, StreamClosedError):
-            value = value.real_error or HTTPStreamClosedError("Stream closed")
-        self._run_callback(
-            HTTPResponse(
-                self.request,
-                599,
-                error=value,
-                request_time=self.io_loop.time() - self.start_time,
-                start_time=self.start_wall_time,
-            )
-        )
-        if hasattr(self, "stream"):
-            self.stream.close()
-        return True
+    # -- the HTTPMessageDelegate interface ----------------------------------
 
     def on_connection_close(self) -> None:
         """Fail the request if the connection closes before it completes."""
         if self.final_callback is None:
             return
-        if not self.stream.closed():
-            # The connection gave up because one of our callbacks raised;
-            # that exception reaches run(), which reports it instead.
-            return
         error = self.stream.error
         if error is None or isinstance(error, StreamClosedError):
             error = HTTPStreamClosedError("Connection closed")
-        self._handle_exception(type(error), error, None)
+        self._fail(error)
 
     async def headers_received(
         self,
@@ -545,119 +518,152 @@ class _HTTPConnection(httputil.HTTPMessageDelegate):
     ) -> None:
         """Record the status and headers (or send the body on 100 Continue)."""
         assert isinstance(first_line, httputil.ResponseStartLine)
-        if self.request.expect_100_continue and first_line.code == 100:
-            await self._write_body(False)
+        if first_line.code == 100 and self.request.expect_100_continue:
+            try:
+                await self._send_body()
+            except Exception as e:
+                self._fail(e)
             return
-        self.code = first_line.code
-        self.reason = first_line.reason
-        self.headers = headers
-        if self._should_follow_redirect():
+        self.code, self.reason, self.headers = (
+            first_line.code,
+            first_line.reason,
+            headers,
+        )
+        self._redirecting = self._follows_redirect()
+        if self._redirecting or self.request.header_callback is None:
             return
-        header_callback = self.request.header_callback
-        if header_callback is not None:
-            version_, code, reason = first_line
-            header_callback(f"{version_} {code} {reason}\r\n")
-            for name, value in headers.get_all():
-                header_callback(f"{name}: {value}\r\n")
-            header_callback("\r\n")
+        try:
+            _replay_head(self.request.header_callback, first_line, headers)
+        except Exception:
+            self._callback_failed()
 
-    def _should_follow_redirect(self) -> bool:
-        if not self.request.follow_redirects or self.client is None:
-            return False
+    def _follows_redirect(self) -> bool:
         return (
-            self.code in _REDIRECT_CODES
-            and (self.request.max_redirects or 0) > 0
+            self.client is not None
             and self.headers is not None
-            and self.headers.get("Location") is not None
+            and _follows_redirect(self.request, self.code, self.headers)
         )
 
-    def data_received(self, chunk: bytes) -> None:
-        """Collect (or stream out) a piece of the response body."""
-        if self._should_follow_redirect():
-            return  # the body of a redirect is not interesting
-        if self.request.streaming_callback is not None:
-            self.request.streaming_callback(chunk)
-        else:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        """Collect (or stream out) a piece of the response body.
+
+        A coroutine ``streaming_callback`` is awaited before the next piece
+        is read, which holds the server back while the callback is busy.
+        """
+        if self._redirecting or self.final_callback is None:
+            return None  # a redirect's body, or the exchange failed already
+        streaming_callback = self.request.streaming_callback
+        if streaming_callback is None:
             self.chunks.append(chunk)
+            return None
+        try:
+            outcome = streaming_callback(chunk)
+        except Exception:
+            self._callback_failed()
+            return None
+        if outcome is not None and isawaitable(outcome):
+            return self._await_callback(outcome)
+        return None
+
+    async def _await_callback(self, pending: Awaitable[Any]) -> None:
+        try:
+            await pending
+        except (Exception, asyncio.CancelledError):
+            # Nothing else cancels this exchange's task: the callback did.
+            self._callback_failed()
 
     def finish(self) -> None:
         """Deliver the complete response, or follow its redirect."""
+        if self.final_callback is None:
+            return  # failed while reading: a callback raised, or a timeout
         assert self.code is not None
-        self._remove_timeout()
         original_request = getattr(self.request, "original_request", self.request)
-        if self._should_follow_redirect():
+        if self._redirecting:
             self._follow_redirect(original_request)
         else:
             body = b"" if self.request.streaming_callback else b"".join(self.chunks)
-            response = HTTPResponse(
-                original_request,
-                self.code,
-                reason=self.reason,
-                headers=self.headers,
-                request_time=self.io_loop.time() - self.start_time,
-                start_time=self.start_wall_time,
-                buffer=BytesIO(body),
-                effective_url=self.request.url,
+            self._answer(
+                HTTPResponse(
+                    original_request,
+                    self.code,
+                    reason=self.reason,
+                    headers=self.headers,
+                    request_time=self.io_loop.time() - self.start_time,
+                    start_time=self.start_wall_time,
+                    buffer=BytesIO(body),
+                    effective_url=self.request.url,
+                )
             )
-            self._run_callback(response)
-        self._on_end_request()
+        self.stream.close()
+
+    # -- redirects ----------------------------------------------------------
 
     def _follow_redirect(self, original_request: HTTPRequest) -> None:
         """Fetch the redirect's target; its response becomes this one's."""
-        assert isinstance(self.request, _RequestProxy)
-        assert self.headers is not None and self.client is not None
-        new_request = copy.copy(self.request.request)
-        new_request.url = urllib.parse.urljoin(
-            self.request.url, self.headers["Location"]
-        )
-        new_request.max_redirects = (self.request.max_redirects or 0) - 1
-        new_request.headers = httputil.HTTPHeaders(self.request.headers)
-        del new_request.headers["Host"]
-        if self._redirect_drops_body():
-            new_request.method = "GET"
-            new_request.body = None
-            new_request.body_producer = None
-            for name in _BODY_HEADERS:
-                new_request.headers.pop(name, None)
-        if _origin(new_request.url) != _origin(self.request.url):
-            new_request.auth_username = new_request.auth_password = None
-            for name in _CREDENTIAL_HEADERS:
-                new_request.headers.pop(name, None)
+        assert self.client is not None
+        new_request = self._redirected_request()
         new_request.original_request = original_request  # type: ignore[attr-defined]
         final_callback, self.final_callback = self.final_callback, None
         assert final_callback is not None
+        self._remove_timeout()
         self._release()
-        future = self.client.fetch(new_request, raise_error=False)
-        future.add_done_callback(
-            lambda f: _deliver_outcome(
-                f, final_callback, original_request, new_request.url
+        fetched = self.client.fetch(new_request, raise_error=False)
+        fetched.add_done_callback(
+            functools.partial(
+                _pass_on, final_callback, original_request, new_request.url
             )
         )
 
-    def _redirect_drops_body(self) -> bool:
-        """Whether the redirect turns the request into a GET without body.
-
-        Like browsers, a POST answered with 301 or 302 is retried as GET;
-        303 means "see other" and always leads to a GET (except for HEAD).
-        """
-        method = self.request.method
-        if self.code in (301, 302):
-            return method == "POST"
-        return self.code == 303 and method != "HEAD"
-
-    def _on_end_request(self) -> None:
-        self.stream.close()
+    def _redirected_request(self) -> HTTPRequest:
+        assert isinstance(self.request, _RequestProxy) and self.headers is not None
+        assert self.code is not None
+        return _redirected_request(self.request, self.code, self.headers["Location"])
 
 
-def _deliver_outcome(
-    future: Future[HTTPResponse],
+def _reraise(future: Future[None]) -> None:
+    """Done callback that makes an exception escaping ``run`` visible."""
+    future.result()
+
+
+def _target_of(parsed: urllib.parse.SplitResult, url: str) -> tuple[str, str, int]:
+    """``(host:port as written, host, port)`` of a request's URL."""
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError(f"Unsupported url scheme: {url}")
+    host_port = parsed.netloc.rpartition("@")[-1]
+    host, port = httputil.split_host_and_port(host_port)
+    if port is None:
+        port = 443 if parsed.scheme == "https" else 80
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 literal
+    return host_port, host, port
+
+
+def _path_of(parsed: urllib.parse.SplitResult) -> str:
+    return (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+
+
+def _replay_head(
+    header_callback: Callable[[str], None],
+    first_line: httputil.ResponseStartLine,
+    headers: httputil.HTTPHeaders,
+) -> None:
+    """Hand the response head to ``header_callback`` line by line, as received."""
+    version_, code, reason = first_line
+    header_callback(f"{version_} {code} {reason}\r\n")
+    for name, value in headers.get_all():
+        header_callback(f"{name}: {value}\r\n")
+    header_callback("\r\n")
+
+
+def _pass_on(
     final_callback: _Callback,
     request: HTTPRequest,
     url: str,
+    fetched: Future[HTTPResponse],
 ) -> None:
     """Pass a redirect's result on, turning an exception into a 599 response."""
-    error = future.exception()
+    error = fetched.exception()
     if error is None:
-        final_callback(future.result())
+        final_callback(fetched.result())
     else:
         final_callback(HTTPResponse(request, 599, error=error, effective_url=url))

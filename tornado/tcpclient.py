@@ -9,18 +9,19 @@ first one fails), the other family is tried in parallel.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import datetime
 import functools
 import numbers
 import socket
 import ssl
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
-from tornado import gen
-from tornado.concurrent import Future, future_add_done_callback
+from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream
+from tornado.iostream import IOStream, SSLIOStream
 from tornado.netutil import Resolver
 from tornado.util import TimeoutError
 
@@ -29,158 +30,145 @@ __all__ = ["TCPClient"]
 #: Seconds to wait on the first address family before also trying the other.
 _INITIAL_CONNECT_TIMEOUT = 0.3
 
+_T = TypeVar("_T")
 _Address = tuple[Any, ...]
-_AddrInfo = list[tuple[socket.AddressFamily, _Address]]
-_ConnectFunction = Callable[
+_Candidate = tuple[socket.AddressFamily, _Address]
+_Winner = tuple[socket.AddressFamily, _Address, IOStream]
+_OpenAttempt = Callable[
     [socket.AddressFamily, _Address], tuple[IOStream, "Future[IOStream]"]
 ]
 
 
-class _Connector:
-    """One "Happy Eyeballs" connection attempt over a list of addresses.
+def _format_address(address: _Address) -> str:
+    """``1.2.3.4:443`` or ``[::1]:443``, as timeout messages show addresses."""
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
-    ``addrinfo`` is a list of ``(family, address)`` pairs as a `.Resolver`
-    returns them.  They are split into a primary list (every address of the
-    first entry's family) and a secondary list (the rest).  Primary
-    addresses are tried one at a time; the secondary list starts when the
-    first attempt fails or after a timeout, whichever comes first.  The first
-    connection made wins and the others are closed.
 
-    ``connect(family, address)`` starts one attempt and returns the stream
-    and a future that resolves when it is connected.
+class _HappyEyeballs:
+    """One race to connect to any of several addresses (:rfc:`6555`).
+
+    The candidates are split into two lanes by address family: the family
+    of the first candidate, then every other.  The first lane is worked
+    through one address at a time; the second lane joins in as soon as an
+    attempt fails, or once ``fallback_delay`` has passed.  The first
+    connection made wins, and every other stream opened is closed.
+
+    ``open_attempt(family, address)`` opens one stream and returns it with
+    the future of its connection; it may also raise, which counts as that
+    address failing at once.
     """
 
-    def __init__(self, addrinfo: _AddrInfo, connect: _ConnectFunction) -> None:
-        if not addrinfo:
+    def __init__(self, candidates: list[_Candidate], open_attempt: _OpenAttempt):
+        if not candidates:
             raise ValueError("no addresses to connect to")
-        self.io_loop = IOLoop.current()
-        self.connect = connect
-        #: Resolves with ``(family, address, stream)`` of the winning attempt.
-        self.future: Future[tuple[socket.AddressFamily, _Address, IOStream]] = Future()
-        self.timeout: object | None = None
-        self.connect_timeout: object | None = None
-        self.last_error: BaseException | None = None
-        self.remaining = len(addrinfo)
-        self.primary_addrs, self.secondary_addrs = self.split(addrinfo)
-        self.streams: set[IOStream] = set()
-
-    @staticmethod
-    def split(addrinfo: _AddrInfo) -> tuple[_AddrInfo, _AddrInfo]:
-        """Partition ``addrinfo`` into the first entry's family and the rest."""
-        primary_family = addrinfo[0][0]
-        primary = [entry for entry in addrinfo if entry[0] == primary_family]
-        secondary = [entry for entry in addrinfo if entry[0] != primary_family]
-        return primary, secondary
+        first_family = candidates[0][0]
+        self._lanes = (
+            collections.deque(c for c in candidates if c[0] == first_family),
+            collections.deque(c for c in candidates if c[0] != first_family),
+        )
+        self._second_lane_open = False
+        self._open_attempt = open_attempt
+        self._in_flight: dict[Future[IOStream], tuple[_Address, IOStream]] = {}
+        self._last_error: BaseException | None = None
+        self._fallback_timer: object | None = None
+        self._io_loop = IOLoop.current()
+        #: Resolves with the winner's ``(family, address, stream)``.
+        self.outcome: Future[_Winner] = Future()
+        self.outcome.add_done_callback(self._on_outcome)
 
     def start(
-        self,
-        timeout: float = _INITIAL_CONNECT_TIMEOUT,
-        connect_timeout: float | datetime.timedelta | None = None,
-    ) -> Future[tuple[socket.AddressFamily, _Address, IOStream]]:
-        """Begin connecting; ``timeout`` is the delay before the second family.
+        self, fallback_delay: float = _INITIAL_CONNECT_TIMEOUT
+    ) -> Future[_Winner]:
+        """Start the race; return `outcome`."""
+        self._fallback_timer = self._io_loop.call_later(
+            fallback_delay, self._open_second_lane
+        )
+        self._try_next(0)
+        return self.outcome
 
-        ``connect_timeout`` is a deadline (in `.IOLoop.time` terms) after
-        which the whole attempt fails with `TimeoutError`.
-        """
-        self.try_connect(iter(self.primary_addrs))
-        self.set_timeout(timeout)
-        if connect_timeout is not None:
-            self.set_connect_timeout(connect_timeout)
-        return self.future
+    def pending_addresses(self) -> list[str]:
+        """The addresses being connected to right now, formatted and sorted."""
+        return sorted(
+            _format_address(address) for address, _ in self._in_flight.values()
+        )
 
-    def try_connect(
-        self, addrs: Iterator[tuple[socket.AddressFamily, _Address]]
-    ) -> None:
-        """Start an attempt on the next address of ``addrs``, if there is one."""
-        try:
-            family, address = next(addrs)
-        except StopIteration:
-            # This list is exhausted; fail only once the other one is too.
-            if self.remaining == 0 and not self.future.done():
-                self.future.set_exception(
-                    self.last_error or OSError("connection failed")
-                )
+    def abandon(self) -> None:
+        """Give up: close every stream this race opened, the winner's too."""
+        if not self.outcome.done():
+            self.outcome.cancel()  # _on_outcome closes the attempts
             return
-        try:
-            stream, future = self.connect(family, address)
-        except Exception as e:
-            # E.g. the source address cannot be bound: a failed attempt.
-            future = Future()
-            future.set_exception(e)
-        else:
-            self.streams.add(stream)
-        future_add_done_callback(
-            future, functools.partial(self.on_connect_done, addrs, family, address)
-        )
+        if not self.outcome.cancelled() and self.outcome.exception() is None:
+            self.outcome.result()[2].close()
 
-    def on_connect_done(
-        self,
-        addrs: Iterator[tuple[socket.AddressFamily, _Address]],
-        family: socket.AddressFamily,
-        address: _Address,
-        future: Future[IOStream],
-    ) -> None:
-        """Handle one finished attempt: win, or move on to the next address."""
-        self.remaining -= 1
-        try:
-            stream = future.result()
-        except Exception as e:
-            if self.future.done():
-                return
-            self.last_error = e
-            self.try_connect(addrs)
-            if self.timeout is not None:
-                # The first attempt failed: start the other family right away.
-                self.io_loop.remove_timeout(self.timeout)
-                self.on_timeout()
+    def _open_second_lane(self) -> None:
+        if self._fallback_timer is not None:
+            self._io_loop.remove_timeout(self._fallback_timer)
+            self._fallback_timer = None
+        if not self._second_lane_open and not self.outcome.done():
+            self._second_lane_open = True
+            self._try_next(1)
+
+    def _try_next(self, lane: int) -> None:
+        """Start an attempt on the next address of ``lane``, if any is left."""
+        if not self._lanes[lane]:
+            self._fail_if_exhausted()
             return
-        self.clear_timeouts()
-        if self.future.done():
-            stream.close()  # a late arrival after another attempt won
-        else:
-            self.streams.discard(stream)
-            self.future.set_result((family, address, stream))
-            self.close_streams()
-
-    def set_timeout(self, timeout: float) -> None:
-        """Start the secondary family after ``timeout`` seconds."""
-        self.timeout = self.io_loop.add_timeout(
-            self.io_loop.time() + timeout, self.on_timeout
+        family, address = self._lanes[lane].popleft()
+        try:
+            stream, connected = self._open_attempt(family, address)
+        except Exception as e:
+            self._attempt_failed(lane, e)
+            return
+        self._in_flight[connected] = (address, stream)
+        connected.add_done_callback(
+            functools.partial(self._on_attempt_done, lane, family)
         )
 
-    def on_timeout(self) -> None:
-        """Start trying the secondary addresses."""
-        self.timeout = None
-        if not self.future.done():
-            self.try_connect(iter(self.secondary_addrs))
+    def _on_attempt_done(
+        self, lane: int, family: socket.AddressFamily, connected: Future[IOStream]
+    ) -> None:
+        entry = self._in_flight.pop(connected, None)
+        if entry is None:
+            return  # closed already, when the race was decided
+        address, stream = entry
+        if self.outcome.done():
+            stream.close()  # a late arrival: another attempt won, or all gave up
+            return
+        if connected.cancelled():
+            stream.close()
+            self._attempt_failed(lane, asyncio.CancelledError())
+            return
+        error = connected.exception()
+        if error is not None:
+            stream.close()
+            self._attempt_failed(lane, error)
+            return
+        self.outcome.set_result((family, address, stream))
 
-    def clear_timeout(self) -> None:
-        """Cancel the pending start of the secondary family."""
-        if self.timeout is not None:
-            self.io_loop.remove_timeout(self.timeout)
+    def _attempt_failed(self, lane: int, error: BaseException) -> None:
+        self._last_error = error
+        if self.outcome.done():
+            return
+        self._try_next(lane)
+        # Waiting for the fallback delay is pointless once something failed.
+        self._open_second_lane()
 
-    def set_connect_timeout(self, connect_timeout: float | datetime.timedelta) -> None:
-        """Fail the whole attempt at the deadline ``connect_timeout``."""
-        self.connect_timeout = self.io_loop.add_timeout(
-            connect_timeout, self.on_connect_timeout
-        )
+    def _fail_if_exhausted(self) -> None:
+        exhausted = not any(self._lanes) and self._second_lane_open
+        if exhausted and not self._in_flight and not self.outcome.done():
+            error = self._last_error or OSError("connection failed")
+            if isinstance(error, asyncio.CancelledError):
+                error = OSError("connection attempt cancelled")
+            self.outcome.set_exception(error)
 
-    def on_connect_timeout(self) -> None:
-        """Fail with `TimeoutError` and abandon every attempt in progress."""
-        if not self.future.done():
-            self.future.set_exception(TimeoutError())
-        self.close_streams()
-
-    def clear_timeouts(self) -> None:
-        """Cancel both timeouts."""
-        if self.timeout is not None:
-            self.io_loop.remove_timeout(self.timeout)
-        if self.connect_timeout is not None:
-            self.io_loop.remove_timeout(self.connect_timeout)
-
-    def close_streams(self) -> None:
-        """Close the streams of attempts that did not win."""
-        for stream in self.streams:
+    def _on_outcome(self, outcome: Future[_Winner]) -> None:
+        """Once decided (or cancelled), stop and close what did not win."""
+        if self._fallback_timer is not None:
+            self._io_loop.remove_timeout(self._fallback_timer)
+            self._fallback_timer = None
+        losers, self._in_flight = self._in_flight, {}
+        for _, stream in losers.values():
             stream.close()
 
 
@@ -192,14 +180,9 @@ class TCPClient:
     """
 
     def __init__(self, resolver: Resolver | None = None) -> None:
+        self._own_resolver = resolver is None
         #: The resolver used for host names.
-        self.resolver: Resolver
-        if resolver is not None:
-            self.resolver = resolver
-            self._own_resolver = False
-        else:
-            self.resolver = Resolver()
-            self._own_resolver = True
+        self.resolver: Resolver = Resolver() if resolver is None else resolver
 
     def close(self) -> None:
         """Release the resolver if this client created it."""
@@ -226,16 +209,22 @@ class TCPClient:
         (when only the port is given, to the loopback address of the
         family).  ``timeout`` (seconds or a `datetime.timedelta`) bounds the
         whole operation, name resolution and TLS handshake included; it
-        raises `TimeoutError` when exceeded.
+        raises `TimeoutError` when exceeded, saying which step ran out of
+        time (``Timeout while resolving <host>``, ``Timeout while connecting
+        to <addresses>``, ``Timeout during TLS handshake with <address>``).
 
         Raises an `OSError` (typically `.StreamClosedError`, whose
         ``real_error`` gives the cause) when no address accepts the
-        connection.
+        connection.  Cancelling the call closes every connection it opened.
         """
         deadline = _deadline(timeout)
-        addrinfo = await _within(deadline, self.resolver.resolve(host, port, af))
-        connector = _Connector(
-            addrinfo,
+        candidates = await _before(
+            deadline,
+            self.resolver.resolve(host, port, af),
+            lambda: f"Timeout while resolving {host}",
+        )
+        race = _HappyEyeballs(
+            cast(list[_Candidate], candidates),
             functools.partial(
                 self._create_stream,
                 max_buffer_size,
@@ -243,13 +232,46 @@ class TCPClient:
                 source_port=source_port,
             ),
         )
-        _, _, stream = await connector.start(connect_timeout=deadline)
-        if ssl_options is not None:
-            stream = await _within(
-                deadline,
-                stream.start_tls(False, ssl_options=ssl_options, server_hostname=host),
+        try:
+            _, address, stream = await _before(
+                deadline, race.start(), functools.partial(_connect_timeout, race)
             )
-        return stream
+        except BaseException:
+            race.abandon()
+            raise
+        if ssl_options is None:
+            return stream
+        return await self._upgrade(stream, host, address, ssl_options, deadline)
+
+    async def _upgrade(
+        self,
+        stream: IOStream,
+        host: str,
+        address: _Address,
+        ssl_options: dict[str, Any] | ssl.SSLContext,
+        deadline: float | None,
+    ) -> IOStream:
+        """Run the TLS handshake on ``stream``; the returned stream replaces it."""
+        try:
+            handshake = stream.start_tls(
+                False, ssl_options=ssl_options, server_hostname=host
+            )
+        except BaseException:
+            stream.close()
+            raise
+        handshake_future: Future[SSLIOStream] = asyncio.ensure_future(handshake)
+        try:
+            return await _before(
+                deadline,
+                handshake_future,
+                lambda: f"Timeout during TLS handshake with {_format_address(address)}",
+            )
+        except BaseException:
+            # Cancelled after the handshake completed: nobody gets the stream.
+            if handshake_future.done() and not handshake_future.cancelled():
+                if handshake_future.exception() is None:
+                    handshake_future.result().close()
+            raise
 
     def _create_stream(
         self,
@@ -275,6 +297,13 @@ class TCPClient:
         return stream, stream.connect(addr)
 
 
+def _connect_timeout(race: _HappyEyeballs) -> str:
+    pending = race.pending_addresses()
+    if not pending:
+        return "Timeout while connecting"
+    return f"Timeout while connecting to {', '.join(pending)}"
+
+
 def _deadline(timeout: float | datetime.timedelta | None) -> float | None:
     """The loop time at which ``timeout`` seconds from now have passed."""
     if timeout is None:
@@ -286,7 +315,30 @@ def _deadline(timeout: float | datetime.timedelta | None) -> float | None:
     raise TypeError(f"Unsupported timeout {timeout!r}")
 
 
-async def _within(deadline: float | None, awaitable: Any) -> Any:
+async def _before(
+    deadline: float | None, awaitable: Awaitable[_T], describe: Callable[[], str]
+) -> _T:
+    """Await ``awaitable``; past ``deadline``, cancel it and raise `TimeoutError`.
+
+    ``describe()`` gives the error's message, when the deadline passes.
+    """
     if deadline is None:
         return await awaitable
-    return await gen.with_timeout(deadline, awaitable)
+    work: Future[_T] = asyncio.ensure_future(awaitable)
+    expired: list[str] = []
+
+    def expire() -> None:
+        if not work.done():
+            expired.append(describe())
+            work.cancel()
+
+    io_loop = IOLoop.current()
+    timer = io_loop.add_timeout(deadline, expire)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if expired:
+            raise TimeoutError(expired[0]) from None
+        raise
+    finally:
+        io_loop.remove_timeout(timer)

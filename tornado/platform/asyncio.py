@@ -211,11 +211,10 @@ class BaseAsyncIOLoop(IOLoop):
         self, callback: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
         """See `.IOLoop.add_callback_from_signal` (deprecated)."""
+        # Attributed to this module, not the caller's: filters written for
+        # Tornado 6.6 select this warning by its module or its exact text.
         warnings.warn(
-            "add_callback_from_signal is deprecated; use "
-            "asyncio's loop.add_signal_handler instead",
-            DeprecationWarning,
-            stacklevel=2,
+            "add_callback_from_signal is deprecated", DeprecationWarning, stacklevel=1
         )
         try:
             self.asyncio_loop.call_soon_threadsafe(

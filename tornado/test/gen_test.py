@@ -11,6 +11,7 @@ import logging
 import sys
 import threading
 import unittest
+import weakref
 from collections.abc import Callable, Generator
 from typing import Any
 from unittest import mock
@@ -218,6 +219,69 @@ class CoroutineTest(AsyncTestCase):
         future = reader()
         request_id.set("after")
         self.assertEqual((yield future), "before")
+
+
+class Witness:
+    """An object whose release a weak reference observes."""
+
+
+class ReleaseTest(AsyncTestCase):
+    """A coroutine that raises leaves no reference cycle behind."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        gc.disable()  # a cycle would otherwise be broken at a random moment
+        self.addCleanup(gc.enable)
+
+    async def assert_locals_released(
+        self, func: Callable[[list[weakref.ref[Witness]]], Any]
+    ) -> None:
+        refs: list[weakref.ref[Witness]] = []
+        future = func(refs)
+        # Not assertRaises: it clears the traceback's frames, which would
+        # break the very cycle this looks for.
+        try:
+            await future
+        except ValueError:
+            pass
+        else:
+            self.fail("no ValueError")
+        del future
+        await spin()  # let the done callbacks that hold the future run
+        self.assertIsNone(refs[0]())
+
+    @gen_test
+    async def test_raising_before_any_yield(self) -> None:
+        @gen.coroutine
+        def fail(refs: list[weakref.ref[Witness]]) -> None:
+            witness = Witness()
+            refs.append(weakref.ref(witness))
+            raise ValueError("early")
+
+        await self.assert_locals_released(fail)
+
+    @gen_test
+    async def test_raising_after_a_yield(self) -> None:
+        @gen.coroutine
+        def fail(refs: list[weakref.ref[Witness]]) -> Gen:
+            witness = Witness()
+            refs.append(weakref.ref(witness))
+            yield asyncio.sleep(0)
+            raise ValueError("late")
+
+        await self.assert_locals_released(fail)
+
+    @gen_test
+    async def test_raising_at_the_first_step_of_a_generator(self) -> None:
+        @gen.coroutine
+        def fail(refs: list[weakref.ref[Witness]]) -> Gen:
+            witness = Witness()
+            refs.append(weakref.ref(witness))
+            if witness is not None:
+                raise ValueError("first step")
+            yield gen.moment
+
+        await self.assert_locals_released(fail)
 
 
 class CancellationTest(AsyncTestCase):
@@ -457,12 +521,25 @@ class MultiTest(AsyncTestCase):
         self.assertEqual(messages, ["Multiple exceptions in yield list", "sentinel"])
 
     @gen_test
-    async def test_cancelled_child_cancels_result(self) -> None:
+    async def test_cancelled_child_fails_result_with_cancelled_error(self) -> None:
         child: Future[None] = Future()
         result = gen.multi([child, asyncio.sleep(0)])
         child.cancel()
         with self.assertRaises(asyncio.CancelledError):
             await result
+        # Like asyncio.gather: an exception, not a cancelled future.
+        self.assertFalse(result.cancelled())
+        self.assertIsInstance(result.exception(), asyncio.CancelledError)
+
+    @gen_test
+    async def test_cancelled_child_in_dict(self) -> None:
+        child: Future[None] = Future()
+        result = gen.multi({"a": asyncio.sleep(0), "b": child})
+        child.cancel()
+        await spin()
+        self.assertTrue(result.done())
+        self.assertFalse(result.cancelled())
+        self.assertIsInstance(result.exception(), asyncio.CancelledError)
 
     def test_bad_child(self) -> None:
         with self.assertRaisesRegex(gen.BadYieldError, "object 3"):
@@ -546,6 +623,27 @@ class WithTimeoutTest(AsyncTestCase):
             await gen.with_timeout(datetime.timedelta(seconds=5), asyncio.sleep(0))
         self.assertEqual(len(removed), 1)
 
+    @gen_test
+    async def test_message_function_called_only_on_timeout(self) -> None:
+        calls: list[str] = []
+
+        def describe() -> str:
+            calls.append("called")
+            return "timed out after step 3"
+
+        self.assertEqual(
+            await gen.with_timeout(
+                datetime.timedelta(seconds=5), asyncio.sleep(0, 1), message=describe
+            ),
+            1,
+        )
+        self.assertEqual(calls, [])
+        with self.assertRaisesRegex(util.TimeoutError, "^timed out after step 3$"):
+            await gen.with_timeout(
+                datetime.timedelta(seconds=0.01), Future(), message=describe
+            )
+        self.assertEqual(calls, ["called"])
+
     def test_bad_timeout(self) -> None:
         with self.assertRaisesRegex(TypeError, "Unsupported deadline"):
             gen.with_timeout("soon", Future())  # type: ignore[call-overload]
@@ -617,6 +715,29 @@ class WaitIteratorTest(AsyncTestCase):
 
     def test_empty(self) -> None:
         self.assertTrue(gen.WaitIterator().done())
+
+    @gen_test
+    async def test_same_future_given_several_times(self) -> None:
+        future: Future[str] = Future()
+        other: Future[str] = Future()
+        waiter = gen.WaitIterator(future, other, future, future)
+        future.set_result("f")
+        other.set_result("o")
+        seen = []
+        while not waiter.done():
+            result = await waiter.next()
+            seen.append((waiter.current_index, result))
+        self.assertEqual(sorted(seen), [(0, "f"), (1, "o"), (2, "f"), (3, "f")])
+
+    @gen_test
+    async def test_same_future_under_several_keywords(self) -> None:
+        future: Future[int] = Future()
+        waiter = gen.WaitIterator(a=future, b=future)
+        self.io_loop.call_later(0.001, future.set_result, 7)
+        seen = {}
+        async for result in waiter:
+            seen[waiter.current_index] = result
+        self.assertEqual(seen, {"a": 7, "b": 7})
 
     def test_args_and_kwargs(self) -> None:
         with self.assertRaisesRegex(ValueError, "not both"):

@@ -617,6 +617,70 @@ class HTTPClientCommonTests(_MixinBase):
     async def test_see_other_turns_put_into_get(self) -> None:
         await self.check_redirect_method(303, "PUT", "GET", b"data")
 
+    # (code, method, sends a body, method after the redirect, body kept)
+    REDIRECT_RULES = [
+        (301, "POST", True, "GET", False),
+        (302, "POST", True, "GET", False),
+        (303, "POST", True, "GET", False),
+        (301, "PUT", True, "PUT", True),
+        (302, "PATCH", True, "PATCH", True),
+        (301, "DELETE", False, "DELETE", False),
+        (303, "PUT", True, "GET", False),
+        (303, "PATCH", True, "GET", False),
+        (303, "DELETE", False, "GET", False),
+        (303, "HEAD", False, "HEAD", False),
+        (307, "POST", True, "POST", True),
+        (307, "PUT", True, "PUT", True),
+        (307, "PATCH", True, "PATCH", True),
+        (308, "POST", True, "POST", True),
+        (308, "PUT", True, "PUT", True),
+        (307, "DELETE", False, "DELETE", False),
+    ]
+
+    @gen_test
+    async def test_redirect_method_and_body_rules(self) -> None:
+        target = urllib.parse.quote("/echo")
+        for code, method, with_body, expected_method, keeps_body in self.REDIRECT_RULES:
+            label = f"{code} after {method}"
+            request = HTTPRequest(
+                self.url(f"/redirect?status={code}&url={target}"),
+                method=method,
+                body=b"payload" if with_body else None,
+                headers={"Content-Type": "text/plain"} if with_body else None,
+                request_timeout=5,
+            )
+            response = await self.http_client.fetch(request)
+            self.assertEqual(response.code, 200, label)
+            final = self.server.requests[-1]
+            self.assertEqual(final.path, "/echo", label)
+            self.assertEqual(final.method, expected_method, label)
+            if keeps_body:
+                self.assertEqual(final.body, b"payload", label)
+                self.assertEqual(final.headers["Content-Length"], "7", label)
+                self.assertEqual(final.headers["Content-Type"], "text/plain", label)
+            else:
+                self.assertEqual(final.body, b"", label)
+                self.assertNotIn("Content-Type", final.headers, label)
+            if expected_method == "GET":
+                self.assertNotIn("Content-Length", final.headers, label)
+                self.assertNotIn("Transfer-Encoding", final.headers, label)
+            # Framing is worked out for each request, never stored in its
+            # headers.
+            self.assertNotIn("Transfer-Encoding", request.headers, label)
+            self.assertNotIn("Content-Length", request.headers, label)
+
+    @gen_test
+    async def test_put_without_body_redirected(self) -> None:
+        for code in (301, 307, 308):
+            response = await self.fetch(
+                f"/redirect?status={code}&url=/echo",
+                method="PUT",
+                allow_nonstandard_methods=True,
+                request_timeout=5,
+            )
+            info = json.loads(response.body)
+            self.assertEqual((info["method"], info["body"]), ("PUT", ""), code)
+
     @gen_test
     async def test_redirect_same_origin_keeps_credentials(self) -> None:
         response = await self.fetch(

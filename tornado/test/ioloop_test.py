@@ -14,10 +14,12 @@ import socket
 import threading
 import time
 import unittest
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
+import tornado.platform.asyncio
 from tornado import gen
 from tornado.concurrent import Future
 from tornado.gen import BadYieldError
@@ -294,6 +296,26 @@ class RunSyncTest(LoopTestCase):
             self.io_loop.run_sync(lambda: pending, timeout=0.01)
         pending.set_result(1)
 
+    def test_loop_stopped_before_result(self) -> None:
+        release = self.new_future()
+        abandoned: list[asyncio.Task[Any] | None] = []
+
+        async def stop_then_wait() -> None:
+            abandoned.append(asyncio.current_task())
+            self.io_loop.stop()
+            await release
+
+        with self.assertRaisesRegex(
+            RuntimeError, r"^Event loop stopped before Future completed\.$"
+        ):
+            self.io_loop.run_sync(stop_then_wait)
+        with self.assertRaisesRegex(RuntimeError, "stopped before Future completed"):
+            self.io_loop.run_sync(stop_then_wait, timeout=5)
+        # Let the abandoned coroutines finish; each stops the loop when done.
+        release.set_result(None)
+        while not all(task is not None and task.done() for task in abandoned):
+            self.io_loop.start()
+
     def test_timeout_is_builtin_timeout_error(self) -> None:
         self.assertIs(TimeoutError, builtins.TimeoutError)
 
@@ -370,8 +392,22 @@ class CallbackTest(LoopTestCase):
 
     def test_add_callback_from_signal_is_deprecated(self) -> None:
         ran: list[int] = []
-        with self.assertWarnsRegex(DeprecationWarning, "add_callback_from_signal"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             self.io_loop.add_callback_from_signal(ran.append, 1)
+        self.assertEqual(len(caught), 1)
+        self.assertIs(caught[0].category, DeprecationWarning)
+        self.assertEqual(
+            str(caught[0].message), "add_callback_from_signal is deprecated"
+        )
+        self.assertEqual(caught[0].filename, tornado.platform.asyncio.__file__)
+        # A filter naming tornado's module, as 6.6 users write them, applies.
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "error", category=DeprecationWarning, module="tornado.platform.asyncio"
+            )
+            with self.assertRaisesRegex(DeprecationWarning, "^add_callback_from"):
+                self.io_loop.add_callback_from_signal(ran.append, 2)
         self.io_loop.add_callback(self.io_loop.stop)
         self.io_loop.start()
         self.assertEqual(ran, [1])

@@ -6,6 +6,7 @@ import array
 import asyncio
 import contextvars
 import errno
+import gc
 import logging
 import os
 import re
@@ -48,6 +49,9 @@ def server_ssl_context() -> ssl.SSLContext:
     """A server context with the suite's certificate."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(CERTFILE, KEYFILE)
+    # No TLS 1.3 session tickets: a client that never reads would close with
+    # them unread, which resets the connection and can lose what it sent last.
+    context.num_tickets = 0
     return context
 
 
@@ -470,14 +474,33 @@ class ReadWriteTests(_Base):
     async def test_max_buffer_size(self) -> None:
         writer, reader = await self.make_pair(reader_kwargs={"max_buffer_size": 1024})
         pending = reader.read_until(b"\n")
-        with ExpectLog(
-            gen_log, "Reached maximum read buffer size", level=logging.ERROR
-        ):
+        with self.assertLogs(gen_log, logging.WARNING) as logs:
             writer.write(b"x" * 100000)
             with self.assertRaises(StreamClosedError) as caught:
                 await pending
         self.assertIsInstance(caught.exception.real_error, StreamBufferFullError)
         self.assertTrue(reader.closed())
+        self.assertEqual(
+            [(r.levelno, r.getMessage()) for r in logs.records],
+            [
+                (logging.ERROR, "Reached maximum read buffer size"),
+                (logging.WARNING, "error on read: Reached maximum read buffer size"),
+            ],
+        )
+
+    @gen_test
+    async def test_close_with_error_fails_read_until_close(self) -> None:
+        writer, reader = await self.make_pair()
+        pending = reader.read_until_close()
+        await writer.write(b"partial")
+        while not reader._read_buffer:  # received, not yet delivered
+            await asyncio.sleep(0)
+        error = ValueError("protocol violation")
+        reader.close(exc_info=error)
+        with self.assertRaises(StreamClosedError) as caught:
+            await pending
+        self.assertIs(caught.exception.real_error, error)
+        self.assertIs(reader.error, error)
 
     @gen_test
     async def test_read_until_max_bytes(self) -> None:
@@ -597,7 +620,97 @@ class ReadWriteTests(_Base):
         self.assertTrue(writer.closed())
 
 
-class SocketTests(ReadWriteTests):
+class QueuedFramesTests(_Base):
+    """Writes queued straight into the write buffer, as dask's distributed does.
+
+    Mixed into each stream kind's test class, like `ReadWriteTests`.
+    """
+
+    async def make_pair(
+        self,
+        writer_kwargs: dict[str, Any] | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
+    ) -> tuple[BaseIOStream, BaseIOStream]:
+        raise NotImplementedError()
+
+    @gen_test
+    async def test_frames_queued_then_flushed_by_empty_write(self) -> None:
+        writer, reader = await self.make_pair()
+        large = bytearray(os.urandom(1024 * 1024))
+        numbers = array.array("i", range(1000))  # a view of 4-byte items
+        frames: list[Any] = [b"head", memoryview(large), memoryview(numbers), b"!"]
+        expected = b"head" + bytes(large) + numbers.tobytes() + b"!"
+        received = asyncio.ensure_future(reader.read_bytes(len(expected)))
+        for frame in frames:
+            size = memoryview(frame).nbytes
+            writer._write_buffer.append(frame)
+            writer._total_write_index += size
+        await writer.write(b"")
+        self.assertFalse(writer.writing())  # resolved once all was sent
+        self.assertEqual(await received, expected)
+        # The stream goes on as usual afterwards.
+        await writer.write(b"tail")
+        self.assertEqual(await reader.read_bytes(4), b"tail")
+
+    @gen_test
+    async def test_empty_write_with_nothing_queued(self) -> None:
+        writer, reader = await self.make_pair()
+        await writer.write(b"")
+        writer._write_buffer.append(b"late")
+        writer._total_write_index += 4
+        await writer.write(b"")
+        self.assertEqual(await reader.read_bytes(4), b"late")
+
+
+class BufferReleaseTests(_Base):
+    """A caller's bytearray is not pinned by a stream that gave up on it."""
+
+    async def make_pair(
+        self,
+        writer_kwargs: dict[str, Any] | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
+    ) -> tuple[BaseIOStream, BaseIOStream]:
+        raise NotImplementedError()
+
+    def setUp(self) -> None:
+        super().setUp()
+        gc.disable()  # a reference cycle must not be what frees the views
+        self.addCleanup(gc.enable)
+
+    def assert_resizable(self, buffer: bytearray) -> None:
+        size = len(buffer)
+        buffer.extend(b"more")  # BufferError while any view into it exists
+        del buffer[size:]
+
+    @gen_test
+    async def test_after_close(self) -> None:
+        writer, reader = await self.make_pair()
+        buffer = bytearray(8 * 1024 * 1024)  # more than any pipe or socket holds
+        written = writer.write(buffer)
+        self.assertTrue(writer.writing())
+        with self.assertRaises(BufferError):
+            buffer.append(0)  # queued without a copy: pinned, as it should be
+        writer.close()
+        self.assert_resizable(buffer)
+        with self.assertRaises(StreamClosedError):
+            await written
+
+    @gen_test
+    async def test_after_peer_closed(self) -> None:
+        writer, reader = await self.make_pair()
+        closed = Event()
+        writer.set_close_callback(closed.set)
+        buffer = bytearray(8 * 1024 * 1024)
+        written = writer.write(buffer)
+        # The writer notices by a failed send (EPIPE, a reset) or a read.
+        reader.close()
+        await closed.wait()
+        self.assert_resizable(buffer)
+        with self.assertRaises(StreamClosedError):
+            await written
+
+
+class SocketTests(ReadWriteTests, QueuedFramesTests, BufferReleaseTests):
     """Tests over both directions of a socket connection."""
 
     async def make_socket_pair(
@@ -884,6 +997,40 @@ class TLSStreamTest(SocketTests, StreamTestBase):
         self.assertEqual(await tls_client.read_bytes(2), b"hi")
 
     @gen_test
+    async def test_buffer_released_after_send_error(self) -> None:
+        gc.disable()
+        self.addCleanup(gc.enable)
+        writer, reader = await self.tls_pair()
+        buffer = bytearray(8 * 1024 * 1024)
+        written = writer.write(buffer)
+        self.assertTrue(writer.writing())
+
+        def reset(data: Any, flags: int = 0) -> int:
+            raise ConnectionResetError(errno.ECONNRESET, "simulated reset")
+
+        writer.socket.send = reset  # type: ignore[method-assign]
+        # Reading makes room: the writer sends again, and fails.
+        drained = reader.read_until_close()
+        with self.assertRaises(StreamClosedError) as caught:
+            await written
+        self.assertIsInstance(caught.exception.real_error, ConnectionResetError)
+        buffer.extend(b"more")  # no view survives in the error's traceback
+        await drained  # the writer's close ends it
+
+    @gen_test
+    async def test_cancelled_start_tls_closes_the_connection(self) -> None:
+        client, server = await self.socket_pair(socket.AF_INET, ("127.0.0.1", 0))
+        # The server never answers the handshake.
+        handshake = client.start_tls(
+            False, ssl_options=client_ssl_context(), server_hostname="localhost"
+        )
+        hello = await server.read_bytes(1, partial=True)  # the ClientHello
+        self.assertTrue(hello)
+        handshake.cancel()  # type: ignore[attr-defined]
+        await server.read_until_close()  # ends: the client's socket is closed
+        self.assertTrue(server.closed())
+
+    @gen_test
     async def test_start_tls_requires_idle_stream(self) -> None:
         client, server = await self.socket_pair(socket.AF_INET, ("127.0.0.1", 0))
         await client.write(b"unread")
@@ -895,7 +1042,9 @@ class TLSStreamTest(SocketTests, StreamTestBase):
             client.start_tls(False)
 
 
-class PipeStreamTest(ReadWriteTests, StreamTestBase):
+class PipeStreamTest(
+    ReadWriteTests, QueuedFramesTests, BufferReleaseTests, StreamTestBase
+):
     async def make_pair(
         self,
         writer_kwargs: dict[str, Any] | None = None,

@@ -452,6 +452,12 @@ class FormatTest(unittest.TestCase):
     def test_future_dates(self) -> None:
         soon = self.now + datetime.timedelta(seconds=30)
         self.assertEqual(self.en.format_date(soon), "0 seconds ago")
+        # Less than a minute past a whole day ahead is still the future.
+        tomorrow = self.now + datetime.timedelta(days=1, seconds=30)
+        self.assertEqual(
+            self.en.format_date(tomorrow, shorter=True),
+            f"{tomorrow.strftime('%B')} {tomorrow.day}, {tomorrow.year}",
+        )
         later = self.now + datetime.timedelta(days=40)
         self.assertEqual(
             self.en.format_date(later, shorter=True),

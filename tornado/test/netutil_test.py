@@ -6,6 +6,7 @@ import os
 import socket
 import ssl
 import stat
+import sys
 import tempfile
 import threading
 import typing
@@ -188,6 +189,26 @@ class BindUnixSocketTest(unittest.TestCase):
         self.bind(backlog=4)
         with socket.socket(socket.AF_UNIX) as client:
             client.connect(self.path)
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "Linux-only namespace")
+    def test_abstract_namespace(self) -> None:
+        name = f"\0tornado-test-{os.getpid()}-{id(self)}"
+        with (
+            mock.patch("os.stat", side_effect=AssertionError("stat")),
+            mock.patch("os.remove", side_effect=AssertionError("remove")),
+            mock.patch("os.chmod", side_effect=AssertionError("chmod")),
+        ):
+            sock = bind_unix_socket(name)
+        self.addCleanup(sock.close)
+        self.assertFalse(sock.getblocking())
+        self.assertEqual(sock.getsockname(), name.encode())
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(name)
+            connection, _ = sock.accept()
+            connection.close()
+        # The name is taken while the socket exists, as for any address.
+        with self.assertRaises(OSError):
+            bind_unix_socket(name)
 
     def test_refuses_to_replace_other_files(self) -> None:
         with open(self.path, "w") as f:

@@ -328,6 +328,19 @@ class HelpTest(unittest.TestCase):
         self.assertLess(text.index("--help"), text.index("Alpha group options:"))
         self.assertTrue(all(len(line) <= 79 for line in text.splitlines()[2:]))
 
+    def test_underscores_shown_as_dashes(self) -> None:
+        parser = OptionParser()
+        parser.define("with_underscore", default=1, help="spelled with _")
+        parser.define("with-dash", type=str, metavar="NAME")
+        out = io.StringIO()
+        parser.print_help(out)
+        text = out.getvalue()
+        self.assertRegex(
+            text, r"\n  --with-underscore\s+spelled with _ \(default 1\)\n"
+        )
+        self.assertIn("  --with-dash=NAME\n", text)
+        self.assertNotIn("with_underscore", text)
+
     def test_help_flag_prints_and_exits(self) -> None:
         parser = OptionParser()
         parser.define("port", default=80)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import json
 import logging
+import socket
 import ssl
 import unittest
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from typing import Any, TypeVar
 from tornado import gen
 from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.httputil import HTTPServerRequest
-from tornado.iostream import UnsatisfiableReadError
+from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
 from tornado.locks import Event
 from tornado.netutil import Resolver
 from tornado.simple_httpclient import (
@@ -22,6 +24,7 @@ from tornado.simple_httpclient import (
     HTTPTimeoutError,
     SimpleAsyncHTTPClient,
 )
+from tornado.tcpserver import TCPServer
 from tornado.test.httpclient_test import (
     ClientTestCase,
     Handler,
@@ -33,7 +36,7 @@ from tornado.test.httpclient_test import (
     server_ssl_context,
 )
 from tornado.test.util import TEST_CERT, ipv6_available
-from tornado.testing import ExpectLog, gen_test
+from tornado.testing import ExpectLog, bind_unused_port, gen_test
 
 BIG_BODY = b"x" * 10000
 
@@ -54,6 +57,51 @@ async def many_headers(request: HTTPServerRequest) -> None:
 
 async def gzip_big(request: HTTPServerRequest) -> None:
     respond(request, body=gzip.compress(BIG_BODY), headers={"Content-Encoding": "gzip"})
+
+
+class Trickle(TCPServer):
+    """Sends a chunked response of ``chunks`` chunks of ``size`` bytes.
+
+    ``closed`` is set once the client has gone.
+    """
+
+    def __init__(self, chunks: int, size: int = 10) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.size = size
+        self.closed = Event()
+        self.streams: list[IOStream] = []
+        sock, self.port = bind_unused_port()
+        self.add_sockets([sock])
+
+    def chunk(self, index: int) -> bytes:
+        return (b"%d;" % index).ljust(self.size, b".")
+
+    def body(self) -> bytes:
+        return b"".join(self.chunk(i) for i in range(self.chunks))
+
+    async def handle_stream(self, stream: IOStream, address: Any) -> None:
+        self.streams.append(stream)
+        stream.set_close_callback(self.closed.set)
+        try:
+            await stream.read_until(b"\r\n\r\n")
+            await stream.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for i in range(self.chunks):
+                data = self.chunk(i)
+                await stream.write(b"%x\r\n%s\r\n" % (len(data), data))
+                await asyncio.sleep(0)
+            await stream.write(b"0\r\n\r\n")
+            await stream.read_until_close()
+        except StreamClosedError:
+            pass
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def close(self) -> None:
+        self.stop()
+        for stream in self.streams:
+            stream.close()
 
 
 class UnresponsiveResolver(Resolver):
@@ -123,15 +171,67 @@ class SimpleHTTPClientTest(ClientTestCase):
         self.assertEqual(len(client.active), 0)
 
     @gen_test
-    async def test_connect_timeout(self) -> None:
+    async def test_connect_timeout_while_resolving(self) -> None:
         resolver = UnresponsiveResolver()
         client = self.create_simple(resolver=resolver)
         with self.assertRaises(HTTPTimeoutError) as cm:
             await client.fetch("http://unresponsive.invalid/", connect_timeout=0.1)
-        self.assertEqual(str(cm.exception), "Timeout while connecting")
+        self.assertEqual(
+            str(cm.exception), "Timeout while resolving unresponsive.invalid"
+        )
         client.close()
         self.assertFalse(resolver.closed)  # not owned by the client
         self.assertFalse(client.own_resolver)
+
+    @gen_test
+    async def test_request_timeout_while_resolving(self) -> None:
+        client = self.create_simple(resolver=UnresponsiveResolver())
+        with self.assertRaises(HTTPTimeoutError) as cm:
+            await client.fetch(
+                "http://unresponsive.invalid/", connect_timeout=30, request_timeout=0.1
+            )
+        self.assertEqual(
+            str(cm.exception), "Timeout while resolving unresponsive.invalid"
+        )
+
+    def hanging_port(self) -> int:
+        """A loopback port where connecting neither succeeds nor fails.
+
+        Its listener's accept queue is full, so connection requests are dropped.
+        """
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        filler = socket.create_connection(listener.getsockname())
+        self.addCleanup(listener.close)
+        self.addCleanup(filler.close)
+        return int(listener.getsockname()[1])
+
+    @gen_test
+    async def test_connect_timeout_names_the_address(self) -> None:
+        port = self.hanging_port()
+        with self.assertRaises(HTTPTimeoutError) as cm:
+            await self.http_client.fetch(
+                f"http://127.0.0.1:{port}/", connect_timeout=0.1
+            )
+        self.assertEqual(
+            str(cm.exception), f"Timeout while connecting to 127.0.0.1:{port}"
+        )
+
+    @gen_test
+    async def test_connect_timeout_during_tls_handshake(self) -> None:
+        listener = socket.socket()  # the kernel accepts; nobody answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        self.addCleanup(listener.close)
+        port = listener.getsockname()[1]
+        with self.assertRaises(HTTPTimeoutError) as cm:
+            await self.http_client.fetch(
+                f"https://127.0.0.1:{port}/", connect_timeout=0.1
+            )
+        self.assertEqual(
+            str(cm.exception), f"Timeout during TLS handshake with 127.0.0.1:{port}"
+        )
 
     @gen_test
     async def test_no_timeouts(self) -> None:
@@ -229,6 +329,27 @@ class SimpleHTTPClientTest(ClientTestCase):
         self.assertEqual(info["headers"]["Transfer-Encoding"], "chunked")
 
     @gen_test
+    async def test_body_producer_redirected(self) -> None:
+        produced: list[int] = []
+
+        def produce(write: Any) -> None:
+            produced.append(1)
+            write(b"abc")
+
+        for code in (307, 308):
+            response = await self.fetch(
+                f"/redirect?status={code}&url=/echo",
+                method="PUT",
+                body_producer=produce,
+                request_timeout=5,
+            )
+            info = json.loads(response.body)
+            # Each request is framed anew (here: chunked, with its last chunk).
+            self.assertEqual((info["method"], info["body"]), ("PUT", "abc"))
+            self.assertEqual(info["headers"]["Transfer-Encoding"], "chunked")
+        self.assertEqual(len(produced), 4)
+
+    @gen_test
     async def test_body_producer_error(self) -> None:
         def produce(write: Any) -> None:
             raise ZeroDivisionError("producer failed")
@@ -307,25 +428,95 @@ class SimpleHTTPClientTest(ClientTestCase):
                 await client.fetch(self.url("/many_headers"))
         self.assertEqual((await client.fetch(self.url("/hello"))).code, 200)
 
-    async def assert_callback_error_raised(self, callback_option: str) -> None:
-        """An exception from the ``callback_option`` callback fails the fetch."""
-
-        def fail(data: object) -> None:
-            raise ZeroDivisionError("callback failed")
-
+    async def assert_fails_closed(self, path: str, **kwargs: Any) -> None:
+        """The fetch fails with HTTPStreamClosedError, the cause logged."""
         with ExpectLog(
             "tornado.application", "Uncaught exception", level=logging.ERROR
         ):
-            with self.assertRaises(ZeroDivisionError):
-                await self.fetch("/hello", **{callback_option: fail})
+            with self.assertRaises(HTTPStreamClosedError) as cm:
+                await self.fetch(path, **kwargs)
+        self.assertEqual(cm.exception.code, 599)
 
     @gen_test
     async def test_streaming_callback_error(self) -> None:
-        await self.assert_callback_error_raised("streaming_callback")
+        def fail(data: bytes) -> None:
+            raise ZeroDivisionError("callback failed")
+
+        await self.assert_fails_closed("/hello", streaming_callback=fail)
 
     @gen_test
     async def test_header_callback_error(self) -> None:
-        await self.assert_callback_error_raised("header_callback")
+        def fail(line: str) -> None:
+            raise ZeroDivisionError("callback failed")
+
+        await self.assert_fails_closed("/hello", header_callback=fail)
+
+    @gen_test
+    async def test_callback_error_closes_the_connection(self) -> None:
+        server = self.add_server(Trickle(chunks=50, size=10000))
+        seen: list[bytes] = []
+
+        def fail_on_second(chunk: bytes) -> None:
+            seen.append(chunk)
+            if len(seen) == 2:
+                raise ZeroDivisionError("callback failed")
+
+        with ExpectLog("tornado.application", "Uncaught exception"):
+            with self.assertRaises(HTTPStreamClosedError):
+                await self.http_client.fetch(
+                    server.url(), streaming_callback=fail_on_second
+                )
+        await server.closed.wait()  # the server sees the client hang up
+        self.assertEqual(len(seen), 2)
+
+    @gen_test
+    async def test_coroutine_streaming_callback_is_awaited(self) -> None:
+        # Chunks larger than the connection's 64 KiB reads: several calls.
+        server = self.add_server(Trickle(chunks=4, size=100 * 1024))
+        received: list[bytes] = []
+        proceed = Event()
+        busy: list[bytes] = []
+
+        async def slow_consumer(chunk: bytes) -> None:
+            busy.append(chunk)
+            self.assertEqual(len(busy), 1)  # calls never overlap
+            received.append(chunk)
+            await proceed.wait()
+            proceed.clear()
+            busy.pop()
+
+        fetch = asyncio.ensure_future(
+            self.http_client.fetch(server.url(), streaming_callback=slow_consumer)
+        )
+        while not fetch.done():
+            await asyncio.sleep(0)
+            if busy and not proceed.is_set():
+                calls = len(received)
+                for _ in range(20):
+                    await asyncio.sleep(0)
+                # Held back: no further call while this one is busy.
+                self.assertEqual(len(received), calls)
+                proceed.set()
+        response = await fetch
+        self.assertEqual(b"".join(received), server.body())
+        self.assertGreater(len(received), 4)
+        self.assertEqual(response.body, b"")
+
+    @gen_test
+    async def test_coroutine_streaming_callback_error(self) -> None:
+        async def fail(chunk: bytes) -> None:
+            await asyncio.sleep(0)
+            raise ZeroDivisionError("callback failed")
+
+        await self.assert_fails_closed("/hello", streaming_callback=fail)
+
+    @gen_test
+    async def test_coroutine_streaming_callback_cancelled(self) -> None:
+        async def cancelled(chunk: bytes) -> None:
+            await asyncio.sleep(0)
+            raise asyncio.CancelledError()
+
+        await self.assert_fails_closed("/hello", streaming_callback=cancelled)
 
     # Malformed responses
 

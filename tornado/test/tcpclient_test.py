@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import itertools
 import logging
+import os
 import socket
 import ssl
 import typing
@@ -13,10 +16,9 @@ from typing import Any
 from tornado import gen
 from tornado.concurrent import Future
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
-from tornado.locks import Event
 from tornado.log import gen_log
 from tornado.netutil import Resolver, bind_sockets
-from tornado.tcpclient import _INITIAL_CONNECT_TIMEOUT, TCPClient, _Connector
+from tornado.tcpclient import _INITIAL_CONNECT_TIMEOUT, TCPClient
 from tornado.test.iostream_test import client_ssl_context, server_ssl_context
 from tornado.test.tcpserver_test import EchoServer
 from tornado.test.util import closed_port, ipv6_available
@@ -225,126 +227,253 @@ class TCPClientTest(AsyncTestCase):
         client.close()
 
 
-class FakeStream:
-    def __init__(self) -> None:
-        self.closed = False
+def open_socket_count() -> int:
+    """How many sockets this process has open (Linux only)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                count += 1
+        except OSError:
+            pass  # closed while we looked (the listing's own descriptor)
+    return count
 
-    def close(self) -> None:
-        self.closed = True
+
+skip_without_proc = unittest.skipUnless(
+    os.path.isdir("/proc/self/fd"), "counts sockets through /proc"
+)
 
 
-class ConnectorTest(AsyncTestCase):
-    """The happy-eyeballs state machine, with connections faked."""
+class HappyEyeballsTest(AsyncTestCase):
+    """Which addresses are tried when, over real loopback sockets.
+
+    Addresses play three parts: one that accepts, one that refuses (nothing
+    listens) and one that hangs (a listener whose accept queue is full
+    drops new connection requests, so connecting neither succeeds nor fails).
+    """
 
     def setUp(self) -> None:
         super().setUp()
-        self.attempts: dict[Any, tuple[FakeStream, Future[Any]]] = {}
-        self.attempted = Event()
+        self.sockets: list[socket.socket] = []
+        self.streams: list[IOStream] = []
+        self.baseline: int | None = None
 
-    def fake_connect(self, af: socket.AddressFamily, addr: Any) -> tuple[Any, Any]:
-        stream = FakeStream()
-        future: Future[Any] = Future()
-        self.attempts[addr] = (stream, future)
-        self.attempted.set()
-        return stream, future
+    def tearDown(self) -> None:
+        for stream in self.streams:
+            stream.close()
+        for sock in self.sockets:
+            sock.close()
+        super().tearDown()
 
-    def make_connector(self, addrinfo: list[tuple[Any, Any]]) -> _Connector:
-        return _Connector(addrinfo, self.fake_connect)
+    def family_host(self, family: socket.AddressFamily) -> str:
+        if family == socket.AF_INET6:
+            if not ipv6_available():
+                self.skipTest("IPv6 is not available on this machine")
+            return "::1"
+        return "127.0.0.1"
 
-    def succeed(self, addr: str) -> FakeStream:
-        stream, future = self.attempts[addr]
-        future.set_result(stream)
+    def listener(self, family: socket.AddressFamily, backlog: int) -> socket.socket:
+        sock = socket.socket(family)
+        self.sockets.append(sock)
+        sock.bind((self.family_host(family), 0))
+        sock.listen(backlog)
+        return sock
+
+    def accepting(self, family: socket.AddressFamily = AF1) -> tuple[Any, Any]:
+        return family, self.listener(family, 8).getsockname()
+
+    def refusing(self, family: socket.AddressFamily = AF1) -> tuple[Any, Any]:
+        host = self.family_host(family)
+        return family, (host, closed_port(host))
+
+    def hanging(self, family: socket.AddressFamily = AF1) -> tuple[Any, Any]:
+        listener = self.listener(family, 0)
+        filler = socket.socket(family)  # fills the one-entry accept queue
+        self.sockets.append(filler)
+        filler.connect(listener.getsockname())
+        return family, listener.getsockname()
+
+    def note_baseline(self) -> None:
+        """Count the sockets open before the client opens any.
+
+        Counted inside the running test, as some loops (uvloop) open sockets
+        of their own once they run.
+        """
+        if self.baseline is None and os.path.isdir("/proc/self/fd"):
+            self.baseline = open_socket_count() - len(self.sockets)
+
+    def client(self, *candidates: tuple[Any, Any]) -> TCPClient:
+        self.note_baseline()
+        client = TCPClient(resolver=StaticResolver(addresses=list(candidates)))
+        self.addCleanup(client.close)
+        return client
+
+    async def connect(self, client: TCPClient, **kwargs: Any) -> IOStream:
+        stream = await client.connect("localhost", 1, **kwargs)
+        self.streams.append(stream)
         return stream
 
-    def refuse(self, addr: str) -> None:
-        self.attempts[addr][1].set_exception(OSError(f"{addr} refused"))
-
-    def test_split(self) -> None:
-        addrinfo: list[tuple[Any, Any]] = [
-            (AF1, "a"),
-            (AF1, "b"),
-            (AF2, "c"),
-            (AF1, "d"),
-            (AF2, "e"),
-        ]
-        primary, secondary = _Connector.split(addrinfo)
-        self.assertEqual(primary, [(AF1, "a"), (AF1, "b"), (AF1, "d")])
-        self.assertEqual(secondary, [(AF2, "c"), (AF2, "e")])
-
-    def test_no_addresses(self) -> None:
-        with self.assertRaisesRegex(ValueError, "no addresses"):
-            self.make_connector([])
+    def assert_only_own_sockets_open(self, streams_kept: int = 0) -> None:
+        """Every socket the client opened is closed, but ``streams_kept``."""
+        if self.baseline is None:
+            return  # no /proc to count with
+        own = len(self.sockets)
+        self.assertEqual(open_socket_count(), self.baseline + own + streams_kept)
 
     @gen_test
     async def test_first_address_wins(self) -> None:
-        connector = self.make_connector([(AF1, "a"), (AF2, "b")])
-        future = connector.start()
-        self.assertEqual(list(self.attempts), ["a"])
-        stream = self.succeed("a")
-        self.assertEqual(await future, (AF1, "a", stream))
-        self.assertFalse(stream.closed)
+        client = self.client(self.accepting(AF1), self.hanging(AF2))
+        stream = await self.connect(client)
+        self.assertEqual(stream.socket.family, AF1)
+        self.assert_only_own_sockets_open(streams_kept=1)
 
     @gen_test
-    async def test_failure_starts_secondary_at_once(self) -> None:
-        connector = self.make_connector([(AF1, "a"), (AF2, "b")])
-        future = connector.start()
-        self.refuse("a")
-        await gen.moment  # done callbacks run on the next loop iteration
-        self.assertEqual(list(self.attempts), ["a", "b"])
-        self.assertIsNone(connector.timeout)
-        stream = self.succeed("b")
-        self.assertEqual(await future, (AF2, "b", stream))
+    async def test_other_family_after_the_delay(self) -> None:
+        client = self.client(self.hanging(AF2), self.accepting(AF1))
+        start = self.io_loop.time()
+        stream = await self.connect(client)
+        self.assertGreaterEqual(self.io_loop.time() - start, _INITIAL_CONNECT_TIMEOUT)
+        self.assertEqual(stream.socket.family, AF1)
+        # The attempt that lost the race is closed.
+        self.assert_only_own_sockets_open(streams_kept=1)
 
     @gen_test
-    async def test_primary_addresses_tried_in_turn(self) -> None:
-        connector = self.make_connector([(AF1, "a"), (AF1, "b"), (AF1, "c")])
-        future = connector.start()
-        self.refuse("a")
-        await gen.moment
-        self.refuse("b")
-        await gen.moment
-        self.assertEqual(list(self.attempts), ["a", "b", "c"])
-        stream = self.succeed("c")
-        self.assertEqual((await future)[2], stream)
+    async def test_failure_starts_the_other_family_at_once(self) -> None:
+        client = self.client(self.refusing(AF1), self.hanging(AF1), self.accepting(AF2))
+        start = self.io_loop.time()
+        stream = await self.connect(client)
+        self.assertLess(self.io_loop.time() - start, _INITIAL_CONNECT_TIMEOUT)
+        self.assertEqual(stream.socket.family, AF2)
+        self.assert_only_own_sockets_open(streams_kept=1)
 
     @gen_test
-    async def test_secondary_after_timeout_and_loser_closed(self) -> None:
-        connector = self.make_connector([(AF1, "a"), (AF2, "b")])
-        future = connector.start(timeout=0.01)
-        self.attempted.clear()
-        await self.attempted.wait()  # the secondary attempt, after the timeout
-        self.assertEqual(list(self.attempts), ["a", "b"])
-        winner = self.succeed("b")
-        self.assertEqual(await future, (AF2, "b", winner))
-        self.assertTrue(self.attempts["a"][0].closed)
-        late = self.succeed("a")  # a late arrival is closed too
-        await gen.moment
-        self.assertTrue(late.closed)
-        self.assertFalse(winner.closed)
+    async def test_addresses_of_a_family_tried_in_turn(self) -> None:
+        client = self.client(self.refusing(), self.refusing(), self.accepting())
+        stream = await self.connect(client)
+        await stream.write(b"x")  # connected to the third
+        self.assert_only_own_sockets_open(streams_kept=1)
 
     @gen_test
-    async def test_all_fail_with_last_error(self) -> None:
-        connector = self.make_connector([(AF1, "a"), (AF2, "b")])
-        future = connector.start()
-        self.refuse("a")
-        await gen.moment
-        self.refuse("b")
-        with self.assertRaisesRegex(OSError, "b refused"):
-            await future
+    async def test_synchronous_failure_moves_on_at_once(self) -> None:
+        # An IPv6 socket cannot bind an IPv4 source address: that attempt
+        # fails before it starts.
+        client = self.client(self.hanging(AF2), self.accepting(AF1))
+        start = self.io_loop.time()
+        stream = await self.connect(client, source_ip="127.0.0.1")
+        self.assertLess(self.io_loop.time() - start, _INITIAL_CONNECT_TIMEOUT)
+        self.assertEqual(stream.socket.family, AF1)
+        self.assert_only_own_sockets_open(streams_kept=1)
 
     @gen_test
-    async def test_connect_timeout(self) -> None:
-        connector = self.make_connector([(AF1, "a"), (AF2, "b")])
-        future = connector.start(connect_timeout=self.io_loop.time() + 0.01)
-        with self.assertRaises(TimeoutError):
-            await future
-        self.assertTrue(all(stream.closed for stream, _ in self.attempts.values()))
+    async def test_all_fail_with_the_last_error(self) -> None:
+        client = self.client(self.refusing(AF1), self.refusing(AF2))
+        with self.assertRaises(StreamClosedError) as caught:
+            await self.connect(client)
+        self.assertIsInstance(caught.exception.real_error, ConnectionRefusedError)
+        self.assert_only_own_sockets_open()
 
     @gen_test
-    async def test_connect_function_error_counts_as_failure(self) -> None:
-        def refusing_connect(af: socket.AddressFamily, addr: Any) -> tuple[Any, Any]:
-            raise OSError("cannot bind")
+    async def test_timeout_names_the_pending_addresses(self) -> None:
+        v6, v4 = self.hanging(AF2), self.hanging(AF1)
+        client = self.client(v6, v4)
+        with self.assertRaises(TimeoutError) as caught:
+            await self.connect(client, timeout=_INITIAL_CONNECT_TIMEOUT + 0.2)
+        expected = sorted([f"[{v6[1][0]}]:{v6[1][1]}", f"{v4[1][0]}:{v4[1][1]}"])
+        self.assertEqual(
+            str(caught.exception), "Timeout while connecting to " + ", ".join(expected)
+        )
+        self.assert_only_own_sockets_open()
 
-        connector = _Connector([(AF1, ("a", 1))], refusing_connect)
-        with self.assertRaisesRegex(OSError, "cannot bind"):
-            await connector.start()
+    @gen_test
+    async def test_timeout_while_resolving(self) -> None:
+        client = TCPClient(resolver=NeverResolver())
+        with self.assertRaisesRegex(
+            TimeoutError, "^Timeout while resolving example.com$"
+        ):
+            await client.connect("example.com", 80, timeout=0.01)
+
+    @gen_test
+    async def test_timeout_during_tls_handshake(self) -> None:
+        family, address = self.accepting()  # the kernel accepts; nobody answers
+        client = self.client((family, address))
+        with self.assertRaises(TimeoutError) as caught:
+            await self.connect(client, ssl_options=client_ssl_context(), timeout=0.1)
+        self.assertEqual(
+            str(caught.exception),
+            f"Timeout during TLS handshake with 127.0.0.1:{address[1]}",
+        )
+        self.assert_only_own_sockets_open()
+
+    @gen_test
+    async def test_cancelled_attempt_counts_as_failure(self) -> None:
+        opened: list[IOStream] = []
+
+        class CancellingClient(TCPClient):
+            def _create_stream(self, *args: Any, **kwargs: Any) -> Any:
+                stream, connected = super()._create_stream(*args, **kwargs)
+                opened.append(stream)
+                if len(opened) == 1:
+                    connected.cancel()
+                return stream, connected
+
+        self.note_baseline()
+        client = CancellingClient(
+            resolver=StaticResolver(addresses=[self.hanging(), self.accepting()])
+        )
+        stream = await self.connect(client)
+        self.assertIs(stream, opened[1])
+        self.assertTrue(opened[0].closed())
+        self.assert_only_own_sockets_open(streams_kept=1)
+
+    async def cancel_after(self, iterations: int, **kwargs: Any) -> IOStream | None:
+        """Start a connect, cancel it after ``iterations`` loop iterations.
+
+        Returns the stream if the connect finished first.
+        """
+        task = asyncio.ensure_future(self.connect(**kwargs))
+        for _ in range(iterations):
+            await asyncio.sleep(0)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await task
+        return None
+
+    @gen_test
+    async def test_cancel_at_every_step_closes_everything(self) -> None:
+        self.note_baseline()
+        server = EchoServer(ssl_options=server_ssl_context())
+        sockets = bind_sockets(0, "127.0.0.1")
+        server.add_sockets(sockets)
+        target = (socket.AF_INET, sockets[0].getsockname())
+        fallback = self.hanging(AF2)
+        for timeout in (None, 5.0):
+            for iterations in itertools.count():
+                client = self.client(target, fallback)
+                stream = await self.cancel_after(
+                    iterations,
+                    client=client,
+                    ssl_options=client_ssl_context(),
+                    timeout=timeout,
+                )
+                if stream is not None:
+                    stream.close()
+                    break
+                self.assertLess(iterations, 10000)
+            self.assertGreater(iterations, 3)  # the connect took several steps
+        server.stop()
+        for stream in server.streams:
+            stream.close()
+        self.assert_only_own_sockets_open()
+
+    @gen_test
+    async def test_cancel_while_connecting_closes_every_attempt(self) -> None:
+        for timeout in (None, 5.0):
+            client = self.client(self.hanging(AF2), self.hanging(AF1))
+            task = asyncio.ensure_future(self.connect(client, timeout=timeout))
+            await asyncio.sleep(_INITIAL_CONNECT_TIMEOUT + 0.05)  # both in flight
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            self.assert_only_own_sockets_open()
