@@ -33,7 +33,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tornado.test.demos_test import DemoServer
+from tornado.test.demos_test import DemoServer, assert_no_errors_logged
 from tornado.test.util import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -178,8 +178,7 @@ class BrowserDemoTestCase(unittest.TestCase):
         output = cls.server.output()
         cls.server.stop()
         super().tearDownClass()
-        if "Traceback" in output or re.search(r"^\[E ", output, re.M):
-            raise AssertionError(f"{cls.script} logged an error:\n{output}")
+        assert_no_errors_logged(cls.script, output)
 
     def browser(self, name: str) -> Browser:
         browser = Browser(self.demo, name)
@@ -201,6 +200,27 @@ class BrowserDemoTestCase(unittest.TestCase):
             lambda: text in browser.texts("#inbox .message"), f"message {text!r}"
         )
 
+    def converse(self, alice: Browser, bob: Browser, message_field: str) -> None:
+        """Each posts once; both pages show both messages; screenshots."""
+        alice.type_and_submit(message_field, "hello from <alice>")
+        for browser in (alice, bob):
+            self.wait_for_message(browser, "alice: hello from <alice>")
+        bob.type_and_submit(message_field, "hi alice")
+        for browser in (alice, bob):
+            self.wait_for_message(browser, "bob: hi alice")
+        for browser in (alice, bob):
+            # New messages may fade in; the screenshot should show them whole.
+            browser.wait_for(browser.messages_faded_in, "fade-in")
+            browser.screenshot("conversation")
+            self.assertEqual(browser.console_errors(), [])
+
+    def assert_history(self, browser: Browser) -> None:
+        self.assertEqual(
+            browser.texts("#inbox .message"),
+            ["alice: hello from <alice>", "bob: hi alice"],
+        )
+        browser.screenshot("reloaded")
+
 
 class LongPollingChatInBrowserTest(BrowserDemoTestCase):
     script = "chat/chat.py"
@@ -213,24 +233,12 @@ class LongPollingChatInBrowserTest(BrowserDemoTestCase):
         self.assertIn("Signed in as bob", bob.find("header").text)
 
         # Bob's page has a long-poll request parked; Alice's post releases it.
-        alice.type_and_submit("#compose input[name=body]", "hello from <alice>")
-        for browser in (alice, bob):
-            self.wait_for_message(browser, "alice: hello from <alice>")
-        bob.type_and_submit("#compose input[name=body]", "hi alice")
-        for browser in (alice, bob):
-            self.wait_for_message(browser, "bob: hi alice")
-        for browser in (alice, bob):
-            browser.screenshot("conversation")
-            self.assertEqual(browser.console_errors(), [])
+        self.converse(alice, bob, "#compose input[name=body]")
 
         # A reload renders the history on the server.
         bob.driver.refresh()
         bob.wait_for(lambda: len(bob.texts("#inbox .message")) == 2, "history")
-        self.assertEqual(
-            bob.texts("#inbox .message"),
-            ["alice: hello from <alice>", "bob: hi alice"],
-        )
-        bob.screenshot("reloaded")
+        self.assert_history(bob)
 
         # The form carries the XSRF token; the same post without it fails.
         status = bob.post_without_xsrf_token("/a/message/new", {"body": "forged"})
@@ -255,25 +263,11 @@ class WebSocketChatInBrowserTest(BrowserDemoTestCase):
             self.sign_in(browser, name)
             self.wait_until_connected(browser)
 
-        alice.type_and_submit("#message", "hello from <alice>")
-        for browser in (alice, bob):
-            self.wait_for_message(browser, "alice: hello from <alice>")
-        bob.type_and_submit("#message", "hi alice")
-        for browser in (alice, bob):
-            self.wait_for_message(browser, "bob: hi alice")
-        for browser in (alice, bob):
-            # New messages fade in; the screenshot should show them whole.
-            browser.wait_for(browser.messages_faded_in, "fade-in")
-            browser.screenshot("conversation")
-            self.assertEqual(browser.console_errors(), [])
+        self.converse(alice, bob, "#message")
 
         bob.driver.refresh()
         self.wait_until_connected(bob)
-        self.assertEqual(
-            bob.texts("#inbox .message"),
-            ["alice: hello from <alice>", "bob: hi alice"],
-        )
-        bob.screenshot("reloaded")
+        self.assert_history(bob)
 
         status = bob.post_without_xsrf_token("/auth/login", {"name": "mallory"})
         self.assertEqual(status, 403)

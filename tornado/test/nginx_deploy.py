@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 
 from tornado.httpclient import HTTPRequest, HTTPResponse
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado.test.demos_test import PortTaken, wait_until_listening
 from tornado.test.util import REPO_ROOT, TEST_CERT, TEST_KEY, closed_port
 from tornado.testing import AsyncTestCase, gen_test
 from tornado.websocket import websocket_connect
@@ -39,7 +39,6 @@ NGINX = "/usr/sbin/nginx"
 DEPLOY_DIR = os.path.join(REPO_ROOT, "demos", "deploy")
 CONFIG_TEMPLATE = os.path.join(DEPLOY_DIR, "nginx.conf")
 STATIC_PATH = os.path.join(DEPLOY_DIR, "static")
-START_TIMEOUT = 20.0  # seconds for a process to start listening
 # The client connects from this loopback address, so that what the
 # application reports as remote_ip can only have come from nginx's headers
 # (nginx itself connects to the application from 127.0.0.1).
@@ -98,31 +97,6 @@ class Child:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-
-
-class PortTaken(Exception):
-    """A child could not bind: another process took the port meanwhile."""
-
-
-def wait_until_listening(port: int, children: list[Child]) -> None:
-    """Return once ``port`` accepts connections; fail if a child exits."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            pass
-        for child in children:
-            try:
-                status = child.process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                continue
-            output = child.output()
-            if "Address already in use" in output:
-                raise PortTaken(port)
-            raise AssertionError(f"{child.args} exited ({status}):\n{output}")
-    raise AssertionError(f"nothing listens on port {port} after {START_TIMEOUT}s")
 
 
 class Deployment:

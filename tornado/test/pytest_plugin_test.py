@@ -53,10 +53,12 @@ def app():
 """
 
 
-def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
-    """Write ``source`` (after the HELLO_APP prelude) as a test file; run it."""
+def run(
+    pytester: pytest.Pytester, source: str, *args: str, prelude: str = HELLO_APP
+) -> pytest.RunResult:
+    """Write ``prelude`` and ``source`` as a test file; run pytest on it."""
     pytester.makefile(".ini", pytest=INI)
-    pytester.makepyfile(test_sample=HELLO_APP + textwrap.dedent(source))
+    pytester.makepyfile(test_sample=prelude + textwrap.dedent(source))
     return pytester.runpytest_subprocess(*CHILD_ARGS, *args, timeout=60)
 
 
@@ -287,12 +289,14 @@ def test_own_ssl_options_fixture_is_used(pytester: pytest.Pytester) -> None:
 
 
 def test_server_fixture_needs_an_app(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".ini", pytest=INI)
-    pytester.makepyfile(test_sample="""
+    result = run(
+        pytester,
+        """
         async def test_it(http_client):
             pass
-        """)
-    result = pytester.runpytest_subprocess(*CHILD_ARGS, timeout=60)
+        """,
+        prelude="",
+    )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'app' not found*"])
 
@@ -358,8 +362,9 @@ def test_unclaimed_async_test_is_left_to_pytest(pytester: pytest.Pytester) -> No
 
 
 def test_unittest_style_tests_are_untouched(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".ini", pytest=INI)
-    pytester.makepyfile(test_sample="""
+    result = run(
+        pytester,
+        """
         import unittest
 
         from tornado.testing import AsyncTestCase, gen_test
@@ -371,8 +376,9 @@ def test_unittest_style_tests_are_untouched(pytester: pytest.Pytester) -> None:
 
             async def test_undecorated(self):
                 pass
-        """)
-    result = pytester.runpytest_subprocess(*CHILD_ARGS, timeout=60)
+        """,
+        prelude="",
+    )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
