@@ -112,6 +112,105 @@ def setup_with_context_manager(
     return value
 
 
+class _EscapedErrors:
+    """Exceptions that escaped into a test's event loop instead of being handled.
+
+    The first one fails the test; any later one is only logged, since a
+    test can report one failure.
+    """
+
+    def __init__(self) -> None:
+        self._first: _ExcInfo | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether an exception is waiting to be raised."""
+        return self._first is not None
+
+    def add(self, exc_info: _ExcInfo) -> None:
+        if self._first is not None:
+            app_log.error("multiple unhandled exceptions in test", exc_info=exc_info)
+        else:
+            self._first = exc_info
+
+    def raise_first(self) -> None:
+        """Raise the recorded exception (forgetting it), if there is one."""
+        first, self._first = self._first, None
+        if first is not None:
+            raise_exc_info(first)
+
+
+class _TestLoop:
+    """One test's `.IOLoop`: installed as current, watched, and closed after.
+
+    Exceptions reported to the asyncio loop's exception handler go to
+    ``on_escape``; :meth:`close` cancels the tasks the test left behind.
+    Shared by `AsyncTestCase` and the pytest plugin's ``io_loop`` fixture.
+    """
+
+    def __init__(self, io_loop: IOLoop, on_escape: Callable[[_ExcInfo], None]) -> None:
+        self.io_loop = io_loop
+        self._on_escape = on_escape
+        self._asyncio_loop: asyncio.AbstractEventLoop = io_loop.asyncio_loop  # type: ignore[attr-defined]
+        self._asyncio_loop.set_exception_handler(self._report)
+        asyncio.set_event_loop(self._asyncio_loop)
+
+    def _report(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if error is None:
+            loop.default_exception_handler(context)
+        else:
+            self._on_escape((type(error), error, error.__traceback__))
+
+    def close(self) -> None:
+        """Finish leftover tasks, uninstall the loop and close it.
+
+        A leftover task that fails with anything but its cancellation has
+        its exception raised here, after the loop is closed.
+        """
+        try:
+            self._unwind_leftover_tasks()
+        finally:
+            # Errors asyncio reports after this test (a task garbage-collected
+            # later, say) go back to being logged.
+            self._asyncio_loop.set_exception_handler(None)
+            Subprocess.uninitialize()
+            asyncio.set_event_loop(None)
+            if not isinstance(self.io_loop, AsyncIOMainLoop):
+                # all_fds: reclaim descriptors even from tests that leaked them.
+                self.io_loop.close(all_fds=True)
+
+    def _unwind_leftover_tasks(self) -> None:
+        # Running cancelled tasks to their end now avoids "Task was destroyed
+        # but it is pending" warnings later.
+        leftovers = [t for t in asyncio.all_tasks(self._asyncio_loop) if not t.done()]
+        if not leftovers:
+            return
+        for task in leftovers:
+            task.cancel()
+        self.io_loop.run_sync(lambda: asyncio.wait(leftovers))
+        for task in leftovers:
+            if not task.cancelled() and task.exception() is not None:
+                task.result()
+
+
+class _StopSignal:
+    """What :meth:`AsyncTestCase.stop` hands to :meth:`AsyncTestCase.wait`."""
+
+    def __init__(self) -> None:
+        #: stop() was called and no wait() has consumed it yet.
+        self.given = False
+        #: The argument (or keyword dictionary) of the last stop().
+        self.value: Any = None
+        #: A wait() is running the loop and wants it stopped on stop().
+        self.loop_waiting = False
+
+    def take(self) -> Any:
+        """Consume the signal, returning its value."""
+        value, self.value, self.given = self.value, None, False
+        return value
+
+
 class AsyncTestCase(unittest.TestCase):
     """A `unittest.TestCase` running each test with its own `.IOLoop`.
 
@@ -133,13 +232,8 @@ class AsyncTestCase(unittest.TestCase):
 
     def __init__(self, methodName: str = "runTest") -> None:
         super().__init__(methodName)
-        self.__stopped = False
-        self.__running = False
-        self.__failure: _ExcInfo | None = None
-        self.__stop_args: Any = None
-        self.__timeout: object | None = None
-        # The coroutine or generator of the running gen_test, if any.
-        self._test_generator: _Suspendable | None = None
+        self._escaped = _EscapedErrors()
+        self._stop_signal = _StopSignal()
 
     def setUp(self) -> None:
         """Create and install this test's event loop."""
@@ -149,43 +243,13 @@ class AsyncTestCase(unittest.TestCase):
                 "get_new_ioloop is deprecated", DeprecationWarning, stacklevel=2
             )
         self.io_loop = self.get_new_ioloop()
-        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
-        asyncio_loop.set_exception_handler(self._on_loop_exception)
-        asyncio.set_event_loop(asyncio_loop)
+        self._test_loop = _TestLoop(self.io_loop, self._loop_error)
 
     def tearDown(self) -> None:
         """Finish leftover tasks, close the loop, report a recorded failure."""
-        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
-        self._finish_leftover_tasks()
-        # Errors asyncio reports after this test (a task garbage-collected
-        # later, say) go back to being logged.
-        asyncio_loop.set_exception_handler(None)
-        Subprocess.uninitialize()
-        asyncio.set_event_loop(None)
-        if not isinstance(self.io_loop, AsyncIOMainLoop):
-            # all_fds: reclaim descriptors even from tests that leaked them.
-            self.io_loop.close(all_fds=True)
+        self._test_loop.close()
         super().tearDown()
-        self.__rethrow()
-
-    def _finish_leftover_tasks(self) -> None:
-        """Cancel the tasks a test left pending and let them unwind.
-
-        Letting them run to the end here avoids "Task was destroyed but it
-        is pending" warnings later; a task that fails with anything but
-        cancellation fails the test.
-        """
-        asyncio_loop = self.io_loop.asyncio_loop  # type: ignore[attr-defined]
-        pending = [t for t in asyncio.all_tasks(asyncio_loop) if not t.done()]
-        if not pending:
-            return
-        for task in pending:
-            task.cancel()
-        done, still_pending = self.io_loop.run_sync(lambda: asyncio.wait(pending))
-        assert not still_pending
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                task.result()
+        self._escaped.raise_first()
 
     def get_new_ioloop(self) -> IOLoop:
         """The `.IOLoop` for a test; a new one by default.
@@ -196,55 +260,29 @@ class AsyncTestCase(unittest.TestCase):
         loop: IOLoop = IOLoop(make_current=False)
         return loop
 
-    def _on_loop_exception(
-        self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]
-    ) -> None:
-        error = context.get("exception")
-        if error is None:
-            loop.default_exception_handler(context)
-            return
-        self._handle_exception(type(error), error, error.__traceback__)
-
-    def _handle_exception(
-        self,
-        typ: type[BaseException],
-        value: BaseException,
-        tb: types.TracebackType | None,
-    ) -> bool:
-        """Record an exception that escaped into the loop as the failure."""
-        if self.__failure is None:
-            self.__failure = (typ, value, tb)
-        else:
-            app_log.error(
-                "multiple unhandled exceptions in test", exc_info=(typ, value, tb)
-            )
+    def _loop_error(self, exc_info: _ExcInfo) -> None:
+        """An exception escaped into the loop: it fails the test, and ends wait()."""
+        self._escaped.add(exc_info)
         self.stop()
-        return True
-
-    def __rethrow(self) -> None:
-        if self.__failure is not None:
-            failure, self.__failure = self.__failure, None
-            raise_exc_info(failure)
 
     def run(
         self, result: unittest.TestResult | None = None
     ) -> unittest.TestResult | None:
         """Run the test; a failure recorded too late for ``tearDown`` is raised."""
         outcome = super().run(result)
-        # Reaching here with a failure means it arrived after tearDown
-        # (or tearDown was overridden badly): raising messily is better
-        # than losing it.
-        self.__rethrow()
+        # A failure still recorded here came after tearDown (or tearDown was
+        # overridden without calling ours): raising it messily beats losing it.
+        self._escaped.raise_first()
         return outcome
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         returned = method()
         if inspect.isgenerator(returned) or inspect.iscoroutine(returned):
             if inspect.iscoroutine(returned):
-                returned.close()
+                returned.close()  # no "never awaited" warning on top
             raise TypeError(
-                f"{self.id()} returned a generator or coroutine that nothing "
-                "ran; decorate it with tornado.testing.gen_test"
+                "Generator and coroutine test methods should be decorated "
+                "with tornado.testing.gen_test"
             )
         if returned is not None:
             raise ValueError(f"Return value from test method ignored: {returned!r}")
@@ -260,11 +298,12 @@ class AsyncTestCase(unittest.TestCase):
         """
         if _arg is not None and kwargs:
             raise ValueError("stop() takes a positional argument or keywords, not both")
-        self.__stop_args = kwargs or _arg
-        if self.__running:
+        signal = self._stop_signal
+        signal.value = kwargs or _arg
+        signal.given = True
+        if signal.loop_waiting:
+            signal.loop_waiting = False
             self.io_loop.stop()
-            self.__running = False
-        self.__stopped = True
 
     def wait(
         self,
@@ -281,33 +320,40 @@ class AsyncTestCase(unittest.TestCase):
         .. deprecated:: 5.1
            Use :func:`gen_test` instead of :meth:`stop` and :meth:`wait`.
         """
-        if timeout is None:
-            timeout = get_async_test_timeout()
-        if not self.__stopped:
-            if timeout:
-                self.__timeout = self.io_loop.call_later(
-                    timeout, self._wait_timed_out, timeout
-                )
-            while True:
-                self.__running = True
-                self.io_loop.start()
-                if self.__failure is not None or condition is None or condition():
-                    break
-            if self.__timeout is not None:
-                self.io_loop.remove_timeout(self.__timeout)
-                self.__timeout = None
-        self.__stopped = False
-        self.__rethrow()
-        result, self.__stop_args = self.__stop_args, None
-        return result
+        limit = get_async_test_timeout() if timeout is None else timeout
+        if not self._stop_signal.given:
+            self._run_loop_until_stopped(condition, limit)
+        self._stop_signal.given = False
+        self._escaped.raise_first()
+        return self._stop_signal.take()
 
-    def _wait_timed_out(self, timeout: float) -> None:
+    def _run_loop_until_stopped(
+        self, condition: Callable[..., bool] | None, limit: float
+    ) -> None:
+        alarm = (
+            self.io_loop.call_later(limit, self._wait_timed_out, limit)
+            if limit
+            else None
+        )
+
+        def satisfied() -> bool:
+            return self._escaped.pending or condition is None or bool(condition())
+
         try:
-            raise self.failureException(
-                f"Async operation timed out after {timeout} seconds"
-            )
-        except self.failureException:
-            self._handle_exception(*sys.exc_info())
+            while True:
+                self._stop_signal.loop_waiting = True
+                self.io_loop.start()
+                if satisfied():
+                    return
+        finally:
+            if alarm is not None:
+                self.io_loop.remove_timeout(alarm)
+
+    def _wait_timed_out(self, limit: float) -> None:
+        error = self.failureException(
+            f"Async operation timed out after {limit} seconds"
+        )
+        self._loop_error((type(error), error, None))
 
 
 _TestMethod = Callable[..., Any]
@@ -340,13 +386,30 @@ class AsyncHTTPTestCase(AsyncTestCase):
     http_server: HTTPServer
 
     def setUp(self) -> None:
-        """Start the server on an unused loopback port and make the client."""
+        """Bind an unused loopback port, make the client, then app and server.
+
+        The port and the client exist before :meth:`get_app` runs, so the
+        application may already use :meth:`get_url` and :attr:`http_client`
+        (to call back into the test server, say).
+        """
         super().setUp()
-        self._app = self.get_app()
-        self.http_client = self.get_http_client()
-        self.http_server = self.get_http_server()
-        sock, self.__port = bind_unused_port()
-        self.http_server.add_sockets([sock])
+        listener, self._listening_port = bind_unused_port()
+        try:
+            self.http_client = self.get_http_client()
+            self._app = self.get_app()
+            self.http_server = self.get_http_server()
+        except BaseException:
+            listener.close()
+            self._abandon_setup()
+            raise
+        self.http_server.add_sockets([listener])
+
+    def _abandon_setup(self) -> None:
+        """Release what a failed ``setUp`` made: ``tearDown`` will not run."""
+        client = self.__dict__.pop("http_client", None)
+        if client is not None:
+            client.close()
+        AsyncTestCase.tearDown(self)
 
     def get_http_client(self) -> AsyncHTTPClient:
         """The client for :meth:`fetch`; override to configure it."""
@@ -367,7 +430,7 @@ class AsyncHTTPTestCase(AsyncTestCase):
 
     def get_http_port(self) -> int:
         """The port the server listens on."""
-        return self.__port
+        return self._listening_port
 
     def get_protocol(self) -> str:
         """The URL scheme of :meth:`get_url`: ``"http"`` here."""
@@ -399,14 +462,19 @@ class AsyncHTTPTestCase(AsyncTestCase):
 
     def tearDown(self) -> None:
         """Stop the server, close its connections and the client."""
-        self.http_server.stop()
-        self.io_loop.run_sync(
-            self.http_server.close_all_connections, timeout=get_async_test_timeout()
-        )
+        self._shut_down_server()
         self.http_client.close()
-        del self.http_server
-        del self._app
         super().tearDown()
+
+    def _shut_down_server(self) -> None:
+        # Dropping the references lets the application be collected even
+        # while the finished test case object is kept by the runner.
+        server: HTTPServer = self.__dict__.pop("http_server")
+        del self._app
+        server.stop()
+        self.io_loop.run_sync(
+            server.close_all_connections, timeout=get_async_test_timeout()
+        )
 
 
 class AsyncHTTPSTestCase(AsyncHTTPTestCase):
@@ -419,10 +487,10 @@ class AsyncHTTPSTestCase(AsyncHTTPTestCase):
 
     def get_http_client(self) -> AsyncHTTPClient:
         """A client of its own that accepts the test certificate."""
-        client: AsyncHTTPClient = AsyncHTTPClient(
-            force_instance=True, defaults=dict(validate_cert=False)
+        trusting_client: AsyncHTTPClient = AsyncHTTPClient(
+            force_instance=True, defaults={"validate_cert": False}
         )
-        return client
+        return trusting_client
 
     def get_httpserver_options(self) -> dict[str, Any]:
         """Server options with :meth:`get_ssl_options` as ``ssl_options``."""
@@ -483,40 +551,16 @@ def gen_test(
     limit = get_async_test_timeout() if timeout is None else timeout
 
     def decorate(method: _TestMethod) -> Callable[..., None]:
-        as_coroutine = _as_coroutine_function(method)
-
         @functools.wraps(method)
         def run_test(self: AsyncTestCase, *args: Any, **kwargs: Any) -> None:
-            async def run_with_deadline() -> None:
-                task = asyncio.ensure_future(as_coroutine(self, *args, **kwargs))
-                waiting_at: list[str] = []
-
-                def expire() -> None:
-                    waiting_at.append(_suspension_point(self._test_generator))
-                    task.cancel()
-
-                deadline = self.io_loop.call_later(limit, expire)
-                try:
-                    await task
-                except asyncio.CancelledError as e:
-                    if not waiting_at:
-                        # Let run_sync not mistake this for its own timeout.
-                        raise self.failureException(
-                            f"{self.id()} was cancelled before it finished"
-                        ) from e
-                finally:
-                    self.io_loop.remove_timeout(deadline)
-                if waiting_at:
-                    # Also when the test swallowed the cancellation: it ran
-                    # past its limit either way.
-                    raise TimeoutError(
-                        f"{self.id()} timed out after {limit} seconds "
-                        "(the limit is gen_test's timeout argument or "
-                        f"$ASYNC_TEST_TIMEOUT); it was waiting at:\n"
-                        f"{waiting_at[0]}"
-                    )
-
-            self.io_loop.run_sync(run_with_deadline)
+            _run_test_function(
+                self.io_loop,
+                functools.partial(method, self, *args, **kwargs),
+                limit=limit,
+                test_name=self.id(),
+                limit_source="gen_test's timeout argument or $ASYNC_TEST_TIMEOUT",
+                failure_exception=self.failureException,
+            )
 
         return run_test
 
@@ -525,24 +569,83 @@ def gen_test(
     return decorate
 
 
-def _as_coroutine_function(method: _TestMethod) -> Callable[..., Any]:
-    """``method`` as a function returning an awaitable.
+class _TestCall:
+    """Calls a test function, remembering the coroutine or generator it made.
 
-    The generator or coroutine object a call makes is remembered on the
-    test case, so a timeout can report where it stopped.
+    The remembered object tells a timeout report where the test stopped.
     """
 
-    def remembering(self: AsyncTestCase, *args: Any, **kwargs: Any) -> Any:
-        result = method(self, *args, **kwargs)
-        if inspect.isgenerator(result) or inspect.iscoroutine(result):
-            self._test_generator = result
-        else:
-            self._test_generator = None
-        return result
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._call = call
+        self.suspended: _Suspendable | None = None
 
-    if inspect.iscoroutinefunction(method):
-        return remembering
-    return gen.coroutine(remembering)
+    def _call_and_remember(self) -> Any:
+        made = self._call()
+        if inspect.isgenerator(made) or inspect.iscoroutine(made):
+            self.suspended = made
+        return made
+
+    def start(self) -> Any:
+        """Call the function; an awaitable of its outcome.
+
+        A generator function runs as a `tornado.gen.coroutine`.
+        """
+        if inspect.iscoroutinefunction(_innermost(self._call)):
+            return self._call_and_remember()
+        return gen.coroutine(self._call_and_remember)()
+
+
+def _innermost(call: Callable[..., Any]) -> Callable[..., Any]:
+    while isinstance(call, functools.partial):
+        call = call.func
+    return call
+
+
+def _run_test_function(
+    io_loop: IOLoop,
+    call: Callable[[], Any],
+    limit: float,
+    test_name: str,
+    limit_source: str,
+    failure_exception: type[BaseException] = AssertionError,
+) -> None:
+    """Run a coroutine or generator test to its end on ``io_loop``.
+
+    After ``limit`` seconds the test is cancelled and fails with a
+    `TimeoutError` naming ``test_name``, where the limit came from
+    (``limit_source``) and the line the test was waiting on.  Shared by
+    `gen_test` and the pytest plugin.
+    """
+    test = _TestCall(call)
+
+    async def run_with_deadline() -> None:
+        task = asyncio.ensure_future(test.start())
+        expired_at: list[str] = []
+
+        def expire() -> None:
+            expired_at.append(_suspension_point(test.suspended))
+            task.cancel()
+
+        deadline = io_loop.call_later(limit, expire)
+        try:
+            await task
+        except asyncio.CancelledError as e:
+            if not expired_at:
+                # Let run_sync not mistake this for its own timeout.
+                raise failure_exception(
+                    f"{test_name} was cancelled before it finished"
+                ) from e
+        finally:
+            io_loop.remove_timeout(deadline)
+        if expired_at:
+            # Also when the test swallowed the cancellation: it ran past its
+            # limit either way.
+            raise TimeoutError(
+                f"{test_name} timed out after {limit} seconds (the limit is "
+                f"{limit_source}); it was waiting at:\n{expired_at[0]}"
+            )
+
+    io_loop.run_sync(run_with_deadline)
 
 
 def _suspension_point(suspended: _Suspendable | None) -> str:

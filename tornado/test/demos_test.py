@@ -17,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 import unittest
+from collections.abc import Sequence
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
@@ -40,7 +42,46 @@ def child_env() -> dict[str, str]:
 
 
 class PortTaken(Exception):
-    """A demo could not listen: its port was taken in the meantime."""
+    """A child could not listen: its port was taken in the meantime."""
+
+
+class LoggedChild(typing.Protocol):
+    """A child process whose output can be read."""
+
+    process: subprocess.Popen[bytes]
+
+    def output(self) -> str: ...
+
+
+def wait_until_listening(port: int, children: Sequence[LoggedChild]) -> None:
+    """Return once ``port`` on 127.0.0.1 accepts connections.
+
+    Fail (or raise `PortTaken`) if one of ``children`` exits meanwhile.
+    """
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            pass
+        for child in children:
+            try:
+                status = child.process.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                continue
+            output = child.output()
+            if "Address already in use" in output:
+                raise PortTaken(port)
+            raise AssertionError(f"{child.process.args!r} exited ({status}):\n{output}")
+    outputs = "\n".join(child.output() for child in children)
+    raise AssertionError(f"nothing listens on port {port}:\n{outputs}")
+
+
+def assert_no_errors_logged(what: str, output: str) -> None:
+    """Rejections are logged as warnings; anything worse is a bug."""
+    if "Traceback" in output or re.search(r"^\[E ", output, re.M):
+        raise AssertionError(f"{what} logged an error:\n{output}")
 
 
 class DemoServer:
@@ -84,22 +125,7 @@ class DemoServer:
 
     def wait_until_listening(self) -> None:
         """Return once the port accepts connections; fail if the child exits."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                pass
-            try:
-                status = self.process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                continue
-            output = self.output()
-            if "Address already in use" in output:
-                raise PortTaken(self.port)
-            raise AssertionError(f"{self.script} exited ({status}):\n{output}")
-        raise AssertionError(f"{self.script} did not listen:\n{self.output()}")
+        wait_until_listening(self.port, [self])
 
     def url(self, path: str) -> str:
         """The URL of ``path`` on this server."""
@@ -147,9 +173,7 @@ class DemoTestCase(AsyncTestCase):
         output = cls.server.output()
         cls.server.stop()
         super().tearDownClass()
-        # Rejections are logged as warnings; anything worse is a demo bug.
-        if "Traceback" in output or re.search(r"^\[E ", output, re.M):
-            raise AssertionError(f"{cls.script} logged an error:\n{output}")
+        assert_no_errors_logged(cls.script, output)
 
     async def fetch(self, path: str, **kwargs: Any) -> HTTPResponse:
         """Fetch ``path`` from the demo, returning error responses too.

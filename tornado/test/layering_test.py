@@ -34,7 +34,7 @@ LAYERS: list[list[str]] = [
     ["routing", "template", "locale", "_locale_data"],
     ["web"],
     ["websocket", "wsgi", "auth"],
-    ["testing"],
+    ["testing", "pytest_plugin"],
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -31,6 +31,7 @@ from tornado.testing import (
     get_async_test_timeout,
     setup_with_context_manager,
 )
+from tornado.web import Application, RequestHandler
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
@@ -307,9 +308,16 @@ class AsyncTestCaseRunTest(unittest.TestCase):
                 yield gen.moment
 
         for name in ["test_coroutine", "test_generator"]:
-            result = run_case(Inner, name)
-            self.assertIn("gen_test", problems(result))
-            self.assertIn("TypeError", problems(result))
+            with warnings.catch_warnings():
+                # No "coroutine was never awaited" on top of the error.
+                warnings.simplefilter("error")
+                result = run_case(Inner, name)
+            self.assertEqual(len(result.errors), 1, problems(result))
+            self.assertIn(
+                "TypeError: Generator and coroutine test methods should be "
+                "decorated with tornado.testing.gen_test",
+                problems(result),
+            )
 
     def test_returning_a_value_is_an_error(self) -> None:
         class Inner(AsyncTestCase):
@@ -317,7 +325,17 @@ class AsyncTestCaseRunTest(unittest.TestCase):
                 return 42
 
         result = run_case(Inner, "test_it")
-        self.assertIn("Return value from test method ignored: 42", problems(result))
+        self.assertEqual(len(result.errors), 1, problems(result))
+        self.assertIn(
+            "ValueError: Return value from test method ignored: 42", problems(result)
+        )
+
+    def test_returning_none_explicitly_is_fine(self) -> None:
+        class Inner(AsyncTestCase):
+            def test_it(self) -> None:
+                return None
+
+        self.assertTrue(run_case(Inner, "test_it").wasSuccessful())
 
     def test_skip_still_works(self) -> None:
         class Inner(AsyncTestCase):
@@ -652,6 +670,59 @@ class AsyncHTTPTestCaseRunTest(unittest.TestCase):
         self.assertTrue(result.wasSuccessful(), problems(result))
         with self.assertRaises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+
+    def test_get_app_may_use_client_port_and_url(self) -> None:
+        seen: dict[str, Any] = {}
+
+        class Inner(AsyncHTTPTestCase):
+            def get_app(self) -> Any:
+                # The state an auth mixin test's get_app relies on.
+                seen["port"] = self.get_http_port()
+                seen["url"] = self.get_url("/inner")
+                client = self.http_client
+
+                class Outer(RequestHandler):
+                    async def get(self) -> None:
+                        inner = await client.fetch(seen["url"])
+                        self.write(b"outer saw " + inner.body)
+
+                class InnerHandler(RequestHandler):
+                    def get(self) -> None:
+                        self.write("inner")
+
+                return Application(
+                    [("/outer", Outer), ("/inner", InnerHandler)],
+                    log_function=lambda handler: None,
+                )
+
+            def test_it(self) -> None:
+                self.assertEqual(self.get_http_port(), seen["port"])
+                self.assertEqual(self.fetch("/outer").body, b"outer saw inner")
+
+        result = run_case(Inner, "test_it")
+        self.assertTrue(result.wasSuccessful(), problems(result))
+        self.assertEqual(seen["url"], f"http://127.0.0.1:{seen['port']}/inner")
+
+    def test_failing_get_app_releases_port_client_and_loop(self) -> None:
+        made: dict[str, Any] = {}
+
+        class Inner(AsyncHTTPTestCase):
+            def get_app(self) -> Any:
+                made["port"] = self.get_http_port()
+                made["client"] = self.http_client
+                made["loop"] = self.io_loop
+                raise KeyError("no app today")
+
+            def test_it(self) -> None:
+                raise AssertionError("not reached")
+
+        result = run_case(Inner, "test_it")
+        self.assertIn("KeyError: 'no app today'", problems(result))
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", made["port"]), timeout=5).close()
+        self.assertTrue(made["loop"].asyncio_loop.is_closed())
+        with self.assertRaises(RuntimeError):
+            made["client"].fetch("http://127.0.0.1/")
 
     def test_get_app_is_required(self) -> None:
         class Inner(AsyncHTTPTestCase):
