@@ -1,10 +1,12 @@
-"""Helpers shared by several test modules: paths, loopback ports, servers."""
+"""Helpers shared by several test modules: paths, loopback ports, scaling checks."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import os
 import socket
+import time
 import unittest
 from collections.abc import Callable
 from typing import TypeVar
@@ -59,3 +61,55 @@ def in_fresh_thread(func: Callable[[], _T]) -> _T:
     """Run ``func`` in a new thread (which has no asyncio loop); return its result."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(func).result()
+
+
+#: How much larger the big input of `assert_roughly_linear` is.
+SCALE_FACTOR = 100
+#: The most the big input may cost, relative to the small one.  Linear work
+#: costs about 100 times as much (somewhat more once the data outgrows the
+#: CPU caches), quadratic work 10,000 times: far apart on either side.
+SCALE_BOUND = 1000
+
+
+def best_cpu_time(func: Callable[[], object], repeat: int = 3) -> float:
+    """The least CPU time (`time.process_time`) of ``repeat`` runs of ``func``.
+
+    CPU time rather than wall-clock time: other processes on a loaded
+    machine do not count.
+    """
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        func()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def assert_roughly_linear(
+    test: unittest.TestCase, run: Callable[[int], Callable[[], object]], n: int
+) -> None:
+    """Fail unless the work done by ``run`` grows about linearly with its size.
+
+    ``run(size)`` prepares an input of that size and returns the function to
+    time.  ``run(100 * n)`` may cost at most `SCALE_BOUND` times what
+    ``run(n)`` costs (best of 3 each, garbage collection off): quadratic
+    work would cost 10,000 times as much.  Choose ``n`` so that the large
+    run takes a few tens of milliseconds.
+    """
+    small, large = run(n), run(SCALE_FACTOR * n)
+    small()  # warm caches and lazy imports
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        small_time = best_cpu_time(small)
+        large_time = best_cpu_time(large)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    # A clock tick is the least a measurement can show.
+    ratio = large_time / max(small_time, time.get_clock_info("process_time").resolution)
+    if ratio > SCALE_BOUND:
+        test.fail(
+            f"{SCALE_FACTOR}x the input took {ratio:.0f}x the time "
+            f"({small_time:.6f}s, then {large_time:.6f}s)"
+        )
