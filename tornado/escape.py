@@ -258,15 +258,19 @@ def _unquote_plus(text: bytes) -> bytes:
 _URL_CHAR = r"(?:[^\s&()]|&amp;|&quot;)"
 # A URL must not end in punctuation (the period ending a sentence and so on).
 _URL_LAST_CHAR = r"""[^\s!"#$%&'()*+,.:;<=>?@\[\]^`{|}~]"""
+# What follows the protocol or "www.": runs of URL characters ending well,
+# and parenthesised parts.
+_URL_REST = rf"(?:{_URL_CHAR}*{_URL_LAST_CHAR}|\({_URL_CHAR}*\))+"
 _URL_PATTERN = re.compile(
     rf"""
-    \b(?P<url>
-        (?: (?P<proto>[\w-]+) : (?P<slashes>/{{1,3}}) | www\. )
-        (?:
-            {_URL_CHAR}* {_URL_LAST_CHAR}       # a run of URL characters
-          | \( {_URL_CHAR}* \)                  # or a parenthesised part
-        )+
-    )
+    # A protocol is tried once per run of word characters and hyphens, at
+    # its first word character (the hyphens before it are kept in "lead"):
+    # every other starting point in the run would end at the same colon and
+    # fare the same, and trying them all would make a long hyphenated word
+    # cost quadratic time.
+      (?<![\w-]) (?P<lead>-*)
+      (?P<url> (?P<proto>\w[\w-]*) : (?P<slashes>/{{1,3}}) {_URL_REST} )
+    | \b (?P<www> www\. {_URL_REST} )
     """,
     re.VERBOSE,
 )
@@ -318,7 +322,11 @@ def linkify(
         extra_params = " " + extra_params.strip()
 
     def make_link(match: re.Match[str]) -> str:
-        url = match.group("url")
+        lead = match.group("lead") or ""
+        return lead + link_for(match)
+
+    def link_for(match: re.Match[str]) -> str:
+        url = match.group("url") or match.group("www")
         proto = match.group("proto")
         if (require_protocol and not proto) or (
             proto and proto not in permitted_protocols
