@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import re
 import socket
 import unittest
+from collections.abc import Awaitable
 from typing import Any
 
 from tornado.http1connection import (
@@ -22,6 +24,7 @@ from tornado.http1connection import (
     parse_hex_int,
     parse_int,
 )
+from tornado.httpclient import HTTPResponse
 from tornado.httputil import (
     HTTPHeaders,
     HTTPInputError,
@@ -33,6 +36,9 @@ from tornado.httputil import (
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.netutil import add_accept_handler
+from tornado.simple_httpclient import HTTPStreamClosedError, SimpleAsyncHTTPClient
+from tornado.tcpserver import TCPServer
+from tornado.test.util import RSSPeak, report_figure, skip_without_rss_peak
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 StartLine = RequestStartLine | ResponseStartLine
@@ -720,6 +726,146 @@ class ChunkedRequestBodyTest(LoopbackTestCase):
         # About 1 KiB of work per chunk: a turn for others every ~256 chunks.
         self.assertEqual(len(seen_by_other_work), 1)
         self.assertLess(seen_by_other_work[0], 2000)
+
+
+class CannedServer(TCPServer):
+    """Answers every request (once its head is in) with fixed bytes, then closes."""
+
+    def __init__(self, response: bytes) -> None:
+        super().__init__()
+        self.response = response
+
+    async def handle_stream(self, stream: IOStream, address: Any) -> None:
+        try:
+            await stream.read_until(b"\r\n\r\n")
+            await stream.write(self.response)
+        except StreamClosedError:
+            pass
+        stream.close()
+
+
+def gzip_response(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+class SimpleClientTest(AsyncTestCase):
+    """The simple HTTP client's side of HTTP1Connection, through fetches."""
+
+    def fetch(
+        self,
+        response: bytes,
+        client_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Awaitable[HTTPResponse]:
+        sock, port = bind_unused_port()
+        server = CannedServer(response)
+        server.add_sockets([sock])
+        self.addCleanup(server.stop)
+        client: SimpleAsyncHTTPClient = SimpleAsyncHTTPClient(
+            force_instance=True, **(client_options or {})
+        )
+        self.addCleanup(client.close)
+        return client.fetch(f"http://127.0.0.1:{port}/", **kwargs)
+
+    async def fetch_fails(self, response: bytes, message: str, **kwargs: Any) -> None:
+        """The fetch fails with 599 and the connection logs ``message``."""
+        pattern = "^Malformed HTTP message from .*: " + re.escape(message)
+        with ExpectLog(gen_log, pattern, level=logging.INFO):
+            with self.assertRaises(HTTPStreamClosedError) as caught:
+                await self.fetch(response, **kwargs)
+        self.assertEqual(caught.exception.code, 599)
+
+    @gen_test
+    async def test_interim_responses(self) -> None:
+        final = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        interim = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        result = await self.fetch(interim * 10 + final)
+        self.assertEqual((result.code, result.body), (200, b"ok"))
+        await self.fetch_fails(interim * 11 + final, "Too many 1xx responses")
+
+    @gen_test
+    async def test_interim_response_has_no_body(self) -> None:
+        # The bytes after a 1xx head are the next head, not a body.
+        result = await self.fetch(
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        )
+        self.assertEqual((result.code, result.body), (200, b"ok"))
+
+    @gen_test
+    async def test_concatenated_gzip_members(self) -> None:
+        body = gzip.compress(b"one, ") + gzip.compress(b"") + gzip.compress(b"two")
+        result = await self.fetch(gzip_response(body), decompress_response=True)
+        self.assertEqual((result.code, result.body), (200, b"one, two"))
+        self.assertNotIn("Content-Encoding", result.headers)
+
+    @gen_test
+    async def test_invalid_gzip(self) -> None:
+        data = gzip.compress(b"some text" * 100)
+        truncated = "Error -5 while decompressing data: incomplete or truncated stream"
+        bad_header = "Error -3 while decompressing data: incorrect header check"
+        cases = {
+            "truncated": (data[:-5], truncated),
+            "trailing garbage": (data + b"garbage", bad_header),
+            "trailing NULs": (data + b"\0\0\0\0", bad_header),
+            "one trailing NUL": (data + b"\0", truncated),
+            "not gzip": (b"plain text", bad_header),
+        }
+        for case, (body, zlib_message) in cases.items():
+            with self.subTest(case=case):
+                await self.fetch_fails(
+                    gzip_response(body),
+                    "invalid gzip data: " + zlib_message,
+                    decompress_response=True,
+                )
+
+    @gen_test
+    async def test_decompressed_body_too_large(self) -> None:
+        body = gzip.compress(b"x" * 10_000)
+        for streaming in (False, True):
+            with self.subTest(streaming=streaming):
+                chunks: list[bytes] = []
+                await self.fetch_fails(
+                    gzip_response(body),
+                    "decompressed body too large",
+                    client_options={"max_body_size": 9_999},
+                    decompress_response=True,
+                    streaming_callback=chunks.append if streaming else None,
+                )
+                self.assertLessEqual(sum(map(len, chunks)), 9_999)
+        result = await self.fetch(
+            gzip_response(body),
+            client_options={"max_body_size": 10_000},
+            decompress_response=True,
+        )
+        self.assertEqual(len(result.body), 10_000)
+
+    @skip_without_rss_peak
+    @gen_test(timeout=30)
+    async def test_gigabyte_bomb_costs_bounded_memory(self) -> None:
+        member = gzip.compress(b"\0" * (1 << 20))
+        bomb = member * 1024  # 1 GiB inflated
+        limit = (1 << 30) - 1
+        received = 0
+
+        def count(chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+
+        with RSSPeak() as peak:
+            await self.fetch_fails(
+                gzip_response(bomb),
+                "decompressed body too large",
+                client_options={"max_body_size": limit},
+                decompress_response=True,
+                streaming_callback=count,
+            )
+        self.assertGreater(received, limit - 65536)
+        self.assertLess(peak.growth, 16 << 20)
+        report_figure("gzip bomb (simple client), peak RSS growth", peak.growth)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import gc
 import os
 import pickle
@@ -50,7 +51,11 @@ from tornado.httputil import (
     split_host_and_port,
     url_concat,
 )
-from tornado.test.util import assert_roughly_linear
+from tornado.test.util import (
+    assert_roughly_linear,
+    best_cpu_time,
+    peak_traced_memory,
+)
 
 quick = settings(max_examples=80)
 
@@ -574,6 +579,95 @@ class HeaderParsingTest(unittest.TestCase):
             return parse_lines
 
         assert_roughly_linear(self, run, 500)
+
+
+# Header blocks that once made the parser backtrack exponentially (about
+# 4.5 times the time per line): whitespace-only values whose spaces two
+# neighbouring patterns could share, then a line that fails.
+HOSTILE_HEADER_FORMS: dict[str, Callable[[int], str]] = {
+    "blank values, then a space before a colon": (
+        lambda n: "Host: x\r\n" + "X:    \r\n" * n + "Y : z\r\n"
+    ),
+    "tabs and spaces, then a space before a colon": (
+        lambda n: "Host: x\r\n" + "X:\t \t \r\n" * n + "Y : z\r\n"
+    ),
+    "blank values only": lambda n: "Host: x\r\n" + "X: \t  \r\n" * n,
+    "inner whitespace, then a bad line": (
+        lambda n: "X: a \t b  \r\n" * n + "Y : z\r\n"
+    ),
+    "folded blank lines": lambda n: "Host: x\r\n" + "X: a\r\n  \r\n" * n,
+    "space before every colon": lambda n: "X : y\r\n" * n,
+    "bare LF and blank values": lambda n: "X:   \n" * n + "Y : z\n",
+}
+
+
+def parse_or_refuse(text: str) -> object:
+    try:
+        return HTTPHeaders.parse(text)
+    except HTTPInputError as e:
+        return e
+
+
+class HostileHeaderTest(unittest.TestCase):
+    def test_hostile_forms_parse_at_once(self) -> None:
+        for form, make in HOSTILE_HEADER_FORMS.items():
+            for n in (200, 2000):
+                with self.subTest(form=form, n=n):
+                    text = make(n)
+                    cpu_time = best_cpu_time(functools.partial(parse_or_refuse, text))
+                    # Milliseconds in fact; a loaded machine gets slack.
+                    self.assertLess(cpu_time, 0.25)
+
+    def test_hostile_forms_scale_linearly(self) -> None:
+        for form, make in HOSTILE_HEADER_FORMS.items():
+            with self.subTest(form=form):
+
+                def run(
+                    n: int, make: Callable[[int], str] = make
+                ) -> Callable[[], object]:
+                    text = make(n)
+                    return lambda: parse_or_refuse(text)
+
+                assert_roughly_linear(self, run, 50)
+
+    def test_hostile_forms_get_the_documented_answer(self) -> None:
+        self.assertEqual(
+            len(
+                HTTPHeaders.parse(
+                    HOSTILE_HEADER_FORMS["blank values only"](5)
+                ).get_list("X")
+            ),
+            5,
+        )
+        for form in [
+            "blank values, then a space before a colon",
+            "space before every colon",
+        ]:
+            with self.subTest(form=form):
+                with self.assertRaisesRegex(HTTPInputError, "Invalid header name"):
+                    HTTPHeaders.parse(HOSTILE_HEADER_FORMS[form](5))
+        with self.assertRaisesRegex(HTTPInputError, "folding not supported"):
+            HTTPHeaders.parse(HOSTILE_HEADER_FORMS["folded blank lines"](5))
+
+    def test_memory_is_a_small_multiple_of_the_input(self) -> None:
+        n = 5_000
+        shapes = {
+            "distinct names": "".join(f"X-Header-{i}: value-{i}\r\n" for i in range(n)),
+            "one repeated name": f"X-Same: {'v' * 8}\r\n" * n,
+            "short lines": "".join(f"A{i}: {i}\r\n" for i in range(n)),
+            "long values": "".join(
+                f"X-{i % 50}: {'v' * 200}\r\n" for i in range(n // 10)
+            ),
+        }
+        for shape, text in shapes.items():
+            for chars_are_bytes in (True, False):  # the fast path, line by line
+                with self.subTest(shape=shape, chars_are_bytes=chars_are_bytes):
+                    _, peak = peak_traced_memory(
+                        functools.partial(
+                            HTTPHeaders.parse, text, _chars_are_bytes=chars_are_bytes
+                        )
+                    )
+                    self.assertLessEqual(peak, 30 * len(text))
 
 
 class StartLineTest(unittest.TestCase):

@@ -6,7 +6,9 @@ import concurrent.futures
 import gc
 import os
 import socket
+import sys
 import time
+import tracemalloc
 import unittest
 from collections.abc import Callable
 from typing import TypeVar
@@ -113,3 +115,84 @@ def assert_roughly_linear(
             f"{SCALE_FACTOR}x the input took {ratio:.0f}x the time "
             f"({small_time:.6f}s, then {large_time:.6f}s)"
         )
+
+
+def peak_traced_memory(func: Callable[[], _T]) -> tuple[_T, int]:
+    """``func()``'s result and the most memory Python allocated during it.
+
+    Measured with `tracemalloc` (bytes above what was allocated before the
+    call), so only Python's allocations count: what a function's own data
+    structures cost, whatever the rest of the process does.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = func()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return result, peak
+
+
+_PROC_STATUS = "/proc/self/status"
+_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def _status_kib(field: str) -> int:
+    with open(_PROC_STATUS) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def rss_peak_resettable() -> bool:
+    """Whether `RSSPeak` can measure here (Linux's resettable peak RSS)."""
+    try:
+        _status_kib("VmHWM")
+        with open(_CLEAR_REFS, "w") as f:
+            f.write("5")
+    except (OSError, KeyError):
+        return False
+    return True
+
+
+skip_without_rss_peak = unittest.skipUnless(
+    rss_peak_resettable(),
+    "needs Linux's resettable peak RSS (/proc/self/clear_refs)",
+)
+
+
+class RSSPeak:
+    """Measures how far the process's resident memory rises inside a block.
+
+    ``with RSSPeak() as peak: ...`` then ``peak.growth`` is the rise of the
+    peak resident set size over the size at the start, in bytes: every
+    allocation counts, C libraries' included.  Linux only (see
+    `skip_without_rss_peak`).
+    """
+
+    growth = 0
+
+    def __enter__(self) -> RSSPeak:
+        gc.collect()
+        with open(_CLEAR_REFS, "w") as f:
+            f.write("5")  # resets VmHWM to the current VmRSS
+        self._start = _status_kib("VmRSS")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.growth = (_status_kib("VmHWM") - self._start) * 1024
+
+
+def report_figure(name: str, value: float) -> None:
+    """Print a measured figure when ``TORNADO_TEST_FIGURES`` is set (else nothing).
+
+    For measurements quoted in release notes; the suite itself stays quiet.
+    """
+    if os.environ.get("TORNADO_TEST_FIGURES"):
+        print(f"[figure] {name}: {value}", file=sys.__stderr__)
