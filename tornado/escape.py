@@ -122,7 +122,10 @@ def json_encode(value: Any) -> str:
 def json_decode(value: str | bytes) -> Any:
     """Parse a JSON document given as ``str`` or (UTF-8) ``bytes``.
 
-    Malformed input raises `json.JSONDecodeError`, a `ValueError`.
+    Malformed input raises `json.JSONDecodeError`, a `ValueError` (as does
+    undecodable ``bytes``, with `UnicodeDecodeError`).  As with `json.loads`,
+    nesting deeper than the interpreter's recursion limit raises
+    `RecursionError`.
     """
     return json.loads(value)
 

@@ -733,6 +733,8 @@ def url_concat(
     """Append query arguments to ``url``, keeping the ones it already has.
 
     ``args`` is a dict, or a list or tuple of pairs (which may repeat a name).
+    A URL that `urllib.parse` cannot split (such as an unbalanced ``[`` in
+    its host) raises `ValueError`.
 
     >>> url_concat("http://example.com/find", {"q": "tornado"})
     'http://example.com/find?q=tornado'

@@ -187,6 +187,18 @@ class ClientSideTest(LoopbackTestCase):
         self.assertEqual(body, b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n")
 
     @gen_test
+    async def test_framing_is_not_written_into_the_callers_headers(self) -> None:
+        # A redirect that copies the headers must not inherit this request's
+        # framing (a PUT without body would go out as "until close").
+        headers = HTTPHeaders({"Host": "x"})
+        conn = self.connection()
+        conn.write_headers(RequestStartLine("PUT", "/", "HTTP/1.1"), headers, b"ab")
+        conn.finish()
+        head = await self.server.read_until(b"\r\n\r\n")
+        self.assertIn(b"Transfer-Encoding: chunked\r\n", head)
+        self.assertEqual(dict(headers), {"Host": "x"})
+
+    @gen_test
     async def test_header_injection_is_refused(self) -> None:
         conn = self.connection()
         with self.assertRaises(ValueError):
@@ -357,6 +369,24 @@ class ClientSideTest(LoopbackTestCase):
                 max_body_size=10,
             )
         self.assertFalse(keep_alive)
+        self.assertTrue(recorder.closed_early)
+
+    @gen_test
+    async def test_body_until_close_over_max_body_size(self) -> None:
+        conn = self.connection(max_body_size=10)
+        conn.write_headers(
+            RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        conn.finish()
+        await self.server.read_until(b"\r\n\r\n")
+        await self.server.write(b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 11)
+        recorder = Recorder()
+        with ExpectLog(
+            gen_log,
+            "^Malformed HTTP message from ctx: Body too long$",
+            level=logging.INFO,
+        ):
+            self.assertFalse(await conn.read_response(recorder))
         self.assertTrue(recorder.closed_early)
 
     @gen_test
