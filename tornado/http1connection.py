@@ -325,7 +325,12 @@ class HTTP1Connection(httputil.HTTPConnection):
                 if head is None or self._detached:
                     owes_close_notice = head is None
                     return False
-                if not await self._read_body_in_time(head, delegate):
+                check_content_length(head.framing, self._max_body_size)
+                if not self.is_client:
+                    self._continue_if_expected(head)
+                if head.framing is not NO_BODY and not await self._read_body_in_time(
+                    head.framing, delegate
+                ):
                     return False
                 self._read_finished = True
                 if self.is_client or not self._write_finished:
@@ -487,19 +492,20 @@ class HTTP1Connection(httputil.HTTPConnection):
         )
         return _ParsedHead(start_line, headers, framing, keep_alive)
 
+    def _continue_if_expected(self, head: _ParsedHead) -> None:
+        """Tell a client waiting for ``100 Continue`` to send its body."""
+        assert isinstance(head.start_line, RequestStartLine)
+        if not self._response_started and expects_continue(
+            head.start_line, head.headers
+        ):
+            self.stream.write(CONTINUE_RESPONSE)
+
     async def _read_body_in_time(
-        self, head: _ParsedHead, delegate: HTTPMessageDelegate
+        self, framing: Framing, delegate: HTTPMessageDelegate
     ) -> bool:
         """Read the body within the body timeout; false if it ran out."""
-        check_content_length(head.framing, self._max_body_size)
-        if not self.is_client and not self._response_started:
-            assert isinstance(head.start_line, RequestStartLine)
-            if expects_continue(head.start_line, head.headers):
-                self.stream.write(CONTINUE_RESPONSE)
-        if head.framing is NO_BODY:
-            return True
         if self._body_timeout is None:
-            await self._read_body(head.framing, delegate)
+            await self._read_body(framing, delegate)
             return True
 
         def on_timeout() -> None:
@@ -509,7 +515,7 @@ class HTTP1Connection(httputil.HTTPConnection):
         timer = _WaitTimer(self.stream.io_loop, self._body_timeout, on_timeout)
         timer.start()
         try:
-            await self._read_body(head.framing, delegate)
+            await self._read_body(framing, delegate)
         except iostream.StreamClosedError:
             if timer.expired:
                 return False

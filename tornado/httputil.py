@@ -14,6 +14,7 @@ import collections.abc
 import dataclasses
 import datetime
 import email.utils
+import functools
 import http.cookies
 import re
 import ssl
@@ -95,25 +96,17 @@ class HTTPOutputError(Exception):
     """
 
 
+# The same few header names come up in every message: their normalized forms
+# are remembered, in a cache bounded so that odd names sent by clients can't
+# grow it without limit (a C-level cache: this runs for every header).
+@functools.lru_cache(maxsize=1000)
 def _normalize_header(name: str) -> str:
     """Return ``name`` in canonical ``Http-Header-Case``.
 
     >>> _normalize_header("x-rEQUEST-id")
     'X-Request-Id'
     """
-    normalized = _normalized_names.get(name)
-    if normalized is None:
-        normalized = "-".join(word.capitalize() for word in name.split("-"))
-        if len(_normalized_names) < _NORMALIZED_NAMES_LIMIT:
-            _normalized_names[name] = normalized
-    return normalized
-
-
-# Names seen so far and their normalized form: the same few header names come
-# up in every message.  Bounded, so that odd names sent by clients can't grow
-# it without limit.
-_normalized_names: dict[str, str] = {}
-_NORMALIZED_NAMES_LIMIT = 1000
+    return "-".join(word.capitalize() for word in name.split("-"))
 
 
 def _as_text(value: str | bytes) -> str:
