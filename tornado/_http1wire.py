@@ -6,23 +6,30 @@ the parsing rules here lets them be tested exhaustively without sockets.
 
 Incoming messages:
 
-* `HEAD_END_RE` / `find_head_end` locate the end of the start line and
-  headers (bare LF line endings are accepted there), `parse_request_head` and
+* `HEAD_END_RE` finds the end of the start line and headers (bare LF line
+  endings are accepted there), `parse_request_head` and
   `parse_response_head` parse them, and `check_request_host` applies the
   rules for the ``Host`` header.
 * `request_body_framing` / `response_body_framing` decide how the body is
-  delimited (`Framing`), and `ChunkedDecoder` decodes a chunked body.
-* `keep_alive_requested` tells whether a message allows connection reuse.
+  delimited (`Framing`), `check_content_length` applies the size limit, and
+  `ChunkedDecoder` decodes a chunked body.
+* `keep_alive_requested` tells whether a message allows connection reuse,
+  `expects_continue` whether a client waits for ``100 Continue``.
 
 Outgoing messages:
 
 * `plan_request_body` / `plan_response_body` choose the framing of a body
-  being sent; `format_request_head` / `format_response_head` render the head;
-  `BodyEncoder` frames the body and checks it against ``Content-Length``.
+  being sent, `response_closes_connection` and `connection_header` the fate
+  of the connection; `format_request_head` / `format_response_head` render
+  the head (with the framing and ``Connection`` headers those decisions
+  call for, never written into the caller's `.HTTPHeaders`); `BodyEncoder`
+  frames the body and checks it against ``Content-Length``.
+* `BAD_REQUEST_RESPONSE` and `CONTINUE_RESPONSE` are sent as they are.
 
-Every problem with received data raises `.HTTPInputError`; the subclasses
-`HeadersTooLargeError` and `BodyTooLargeError` mark the ones a server answers
-with 431 and 413 rather than 400.
+Every problem with received data raises `.HTTPInputError`, which a server
+answers with `BAD_REQUEST_RESPONSE` before closing the connection.  The
+grammar itself (tokens, digits, the chunk-size line...) is in
+``tornado._httpgrammar``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
+from collections.abc import Mapping
 
+from tornado import _httpgrammar as grammar
 from tornado.httputil import (
     HTTPHeaders,
     HTTPInputError,
@@ -41,20 +50,10 @@ from tornado.httputil import (
     parse_response_start_line,
 )
 
-
-class HeadersTooLargeError(HTTPInputError):
-    """The start line and headers (or a chunked trailer) exceed the limit.
-
-    A server answers it with ``431 Request Header Fields Too Large``.
-    """
-
-
-class BodyTooLargeError(HTTPInputError):
-    """The body is larger than the limit.
-
-    A server answers it with ``413 Content Too Large``.
-    """
-
+#: The whole answer a server gives to a malformed request before closing.
+BAD_REQUEST_RESPONSE = b"HTTP/1.1 400 Bad Request\r\n\r\n"
+#: The interim response telling a client to send its body.
+CONTINUE_RESPONSE = b"HTTP/1.1 100 (Continue)\r\n\r\n"
 
 # Reading the head
 
@@ -63,23 +62,6 @@ class BodyTooLargeError(HTTPInputError):
 #: left out (the match ends in the same place): a pattern starting with a
 #: literal lets the regex engine skip ahead quickly, several times faster.
 HEAD_END_RE = re.compile(rb"\n\r?\n")
-
-
-def find_head_end(
-    buffer: bytes | bytearray, max_size: int, start: int = 0
-) -> int | None:
-    """Where the head in ``buffer[start:]`` ends, or ``None`` if incomplete.
-
-    Returns the offset just past the blank line ending the head.  Raises
-    `HeadersTooLargeError` when the head is, or must end up, longer than
-    ``max_size`` bytes.
-    """
-    match = HEAD_END_RE.search(buffer, start, start + max_size)
-    if match is not None:
-        return match.end()
-    if len(buffer) - start >= max_size:
-        raise HeadersTooLargeError(f"Header block larger than {max_size} bytes")
-    return None
 
 
 def _split_head(data: bytes) -> tuple[str, HTTPHeaders]:
@@ -109,11 +91,6 @@ def parse_response_head(data: bytes) -> tuple[ResponseStartLine, HTTPHeaders]:
     return parse_response_start_line(start_line), headers
 
 
-# A Host value: an authority's host (registered name, IPv4 address or
-# bracketed IP literal) and optional port (RFC 9110 section 7.2).
-_HOST_RE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=%\[\]:]*")
-
-
 def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> None:
     """Apply RFC 9112 section 3.2 to the ``Host`` header of a request.
 
@@ -127,7 +104,7 @@ def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> No
         if start_line.version == "HTTP/1.1":
             raise HTTPInputError("Missing Host header")
         return
-    if not _HOST_RE.fullmatch(hosts[0]):
+    if not grammar.is_host(hosts[0]):
         raise HTTPInputError(f"Invalid Host header {hosts[0]!r}")
 
 
@@ -145,10 +122,18 @@ def keep_alive_requested(
         return connection != "close"
     delimited = (
         "Content-Length" in headers
-        or _transfer_codings(headers) == ["chunked"]
+        or _names_only_chunked(headers)
         or getattr(start_line, "method", None) in ("GET", "HEAD")
     )
     return delimited and connection == "keep-alive"
+
+
+def expects_continue(start_line: RequestStartLine, headers: HTTPHeaders) -> bool:
+    """Whether an HTTP/1.1 client waits for `CONTINUE_RESPONSE` before its body."""
+    return (
+        start_line.version == "HTTP/1.1"
+        and headers._get("Expect", "").lower() == "100-continue"
+    )
 
 
 # Body framing
@@ -181,86 +166,90 @@ class Framing:
 
 NO_BODY = Framing(BodyKind.NONE)
 
-_DIGITS_RE = re.compile(r"[0-9]+")
-_COMMA_LIST_SEP_RE = re.compile(r"[ \t]*,[ \t]*")
+_LIST_SEPARATOR_RE = re.compile(r",[ \t]*")
 
 
 def _content_length(headers: HTTPHeaders) -> int | None:
     """The ``Content-Length`` of a received message, or ``None``.
 
     Copies of one value (as some proxies produce, in one header or several)
-    are accepted and collapsed in ``headers``; differing values are not.
+    are accepted, and collapsed in ``headers`` so that the application sees
+    one value; differing values are not.  Only digits may stand between the
+    commas and the whitespace after them: ``5 , 5`` is refused.
     """
     if "Content-Length" not in headers:
         return None
     raw = headers["Content-Length"]
-    values = set(_COMMA_LIST_SEP_RE.split(raw.strip(" \t")))
+    values = set(_LIST_SEPARATOR_RE.split(raw))
     if len(values) > 1:
         raise HTTPInputError(f"Multiple unequal Content-Lengths: {raw!r}")
     (value,) = values
-    if not _DIGITS_RE.fullmatch(value):
-        raise HTTPInputError(f"Only integer Content-Length is allowed: {raw!r}")
+    try:
+        length = grammar.parse_digits(value)
+    except ValueError:
+        if grammar.is_digits(value):  # more digits than int() converts
+            raise HTTPInputError("Content-Length too long") from None
+        raise HTTPInputError(f"Only integer Content-Length is allowed: {raw}") from None
     if value != raw:
         headers["Content-Length"] = value
-    try:
-        return int(value)
-    except ValueError:  # more digits than int() accepts
-        raise HTTPInputError(f"Content-Length too long: {raw!r}")
+    return length
 
 
-def _transfer_codings(headers: HTTPHeaders) -> list[str]:
-    """The transfer codings listed in ``Transfer-Encoding``, lowercased."""
-    codings = ",".join(headers.get_list("Transfer-Encoding")).split(",")
-    # Empty list elements are allowed and ignored (RFC 9110 section 5.6.1).
-    return [c.strip(" \t").lower() for c in codings if c.strip(" \t")]
+def _names_only_chunked(headers: HTTPHeaders) -> bool:
+    """Whether ``Transfer-Encoding`` is exactly one ``chunked`` (any case)."""
+    return headers._get("Transfer-Encoding", "").lower() == "chunked"
 
 
 def _is_chunked(headers: HTTPHeaders) -> bool:
     """Whether the message is chunked; other transfer codings are errors.
 
     Only a single ``chunked`` coding is supported, so the body length can
-    always be determined (RFC 9112 section 6.3).
+    always be determined (RFC 9112 section 6.3), and nothing is read
+    leniently: an empty list element, a second ``Transfer-Encoding`` header
+    or another coding is refused.
     """
     if "Transfer-Encoding" not in headers:
         return False
     if "Content-Length" in headers:
         raise HTTPInputError("Message with both Transfer-Encoding and Content-Length")
-    if _transfer_codings(headers) != ["chunked"]:
+    if not _names_only_chunked(headers):
         raise HTTPInputError(
-            f"Unsupported Transfer-Encoding {headers['Transfer-Encoding']!r}"
+            f"Unsupported Transfer-Encoding {headers['Transfer-Encoding']}"
         )
     return True
 
 
-def _check_size(length: int, max_body_size: int | None) -> None:
-    if max_body_size is not None and length > max_body_size:
-        raise BodyTooLargeError(f"Content-Length {length} too long")
+def check_content_length(framing: Framing, max_body_size: int | None) -> None:
+    """Refuse a body whose declared length is over ``max_body_size``.
+
+    Raises `.HTTPInputError` (``Content-Length too long``).  Checked once
+    the application had its chance to change the limit.
+    """
+    if (
+        framing.kind is BodyKind.LENGTH
+        and max_body_size is not None
+        and framing.length > max_body_size
+    ):
+        raise HTTPInputError("Content-Length too long")
 
 
-def request_body_framing(
-    headers: HTTPHeaders, max_body_size: int | None = None
-) -> Framing:
+def request_body_framing(headers: HTTPHeaders) -> Framing:
     """How the body of a received request is delimited.
 
     Raises `.HTTPInputError` for conflicting or malformed ``Content-Length``
-    and ``Transfer-Encoding`` headers, and `BodyTooLargeError` when the
-    declared length exceeds ``max_body_size``.  A request with neither header
-    has no body.
+    and ``Transfer-Encoding`` headers.  A request with neither header has no
+    body.  The size limit is applied by `check_content_length`.
     """
     if _is_chunked(headers):
         return Framing(BodyKind.CHUNKED)
     length = _content_length(headers)
     if length is None:
         return NO_BODY
-    _check_size(length, max_body_size)
     return Framing(BodyKind.LENGTH, length)
 
 
 def response_body_framing(
-    headers: HTTPHeaders,
-    code: int,
-    request_method: str | None = None,
-    max_body_size: int | None = None,
+    headers: HTTPHeaders, code: int, request_method: str | None = None
 ) -> Framing:
     """How the body of a received response is delimited.
 
@@ -274,19 +263,18 @@ def response_body_framing(
         return NO_BODY
     if 100 <= code < 200:
         if "Content-Length" in headers or "Transfer-Encoding" in headers:
-            raise HTTPInputError(f"Response code {code} cannot have a body")
+            raise HTTPInputError(f"Response code {code} cannot have body")
         return NO_BODY
     chunked = _is_chunked(headers)
     length = _content_length(headers)
     if code == 204:
         if chunked or length not in (None, 0):
-            raise HTTPInputError("Response with code 204 should not have a body")
+            raise HTTPInputError("Response with code 204 should not have body")
         return NO_BODY
     if chunked:
         return Framing(BodyKind.CHUNKED)
     if length is None:
         return Framing(BodyKind.UNTIL_CLOSE)
-    _check_size(length, max_body_size)
     return Framing(BodyKind.LENGTH, length)
 
 
@@ -308,21 +296,6 @@ class ReadHint:
     max_bytes: int
 
 
-_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
-# chunk-size [ chunk-ext ] CRLF (RFC 9112 section 7.1); extensions are ignored.
-_CHUNK_LINE_RE = re.compile(
-    rb"([0-9A-Fa-f]+)"
-    rb"(?:[ \t]*;[ \t]*"
-    + _TOKEN
-    + rb"(?:[ \t]*=[ \t]*(?:"
-    + _TOKEN
-    + b"|"
-    + _QUOTED
-    + rb"))?)*\r\n"
-)
-
-
 class _State(enum.Enum):
     SIZE_LINE = enum.auto()
     DATA = enum.auto()
@@ -334,15 +307,16 @@ class _State(enum.Enum):
 class ChunkedDecoder:
     """Incremental decoder for a body in the chunked transfer coding.
 
-    Feed it the received bytes in pieces of any size; `feed` returns the
-    decoded body data.  Once `finished`, any bytes fed past the end of the
-    body are in `unused_data`; a reader following `next_read` never produces
-    any.  Trailer fields are parsed into `trailers`.
+    Feed it the received bytes in pieces of any size up to the end of the
+    body (a reader following `next_read` never reads further); `feed`
+    returns the decoded body data.  Trailer fields are parsed into
+    `trailers`.
 
-    Lines must end with CRLF.  Chunk extensions are accepted and ignored when
-    well formed.  Raises `.HTTPInputError` for malformed framing,
-    `BodyTooLargeError` once the body exceeds ``max_body_size``, and
-    `HeadersTooLargeError` for a trailer section over ``max_trailer_size``.
+    Lines must end with CRLF.  Chunk extensions are accepted and ignored
+    when well formed, and so are trailer fields (obsolete line folding
+    aside).  Raises `.HTTPInputError` for malformed framing, once the body
+    exceeds ``max_body_size`` (``chunked body too large``), and for a
+    trailer section over ``max_trailer_size``.
     """
 
     def __init__(
@@ -360,7 +334,6 @@ class ChunkedDecoder:
         self._chunk_remaining = 0
         self._body_size = 0
         self._trailer_size = 0
-        self._unused = bytearray()
         self.trailers = HTTPHeaders()
         """Trailer fields received after the last chunk, as `.HTTPHeaders`."""
 
@@ -369,26 +342,27 @@ class ChunkedDecoder:
         """Whether the whole body, with its trailers, has been decoded."""
         return self._state is _State.DONE
 
-    @property
-    def unused_data(self) -> bytes:
-        """Bytes fed after the end of the body (the start of the next message)."""
-        return bytes(self._unused)
-
     def next_read(self) -> ReadHint:
-        """Describe the next read that cannot go past the end of the body."""
+        """Describe the next read that cannot go past the end of the body.
+
+        Chunk data is read together with the CRLF that must follow it.
+        """
         if self._state in (_State.SIZE_LINE, _State.TRAILER):
             return ReadHint(b"\r\n", self._line_limit() - len(self._line))
         if self._state is _State.DATA:
-            return ReadHint(None, self._chunk_remaining)
+            return ReadHint(None, self._chunk_remaining + 2)
         if self._state is _State.DATA_END:
             return ReadHint(None, 2 - len(self._line))
         return ReadHint(None, 0)
 
     def feed(self, data: bytes) -> list[bytes]:
-        """Decode ``data``; return the body bytes it completes, in order."""
+        """Decode ``data``; return the body bytes it completes, in order.
+
+        Raises `ValueError` if ``data`` goes past the end of the body.
+        """
         out: list[bytes] = []
         pos = 0
-        while pos < len(data) and self._state is not _State.DONE:
+        while pos < len(data):
             if self._state is _State.DATA:
                 take = min(self._chunk_remaining, len(data) - pos)
                 out.append(data[pos : pos + take])
@@ -398,9 +372,10 @@ class ChunkedDecoder:
                     self._state = _State.DATA_END
             elif self._state is _State.DATA_END:
                 pos = self._take_chunk_end(data, pos)
+            elif self._state is _State.DONE:
+                raise ValueError("data fed past the end of a chunked body")
             else:
                 pos = self._take_line(data, pos)
-        self._unused += data[pos:]
         return out
 
     def _take_chunk_end(self, data: bytes, pos: int) -> int:
@@ -408,7 +383,7 @@ class ChunkedDecoder:
         take = 2 - len(self._line)
         self._line += data[pos : pos + take]
         if not b"\r\n".startswith(self._line):
-            raise HTTPInputError("Chunk data not followed by CRLF")
+            raise HTTPInputError("improperly terminated chunk")
         if len(self._line) == 2:
             self._line.clear()
             self._state = _State.SIZE_LINE
@@ -421,8 +396,8 @@ class ChunkedDecoder:
         self._line += data[pos:end]
         if len(self._line) > self._line_limit():
             if self._state is _State.TRAILER:
-                raise HeadersTooLargeError("Chunked body trailer section too large")
-            raise HTTPInputError("Chunk size line too long")
+                raise HTTPInputError("improperly terminated chunked request")
+            raise HTTPInputError("invalid chunk size")
         if newline != -1:
             line = bytes(self._line)
             self._line.clear()
@@ -439,57 +414,90 @@ class ChunkedDecoder:
         return self._max_line_size
 
     def _handle_size_line(self, line: bytes) -> None:
-        match = _CHUNK_LINE_RE.fullmatch(line)
-        if match is None:
-            raise HTTPInputError(f"Invalid chunk size line {line!r}")
-        size = int(match.group(1), 16)
+        try:
+            size = grammar.parse_chunk_size_line(line)
+        except ValueError:
+            raise HTTPInputError("invalid chunk size") from None
         self._body_size += size
         if self._max_body_size is not None and self._body_size > self._max_body_size:
-            raise BodyTooLargeError("chunked body too large")
+            raise HTTPInputError("chunked body too large")
         self._chunk_remaining = size
         self._state = _State.DATA if size else _State.TRAILER
 
     def _handle_trailer_line(self, line: bytes) -> None:
-        if not line.endswith(b"\r\n"):
-            raise HTTPInputError("Chunked body trailer line not ending in CRLF")
         if line == b"\r\n":
             self._state = _State.DONE
             return
+        field = line[:-2]
+        if not line.endswith(b"\r\n") or field[:1] in (b" ", b"\t") or b"\r" in field:
+            raise HTTPInputError("improperly terminated chunked request")
         self._trailer_size += len(line)
-        self.trailers.parse_line(line[:-2].decode("latin1"))
+        try:
+            self.trailers.parse_line(field.decode("latin1"))
+        except HTTPInputError:
+            raise HTTPInputError("improperly terminated chunked request") from None
 
 
 # Writing
 
 
-def format_request_head(start_line: RequestStartLine, headers: HTTPHeaders) -> bytes:
+_CHUNKED = {"Transfer-Encoding": "chunked"}
+_NO_EXTRA: Mapping[str, str] = {}
+
+
+def format_request_head(
+    start_line: RequestStartLine, headers: HTTPHeaders, framing: Framing = NO_BODY
+) -> bytes:
     """Render a request's start line and headers (always as HTTP/1.1).
 
-    Raises `ValueError` if a header or the start line contains CR, LF or NUL,
-    which would let one header inject others.
+    A ``CHUNKED`` ``framing`` (from `plan_request_body`) adds its
+    ``Transfer-Encoding`` line; ``headers`` itself is left unchanged.
+    Raises `ValueError` if a header or the start line contains CR, LF or
+    NUL, which would let one header inject others.
     """
-    return _format_head(f"{start_line.method} {start_line.path} HTTP/1.1", headers)
+    extra = _CHUNKED if framing.kind is BodyKind.CHUNKED else _NO_EXTRA
+    first_line = f"{start_line.method} {start_line.path} HTTP/1.1"
+    return _format_head(first_line, headers, extra)
 
 
-def format_response_head(start_line: ResponseStartLine, headers: HTTPHeaders) -> bytes:
+def format_response_head(
+    start_line: ResponseStartLine,
+    headers: HTTPHeaders,
+    framing: Framing = NO_BODY,
+    connection: str | None = None,
+) -> bytes:
     """Render a response's status line and headers (always as HTTP/1.1).
 
-    Raises `ValueError` as `format_request_head` does.
+    A ``CHUNKED`` ``framing`` (from `plan_response_body`) adds its
+    ``Transfer-Encoding`` line, and ``connection`` (from
+    `connection_header`) a ``Connection`` line in place of any in
+    ``headers``, which is left unchanged.  Raises `ValueError` as
+    `format_request_head` does.
     """
-    return _format_head(f"HTTP/1.1 {start_line.code} {start_line.reason}", headers)
+    extra = _CHUNKED if framing.kind is BodyKind.CHUNKED else _NO_EXTRA
+    if connection is not None:
+        extra = {**extra, "Connection": connection}
+    first_line = f"HTTP/1.1 {start_line.code} {start_line.reason}"
+    return _format_head(first_line, headers, extra)
 
 
 _LINE_BREAKING_RE = re.compile(r"[\r\n\x00]")
 
 
-def _format_head(first_line: str, headers: HTTPHeaders) -> bytes:
+def _format_head(
+    first_line: str, headers: HTTPHeaders, extra: Mapping[str, str]
+) -> bytes:
+    """The head's bytes: ``headers``, then ``extra`` in place of the same names."""
     lines = [first_line]
     # The table behind get_all(), walked directly: this runs for every message.
     for name, value in headers._table().items():
+        if extra and name in extra:
+            continue
         if isinstance(value, list):  # a repeated header: one line per value
             lines.extend(f"{name}: {_text(v)}" for v in value)
         else:
             lines.append(f"{name}: {_text(value)}")
+    lines.extend(f"{name}: {value}" for name, value in extra.items())
     # One search over all the lines in the common case; they are only looked
     # at one by one to name the offending one.
     if _LINE_BREAKING_RE.search("".join(lines)):
@@ -514,7 +522,7 @@ def _declared_length(headers: HTTPHeaders) -> int | None:
     if "Content-Length" not in headers:
         return None
     value = headers["Content-Length"]
-    if not _DIGITS_RE.fullmatch(value):
+    if not grammar.is_digits(value):
         raise HTTPOutputError(f"Invalid Content-Length {value!r}")
     return int(value)
 
@@ -523,10 +531,10 @@ def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Fra
     """Choose the framing of a request body about to be sent.
 
     ``Content-Length`` is used when present.  Otherwise ``POST``, ``PUT`` and
-    ``PATCH`` bodies are chunked, and this adds ``Transfer-Encoding:
-    chunked`` to ``headers``.  A request whose application set its own
-    ``Transfer-Encoding`` is sent unchanged (``UNTIL_CLOSE``); any other
-    request has no body.
+    ``PATCH`` bodies are chunked (`format_request_head` then adds the
+    header).  A request whose application set its own ``Transfer-Encoding``
+    is sent unchanged (``UNTIL_CLOSE``); any other request has no body.
+    ``headers`` is not changed: framing belongs to this one message.
     """
     length = _declared_length(headers)
     if length is not None:
@@ -534,7 +542,6 @@ def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Fra
     if "Transfer-Encoding" in headers:
         return Framing(BodyKind.UNTIL_CLOSE)
     if start_line.method in ("POST", "PUT", "PATCH"):
-        headers["Transfer-Encoding"] = "chunked"
         return Framing(BodyKind.CHUNKED)
     return NO_BODY
 
@@ -546,10 +553,10 @@ def plan_response_body(
 
     Responses to ``HEAD`` and 1xx, 204 and 304 responses have no body.
     Otherwise ``Content-Length`` is used when present; an HTTP/1.1 client
-    gets a chunked body, and this adds ``Transfer-Encoding: chunked`` to
-    ``headers``; an HTTP/1.0 client gets a body ending when the connection
-    closes.  A response whose application set its own ``Transfer-Encoding``
-    is sent unchanged (``UNTIL_CLOSE``).
+    gets a chunked body (`format_response_head` then adds the header); an
+    HTTP/1.0 client gets a body ending when the connection closes.  A
+    response whose application set its own ``Transfer-Encoding`` is sent
+    unchanged (``UNTIL_CLOSE``).  ``headers`` is not changed.
     """
     if request_line.method == "HEAD" or code in (204, 304) or 100 <= code < 200:
         return NO_BODY
@@ -558,8 +565,38 @@ def plan_response_body(
         return Framing(BodyKind.LENGTH, length)
     if "Transfer-Encoding" in headers or request_line.version != "HTTP/1.1":
         return Framing(BodyKind.UNTIL_CLOSE)
-    headers["Transfer-Encoding"] = "chunked"
     return Framing(BodyKind.CHUNKED)
+
+
+def response_closes_connection(
+    request_line: RequestStartLine,
+    framing: Framing,
+    headers: HTTPHeaders,
+    close_requested: bool,
+) -> bool:
+    """Whether the connection must close once this response is sent.
+
+    It does when the exchange already called for it (``close_requested``:
+    the request asked, or the server does not keep connections alive), when
+    an HTTP/1.0 client can only see the end of the body by the close, and
+    when the application sent ``Connection: close`` itself.
+    """
+    return (
+        close_requested
+        or (framing.kind is BodyKind.UNTIL_CLOSE and request_line.version != "HTTP/1.1")
+        or headers._get("Connection", "").lower() == "close"
+    )
+
+
+def connection_header(request_line: RequestStartLine, closes: bool) -> str | None:
+    """The ``Connection`` value telling the client what happens next, if any.
+
+    HTTP/1.1 connections persist unless told ``close``; HTTP/1.0 ones close
+    unless told ``Keep-Alive``.
+    """
+    if request_line.version == "HTTP/1.1":
+        return "close" if closes else None
+    return None if closes else "Keep-Alive"
 
 
 #: The last chunk and the empty trailer section ending a chunked body.

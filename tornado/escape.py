@@ -122,7 +122,10 @@ def json_encode(value: Any) -> str:
 def json_decode(value: str | bytes) -> Any:
     """Parse a JSON document given as ``str`` or (UTF-8) ``bytes``.
 
-    Malformed input raises `json.JSONDecodeError`, a `ValueError`.
+    Malformed input raises `json.JSONDecodeError`, a `ValueError` (as does
+    undecodable ``bytes``, with `UnicodeDecodeError`).  As with `json.loads`,
+    nesting deeper than the interpreter's recursion limit raises
+    `RecursionError`.
     """
     return json.loads(value)
 
@@ -189,24 +192,67 @@ def parse_qs_bytes(
 
     Works like `urllib.parse.parse_qs`, but values are returned as the raw
     bytes they decode to, so the caller can choose their charset (the keys
-    are ``str``, decoded as latin-1). Too many fields (``max_num_fields``) or,
-    with ``strict_parsing``, a malformed pair raises `ValueError`.
+    are ``str``, decoded as latin-1; a ``str`` query must hold only latin-1
+    characters). Fields are separated by ``&``. More than ``max_num_fields``
+    fields raise ``ValueError("Max number of fields exceeded")``, as does a
+    malformed field with ``strict_parsing``.
+
+    >>> parse_qs_bytes("a=1&b=caf%C3%A9&a=2")
+    {'a': [b'1', b'2'], 'b': [b'caf\\xc3\\xa9']}
     """
-    if isinstance(qs, bytes):
-        qs = qs.decode("latin1")
-    # latin-1 maps every byte to one code point, so it round-trips exactly.
-    parsed = urllib.parse.parse_qs(
-        qs,
-        keep_blank_values,
-        strict_parsing,
-        encoding="latin1",
-        errors="strict",
-        max_num_fields=max_num_fields,
-    )
-    return {
-        key: [value.encode("latin1") for value in values]
-        for key, values in parsed.items()
-    }
+    data = qs if isinstance(qs, bytes) else qs.encode("latin1")
+    if not data:
+        return {}
+    if max_num_fields is not None and data.count(b"&") + 1 > max_num_fields:
+        raise ValueError("Max number of fields exceeded")
+    # One field at a time, straight from the input: no list of all the
+    # fields, no str copies of the values (the memory budget is a small
+    # multiple of the input, whatever its shape).
+    result: dict[str, list[bytes]] = {}
+    start = 0
+    end = len(data)
+    while start <= end:
+        stop = data.find(b"&", start)
+        if stop == -1:
+            stop = end
+        field = data[start:stop]
+        start = stop + 1
+        if field or strict_parsing:
+            _add_query_field(result, field, keep_blank_values, strict_parsing)
+    return result
+
+
+def _add_query_field(
+    result: dict[str, list[bytes]],
+    field: bytes,
+    keep_blank_values: bool,
+    strict_parsing: bool,
+) -> None:
+    """Decode one ``name=value`` field into ``result`` (as `urllib.parse.parse_qsl`)."""
+    name, equals, value = field.partition(b"=")
+    if not equals:
+        if strict_parsing:
+            raise ValueError(f"bad query field: {field.decode('latin1')!r}")
+        if not keep_blank_values:
+            return
+    if not value and not keep_blank_values:
+        return
+    key = _unquote_plus(name).decode("latin1")
+    decoded = _unquote_plus(value)
+    values = result.get(key)
+    if values is None:
+        result[key] = [decoded]
+    else:
+        values.append(decoded)
+
+
+def _unquote_plus(text: bytes) -> bytes:
+    """Decode ``+`` and ``%XX`` escapes; malformed escapes are left as they are."""
+    if b"+" in text:
+        text = text.replace(b"+", b" ")
+    if b"%" in text:
+        text = urllib.parse.unquote_to_bytes(text)
+    return text
 
 
 # Character classes for linkify, applied to already-escaped HTML text.
@@ -215,15 +261,19 @@ def parse_qs_bytes(
 _URL_CHAR = r"(?:[^\s&()]|&amp;|&quot;)"
 # A URL must not end in punctuation (the period ending a sentence and so on).
 _URL_LAST_CHAR = r"""[^\s!"#$%&'()*+,.:;<=>?@\[\]^`{|}~]"""
+# What follows the protocol or "www.": runs of URL characters ending well,
+# and parenthesised parts.
+_URL_REST = rf"(?:{_URL_CHAR}*{_URL_LAST_CHAR}|\({_URL_CHAR}*\))+"
 _URL_PATTERN = re.compile(
     rf"""
-    \b(?P<url>
-        (?: (?P<proto>[\w-]+) : (?P<slashes>/{{1,3}}) | www\. )
-        (?:
-            {_URL_CHAR}* {_URL_LAST_CHAR}       # a run of URL characters
-          | \( {_URL_CHAR}* \)                  # or a parenthesised part
-        )+
-    )
+    # A protocol is tried once per run of word characters and hyphens, at
+    # its first word character (the hyphens before it are kept in "lead"):
+    # every other starting point in the run would end at the same colon and
+    # fare the same, and trying them all would make a long hyphenated word
+    # cost quadratic time.
+      (?<![\w-]) (?P<lead>-*)
+      (?P<url> (?P<proto>\w[\w-]*) : (?P<slashes>/{{1,3}}) {_URL_REST} )
+    | \b (?P<www> www\. {_URL_REST} )
     """,
     re.VERBOSE,
 )
@@ -275,7 +325,11 @@ def linkify(
         extra_params = " " + extra_params.strip()
 
     def make_link(match: re.Match[str]) -> str:
-        url = match.group("url")
+        lead = match.group("lead") or ""
+        return lead + link_for(match)
+
+    def link_for(match: re.Match[str]) -> str:
+        url = match.group("url") or match.group("www")
         proto = match.group("proto")
         if (require_protocol and not proto) or (
             proto and proto not in permitted_protocols

@@ -17,21 +17,26 @@ from __future__ import annotations
 import asyncio
 import re
 import types
+import zlib
 from asyncio import Future
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+from tornado import _httpgrammar as grammar
 from tornado import httputil, iostream
 from tornado._http1wire import (
+    BAD_REQUEST_RESPONSE,
+    CONTINUE_RESPONSE,
     HEAD_END_RE,
     NO_BODY,
     BodyEncoder,
     BodyKind,
-    BodyTooLargeError,
     ChunkedDecoder,
     Framing,
-    HeadersTooLargeError,
+    check_content_length,
     check_request_host,
+    connection_header,
+    expects_continue,
     format_request_head,
     format_response_head,
     keep_alive_requested,
@@ -41,6 +46,7 @@ from tornado._http1wire import (
     plan_response_body,
     request_body_framing,
     response_body_framing,
+    response_closes_connection,
 )
 from tornado.httputil import (
     HTTPHeaders,
@@ -66,12 +72,19 @@ __all__ = [
 
 #: Matches a carriage return or a line feed (bytes).
 CR_OR_LF_RE = re.compile(b"\r|\n")
-#: Matches a run of decimal digits.
-DIGITS = re.compile(r"[0-9]+")
-#: Matches a run of hexadecimal digits.
-HEXDIGITS = re.compile(r"[0-9a-fA-F]+")
+#: Matches a run of decimal digits (the shared HTTP grammar's rule).
+DIGITS = grammar.DIGITS_RE
+#: Matches a run of hexadecimal digits (the shared HTTP grammar's rule).
+HEXDIGITS = grammar.HEX_DIGITS_RE
 
 _StartLine = RequestStartLine | ResponseStartLine
+
+# A client gives up on a server sending more interim (1xx) responses.
+_MAX_INTERIM_RESPONSES = 10
+# Decoding a chunked body from buffered data never blocks: after this much
+# work (body bytes plus a fixed cost per read) other connections get a turn.
+_CHUNKED_WORK_PER_TURN = 256 * 1024
+_CHUNKED_WORK_PER_READ = 512
 
 
 def parse_int(s: str) -> int:
@@ -80,9 +93,7 @@ def parse_int(s: str) -> int:
     Unlike `int`, signs, whitespace and underscores are rejected with
     `ValueError`.
     """
-    if DIGITS.fullmatch(s) is None:
-        raise ValueError(f"not an integer: {s!r}")
-    return int(s)
+    return grammar.parse_digits(s)
 
 
 def parse_hex_int(s: str) -> int:
@@ -91,38 +102,18 @@ def parse_hex_int(s: str) -> int:
     Unlike ``int(s, 16)``, signs, whitespace, underscores and a ``0x``
     prefix are rejected with `ValueError`.
     """
-    if HEXDIGITS.fullmatch(s) is None:
-        raise ValueError(f"not a hexadecimal integer: {s!r}")
-    return int(s, 16)
+    return grammar.parse_hex_digits(s)
 
 
 def is_transfer_encoding_chunked(headers: HTTPHeaders) -> bool:
     """Whether a received message's body uses the chunked transfer coding.
 
     Raises `.HTTPInputError` when ``Transfer-Encoding`` is combined with
-    ``Content-Length`` or names a coding other than ``chunked``.
+    ``Content-Length`` or is anything but a single ``chunked``.
     """
     if "Transfer-Encoding" not in headers:
         return False
     return request_body_framing(headers).kind is BodyKind.CHUNKED
-
-
-# ---------------------------------------------------------------------------
-# Pure helpers (no I/O) missing from the wire-format module.
-
-
-def _error_response(error: HTTPInputError) -> bytes:
-    """The complete response a server sends before closing on bad input."""
-    if isinstance(error, HeadersTooLargeError):
-        status = b"431 Request Header Fields Too Large"
-    elif isinstance(error, BodyTooLargeError):
-        status = b"413 Content Too Large"
-    else:
-        status = b"400 Bad Request"
-    return b"HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n" % status
-
-
-# ---------------------------------------------------------------------------
 
 
 class _QuietException(Exception):
@@ -159,23 +150,45 @@ class _DelegateErrorsLogged:
 
 _delegate_errors_logged = _DelegateErrorsLogged()
 
+_DEFAULT_CHUNK_SIZE = 64 * 1024
+_DEFAULT_MAX_HEADER_SIZE = 64 * 1024
+
 
 class HTTP1ConnectionParameters:
     """Settings for `HTTP1Connection` and `HTTP1ServerConnection`.
 
-    :arg bool no_keep_alive: close the connection after each request.
-    :arg int chunk_size: the most body bytes passed to a delegate at once
-        (64 KiB by default).
-    :arg int max_header_size: the largest start line plus headers accepted,
-        in bytes (64 KiB by default).
-    :arg float header_timeout: seconds to wait for a complete head before
-        closing the connection.
-    :arg int max_body_size: the largest body accepted, in bytes (by default
-        the stream's ``max_buffer_size``).
-    :arg float body_timeout: seconds to wait for a complete body before
-        closing the connection.
-    :arg bool decompress: decode bodies sent with ``Content-Encoding: gzip``.
+    Limits:
+
+    * ``chunk_size``: the most body bytes passed to a delegate at once
+      (64 KiB when not given).
+    * ``max_header_size``: the largest start line plus headers accepted, in
+      bytes (64 KiB when not given).
+    * ``max_body_size``: the largest body accepted, in bytes; ``None`` uses
+      the stream's ``max_buffer_size``.
+
+    Timeouts, in seconds (``None`` waits forever):
+
+    * ``header_timeout``: for a complete head, including the wait for the
+      next request on a kept-alive connection.
+    * ``body_timeout``: for a complete body.
+
+    Behaviour:
+
+    * ``no_keep_alive``: close the connection after each exchange.
+    * ``decompress``: decode bodies sent with ``Content-Encoding: gzip``.
+
+    Each setting is also an attribute of the same name.
     """
+
+    _SETTINGS = (
+        "chunk_size",
+        "max_header_size",
+        "max_body_size",
+        "header_timeout",
+        "body_timeout",
+        "no_keep_alive",
+        "decompress",
+    )
 
     def __init__(
         self,
@@ -187,20 +200,31 @@ class HTTP1ConnectionParameters:
         body_timeout: float | None = None,
         decompress: bool = False,
     ) -> None:
-        #: Whether to close the connection after each request.
-        self.no_keep_alive = no_keep_alive
-        #: The most body bytes handed to a delegate at once.
-        self.chunk_size = chunk_size or 65536
-        #: The largest head (start line and headers) accepted, in bytes.
-        self.max_header_size = max_header_size or 65536
-        #: Seconds allowed for receiving a head, or ``None``.
-        self.header_timeout = header_timeout
-        #: The largest body accepted, or ``None`` for the stream's limit.
+        # A zero size means "the default" too, as in earlier releases.
+        self.chunk_size: int = chunk_size or _DEFAULT_CHUNK_SIZE
+        self.max_header_size: int = max_header_size or _DEFAULT_MAX_HEADER_SIZE
         self.max_body_size = max_body_size
-        #: Seconds allowed for receiving a body, or ``None``.
+        self.header_timeout = header_timeout
         self.body_timeout = body_timeout
-        #: Whether gzip-encoded bodies are decompressed.
+        self.no_keep_alive = no_keep_alive
         self.decompress = decompress
+
+    def __repr__(self) -> str:
+        """Show every setting."""
+        settings = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self._SETTINGS
+        )
+        return f"{type(self).__name__}({settings})"
+
+
+class _ParsedHead(NamedTuple):
+    """What a received head says, and what it means for the connection."""
+
+    start_line: _StartLine
+    headers: HTTPHeaders
+    framing: Framing
+    #: Whether the connection may carry another message afterwards.
+    keep_alive: bool
 
 
 class HTTP1Connection(httputil.HTTPConnection):
@@ -292,47 +316,36 @@ class HTTP1Connection(httputil.HTTPConnection):
     async def _read_message(
         self, delegate: HTTPMessageDelegate, may_park: bool
     ) -> bool | None:
-        delegate_needs_close = True
+        # Whether the delegate still has to hear that the message ended early.
+        owes_close_notice = True
         parked = False
         try:
             try:
-                head = await self._start_reading_head()
-            except iostream.UnsatisfiableReadError:
-                limit = self.params.max_header_size
-                await self._reject_input(
-                    HeadersTooLargeError(f"Header section larger than {limit} bytes")
-                )
-                return False
-            if head is None:
-                return False  # an idle connection timed out
-            try:
-                start_line, headers, framing = self._parse_head(head)
-                with _delegate_errors_logged:
-                    flow_control = delegate.headers_received(start_line, headers)
-                    if flow_control is not None:
-                        await flow_control
-                if self._detached:
-                    delegate_needs_close = False
+                head = await self._read_final_head(delegate)
+                if head is None or self._detached:
+                    owes_close_notice = head is None
                     return False
-                if _is_interim_response(start_line):
-                    # An interim response: the final one follows.
-                    delegate_needs_close = False
-                    return await self._read_message(delegate, may_park)
-                if not self.is_client and self._expects_continue(headers):
-                    self.stream.write(b"HTTP/1.1 100 (Continue)\r\n\r\n")
-                if framing is not NO_BODY and not await self._read_body_in_time(
-                    framing, delegate
+                check_content_length(head.framing, self._max_body_size)
+                if not self.is_client:
+                    self._continue_if_expected(head)
+                if head.framing is not NO_BODY and not await self._read_body_in_time(
+                    head.framing, delegate
                 ):
                     return False
                 self._read_finished = True
                 if self.is_client or not self._write_finished:
-                    delegate_needs_close = False
                     with _delegate_errors_logged:
                         delegate.finish()
+                owes_close_notice = False
             except HTTPInputError as e:
                 await self._reject_input(e)
                 return False
-            if not self._finish_future.done() and not self._detached:
+            except _QuietException:
+                self.close()  # a delegate failed; that was logged
+                return False
+            # A client that wrote no request has nothing to wait for.
+            writing = self._response_started or not self.is_client
+            if writing and not self._finish_future.done() and not self._detached:
                 # A server waits for the application to finish its response.
                 # The stream meanwhile reports a client that goes away, so
                 # the application's close callback can run.
@@ -352,11 +365,52 @@ class HTTP1Connection(httputil.HTTPConnection):
                 self.close()
             return not (self._detached or self.stream.closed())
         finally:
-            if delegate_needs_close:
-                with _delegate_errors_logged:
-                    delegate.on_connection_close()
+            if owes_close_notice:
+                _notify_connection_close(delegate)
             if not parked:
                 self._close_callback = None
+
+    async def _read_final_head(
+        self, delegate: HTTPMessageDelegate
+    ) -> _ParsedHead | None:
+        """Read heads up to the final one, handing each to ``delegate``.
+
+        Interim (1xx) responses come first on a client, at most
+        ``_MAX_INTERIM_RESPONSES`` of them; none has a body.  ``None`` comes
+        out when the connection ended instead (an idle timeout, or a head
+        over ``max_header_size``).
+        """
+        interim_responses = 0
+        while True:
+            try:
+                data = await self._start_reading_head()
+            except iostream.UnsatisfiableReadError as e:
+                # The server's head reads leave this to the caller; say and
+                # do what the stream would have done.
+                gen_log.info("Unsatisfiable read, closing connection: %s", e)
+                self.stream.close(exc_info=e)
+                return None
+            if data is None:
+                return None  # an idle connection timed out
+            head = self._parse_head(data)
+            interim = _is_interim_response(head.start_line)
+            if interim:
+                interim_responses += 1
+                if interim_responses > _MAX_INTERIM_RESPONSES:
+                    raise HTTPInputError("Too many 1xx responses")
+            self._adopt_head(head)
+            with _delegate_errors_logged:
+                flow_control = delegate.headers_received(head.start_line, head.headers)
+                if flow_control is not None:
+                    await flow_control
+            if self._detached or not interim:
+                return head
+
+    def _adopt_head(self, head: _ParsedHead) -> None:
+        """Record what a received head decided for this exchange."""
+        if isinstance(head.start_line, RequestStartLine):
+            self._request_start_line = head.start_line
+        self._disconnect_on_finish = not head.keep_alive
 
     def _end_parked_exchange(self) -> bool:
         """Finish what `_read_request` left pending; true to go on serving."""
@@ -415,37 +469,36 @@ class HTTP1Connection(httputil.HTTPConnection):
         """A timer closing the stream when a head takes too long (silently)."""
         return _WaitTimer(self.stream.io_loop, timeout, self.stream.close)
 
-    def _parse_head(self, head: bytes) -> tuple[_StartLine, HTTPHeaders, Framing]:
-        """Parse a head; note its keep-alive status; find its body framing."""
+    def _parse_head(self, data: bytes) -> _ParsedHead:
+        """Parse a head and decide its body framing and keep-alive status.
+
+        Raises `.HTTPInputError` for a malformed head.
+        """
         start_line: _StartLine
         if self.is_client:
-            start_line, headers = parse_response_head(head)
-            assert self._request_start_line is not None
+            start_line, headers = parse_response_head(data)
+            # A connection that wrote no request (one reading a response off
+            # a raw stream) treats it as the answer to a GET.
+            request = self._request_start_line
             framing = response_body_framing(
-                headers, start_line.code, self._request_start_line.method
+                headers, start_line.code, request.method if request else None
             )
         else:
-            start_line, headers = parse_request_head(head)
-            if "Host" in headers:
-                # As in Tornado, an HTTP/1.1 request without Host is served
-                # (with host 127.0.0.1); a repeated or invalid one is not.
-                check_request_host(start_line, headers)
+            start_line, headers = parse_request_head(data)
+            check_request_host(start_line, headers)
             framing = request_body_framing(headers)
-            self._request_start_line = start_line
-        self._disconnect_on_finish = self.no_keep_alive or not keep_alive_requested(
+        keep_alive = not self.no_keep_alive and keep_alive_requested(
             start_line, headers
         )
-        return start_line, headers, framing
+        return _ParsedHead(start_line, headers, framing, keep_alive)
 
-    def _expects_continue(self, headers: HTTPHeaders) -> bool:
-        """Whether to tell the client to go on sending the request body."""
-        return (
-            "Expect" in headers
-            and headers["Expect"].lower() == "100-continue"
-            and self._request_start_line is not None
-            and self._request_start_line.version == "HTTP/1.1"
-            and not self._response_started
-        )
+    def _continue_if_expected(self, head: _ParsedHead) -> None:
+        """Tell a client waiting for ``100 Continue`` to send its body."""
+        assert isinstance(head.start_line, RequestStartLine)
+        if not self._response_started and expects_continue(
+            head.start_line, head.headers
+        ):
+            self.stream.write(CONTINUE_RESPONSE)
 
     async def _read_body_in_time(
         self, framing: Framing, delegate: HTTPMessageDelegate
@@ -473,8 +526,6 @@ class HTTP1Connection(httputil.HTTPConnection):
 
     async def _read_body(self, framing: Framing, delegate: HTTPMessageDelegate) -> None:
         if framing.kind is BodyKind.LENGTH:
-            if framing.length > self._max_body_size:
-                raise BodyTooLargeError("Content-Length too long")
             await self._read_fixed_body(framing.length, delegate)
         elif framing.kind is BodyKind.CHUNKED:
             await self._read_chunked_body(delegate)
@@ -501,17 +552,36 @@ class HTTP1Connection(httputil.HTTPConnection):
             await self._deliver(delegate, chunk)
 
     async def _read_chunked_body(self, delegate: HTTPMessageDelegate) -> None:
+        """Decode a chunked body, delivering it in pieces of up to ``chunk_size``.
+
+        Small chunks are merged.  What is merged goes out once the next read
+        would wait for the network, so a slowly streamed body still arrives
+        as it comes.
+        """
         decoder = ChunkedDecoder(self._max_body_size)
+        merged = _MergedBody(self.params.chunk_size)
+        work = 0
         while not decoder.finished:
-            hint = decoder.next_read()
-            if hint.delimiter is None:
-                data = await self.stream.read_bytes(
-                    min(hint.max_bytes, self.params.chunk_size), partial=True
-                )
-            else:
-                data = await self.stream.read_until(hint.delimiter, hint.max_bytes)
+            read = self._start_chunked_read(decoder)
+            if merged.pending and not _is_done(read):
+                await _deliver_before(self._deliver(delegate, merged.take()), read)
+            data = await read
             for piece in decoder.feed(data):
-                await self._deliver(delegate, piece)
+                for full in merged.add(piece):
+                    await self._deliver(delegate, full)
+            work += len(data) + _CHUNKED_WORK_PER_READ
+            if work >= _CHUNKED_WORK_PER_TURN:
+                work = 0
+                await asyncio.sleep(0)  # let other connections run
+        if merged.pending:
+            await self._deliver(delegate, merged.take())
+
+    def _start_chunked_read(self, decoder: ChunkedDecoder) -> Awaitable[bytes]:
+        hint = decoder.next_read()
+        if hint.delimiter is None:
+            size = min(hint.max_bytes, self.params.chunk_size)
+            return self.stream.read_bytes(size, partial=True)
+        return self.stream.read_until(hint.delimiter, hint.max_bytes)
 
     async def _read_body_until_close(self, delegate: HTTPMessageDelegate) -> None:
         received = 0
@@ -524,7 +594,7 @@ class HTTP1Connection(httputil.HTTPConnection):
                 return  # the end of the body
             received += len(chunk)
             if received > self._max_body_size:
-                raise BodyTooLargeError("Body larger than max_body_size")
+                raise HTTPInputError("Body too long")
             await self._deliver(delegate, chunk)
 
     async def _reject_input(self, error: HTTPInputError) -> None:
@@ -532,7 +602,7 @@ class HTTP1Connection(httputil.HTTPConnection):
         gen_log.info("Malformed HTTP message from %s: %s", self.context, error)
         if not self.is_client and not self._response_started:
             try:
-                await self.stream.write(_error_response(error))
+                await self.stream.write(BAD_REQUEST_RESPONSE)
             except iostream.StreamClosedError:
                 pass
         self.close()
@@ -608,41 +678,34 @@ class HTTP1Connection(httputil.HTTPConnection):
             assert isinstance(start_line, RequestStartLine)
             self._request_start_line = start_line
             framing = plan_request_body(start_line, headers)
-            head = format_request_head(start_line, headers)
+            head = format_request_head(start_line, headers, framing)
         else:
             assert isinstance(start_line, ResponseStartLine)
-            assert self._request_start_line is not None
-            framing = plan_response_body(
-                self._request_start_line, start_line.code, headers
+            request = self._request_start_line
+            assert request is not None
+            framing = plan_response_body(request, start_line.code, headers)
+            self._disconnect_on_finish = response_closes_connection(
+                request, framing, headers, self._disconnect_on_finish
             )
-            self._set_connection_header(framing, headers)
-            head = format_response_head(start_line, headers)
+            connection = connection_header(request, self._disconnect_on_finish)
+            head = format_response_head(start_line, headers, framing, connection)
             # The application may answer HEAD as it answers GET: the headers
             # describe the body that is not sent.
-            self._omit_body = self._request_start_line.method == "HEAD"
+            self._omit_body = request.method == "HEAD"
         self._response_started = True
         self._encoder = BodyEncoder(framing)
         if chunk:
             head += self._encode(chunk)
         return self._write_to_stream(head)
 
-    def _set_connection_header(self, framing: Framing, headers: HTTPHeaders) -> None:
-        """Tell the client whether the connection stays open after the response."""
-        request = self._request_start_line
-        assert request is not None
-        if framing.kind is BodyKind.UNTIL_CLOSE and request.version != "HTTP/1.1":
-            self._disconnect_on_finish = True  # closing marks the body's end
-        if "Connection" in headers and headers["Connection"].lower() == "close":
-            self._disconnect_on_finish = True  # the application's decision
-        if request.version == "HTTP/1.1":
-            if self._disconnect_on_finish:
-                headers["Connection"] = "close"
-        elif not self._disconnect_on_finish:
-            headers["Connection"] = "Keep-Alive"
-
     def _encode(self, chunk: bytes) -> bytes:
         """Frame a body chunk; close the stream if it breaks the framing."""
-        assert self._encoder is not None, "write_headers() must be called first"
+        if self._encoder is None:
+            # A server application writing its own response head and body
+            # (the interface older than write_headers) sends raw bytes.
+            assert not self.is_client, "write_headers() must be called first"
+            self._response_started = True
+            return chunk
         if self._omit_body:
             return b""
         try:
@@ -674,9 +737,8 @@ class HTTP1Connection(httputil.HTTPConnection):
         Raises `.HTTPOutputError` (closing the connection) if fewer bytes
         than the declared ``Content-Length`` were written.
         """
-        assert self._encoder is not None, "write_headers() must be called first"
         try:
-            ending = self._encoder.finish()
+            ending = self._finish_body()
         except HTTPOutputError:
             self._close_stream()
             raise
@@ -699,6 +761,13 @@ class HTTP1Connection(httputil.HTTPConnection):
             self._finish_request()
         else:
             pending.add_done_callback(self._finish_request)
+
+    def _finish_body(self) -> bytes:
+        """The bytes ending the body; nothing for a raw (legacy) response."""
+        if self._encoder is None:
+            assert not self.is_client, "write_headers() must be called first"
+            return b""
+        return self._encoder.finish()
 
     def _close_stream(self) -> None:
         if not self._detached:
@@ -798,8 +867,10 @@ def _read_request_head(
 ) -> Future[bytes]:
     """Start reading a request's head on a server's ``stream``.
 
-    A head over ``max_header_size`` fails the read but keeps the stream, so
-    that the server can answer ``431`` (see ``_read_message``).
+    Data not yet buffered is left for the loop to report (the next request
+    rarely follows a response at once).  A head over ``max_header_size``
+    fails the read with `.UnsatisfiableReadError` and leaves closing the
+    stream to the caller (see ``_read_final_head``).
     """
     head = stream._read_until_regex_within(HEAD_END_RE, params.max_header_size)
     return cast("Future[bytes]", head)
@@ -827,6 +898,69 @@ def _is_interim_response(start_line: _StartLine) -> bool:
 
 def _is_done(awaitable: Awaitable[Any]) -> bool:
     return isinstance(awaitable, Future) and awaitable.done()
+
+
+def _notify_connection_close(delegate: HTTPMessageDelegate) -> None:
+    """Tell ``delegate`` its message ended early; its own errors are logged."""
+    try:
+        delegate.on_connection_close()
+    except Exception:
+        app_log.error("Uncaught exception", exc_info=True)
+
+
+async def _deliver_before(delivery: Awaitable[None], read: Awaitable[bytes]) -> None:
+    """Await ``delivery`` while ``read`` is pending.
+
+    Should the delivery fail, nobody awaits the read any more: its outcome
+    is collected so that asyncio does not report it as never retrieved.
+    """
+    try:
+        await delivery
+    except BaseException:
+        if isinstance(read, Future):
+            read.add_done_callback(_collect_outcome)
+        raise
+
+
+def _collect_outcome(future: Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class _MergedBody:
+    """Collects small body pieces into deliveries of at most ``limit`` bytes."""
+
+    __slots__ = ("_limit", "_parts", "_size")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes wait to be delivered."""
+        return self._size > 0
+
+    def add(self, piece: bytes) -> list[bytes]:
+        """Add ``piece``; return the deliveries of exactly ``limit`` bytes now full."""
+        self._parts.append(piece)
+        self._size += len(piece)
+        if self._size < self._limit:
+            return []
+        data = b"".join(self._parts)
+        cut = len(data) - len(data) % self._limit
+        full = [data[i : i + self._limit] for i in range(0, cut, self._limit)]
+        self._parts = [data[cut:]] if cut < len(data) else []
+        self._size = len(data) - cut
+        return full
+
+    def take(self) -> bytes:
+        """Everything collected so far (at most ``limit`` bytes)."""
+        data = b"".join(self._parts)
+        self._parts = []
+        self._size = 0
+        return data
 
 
 class _GzipMessageDelegate(HTTPMessageDelegate):
@@ -880,37 +1014,38 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
             return
         pending = chunk
         while pending:
+            # Each call makes progress: it fills its output limit or uses up
+            # its input (possibly with no output, e.g. at a member boundary).
             piece = self._decompress(pending)
             pending = self._decompressor.unconsumed_tail
             if piece:
-                flow_control = self._delegate.data_received(piece)
-                if flow_control is not None:
-                    await flow_control
-            elif pending:
-                raise HTTPInputError("Gzip body made no progress while decoding")
+                await self._pass_on(piece)
 
     def _decompress(self, data: bytes) -> bytes:
         assert self._decompressor is not None
         try:
-            piece = self._decompressor.decompress(data, self._chunk_size)
-        except Exception as e:  # zlib.error, for now; any decoding failure
-            raise HTTPInputError(f"Invalid gzip body: {e}") from e
+            return self._count(self._decompressor.decompress(data, self._chunk_size))
+        except zlib.error as e:
+            raise HTTPInputError(f"invalid gzip data: {e}") from e
+
+    def _count(self, piece: bytes) -> bytes:
         self._decompressed_size += len(piece)
         if self._decompressed_size > self._max_body_size():
-            raise BodyTooLargeError("Decompressed body larger than max_body_size")
+            raise HTTPInputError("decompressed body too large")
         return piece
+
+    async def _pass_on(self, piece: bytes) -> None:
+        flow_control = self._delegate.data_received(piece)
+        if flow_control is not None:
+            await flow_control
 
     def finish(self) -> None:
         """Check that the compressed data was complete, then finish."""
         if self._decompressor is not None:
             try:
-                tail = self._decompressor.flush()
-            except Exception as e:
-                raise HTTPInputError(f"Invalid gzip body: {e}") from e
-            if tail:
-                # data_received consumed all it could; more output here
-                # means the input was cut short.
-                raise HTTPInputError("Truncated gzip body")
+                self._decompressor.flush()  # only checks: all output came out
+            except zlib.error as e:
+                raise HTTPInputError(f"invalid gzip data: {e}") from e
         self._delegate.finish()
 
     def on_connection_close(self) -> None:
@@ -993,9 +1128,6 @@ class HTTP1ServerConnection:
                 try:
                     keep_serving = await conn._read_request(request_delegate)
                 except (iostream.StreamClosedError, asyncio.CancelledError):
-                    return
-                except _QuietException:
-                    conn.close()  # already logged
                     return
                 except Exception:
                     gen_log.error("Uncaught exception", exc_info=True)

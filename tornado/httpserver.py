@@ -26,6 +26,13 @@ which then receives each request piece by piece::
 Behind a reverse proxy, ``xheaders=True`` takes the client's address and
 protocol from the proxy's ``X-Real-Ip``/``X-Forwarded-For`` and
 ``X-Scheme``/``X-Forwarded-Proto`` headers.
+
+Malformed requests (a bad start line or header, conflicting or unsupported
+framing, a missing or invalid ``Host`` in HTTP/1.1, a body over
+``max_body_size``, invalid gzip...) are answered with a bare
+``HTTP/1.1 400 Bad Request`` and the connection is closed; each is logged
+once at INFO on ``tornado.general`` as ``Malformed HTTP message from
+<address>: <reason>``.
 """
 
 from __future__ import annotations
@@ -87,8 +94,10 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
     * ``decompress_request``: decode request bodies sent with
       ``Content-Encoding: gzip``.
     * ``chunk_size``: the most body bytes passed to a delegate at once.
-    * ``max_header_size``: the largest request head accepted (431 beyond).
-    * ``max_body_size``: the largest request body accepted (413 beyond).
+    * ``max_header_size``: the largest request head accepted; a larger one
+      closes the connection without an answer.
+    * ``max_body_size``: the largest request body accepted (after gzip
+      decoding, with ``decompress_request``).
     * ``max_buffer_size``: the read buffer limit of each connection.
     * ``idle_connection_timeout``: seconds an idle connection stays open
       (an hour by default).

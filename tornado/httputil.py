@@ -21,6 +21,7 @@ import ssl
 import time
 import unicodedata
 import unittest
+import warnings
 from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from http.client import responses
 from typing import (
@@ -33,6 +34,7 @@ from typing import (
 )
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
+from tornado import _httpgrammar as grammar
 from tornado.escape import native_str, parse_qs_bytes, utf8
 from tornado.util import ObjectDict
 
@@ -74,34 +76,7 @@ __all__ = [
 #: these leaves other control characters in place so validation can see them.
 HTTP_WHITESPACE = " \t"
 
-# Grammar fragments from RFC 9110/9112, as regular-expression character
-# classes.  Text parsed off the wire is decoded as latin-1, so each character
-# stands for one byte and bytes 0x80-0xFF ("obs-text") appear as U+0080-U+00FF.
 _T = TypeVar("_T")
-
-_TOKEN_CHARS = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
-_VISIBLE_CHARS = r"\x21-\x7e\x80-\xff"
-_TOKEN_RE = re.compile(f"[{_TOKEN_CHARS}]+")
-# A field value has no leading or trailing whitespace; inside, spaces and tabs
-# may separate visible characters.
-_FIELD_VALUE_RE = re.compile(
-    f"(?:[{_VISIBLE_CHARS}](?:[{_VISIBLE_CHARS} \t]*[{_VISIBLE_CHARS}])?)?"
-)
-# A header block made only of ordinary "Name: value" lines (no folding, no
-# blank line before the end), each of which parse_line would accept as is.
-_PLAIN_HEADER_BLOCK_RE = re.compile(
-    f"(?:[{_TOKEN_CHARS}]+:[ \t]*{_FIELD_VALUE_RE.pattern}[ \t]*\r?\n)*(?:\r?\n)*"
-)
-# For text that was not decoded byte-per-character (multipart headers are
-# UTF-8), only control characters other than tab are rejected.
-_CONTROL_CHAR_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_HTTP_VERSION = r"HTTP/[0-9]\.[0-9]"
-_REQUEST_LINE_RE = re.compile(
-    f"([{_TOKEN_CHARS}]+) ([{_VISIBLE_CHARS}]+) ({_HTTP_VERSION})"
-)
-_STATUS_LINE_RE = re.compile(
-    f"({_HTTP_VERSION}) ([0-9]{{3}})(?: ([{_VISIBLE_CHARS} \t]*))?"
-)
 
 
 class HTTPInputError(Exception):
@@ -121,6 +96,9 @@ class HTTPOutputError(Exception):
     """
 
 
+# The same few header names come up in every message: their normalized forms
+# are remembered, in a cache bounded so that odd names sent by clients can't
+# grow it without limit (a C-level cache: this runs for every header).
 @functools.lru_cache(maxsize=1000)
 def _normalize_header(name: str) -> str:
     """Return ``name`` in canonical ``Http-Header-Case``.
@@ -128,19 +106,7 @@ def _normalize_header(name: str) -> str:
     >>> _normalize_header("x-rEQUEST-id")
     'X-Request-Id'
     """
-    normalized = _normalized_names.get(name)
-    if normalized is None:
-        normalized = "-".join(word.capitalize() for word in name.split("-"))
-        if len(_normalized_names) < _NORMALIZED_NAMES_LIMIT:
-            _normalized_names[name] = normalized
-    return normalized
-
-
-# Names seen so far and their normalized form: the same few header names come
-# up in every message.  Bounded, so that odd names sent by clients can't grow
-# it without limit.
-_normalized_names: dict[str, str] = {}
-_NORMALIZED_NAMES_LIMIT = 1000
+    return "-".join(word.capitalize() for word in name.split("-"))
 
 
 def _as_text(value: str | bytes) -> str:
@@ -151,9 +117,9 @@ def _as_text(value: str | bytes) -> str:
 def _check_header_value(value: str, chars_are_bytes: bool) -> None:
     """Raise `HTTPInputError` if ``value`` is not a legal field value."""
     if chars_are_bytes:
-        valid = _FIELD_VALUE_RE.fullmatch(value) is not None
+        valid = grammar.is_field_value(value)
     else:
-        valid = _CONTROL_CHAR_RE.search(value) is None
+        valid = not grammar.has_control_chars(value)
     if not valid:
         raise HTTPInputError(f"Invalid header value {value!r}")
 
@@ -243,7 +209,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         contains characters a header may not carry (CR, LF, NUL and other
         control characters; leading or trailing whitespace).
         """
-        if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
+        if not isinstance(name, str) or not grammar.is_field_name(name):
             raise HTTPInputError(f"Invalid header name {name!r}")
         _check_header_value(_as_text(value), _chars_are_bytes)
         key = _normalize_header(name)
@@ -311,6 +277,9 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         """Build an `HTTPHeaders` from the text of a header block.
 
         Lines may end with CRLF or a bare LF; blank lines are skipped.
+        Obsolete line folding is not accepted here (unlike `parse_line`): a
+        line starting with whitespace is an error, so that no two readers of
+        a message can disagree on where its headers end.
 
         >>> h = HTTPHeaders.parse("Content-Type: text/html\\r\\nContent-Length: 42\\r\\n")
         >>> sorted(h.items())
@@ -319,15 +288,23 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         Raises `HTTPInputError` on the first malformed line.
         """
         parsed = cls()
-        if _chars_are_bytes and _PLAIN_HEADER_BLOCK_RE.fullmatch(headers):
+        if _chars_are_bytes and grammar.is_plain_header_block(headers):
             parsed._add_plain_lines(headers)  # the common case, checked at once
             return parsed
         for line in headers.split("\n"):
+            if line and line[0] in HTTP_WHITESPACE:
+                raise HTTPInputError(
+                    "header line cannot start with whitespace, folding not supported"
+                )
             parsed.parse_line(line, _chars_are_bytes=_chars_are_bytes)
         return parsed
 
     def _add_plain_lines(self, headers: str) -> None:
-        """Fill this new, empty object from a ``_PLAIN_HEADER_BLOCK_RE`` block."""
+        """Fill this new, empty object from a block of plain lines.
+
+        The block passed `.is_plain_header_block`: each line is blank or
+        splits at its first colon into a valid name and value.
+        """
         firsts: dict[str, str] = {}
         # Names seen more than once -> all their values.
         repeated: dict[str, list[str]] = {}
@@ -396,8 +373,11 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         return self.copy()
 
     def __str__(self) -> str:
-        """The headers as wire text: one ``Name: value\\r\\n`` line per value."""
-        return "".join(f"{name}: {value}\r\n" for name, value in self.get_all())
+        """The headers as text, one ``Name: value`` line per value.
+
+        Lines end with ``\\n``; `parse` reads the result back.
+        """
+        return "".join(f"{name}: {value}\n" for name, value in self.get_all())
 
     __unicode__ = __str__
 
@@ -465,10 +445,10 @@ def parse_request_start_line(line: str) -> RequestStartLine:
     space, a target without whitespace or control characters, one space and
     an ``HTTP/1.x`` version.
     """
-    match = _REQUEST_LINE_RE.fullmatch(line)
-    if match is None:
+    parts = grammar.match_request_line(line)
+    if parts is None:
         raise HTTPInputError(f"Malformed HTTP request line {line!r}")
-    start_line = RequestStartLine(*match.groups())
+    start_line = RequestStartLine(*parts)
     _require_http1(start_line.version)
     return start_line
 
@@ -483,12 +463,11 @@ def parse_response_start_line(line: str) -> ResponseStartLine:
     that is not an ``HTTP/1.x`` status line with a three-digit code.
     """
     line = native_str(line)
-    match = _STATUS_LINE_RE.fullmatch(line)
-    if match is None:
+    parts = grammar.match_status_line(line)
+    if parts is None:
         raise HTTPInputError(f"Error parsing response start line {line!r}")
-    version, code, reason = match.groups()
-    _require_http1(version)
-    return ResponseStartLine(version, int(code), reason or "")
+    _require_http1(parts[0])
+    return ResponseStartLine(*parts)
 
 
 def _require_http1(version: str) -> None:
@@ -571,6 +550,17 @@ class HTTPConnection:
         raise NotImplementedError()
 
 
+_SEPARATE_START_LINE_ARGS = (
+    "The method, uri and version arguments to HTTPServerRequest are deprecated; "
+    "use start_line instead"
+)
+_MISSING_START_LINE = "HTTPServerRequest without a start_line is deprecated"
+_HOST_ARG = (
+    "The host argument to HTTPServerRequest is deprecated; "
+    "use headers['Host'] instead"
+)
+
+
 class HTTPServerRequest:
     """One HTTP request, as seen by an application.
 
@@ -593,7 +583,14 @@ class HTTPServerRequest:
     * ``server_connection``: the underlying connection, shared by the
       requests of a keep-alive connection.
 
-    ``start_line``, if given, supplies ``method``, ``uri`` and ``version``.
+    ``start_line``, a `RequestStartLine`, supplies ``method``, ``uri`` and
+    ``version``.  Passing those three separately, or no ``start_line``, is
+    deprecated (`DeprecationWarning`); without any, the request is
+    ``GET /``.  The ``host`` argument is deprecated too: it is copied into
+    ``headers["Host"]``.
+
+    Raises `HTTPInputError` when the query string has more fields than
+    `ParseUrlEncodedConfig.max_arguments` allows.
     """
 
     path: str
@@ -614,26 +611,33 @@ class HTTPServerRequest:
         start_line: RequestStartLine | None = None,
         server_connection: object | None = None,
     ) -> None:
-        if start_line is not None:
-            method, uri, version = start_line
-        self.method = method
-        self.uri = uri
-        self.version = version
+        if method is not None or uri is not None or version != "HTTP/1.0":
+            warnings.warn(_SEPARATE_START_LINE_ARGS, DeprecationWarning, stacklevel=2)
+        if start_line is None:
+            warnings.warn(_MISSING_START_LINE, DeprecationWarning, stacklevel=2)
+            start_line = RequestStartLine(method or "GET", uri or "/", version)
+        # Typed as optional, as they always were (code checks them for None).
+        self.method: str | None = start_line.method
+        self.uri: str | None = start_line.path
+        self.version = start_line.version
         self.headers = headers if headers is not None else HTTPHeaders()
+        if host is not None:
+            warnings.warn(_HOST_ARG, DeprecationWarning, stacklevel=2)
+            self.headers["Host"] = host
         self.body = body or b""
         context = getattr(connection, "context", None)
         self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
-        self.host: str = host or self.headers.get("Host") or "127.0.0.1"
+        self.host: str = self.headers._get("Host", "") or "127.0.0.1"
         self.host_name = split_host_and_port(self.host.lower())[0]
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
         self._start_time = time.time()
         self._finish_time: float | None = None
-        self.path, _, self.query = (uri or "").partition("?")
+        self.path, _, self.query = start_line.path.partition("?")
         self.arguments: dict[str, list[bytes]] = (
-            parse_qs_bytes(self.query, keep_blank_values=True) if self.query else {}
+            _parse_query(self.query) if self.query else {}
         )
         # A copy of each list: adding body arguments to ``arguments`` later
         # must not change these (the bytes themselves are immutable).
@@ -722,6 +726,8 @@ def url_concat(
     """Append query arguments to ``url``, keeping the ones it already has.
 
     ``args`` is a dict, or a list or tuple of pairs (which may repeat a name).
+    A URL that `urllib.parse` cannot split (such as an unbalanced ``[`` in
+    its host) raises `ValueError`.
 
     >>> url_concat("http://example.com/find", {"q": "tornado"})
     'http://example.com/find?q=tornado'
@@ -808,13 +814,15 @@ def parse_body_arguments(
     ``files`` (name -> list of `HTTPFile`).  ``config`` (default: the one set
     with `set_parse_body_config`) bounds the work done.
 
-    Raises `HTTPInputError` for a malformed body, one over the limits, or a
-    body with a ``Content-Encoding`` (bodies must be decoded first).
+    Raises `HTTPInputError` for a malformed body, one over the limits, a
+    multipart body when `ParseMultipartConfig.enabled` is false, or a body
+    with a ``Content-Encoding`` (bodies must be decoded first).
     """
     if config is None:
         config = _parse_body_config
-    is_urlencoded = content_type.startswith("application/x-www-form-urlencoded")
-    is_multipart = content_type.startswith("multipart/form-data")
+    media_type = content_type.partition(";")[0].strip(HTTP_WHITESPACE).lower()
+    is_urlencoded = media_type == "application/x-www-form-urlencoded"
+    is_multipart = media_type == "multipart/form-data"
     if not (is_urlencoded or is_multipart):
         return
     if headers is not None and "Content-Encoding" in headers:
@@ -823,8 +831,23 @@ def parse_body_arguments(
         )
     if is_urlencoded:
         _parse_urlencoded(body, arguments, config.urlencoded)
-    elif config.multipart.enabled:
+    else:
+        _check_multipart_enabled(config.multipart)
         _parse_multipart_body(content_type, body, arguments, files, config.multipart)
+
+
+def _check_multipart_enabled(config: ParseMultipartConfig) -> None:
+    if not config.enabled:
+        raise HTTPInputError("multipart/form-data parsing is disabled")
+
+
+def _parse_query(query: str) -> dict[str, list[bytes]]:
+    """The arguments of a query string, within the urlencoded field limit."""
+    limit = _parse_body_config.urlencoded.max_arguments
+    try:
+        return parse_qs_bytes(query, keep_blank_values=True, max_num_fields=limit)
+    except ValueError as e:
+        raise HTTPInputError(f"Invalid query string: {e}") from e
 
 
 def _parse_urlencoded(
@@ -849,7 +872,7 @@ def _parse_multipart_body(
     config: ParseMultipartConfig,
 ) -> None:
     """Find the boundary in ``content_type`` and parse a multipart body."""
-    _, params = _parse_header(content_type)
+    _, params = grammar.parse_header_params(content_type)
     boundary = params.get("boundary")
     if not boundary:
         raise HTTPInputError("Invalid multipart/form-data: boundary not found")
@@ -870,12 +893,14 @@ def parse_multipart_form_data(
     are removed).  Parts with a ``filename`` go to ``files``, others to
     ``arguments``.  Part headers are read as UTF-8.
 
-    Raises `HTTPInputError` when the body is malformed (no closing boundary,
-    a part without headers, without a ``form-data`` disposition or without a
-    name) or exceeds the limits in ``config``.
+    Any text before the first delimiter is read as a part too.  Raises
+    `HTTPInputError` when the body is malformed (no closing boundary, a part
+    without headers, without a ``form-data`` disposition or without a name),
+    exceeds the limits in ``config``, or ``config.enabled`` is false.
     """
     if config is None:
         config = _parse_body_config.multipart
+    _check_multipart_enabled(config)
     if len(boundary) >= 2 and boundary[:1] == boundary[-1:] == b'"':
         boundary = boundary[1:-1]
     end = data.rfind(b"--" + boundary + b"--")
@@ -883,12 +908,13 @@ def parse_multipart_form_data(
         raise HTTPInputError("Invalid multipart/form-data: no final boundary found")
     parts = data[:end]
     separator = b"--" + boundary + b"\r\n"
-    if parts.count(separator) > config.max_parts:
-        raise HTTPInputError(
-            f"Invalid multipart/form-data: more than {config.max_parts} parts"
-        )
-    # Anything before the first delimiter is a preamble, which is ignored.
-    for part in parts.split(separator)[1:]:
+    if parts.count(separator) > config.max_parts:  # before any copying
+        raise HTTPInputError("Invalid multipart/form-data: too many parts")
+    # Text before the first delimiter is read as a part like any other.
+    pieces = [piece for piece in parts.split(separator) if piece]
+    if len(pieces) > config.max_parts:
+        raise HTTPInputError("Invalid multipart/form-data: too many parts")
+    for part in pieces:
         _parse_form_part(part, arguments, files, config)
 
 
@@ -910,7 +936,9 @@ def _parse_form_part(
         )
     except (UnicodeDecodeError, HTTPInputError) as e:
         raise HTTPInputError(f"Invalid multipart/form-data part headers: {e}") from e
-    disposition, params = _parse_header(headers.get("Content-Disposition", ""))
+    disposition, params = grammar.parse_header_params(
+        headers.get("Content-Disposition", "")
+    )
     if disposition != "form-data" or not part.endswith(b"\r\n"):
         raise HTTPInputError("Invalid multipart/form-data: bad part disposition")
     name = params.get("name")
@@ -966,9 +994,6 @@ def _nfc_utf8(value: str | bytes) -> bytes:
     return utf8(value)
 
 
-_NETLOC_WITH_PORT_RE = re.compile(r"(.+):([0-9]+)")
-
-
 def split_host_and_port(netloc: str) -> tuple[str, int | None]:
     """Split ``host:port`` into the host and the port as an int.
 
@@ -981,10 +1006,10 @@ def split_host_and_port(netloc: str) -> tuple[str, int | None]:
     >>> split_host_and_port("example.com")
     ('example.com', None)
     """
-    match = _NETLOC_WITH_PORT_RE.fullmatch(netloc)
-    if match is None:
+    host, colon, port = netloc.rpartition(":")
+    if not (colon and host and grammar.is_digits(port)):
         return netloc, None
-    return match.group(1), int(match.group(2))
+    return host, int(port)
 
 
 def qs_to_qsl(qs: Mapping[str, Sequence[AnyStr]]) -> Iterable[tuple[str, AnyStr]]:
@@ -1035,67 +1060,8 @@ def parse_cookie(cookie: str) -> dict[str, str]:
     return cookies
 
 
-# One ";"-separated element of a header such as Content-Type: characters other
-# than ";" and '"', or quoted strings (which may contain ";" and backslash
-# escapes).  It can never fail, so it matches in linear time.
-_HEADER_PARAM_RE = re.compile(r'(?:[^;"]|"(?:[^"\\]|\\.)*"?)*', re.DOTALL)
-
-
-def _split_header_params(line: str) -> list[str]:
-    """Split ``line`` at the semicolons outside quoted strings."""
-    pieces = []
-    pos = 0
-    while True:
-        match = _HEADER_PARAM_RE.match(line, pos)
-        assert match is not None
-        pieces.append(match.group().strip())
-        pos = match.end() + 1
-        if pos > len(line):
-            return pieces
-
-
-def _parse_header(line: str) -> tuple[str, dict[str, str | None]]:
-    r"""Parse a header like ``Content-Type`` into its value and parameters.
-
-    Parameter names are lowercased; quoted values are unquoted and RFC 2231
-    encoded values (``name*=charset'lang'text``) decoded.  A parameter without
-    ``=`` maps to ``None``.
-
-    >>> _parse_header('form-data; name="upload"; filename*=utf-8\'\'na%C3%AFve.txt')
-    ('form-data', {'name': 'upload', 'filename': 'naïve.txt'})
-    >>> _parse_header("permessage-deflate; client_no_context_takeover")
-    ('permessage-deflate', {'client_no_context_takeover': None})
-    """
-    key, *params = _split_header_params(line)
-    with_values = [("", "")]  # decode_params skips its first pair
-    bare = []
-    for param in params:
-        name, equals, value = param.partition("=")
-        if equals:
-            with_values.append((name.strip().lower(), value.strip()))
-        elif param:
-            bare.append(param.lower())
-    result: dict[str, str | None] = {}
-    for param_name, raw in email.utils.decode_params(with_values)[1:]:
-        text = email.utils.collapse_rfc2231_value(raw)
-        if len(text) >= 2 and text[0] == text[-1] == '"':
-            text = text[1:-1]
-        result[param_name] = text
-    result.update(dict.fromkeys(bare))
-    return key, result
-
-
-def _encode_header(key: str, pdict: Mapping[str, str | int | None]) -> str:
-    """Format a header value with parameters; the reverse of `_parse_header`.
-
-    >>> _encode_header("permessage-deflate",
-    ...                {"client_max_window_bits": 15, "server_no_context_takeover": None})
-    'permessage-deflate; client_max_window_bits=15; server_no_context_takeover'
-    """
-    pieces = [key]
-    for name, value in sorted(pdict.items()):
-        pieces.append(name if value is None else f"{name}={value}")
-    return "; ".join(pieces)
+#: The parser of header parameters under its historical private name.
+_parse_header = grammar.parse_header_params
 
 
 def doctests() -> unittest.TestSuite:

@@ -15,6 +15,7 @@ import inspect
 import os
 import re
 import sys
+import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -65,33 +66,95 @@ class GzipDecompressor:
     """Incremental decompressor for gzip-framed data.
 
     Feed chunks to `decompress` as they arrive, then call `flush` once the
-    input is exhausted. ``max_length`` lets a caller bound how much output a
-    single call produces; input that was not processed because of that bound
-    is left in `unconsumed_tail` and must be passed back in a later call.
+    input is exhausted.  Every member of a multi-member stream (RFC 1952
+    section 2.2, as ``cat a.gz b.gz`` makes) is decompressed in turn.
+
+    ``max_length`` bounds how much output a single call produces; the input
+    held back because of that bound is left in `unconsumed_tail` and must be
+    passed back in a later call.  A call may return ``b""`` and still make
+    progress (at a member boundary, say), so callers loop until
+    `unconsumed_tail` is empty::
+
+        decompressor = GzipDecompressor()
+        for chunk in compressed_chunks:
+            while chunk:
+                output.write(decompressor.decompress(chunk, 65536))
+                chunk = decompressor.unconsumed_tail
+        decompressor.flush()
+
+    Bytes after a member that do not start another member raise
+    ``zlib.error``, as does corrupt data.
     """
 
     def __init__(self) -> None:
         """Create a decompressor expecting a gzip header and trailer."""
-        # 16 added to the window size selects the gzip container format.
-        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._member = _new_gzip_member()
+        # Whether the current member received any input.
+        self._member_started = False
+        # Input held back at a member boundary once the output limit was hit.
+        self._held_back = b""
 
     def decompress(self, value: bytes, max_length: int = 0) -> bytes:
         """Decompress a chunk and return whatever output is available.
 
         With a positive ``max_length`` at most that many bytes are returned;
         the unprocessed input is then available as `unconsumed_tail`.
-        Corrupt input raises ``zlib.error``.
+        Without one (deprecated: a small input may expand without bound) all
+        the output is returned.  Corrupt input raises ``zlib.error``.
         """
-        return self._decompressor.decompress(value, max_length)
+        if not max_length:
+            warnings.warn(
+                "GzipDecompressor.decompress without max_length is deprecated: "
+                "pass a limit and loop over unconsumed_tail",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        self._held_back = b""
+        output = []
+        budget = max_length
+        data = value
+        while True:
+            piece = self._member.decompress(data, budget)
+            output.append(piece)
+            self._member_started = self._member_started or bool(data)
+            if max_length:
+                budget -= len(piece)
+            if not self._member.eof:
+                break
+            data = self._member.unused_data
+            self._member = _new_gzip_member()
+            self._member_started = False
+            if not data:
+                break
+            if max_length and not budget:
+                self._held_back = data
+                break
+        return b"".join(output)
 
     @property
     def unconsumed_tail(self) -> bytes:
         """Input held back by the last ``max_length``-limited `decompress`."""
-        return self._decompressor.unconsumed_tail
+        return self._held_back or self._member.unconsumed_tail
 
     def flush(self) -> bytes:
-        """Return any output still buffered; call once all input was fed."""
-        return self._decompressor.flush()
+        """Return any output still buffered; call once all input was fed.
+
+        Raises ``zlib.error`` if the input ended partway through a member,
+        and `ValueError` if `unconsumed_tail` is not empty: the rest is not
+        decompressed here, which would defeat ``max_length``.
+        """
+        if self.unconsumed_tail:
+            raise ValueError("unconsumed_tail is not empty; call decompress first")
+        if self._member_started:
+            raise zlib.error(
+                "Error -5 while decompressing data: incomplete or truncated stream"
+            )
+        return b""
+
+
+def _new_gzip_member() -> Any:
+    # 16 added to the window size selects the gzip container format.
+    return zlib.decompressobj(16 + zlib.MAX_WBITS)
 
 
 def import_object(name: str) -> Any:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import unittest
+import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
@@ -25,8 +28,9 @@ from tornado.escape import (
     xhtml_escape,
     xhtml_unescape,
 )
+from tornado.test.util import assert_roughly_linear, peak_traced_memory
 
-quick = settings(max_examples=60, deadline=None, database=None)
+quick = settings(max_examples=60)
 
 
 class ConversionTest(unittest.TestCase):
@@ -311,6 +315,39 @@ class LinkifyTest(unittest.TestCase):
             'caf\u00e9 <a href="http://www.a.com">www.a.com</a>',
         )
 
+    def test_hyphens_around_links(self) -> None:
+        cases = {
+            "-http://a.b": '-<a href="http://a.b">http://a.b</a>',
+            "--http://a.b/c": '--<a href="http://a.b/c">http://a.b/c</a>',
+            "a-www.x.com": 'a-<a href="http://www.x.com">www.x.com</a>',
+            "x-http://y.z": "x-http://y.z",  # the protocol is "x-http"
+            "see-also:http://a.b": 'see-also:<a href="http://a.b">http://a.b</a>',
+            "foo-bar: www.x.org!": 'foo-bar: <a href="http://www.x.org">www.x.org</a>!',
+        }
+        for text, expected in cases.items():
+            with self.subTest(text=text):
+                self.assertEqual(linkify(text), expected)
+
+    def test_hostile_text_scales_linearly(self) -> None:
+        shapes = {
+            "hyphenated word": lambda n: "a-" * n + ":/",
+            "leading hyphens": lambda n: "-" * n + "a:/",
+            "www runs": lambda n: "a-www." * n,
+            "dots": lambda n: "http://" + "." * n,
+            "parentheses": lambda n: "http://a" + "(a" * n,
+            "many links": lambda n: "http://a.b " * n,
+        }
+        for shape, make in shapes.items():
+            with self.subTest(shape=shape):
+
+                def run(
+                    n: int, make: Callable[[int], str] = make
+                ) -> Callable[[], object]:
+                    text = make(n)
+                    return lambda: linkify(text)
+
+                assert_roughly_linear(self, run, 100)
+
     def test_no_links(self) -> None:
         self.check("nothing here: a.b, ftp, http:", "nothing here: a.b, ftp, http:")
 
@@ -351,6 +388,70 @@ class ParseQsBytesTest(unittest.TestCase):
     def test_empty(self) -> None:
         self.assertEqual(parse_qs_bytes(""), {})
         self.assertEqual(parse_qs_bytes(b""), {})
+        self.assertEqual(parse_qs_bytes("", max_num_fields=0), {})
+
+    def test_max_num_fields_message(self) -> None:
+        with self.assertRaisesRegex(ValueError, "^Max number of fields exceeded$"):
+            parse_qs_bytes(b"a&b", max_num_fields=1)
+
+    def test_str_must_be_latin1(self) -> None:
+        self.assertEqual(parse_qs_bytes("a=\u00e9"), {"a": [b"\xe9"]})
+        with self.assertRaises(UnicodeEncodeError):
+            parse_qs_bytes("a=\u20ac")
+
+    @quick
+    @given(
+        st.text(alphabet="ab=&+%2F;\u00e9 \x00", max_size=30),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from([None, 1, 2, 5]),
+    )
+    def test_agrees_with_urllib(
+        self, query: str, blank: bool, strict: bool, limit: int | None
+    ) -> None:
+        def expected() -> dict[str, list[bytes]]:
+            parsed = urllib.parse.parse_qs(
+                query, blank, strict, encoding="latin1", max_num_fields=limit
+            )
+            return {k: [v.encode("latin1") for v in vs] for k, vs in parsed.items()}
+
+        for given_query in (query, query.encode("latin1")):
+            try:
+                want: object = expected()
+            except ValueError as e:
+                want = str(e)
+            try:
+                got: object = parse_qs_bytes(
+                    given_query, blank, strict, max_num_fields=limit
+                )
+            except ValueError as e:
+                got = str(e)
+            self.assertEqual(got, want)
+
+    def test_memory_is_a_small_multiple_of_the_input(self) -> None:
+        n = 5_000
+        shapes = {
+            "distinct names": "&".join(f"name{i}=value{i}" for i in range(n)),
+            "repeated names": "&".join(f"field{i % 20}=v{i}" for i in range(n)),
+            "escapes": "&".join(f"n%20{i}=caf%C3%A9+{i}" for i in range(n)),
+            "one value": "a=" + "x" * n * 10,
+        }
+        for shape, query in shapes.items():
+            for given_query in (query, query.encode("latin1")):
+                with self.subTest(shape=shape, type=type(given_query).__name__):
+                    _, peak = peak_traced_memory(
+                        functools.partial(
+                            parse_qs_bytes, given_query, keep_blank_values=True
+                        )
+                    )
+                    self.assertLessEqual(peak, 12 * len(query))
+
+    def test_many_fields_scale_linearly(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            query = "&".join(f"a{i % 7}=%41{i}" for i in range(n))
+            return lambda: parse_qs_bytes(query)
+
+        assert_roughly_linear(self, run, 200)
 
 
 if __name__ == "__main__":

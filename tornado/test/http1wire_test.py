@@ -9,19 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tornado._http1wire import (
+    BAD_REQUEST_RESPONSE,
+    CONTINUE_RESPONSE,
     HEAD_END_RE,
     LAST_CHUNK,
     NO_BODY,
     BodyEncoder,
     BodyKind,
-    BodyTooLargeError,
     ChunkedDecoder,
     Framing,
-    HeadersTooLargeError,
     ReadHint,
+    check_content_length,
     check_request_host,
+    connection_header,
     encode_chunk,
-    find_head_end,
+    expects_continue,
     format_request_head,
     format_response_head,
     keep_alive_requested,
@@ -31,6 +33,7 @@ from tornado._http1wire import (
     plan_response_body,
     request_body_framing,
     response_body_framing,
+    response_closes_connection,
 )
 from tornado.httputil import (
     HTTPHeaders,
@@ -39,13 +42,10 @@ from tornado.httputil import (
     RequestStartLine,
     ResponseStartLine,
 )
-from tornado.test.httputil_test import (
-    assert_roughly_linear,
-    header_names,
-    header_values,
-)
+from tornado.test.httputil_test import header_names, header_values
+from tornado.test.util import assert_roughly_linear
 
-quick = settings(max_examples=80, deadline=None, database=None)
+quick = settings(max_examples=80)
 
 GET = RequestStartLine("GET", "/", "HTTP/1.1")
 
@@ -59,24 +59,6 @@ def headers_of(*pairs: str) -> HTTPHeaders:
 
 
 class HeadTest(unittest.TestCase):
-    def test_find_head_end(self) -> None:
-        head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-        self.assertEqual(find_head_end(head + b"body", 100), len(head))
-        self.assertIsNone(find_head_end(head[:-1], 100))
-        self.assertEqual(find_head_end(b"GET / HTTP/1.0\n\n", 100), 16)
-        self.assertEqual(find_head_end(b"GET / HTTP/1.0\r\n\nX", 100), 17)
-        self.assertEqual(find_head_end(b"xx" + head, 100, start=2), 2 + len(head))
-
-    def test_find_head_end_limit(self) -> None:
-        head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-        self.assertEqual(find_head_end(head, len(head)), len(head))
-        with self.assertRaises(HeadersTooLargeError):
-            find_head_end(head, len(head) - 1)
-        with self.assertRaises(HeadersTooLargeError):
-            find_head_end(b"GET / HTTP/1.1\r\nX: " + b"a" * 100, 50)
-        self.assertIsNone(find_head_end(b"GET / HTTP/1.1\r\nX: aaa", 50))
-        self.assertTrue(issubclass(HeadersTooLargeError, HTTPInputError))
-
     def test_head_end_pattern(self) -> None:
         for terminator in [b"\r\n\r\n", b"\n\n", b"\r\n\n", b"\n\r\n"]:
             with self.subTest(terminator=terminator):
@@ -121,6 +103,7 @@ class HeadTest(unittest.TestCase):
             b"GET / HTTP/2.0\r\n\r\n": "Unexpected HTTP version",
             b"\xc3\xa9 / HTTP/1.1\r\n\r\n": "Malformed HTTP request line",
             b"GET / HTTP/1.1\r\n Host: h\r\n\r\n": "whitespace",
+            b"GET / HTTP/1.1\r\nHost: h\r\n\tX: 1\r\n\r\n": "folding not supported",
             b"GET / HTTP/1.1\r\nHost : h\r\n\r\n": "Invalid header name",
             b"GET / HTTP/1.1\r\nH\xc3\xb6st: h\r\n\r\n": "Invalid header name",
             b"GET / HTTP/1.1\r\nHost: h\x00\r\n\r\n": "Invalid header value",
@@ -132,12 +115,19 @@ class HeadTest(unittest.TestCase):
                 with self.assertRaisesRegex(HTTPInputError, message):
                     parse_request_head(data)
 
-    def test_obs_fold_and_non_ascii_values(self) -> None:
+    def test_non_ascii_values(self) -> None:
         _, headers = parse_request_head(
-            b"GET / HTTP/1.1\r\nX-Long: one\r\n two\r\nX-Name: Jos\xc3\xa9\r\n\r\n"
+            b"GET / HTTP/1.1\r\nX-Name: Jos\xc3\xa9\r\n\r\n"
         )
-        self.assertEqual(headers["X-Long"], "one two")
         self.assertEqual(headers["X-Name"].encode("latin1"), b"Jos\xc3\xa9")
+
+    def test_folded_content_length_is_not_a_header(self) -> None:
+        # The smuggling pair: a front end that ignores the fold sees no
+        # Content-Length, one that unfolds it sees "1 Content-Length: 5".
+        with self.assertRaisesRegex(HTTPInputError, "folding not supported"):
+            parse_request_head(
+                b"POST / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\tContent-Length: 5\r\n\r\n"
+            )
 
     def test_parse_response_head(self) -> None:
         start_line, headers = parse_response_head(
@@ -155,7 +145,7 @@ class HeadTest(unittest.TestCase):
             )
             return lambda: parse_request_head(head + b"\r\n")
 
-        assert_roughly_linear(self, run, 2000)
+        assert_roughly_linear(self, run, 200)
 
     @quick
     @given(
@@ -171,7 +161,8 @@ class HeadTest(unittest.TestCase):
             headers.add(name, value)
         start_line = RequestStartLine(method, path, "HTTP/1.1")
         head = format_request_head(start_line, headers)
-        self.assertEqual(find_head_end(head, len(head)), len(head))
+        match = HEAD_END_RE.search(head)
+        self.assertEqual(match.end() if match else None, len(head))
         parsed_line, parsed_headers = parse_request_head(head)
         self.assertEqual(parsed_line, start_line)
         self.assertEqual(list(parsed_headers.get_all()), list(headers.get_all()))
@@ -191,6 +182,9 @@ class HostTest(unittest.TestCase):
             (GET, headers_of("Host: a b"), "Invalid Host"),
             (GET, headers_of("Host: a/b"), "Invalid Host"),
             (GET, headers_of("Host: caf\xe9"), "Invalid Host"),
+            (GET, headers_of("Host: a,b"), "Invalid Host"),
+            (GET, headers_of("Host: a%2eb"), "Invalid Host"),
+            (GET, headers_of("Host: a\tb"), "Invalid Host"),
         ]
         for start_line, headers, message in cases:
             with self.subTest(headers=str(headers)):
@@ -258,11 +252,23 @@ class IncomingFramingTest(unittest.TestCase):
             "\u0665": "integer",  # an Arabic-Indic digit; int() accepts it
             "9" * 5000: "too long",
         }
+        cases["5 , 5"] = "Multiple unequal"  # as strict as Tornado 6.6
+        cases["5,5 ,5"] = "Multiple unequal"
         for value, message in cases.items():
             with self.subTest(value=value[:10]):
                 headers = HTTPHeaders({"Content-Length": value})
                 with self.assertRaisesRegex(HTTPInputError, message):
                     request_body_framing(headers)
+
+    def test_bad_content_length_message_shows_the_value(self) -> None:
+        with self.assertRaises(HTTPInputError) as caught:
+            request_body_framing(HTTPHeaders({"Content-Length": "abc"}))
+        self.assertEqual(
+            str(caught.exception), "Only integer Content-Length is allowed: abc"
+        )
+        with self.assertRaises(HTTPInputError) as caught:
+            request_body_framing(HTTPHeaders({"Content-Length": "9" * 5000}))
+        self.assertEqual(str(caught.exception), "Content-Length too long")
 
     def test_content_length_with_transfer_encoding(self) -> None:
         headers = headers_of("Content-Length: 5", "Transfer-Encoding: chunked")
@@ -279,27 +285,37 @@ class IncomingFramingTest(unittest.TestCase):
             "chunked, chunked",
             "",
             "identity",
+            "chunked,",
+            ",chunked",
+            "chunked , ",
+            "chunked;x=1",
         ]:
             with self.subTest(value=value):
                 headers = HTTPHeaders({"Transfer-Encoding": value})
-                with self.assertRaisesRegex(
-                    HTTPInputError, "Unsupported Transfer-Encoding"
-                ):
+                with self.assertRaises(HTTPInputError) as caught:
                     request_body_framing(headers)
-        headers = headers_of("Transfer-Encoding: chunked", "Transfer-Encoding: chunked")
-        with self.assertRaises(HTTPInputError):
-            request_body_framing(headers)
-        headers = HTTPHeaders({"Transfer-Encoding": "chunked ,"})
-        self.assertEqual(request_body_framing(headers).kind, BodyKind.CHUNKED)
+                self.assertEqual(
+                    str(caught.exception), f"Unsupported Transfer-Encoding {value}"
+                )
+        for lines in [
+            ("Transfer-Encoding: chunked", "Transfer-Encoding: chunked"),
+            ("Transfer-Encoding: chunked", "Transfer-Encoding:"),
+        ]:
+            with self.subTest(lines=lines):
+                with self.assertRaises(HTTPInputError):
+                    request_body_framing(headers_of(*lines))
+        for value in ["chunked", "CHUNKED", "Chunked"]:
+            headers = HTTPHeaders({"Transfer-Encoding": value})
+            self.assertEqual(request_body_framing(headers).kind, BodyKind.CHUNKED)
 
     def test_max_body_size(self) -> None:
-        headers = headers_of("Content-Length: 100")
-        self.assertEqual(request_body_framing(headers, max_body_size=100).length, 100)
-        with self.assertRaises(BodyTooLargeError):
-            request_body_framing(headers, max_body_size=99)
-        with self.assertRaises(BodyTooLargeError):
-            response_body_framing(headers, 200, "GET", max_body_size=99)
-        self.assertTrue(issubclass(BodyTooLargeError, HTTPInputError))
+        framing = request_body_framing(headers_of("Content-Length: 100"))
+        check_content_length(framing, 100)
+        check_content_length(framing, None)
+        check_content_length(Framing(BodyKind.CHUNKED), 0)
+        with self.assertRaises(HTTPInputError) as caught:
+            check_content_length(framing, 99)
+        self.assertEqual(str(caught.exception), "Content-Length too long")
 
     def test_response_framing(self) -> None:
         length = headers_of("Content-Length: 7")
@@ -330,6 +346,26 @@ class IncomingFramingTest(unittest.TestCase):
             with self.subTest(code=code, headers=str(headers)):
                 with self.assertRaisesRegex(HTTPInputError, "body"):
                     response_body_framing(headers, code)
+        with self.assertRaises(HTTPInputError) as caught:
+            response_body_framing(headers_of("Content-Length: 1"), 204)
+        self.assertEqual(
+            str(caught.exception), "Response with code 204 should not have body"
+        )
+        with self.assertRaises(HTTPInputError) as caught:
+            response_body_framing(headers_of("Content-Length: 1"), 103)
+        self.assertEqual(str(caught.exception), "Response code 103 cannot have body")
+
+
+class ContinueTest(unittest.TestCase):
+    def test_expects_continue(self) -> None:
+        expect = headers_of("Expect: 100-Continue")
+        self.assertTrue(expects_continue(GET, expect))
+        self.assertFalse(expects_continue(GET, HTTPHeaders()))
+        self.assertFalse(expects_continue(GET, headers_of("Expect: other")))
+        get10 = RequestStartLine("GET", "/", "HTTP/1.0")
+        self.assertFalse(expects_continue(get10, expect))
+        self.assertEqual(CONTINUE_RESPONSE, b"HTTP/1.1 100 (Continue)\r\n\r\n")
+        self.assertEqual(BAD_REQUEST_RESPONSE, b"HTTP/1.1 400 Bad Request\r\n\r\n")
 
 
 def decode_all(data: bytes, **kwargs: int | None) -> bytes:
@@ -346,14 +382,13 @@ class ChunkedDecoderTest(unittest.TestCase):
         self.assertEqual(decode_all(data), b"hello 0123456789")
 
     def test_byte_at_a_time(self) -> None:
-        data = b"5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\nNEXT"
+        data = b"5\r\nhello\r\n3;x=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n"
         decoder = ChunkedDecoder()
         pieces = []
         for i in range(len(data)):
             pieces.extend(decoder.feed(data[i : i + 1]))
         self.assertTrue(decoder.finished)
         self.assertEqual(b"".join(pieces), b"helloabc")
-        self.assertEqual(decoder.unused_data, b"NEXT")
         self.assertEqual(decoder.trailers["X-Trailer"], "t")
 
     def test_hex_sizes(self) -> None:
@@ -395,8 +430,9 @@ class ChunkedDecoderTest(unittest.TestCase):
             b"\xd9\xa5",
         ]:
             with self.subTest(line=line):
-                with self.assertRaisesRegex(HTTPInputError, "Invalid chunk size"):
+                with self.assertRaises(HTTPInputError) as caught:
                     ChunkedDecoder().feed(line + b"\r\nhello\r\n0\r\n\r\n")
+                self.assertEqual(str(caught.exception), "invalid chunk size")
 
     def test_bare_lf_is_not_accepted_in_chunked_framing(self) -> None:
         for data in [b"5\nhello\r\n0\r\n\r\n", b"5\r\nhello\n0\r\n\r\n", b"0\r\n\n"]:
@@ -405,36 +441,57 @@ class ChunkedDecoderTest(unittest.TestCase):
                     ChunkedDecoder().feed(data)
 
     def test_data_must_end_with_crlf(self) -> None:
-        with self.assertRaisesRegex(HTTPInputError, "CRLF"):
+        with self.assertRaisesRegex(HTTPInputError, "^improperly terminated chunk$"):
             ChunkedDecoder().feed(b"3\r\nhello\r\n0\r\n\r\n")
         decoder = ChunkedDecoder()
         decoder.feed(b"3\r\nabc\r")
-        with self.assertRaisesRegex(HTTPInputError, "CRLF"):
+        with self.assertRaisesRegex(HTTPInputError, "^improperly terminated chunk$"):
             decoder.feed(b"x")
+
+    def test_last_chunk_must_end_with_crlf(self) -> None:
+        for ending in [
+            b"XY\r\n\r\n",
+            b"\n",
+            b"\r\r\n",
+            b" X: 1\r\n\r\n",
+            b"X: 1\r\r\n",
+        ]:
+            with self.subTest(ending=ending):
+                with self.assertRaises(HTTPInputError) as caught:
+                    ChunkedDecoder().feed(b"0\r\n" + ending)
+                self.assertEqual(
+                    str(caught.exception), "improperly terminated chunked request"
+                )
 
     def test_size_line_too_long(self) -> None:
         decoder = ChunkedDecoder(max_line_size=20)
         decoder.feed(b"5;" + b"a" * 15)
-        with self.assertRaisesRegex(HTTPInputError, "too long"):
+        with self.assertRaisesRegex(HTTPInputError, "invalid chunk size"):
             decoder.feed(b"aaaa")
 
     def test_max_body_size(self) -> None:
         data = b"5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n"
         self.assertEqual(decode_all(data, max_body_size=10), b"helloworld")
-        with self.assertRaises(BodyTooLargeError):
+        with self.assertRaisesRegex(HTTPInputError, "^chunked body too large$"):
             decode_all(data, max_body_size=9)
         # The limit applies as soon as the size is known, before the data.
-        with self.assertRaises(BodyTooLargeError):
+        with self.assertRaisesRegex(HTTPInputError, "^chunked body too large$"):
             ChunkedDecoder(max_body_size=100).feed(b"ffffffffffffffffffff\r\n")
 
     def test_trailers(self) -> None:
         decoder = ChunkedDecoder()
-        decoder.feed(b"0\r\nX-A: 1\r\nX-B: 2\r\n folded\r\n\r\n")
+        decoder.feed(b"0\r\nX-A: 1\r\nX-B: 2\r\n\r\n")
         self.assertTrue(decoder.finished)
-        self.assertEqual(dict(decoder.trailers), {"X-A": "1", "X-B": "2 folded"})
+        self.assertEqual(dict(decoder.trailers), {"X-A": "1", "X-B": "2"})
 
     def test_invalid_trailers(self) -> None:
-        for trailer in [b" X: 1\r\n", b"X 1\r\n", b"X: a\x00\r\n", b"X: 1\n"]:
+        for trailer in [
+            b" X: 1\r\n",
+            b"X 1\r\n",
+            b"X: a\x00\r\n",
+            b"X: 1\n",
+            b"X: 1\r\n folded\r\n",
+        ]:
             with self.subTest(trailer=trailer):
                 with self.assertRaises(HTTPInputError):
                     ChunkedDecoder().feed(b"0\r\n" + trailer + b"\r\n")
@@ -443,9 +500,9 @@ class ChunkedDecoderTest(unittest.TestCase):
         trailer = b"X-T: " + b"v" * 50 + b"\r\n"
         decoder = ChunkedDecoder(max_trailer_size=200)
         decoder.feed(b"0\r\n" + trailer * 3)
-        with self.assertRaises(HeadersTooLargeError):
+        with self.assertRaises(HTTPInputError):
             decoder.feed(trailer)
-        with self.assertRaises(HeadersTooLargeError):
+        with self.assertRaises(HTTPInputError):
             ChunkedDecoder(max_trailer_size=100).feed(b"0\r\nX: " + b"v" * 200)
 
     def test_next_read_never_reads_past_the_body(self) -> None:
@@ -467,24 +524,23 @@ class ChunkedDecoderTest(unittest.TestCase):
             received.extend(decoder.feed(piece))
         self.assertEqual(b"".join(received), b"hello0123456789abcdef")
         self.assertEqual(bytes(wire), b"GET /next HTTP/1.1\r\n\r\n")
-        self.assertEqual(decoder.unused_data, b"")
         self.assertEqual(decoder.next_read(), ReadHint(None, 0))
         self.assertEqual(hints[0], ReadHint(b"\r\n", 1024))
-        self.assertEqual(hints[1], ReadHint(None, 5))
-        self.assertEqual(hints[3], ReadHint(None, 2))
+        # Chunk data is read together with the CRLF following it.
+        self.assertEqual(hints[1], ReadHint(None, 7))
+        self.assertEqual(hints[2], ReadHint(None, 3))
 
-    def test_feed_after_finish_keeps_data(self) -> None:
+    def test_feed_past_the_end_is_a_caller_error(self) -> None:
         decoder = ChunkedDecoder()
-        self.assertEqual(decoder.feed(b"0\r\n\r\nabc"), [])
-        self.assertEqual(decoder.feed(b"def"), [])
-        self.assertEqual(decoder.unused_data, b"abcdef")
+        with self.assertRaises(ValueError):
+            decoder.feed(b"0\r\n\r\nabc")
 
     def test_many_chunks_scale_linearly(self) -> None:
         def run(n: int) -> Callable[[], object]:
             data = encode_chunk(b"x" * 10) * n + LAST_CHUNK
             return lambda: decode_all(data)
 
-        assert_roughly_linear(self, run, 3000)
+        assert_roughly_linear(self, run, 300)
 
     @quick
     @given(
@@ -494,7 +550,7 @@ class ChunkedDecoderTest(unittest.TestCase):
     def test_encode_decode_round_trip(
         self, chunks: list[bytes], split_sizes: list[int]
     ) -> None:
-        wire = b"".join(encode_chunk(c) for c in chunks) + LAST_CHUNK + b"rest"
+        wire = b"".join(encode_chunk(c) for c in chunks) + LAST_CHUNK
         decoder = ChunkedDecoder()
         out = []
         pos = 0
@@ -506,17 +562,27 @@ class ChunkedDecoderTest(unittest.TestCase):
             i += 1
         self.assertTrue(decoder.finished)
         self.assertEqual(b"".join(out), b"".join(chunks))
-        self.assertEqual(decoder.unused_data, b"rest")
 
     @quick
     @given(st.binary(max_size=80))
     def test_arbitrary_input_only_raises_input_errors(self, data: bytes) -> None:
+        # Fed as a reader following next_read() would: never past the end.
         decoder = ChunkedDecoder(max_body_size=1000)
+        decoded = []
+        pos = 0
         try:
-            decoded = b"".join(decoder.feed(data))
+            while pos < len(data) and not decoder.finished:
+                hint = decoder.next_read()
+                if hint.delimiter is None:
+                    end = pos + hint.max_bytes
+                else:
+                    found = data.find(hint.delimiter, pos)
+                    end = len(data) if found == -1 else found + len(hint.delimiter)
+                decoded.extend(decoder.feed(data[pos:end]))
+                pos = end
         except HTTPInputError:
             return
-        self.assertLessEqual(len(decoded), len(data))
+        self.assertLessEqual(len(b"".join(decoded)), len(data))
 
 
 class OutgoingTest(unittest.TestCase):
@@ -582,7 +648,7 @@ class OutgoingTest(unittest.TestCase):
         self.assertEqual(
             plan_response_body(get11, 200, headers), Framing(BodyKind.CHUNKED)
         )
-        self.assertEqual(headers["Transfer-Encoding"], "chunked")
+        self.assertNotIn("Transfer-Encoding", headers)  # the head gets it
 
         headers = HTTPHeaders()
         self.assertEqual(
@@ -622,10 +688,15 @@ class OutgoingTest(unittest.TestCase):
             with self.subTest(method=method):
                 headers = HTTPHeaders()
                 line = RequestStartLine(method, "/", "HTTP/1.1")
+                framing = plan_request_body(line, headers)
+                self.assertEqual(framing.kind, BodyKind.CHUNKED)
+                # Framing belongs to one message: the caller's headers (which
+                # a redirect would copy) stay as they were.
+                self.assertEqual(len(headers), 0)
                 self.assertEqual(
-                    plan_request_body(line, headers).kind, BodyKind.CHUNKED
+                    format_request_head(line, headers, framing),
+                    f"{method} / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".encode(),
                 )
-                self.assertEqual(headers["Transfer-Encoding"], "chunked")
         post = RequestStartLine("POST", "/", "HTTP/1.1")
         self.assertEqual(
             plan_request_body(post, headers_of("Content-Length: 3")),
@@ -638,6 +709,37 @@ class OutgoingTest(unittest.TestCase):
         headers = HTTPHeaders()
         self.assertEqual(plan_request_body(GET, headers), NO_BODY)
         self.assertNotIn("Transfer-Encoding", headers)
+
+    def test_response_head_with_framing_and_connection(self) -> None:
+        ok = ResponseStartLine("HTTP/1.1", 200, "OK")
+        headers = headers_of("Connection: keep-alive", "X-A: 1")
+        self.assertEqual(
+            format_response_head(ok, headers, Framing(BodyKind.CHUNKED), "close"),
+            b"HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+        self.assertEqual(dict(headers), {"Connection": "keep-alive", "X-A": "1"})
+        self.assertEqual(
+            format_response_head(ok, headers, Framing(BodyKind.LENGTH, 1)),
+            b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n",
+        )
+
+    def test_connection_fate(self) -> None:
+        get10 = RequestStartLine("GET", "/", "HTTP/1.0")
+        until_close = Framing(BodyKind.UNTIL_CLOSE)
+        length = Framing(BodyKind.LENGTH, 1)
+        none = HTTPHeaders()
+        self.assertFalse(response_closes_connection(GET, length, none, False))
+        self.assertTrue(response_closes_connection(GET, length, none, True))
+        self.assertFalse(response_closes_connection(GET, until_close, none, False))
+        self.assertTrue(response_closes_connection(get10, until_close, none, False))
+        self.assertFalse(response_closes_connection(get10, length, none, False))
+        closing = headers_of("Connection: Close")
+        self.assertTrue(response_closes_connection(GET, length, closing, False))
+        self.assertEqual(connection_header(GET, True), "close")
+        self.assertIsNone(connection_header(GET, False))
+        self.assertEqual(connection_header(get10, False), "Keep-Alive")
+        self.assertIsNone(connection_header(get10, True))
 
     def test_body_encoder_fixed_length(self) -> None:
         encoder = BodyEncoder(Framing(BodyKind.LENGTH, 5))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import gc
 import os
 import pickle
@@ -13,6 +14,7 @@ import threading
 import time
 import types
 import unittest
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +37,6 @@ from tornado.httputil import (
     ParseUrlEncodedConfig,
     RequestStartLine,
     ResponseStartLine,
-    _encode_header,
     _parse_header,
     encode_username_password,
     format_timestamp,
@@ -50,46 +51,23 @@ from tornado.httputil import (
     split_host_and_port,
     url_concat,
 )
+from tornado.test.util import (
+    assert_roughly_linear,
+    best_cpu_time,
+    peak_traced_memory,
+)
 
-quick = settings(max_examples=80, deadline=None, database=None)
+quick = settings(max_examples=80)
 
 TEST_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def best_time(func: Callable[[], object], repeat: int = 3) -> float:
-    """The fastest of ``repeat`` runs of ``func``, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def assert_roughly_linear(
-    test: unittest.TestCase, run: Callable[[int], Callable[[], object]], n: int
-) -> None:
-    """Fail if ``run(4 * n)`` takes more than 8 times as long as ``run(n)``.
-
-    ``run(size)`` prepares the input and returns the function to time.
-    Quadratic work would take about 16 times as long.  A machine busy with
-    other work can disturb one measurement, so it is retried a few times;
-    quadratic work fails every attempt.
-    """
-    small, large = run(n), run(4 * n)
-    small()  # warm caches
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        ratios = []
-        for _ in range(3):
-            ratios.append(best_time(large) / best_time(small))
-            if ratios[-1] < 8:
-                return
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    test.fail(f"4x the input took {min(ratios):.1f}x the time")
+def make_request(
+    uri: str = "/", method: str = "GET", **kwargs: Any
+) -> HTTPServerRequest:
+    """A request built the non-deprecated way, from a start line."""
+    start_line = RequestStartLine(method, uri, "HTTP/1.0")
+    return HTTPServerRequest(start_line=start_line, **kwargs)
 
 
 def form_args() -> tuple[dict[str, list[bytes]], dict[str, list[HTTPFile]]]:
@@ -115,13 +93,18 @@ header_values = st.builds(
 
 class ScalingCheckTest(unittest.TestCase):
     def test_detects_quadratic_work(self) -> None:
-        # Cubic rather than quadratic: 4x the input is 64x the work, far
-        # above the threshold whatever else the machine is doing.
+        # 100x the input is 10,000x the work: ten times the bound.
         def run(n: int) -> Callable[[], object]:
-            return lambda: sum(1 for _ in range(n) for _ in range(n) for _ in range(n))
+            return lambda: [sum(range(i)) for i in range(n)]
 
         with self.assertRaises(AssertionError):
-            assert_roughly_linear(self, run, 25)
+            assert_roughly_linear(self, run, 30)
+
+    def test_accepts_linear_work(self) -> None:
+        def run(n: int) -> Callable[[], object]:
+            return lambda: sum(range(n * 100))
+
+        assert_roughly_linear(self, run, 100)
 
 
 class HTTPHeadersTest(unittest.TestCase):
@@ -208,7 +191,8 @@ class HTTPHeadersTest(unittest.TestCase):
             self.assertNotIn("B", h)
 
     def test_pickle_round_trip(self) -> None:
-        h = HTTPHeaders.parse("A: 1\r\nA: 2\r\nB: x\r\n continued\r\n")
+        h = HTTPHeaders.parse("A: 1\r\nA: 2\r\nB: x\r\n")
+        h.parse_line(" continued")
         restored = pickle.loads(pickle.dumps(h))
         self.assertEqual(list(restored.get_all()), list(h.get_all()))
         self.assertEqual(restored["B"], "x continued")
@@ -218,9 +202,10 @@ class HTTPHeadersTest(unittest.TestCase):
         h.add("A", "1")
         h.add("B", "2")
         h.add("A", "3")
-        self.assertEqual(str(h), "A: 1\r\nA: 3\r\nB: 2\r\n")
+        self.assertEqual(str(h), "A: 1\nA: 3\nB: 2\n")
         self.assertEqual(h.__unicode__(), str(h))
         self.assertEqual(str(HTTPHeaders()), "")
+        self.assertEqual(list(HTTPHeaders.parse(str(h)).get_all()), list(h.get_all()))
 
     def test_repr(self) -> None:
         self.assertEqual(repr(HTTPHeaders({"a": "1"})), "HTTPHeaders({'A': '1'})")
@@ -337,7 +322,9 @@ class HTTPHeadersStorageTest(unittest.TestCase):
         self.assertEqual(h.get_list("A"), ["1 more and more"])
 
     def test_fold_continues_the_last_of_repeated_values(self) -> None:
-        h = HTTPHeaders.parse("A: 1\r\nB: x\r\nA: 2\r\n folded\r\n\tagain\r\n")
+        h = HTTPHeaders.parse("A: 1\r\nB: x\r\nA: 2\r\n")
+        h.parse_line(" folded\r\n")
+        h.parse_line("\tagain\r\n")
         self.assertEqual(h.get_list("A"), ["1", "2 folded again"])
         self.assertEqual(h["B"], "x")
 
@@ -350,7 +337,8 @@ class HTTPHeadersStorageTest(unittest.TestCase):
         self.assertEqual(h.get_list("A"), ["1 folded", "2 too"])
 
     def test_fold_continues_an_empty_value(self) -> None:
-        h = HTTPHeaders.parse("A:\r\n text\r\n")
+        h = HTTPHeaders.parse("A:\r\n")
+        h.parse_line(" text\r\n")
         self.assertEqual(h["A"], "text")
 
     def test_fold_is_kept_by_copy(self) -> None:
@@ -358,7 +346,7 @@ class HTTPHeadersStorageTest(unittest.TestCase):
         h.parse_line("A: 1")
         h.parse_line(" folded")
         self.assertEqual(h.copy().get_list("A"), ["1 folded"])
-        self.assertEqual(str(h), "A: 1 folded\r\n")
+        self.assertEqual(str(h), "A: 1 folded\n")
 
     def test_delete_then_add_again(self) -> None:
         for first_values in (["1"], ["1", "2"]):
@@ -417,21 +405,29 @@ class HeaderParsingTest(unittest.TestCase):
         h = HTTPHeaders.parse("Host: example.com:8080\r\n")
         self.assertEqual(h["Host"], "example.com:8080")
 
-    def test_obsolete_line_folding(self) -> None:
-        h = HTTPHeaders.parse(
-            "X-Folded: first\r\n  second\r\n\tthird  \r\nX-Next: n\r\n"
-        )
-        self.assertEqual(h["X-Folded"], "first second third")
-        self.assertEqual(h["X-Next"], "n")
+    def test_obsolete_line_folding_is_rejected(self) -> None:
+        for text in [
+            "X-Folded: first\r\n  second\r\nX-Next: n\r\n",
+            "X-Folded: first\r\n\tsecond\r\n",
+            "A:\r\n \r\n",
+            "X-A: 1\r\n\tContent-Length: 5\r\n",
+        ]:
+            with self.subTest(text=text):
+                with self.assertRaises(HTTPInputError) as caught:
+                    HTTPHeaders.parse(text)
+                self.assertEqual(
+                    str(caught.exception),
+                    "header line cannot start with whitespace, folding not supported",
+                )
 
-    def test_folding_continues_the_last_value_of_a_repeated_name(self) -> None:
-        h = HTTPHeaders.parse("A: 1\r\nA: 2\r\n more\r\n")
+    def test_parse_line_still_joins_folded_lines(self) -> None:
+        # One line at a time (as libcurl hands them over) folding is undone.
+        h = HTTPHeaders()
+        for line in ["A: 1", "A: 2", " more", "B:", " text", " "]:
+            h.parse_line(line)
         self.assertEqual(h.get_list("A"), ["1", "2 more"])
         self.assertEqual(h["A"], "1,2 more")
-
-    def test_folding_onto_an_empty_value(self) -> None:
-        h = HTTPHeaders.parse("A:\r\n more\r\n \r\n")
-        self.assertEqual(h["A"], "more")
+        self.assertEqual(h["B"], "text")
 
     def test_whitespace_before_the_first_header_name(self) -> None:
         for text in [" Host: example.com\r\n", "\tHost: example.com\r\n"]:
@@ -448,7 +444,7 @@ class HeaderParsingTest(unittest.TestCase):
             HTTPHeaders.parse("Host : example.com\r\n")
 
     def test_control_characters_in_values(self) -> None:
-        for text in ["A: x\x00y", "A: x\ry", "A: x\x0by", "A: ok\r\n bad\x00"]:
+        for text in ["A: x\x00y", "A: x\ry", "A: x\x0by", "A: ok\r\nB: bad\x00"]:
             with self.subTest(text=text):
                 with self.assertRaisesRegex(HTTPInputError, "Invalid header value"):
                     HTTPHeaders.parse(text)
@@ -524,10 +520,16 @@ class HeaderParsingTest(unittest.TestCase):
     @given(st.text(alphabet="ab: \t\r\n\x00\x85\xe9-", max_size=60))
     def test_parse_agrees_with_parse_line(self, text: str) -> None:
         # parse() checks ordinary blocks in one go; the outcome must be what
-        # feeding the lines to parse_line one at a time gives.
+        # feeding the lines to parse_line one at a time gives, folded lines
+        # aside (parse refuses them).
         expected = HTTPHeaders()
         try:
             for line in text.split("\n"):
+                if line[:1] in (" ", "\t"):
+                    raise HTTPInputError(
+                        "header line cannot start with whitespace, "
+                        "folding not supported"
+                    )
                 expected.parse_line(line)
         except HTTPInputError as e:
             with self.assertRaises(HTTPInputError) as caught:
@@ -549,7 +551,7 @@ class HeaderParsingTest(unittest.TestCase):
             text = "".join(f"X-Header-{i}: value {i}\r\n" for i in range(n))
             return lambda: HTTPHeaders.parse(text)
 
-        assert_roughly_linear(self, run, 2000)
+        assert_roughly_linear(self, run, 200)
 
     def test_many_repeated_headers_scale_linearly(self) -> None:
         def run(n: int) -> Callable[[], object]:
@@ -562,7 +564,7 @@ class HeaderParsingTest(unittest.TestCase):
 
             return parse_and_read
 
-        assert_roughly_linear(self, run, 4000)
+        assert_roughly_linear(self, run, 400)
 
     def test_many_continuation_lines_scale_linearly(self) -> None:
         def run(n: int) -> Callable[[], object]:
@@ -576,7 +578,96 @@ class HeaderParsingTest(unittest.TestCase):
 
             return parse_lines
 
-        assert_roughly_linear(self, run, 5000)
+        assert_roughly_linear(self, run, 500)
+
+
+# Header blocks that once made the parser backtrack exponentially (about
+# 4.5 times the time per line): whitespace-only values whose spaces two
+# neighbouring patterns could share, then a line that fails.
+HOSTILE_HEADER_FORMS: dict[str, Callable[[int], str]] = {
+    "blank values, then a space before a colon": (
+        lambda n: "Host: x\r\n" + "X:    \r\n" * n + "Y : z\r\n"
+    ),
+    "tabs and spaces, then a space before a colon": (
+        lambda n: "Host: x\r\n" + "X:\t \t \r\n" * n + "Y : z\r\n"
+    ),
+    "blank values only": lambda n: "Host: x\r\n" + "X: \t  \r\n" * n,
+    "inner whitespace, then a bad line": (
+        lambda n: "X: a \t b  \r\n" * n + "Y : z\r\n"
+    ),
+    "folded blank lines": lambda n: "Host: x\r\n" + "X: a\r\n  \r\n" * n,
+    "space before every colon": lambda n: "X : y\r\n" * n,
+    "bare LF and blank values": lambda n: "X:   \n" * n + "Y : z\n",
+}
+
+
+def parse_or_refuse(text: str) -> object:
+    try:
+        return HTTPHeaders.parse(text)
+    except HTTPInputError as e:
+        return e
+
+
+class HostileHeaderTest(unittest.TestCase):
+    def test_hostile_forms_parse_at_once(self) -> None:
+        for form, make in HOSTILE_HEADER_FORMS.items():
+            for n in (200, 2000):
+                with self.subTest(form=form, n=n):
+                    text = make(n)
+                    cpu_time = best_cpu_time(functools.partial(parse_or_refuse, text))
+                    # Milliseconds in fact; a loaded machine gets slack.
+                    self.assertLess(cpu_time, 0.25)
+
+    def test_hostile_forms_scale_linearly(self) -> None:
+        for form, make in HOSTILE_HEADER_FORMS.items():
+            with self.subTest(form=form):
+
+                def run(
+                    n: int, make: Callable[[int], str] = make
+                ) -> Callable[[], object]:
+                    text = make(n)
+                    return lambda: parse_or_refuse(text)
+
+                assert_roughly_linear(self, run, 50)
+
+    def test_hostile_forms_get_the_documented_answer(self) -> None:
+        self.assertEqual(
+            len(
+                HTTPHeaders.parse(
+                    HOSTILE_HEADER_FORMS["blank values only"](5)
+                ).get_list("X")
+            ),
+            5,
+        )
+        for form in [
+            "blank values, then a space before a colon",
+            "space before every colon",
+        ]:
+            with self.subTest(form=form):
+                with self.assertRaisesRegex(HTTPInputError, "Invalid header name"):
+                    HTTPHeaders.parse(HOSTILE_HEADER_FORMS[form](5))
+        with self.assertRaisesRegex(HTTPInputError, "folding not supported"):
+            HTTPHeaders.parse(HOSTILE_HEADER_FORMS["folded blank lines"](5))
+
+    def test_memory_is_a_small_multiple_of_the_input(self) -> None:
+        n = 5_000
+        shapes = {
+            "distinct names": "".join(f"X-Header-{i}: value-{i}\r\n" for i in range(n)),
+            "one repeated name": f"X-Same: {'v' * 8}\r\n" * n,
+            "short lines": "".join(f"A{i}: {i}\r\n" for i in range(n)),
+            "long values": "".join(
+                f"X-{i % 50}: {'v' * 200}\r\n" for i in range(n // 10)
+            ),
+        }
+        for shape, text in shapes.items():
+            for chars_are_bytes in (True, False):  # the fast path, line by line
+                with self.subTest(shape=shape, chars_are_bytes=chars_are_bytes):
+                    _, peak = peak_traced_memory(
+                        functools.partial(
+                            HTTPHeaders.parse, text, _chars_are_bytes=chars_are_bytes
+                        )
+                    )
+                    self.assertLessEqual(peak, 30 * len(text))
 
 
 class StartLineTest(unittest.TestCase):
@@ -665,8 +756,8 @@ class StartLineTest(unittest.TestCase):
 
 class ServerRequestTest(unittest.TestCase):
     def test_defaults(self) -> None:
-        request = HTTPServerRequest(uri="/")
-        self.assertIsNone(request.method)
+        request = make_request()
+        self.assertEqual(request.method, "GET")
         self.assertEqual(request.version, "HTTP/1.0")
         self.assertEqual(request.body, b"")
         self.assertEqual(request.host, "127.0.0.1")
@@ -679,12 +770,57 @@ class ServerRequestTest(unittest.TestCase):
         self.assertIsNone(request.connection)
         self.assertIsNone(request.server_connection)
 
-    def test_without_uri(self) -> None:
-        request = HTTPServerRequest()
-        self.assertEqual((request.path, request.query), ("", ""))
+    def test_deprecated_arguments(self) -> None:
+        with self.assertWarnsRegex(DeprecationWarning, "without a start_line"):
+            request = HTTPServerRequest()
+        self.assertEqual((request.method, request.uri, request.path), ("GET", "/", "/"))
+        self.assertEqual(request.version, "HTTP/1.0")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            request = HTTPServerRequest("POST", "/p?q=1", "HTTP/1.1", host="h:1")
+        self.assertEqual(
+            [str(w.message) for w in caught],
+            [
+                "The method, uri and version arguments to HTTPServerRequest are "
+                "deprecated; use start_line instead",
+                "HTTPServerRequest without a start_line is deprecated",
+                "The host argument to HTTPServerRequest is deprecated; "
+                "use headers['Host'] instead",
+            ],
+        )
+        self.assertTrue(all(w.category is DeprecationWarning for w in caught))
+        self.assertTrue(all(w.filename == __file__ for w in caught))
+        self.assertEqual(
+            (request.method, request.path, request.query), ("POST", "/p", "q=1")
+        )
+        self.assertEqual(request.version, "HTTP/1.1")
+        self.assertEqual((request.host, request.headers["Host"]), ("h:1", "h:1"))
+        with self.assertWarnsRegex(DeprecationWarning, "method, uri and version"):
+            HTTPServerRequest(
+                uri="/x", start_line=RequestStartLine("GET", "/", "HTTP/1.1")
+            )
+
+    def test_start_line_alone_does_not_warn(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            make_request("/x", headers=HTTPHeaders({"Host": "h"}))
+
+    def test_too_many_query_arguments(self) -> None:
+        query = "&".join(f"a{i}=1" for i in range(1000))
+        self.assertEqual(len(make_request("/?" + query).arguments), 1000)
+        with self.assertRaisesRegex(HTTPInputError, "Max number of fields exceeded"):
+            make_request("/?" + query + "&last=1")
+        set_parse_body_config(
+            ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(max_arguments=2))
+        )
+        try:
+            with self.assertRaises(HTTPInputError):
+                make_request("/?a=1&b=2&c=3")
+        finally:
+            set_parse_body_config(ParseBodyConfig())
 
     def test_uri_and_arguments(self) -> None:
-        request = HTTPServerRequest("GET", "/a/b?x=1&y=&x=2&z=%C3%A9")
+        request = make_request("/a/b?x=1&y=&x=2&z=%C3%A9")
         self.assertEqual(request.path, "/a/b")
         self.assertEqual(request.query, "x=1&y=&x=2&z=%C3%A9")
         expected = {"x": [b"1", b"2"], "y": [b""], "z": [b"\xc3\xa9"]}
@@ -705,23 +841,21 @@ class ServerRequestTest(unittest.TestCase):
 
     def test_host(self) -> None:
         headers = HTTPHeaders({"Host": "Example.COM:8080"})
-        request = HTTPServerRequest(uri="/x?y", headers=headers)
+        request = make_request("/x?y", headers=headers)
         self.assertEqual(request.host, "Example.COM:8080")
         self.assertEqual(request.host_name, "example.com")
         self.assertEqual(request.full_url(), "http://Example.COM:8080/x?y")
-        explicit = HTTPServerRequest(uri="/", headers=headers, host="other")
-        self.assertEqual(explicit.host, "other")
 
     def test_connection_context(self) -> None:
         context = types.SimpleNamespace(remote_ip="10.0.0.1", protocol="https")
         connection = types.SimpleNamespace(context=context)
-        request = HTTPServerRequest(uri="/", connection=connection)  # type: ignore[arg-type]
+        request = make_request(connection=connection)
         self.assertEqual(request.remote_ip, "10.0.0.1")
         self.assertEqual(request.protocol, "https")
         self.assertEqual(request.full_url(), "https://127.0.0.1/")
 
     def test_request_time(self) -> None:
-        request = HTTPServerRequest(uri="/")
+        request = make_request()
         first = request.request_time()
         self.assertGreaterEqual(first, 0)
         self.assertGreaterEqual(request.request_time(), first)
@@ -731,16 +865,16 @@ class ServerRequestTest(unittest.TestCase):
     def test_cookies(self) -> None:
         headers = HTTPHeaders()
         headers.add("Cookie", 'a=1; b="two words"; c=3; bad name=4; expires=5')
-        request = HTTPServerRequest(uri="/", headers=headers)
+        request = make_request(headers=headers)
         cookies = request.cookies
         self.assertEqual(sorted(cookies), ["a", "b", "c"])
         self.assertEqual(cookies["b"].value, "two words")
         self.assertIs(request.cookies, cookies)
-        self.assertEqual(dict(HTTPServerRequest(uri="/").cookies), {})
+        self.assertEqual(dict(make_request().cookies), {})
 
     def test_parse_body(self) -> None:
         headers = HTTPHeaders({"Content-Type": "application/x-www-form-urlencoded"})
-        request = HTTPServerRequest("POST", "/?a=1", headers=headers, body=b"a=2&b=3")
+        request = make_request("/?a=1", "POST", headers=headers, body=b"a=2&b=3")
         request._parse_body()
         self.assertEqual(request.body_arguments, {"a": [b"2"], "b": [b"3"]})
         self.assertEqual(request.arguments, {"a": [b"1", b"2"], "b": [b"3"]})
@@ -748,13 +882,13 @@ class ServerRequestTest(unittest.TestCase):
 
     def test_parse_body_error(self) -> None:
         headers = HTTPHeaders({"Content-Type": "multipart/form-data; boundary=xx"})
-        request = HTTPServerRequest("POST", "/?a=1", headers=headers, body=b"junk")
+        request = make_request("/?a=1", "POST", headers=headers, body=b"junk")
         with self.assertRaises(HTTPInputError):
             request._parse_body()
         self.assertEqual(request.arguments, {"a": [b"1"]})
 
     def test_repr(self) -> None:
-        request = HTTPServerRequest("GET", "/x", headers=HTTPHeaders({"Host": "h"}))
+        request = make_request("/x", headers=HTTPHeaders({"Host": "h"}))
         self.assertEqual(
             repr(request),
             "HTTPServerRequest(protocol='http', host='h', method='GET', uri='/x', "
@@ -762,11 +896,11 @@ class ServerRequestTest(unittest.TestCase):
         )
 
     def test_ssl_certificate_without_tls(self) -> None:
-        self.assertIsNone(HTTPServerRequest(uri="/").get_ssl_certificate())
+        self.assertIsNone(make_request().get_ssl_certificate())
         with socket.socket() as sock:
             stream = types.SimpleNamespace(socket=sock)
             connection = types.SimpleNamespace(stream=stream)
-            request = HTTPServerRequest(uri="/", connection=connection)  # type: ignore[arg-type]
+            request = make_request(connection=connection)
             self.assertIsNone(request.get_ssl_certificate())
 
     def test_ssl_certificate(self) -> None:
@@ -798,7 +932,7 @@ class ServerRequestTest(unittest.TestCase):
             with server_ctx.wrap_socket(accepted, server_side=True) as server:
                 stream = types.SimpleNamespace(socket=server)
                 connection = types.SimpleNamespace(stream=stream)
-                request = HTTPServerRequest(uri="/", connection=connection)  # type: ignore[arg-type]
+                request = make_request(connection=connection)
                 decoded = request.get_ssl_certificate()
                 der = request.get_ssl_certificate(binary_form=True)
                 server.sendall(b"x")
@@ -965,11 +1099,48 @@ file contents
 
     def test_multipart_disabled(self) -> None:
         config = ParseBodyConfig(multipart=ParseMultipartConfig(enabled=False))
+        body = b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--x--"
+        with self.assertRaises(HTTPInputError) as caught:
+            parse_body_arguments(
+                "multipart/form-data; boundary=x", body, {}, {}, config=config
+            )
+        self.assertEqual(
+            str(caught.exception), "multipart/form-data parsing is disabled"
+        )
+        with self.assertRaises(HTTPInputError) as caught:
+            parse_multipart_form_data(b"x", body, {}, {}, config=config.multipart)
+        self.assertEqual(
+            str(caught.exception), "multipart/form-data parsing is disabled"
+        )
+        # Other bodies are parsed as usual.
         args, files = form_args()
         parse_body_arguments(
-            "multipart/form-data; boundary=x", b"garbage", args, files, config=config
+            "application/x-www-form-urlencoded", b"a=1", args, files, config=config
         )
-        self.assertEqual((args, files), ({}, {}))
+        self.assertEqual(args, {"a": [b"1"]})
+
+    def test_media_type_must_match_exactly(self) -> None:
+        body = b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--x--"
+        for content_type in [
+            "multipart/form-dataxyz; boundary=x",
+            "multipart/form-data-ish; boundary=x",
+            "application/x-www-form-urlencodedx",
+        ]:
+            with self.subTest(content_type=content_type):
+                args, files = form_args()
+                parse_body_arguments(content_type, body, args, files)
+                self.assertEqual((args, files), ({}, {}))
+        args, files = form_args()
+        parse_body_arguments("Multipart/Form-Data ; boundary=x", body, args, files)
+        self.assertEqual(args, {"a": [b"1"]})
+
+    def test_first_boundary_parameter_wins(self) -> None:
+        body = b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--x--"
+        args, files = form_args()
+        parse_body_arguments(
+            "multipart/form-data; boundary=x; boundary=y", body, args, files
+        )
+        self.assertEqual(args, {"a": [b"1"]})
 
     def test_config_objects(self) -> None:
         config = ParseBodyConfig()
@@ -1025,10 +1196,9 @@ Content-Disposition: form-data; name="a"
 """)
         self.assertEqual(args["a"], [b"line one\r\nline two", b""])
 
-    def test_quoted_boundary_preamble_and_epilogue(self) -> None:
+    def test_quoted_boundary_and_epilogue(self) -> None:
         args, _ = self.parse(
-            b"""This is a preamble.
---1234
+            b"""--1234
 Content-Disposition: form-data; name="a"
 
 1
@@ -1037,6 +1207,24 @@ epilogue""",
             boundary=b'"1234"',
         )
         self.assertEqual(args, {"a": [b"1"]})
+
+    def test_text_before_the_first_delimiter_is_a_part(self) -> None:
+        args, _ = self.parse(b"""Content-Disposition: form-data; name="first"
+
+1
+--1234
+Content-Disposition: form-data; name="second"
+
+2
+--1234--""")
+        self.assertEqual(args, {"first": [b"1"], "second": [b"2"]})
+        with self.assertRaisesRegex(HTTPInputError, "part without headers"):
+            self.parse(b"""A preamble.
+--1234
+Content-Disposition: form-data; name="a"
+
+1
+--1234--""")
 
     def test_filenames(self) -> None:
         cases = [
@@ -1090,10 +1278,13 @@ epilogue""",
         part = b"--1234\nContent-Disposition: form-data; name=a\n\nv\n"
         args, _ = self.parse(part * 3 + b"--1234--", max_parts=3)
         self.assertEqual(len(args["a"]), 3)
-        with self.assertRaisesRegex(HTTPInputError, "more than 3 parts"):
+        with self.assertRaisesRegex(HTTPInputError, "too many parts"):
             self.parse(part * 4 + b"--1234--", max_parts=3)
-        with self.assertRaisesRegex(HTTPInputError, "parts"):
+        with self.assertRaisesRegex(HTTPInputError, "too many parts"):
             self.parse(part * 101 + b"--1234--")
+        # A first part without a delimiter before it counts too.
+        with self.assertRaisesRegex(HTTPInputError, "too many parts"):
+            self.parse(part[len(b"--1234\n") :] + part * 3 + b"--1234--", max_parts=3)
 
     def test_part_header_limit(self) -> None:
         header = b"Content-Disposition: form-data; name=a; x=" + b"y" * 60
@@ -1112,7 +1303,7 @@ epilogue""",
                 b"1234", body, {}, {}, config=config
             )
 
-        assert_roughly_linear(self, run, 1000)
+        assert_roughly_linear(self, run, 100)
 
 
 class HeaderParamsTest(unittest.TestCase):
@@ -1133,22 +1324,15 @@ class HeaderParamsTest(unittest.TestCase):
         self.assertEqual(key, "a")
         self.assertEqual(list(params), ["b"])
 
-    def test_encode(self) -> None:
-        self.assertEqual(_encode_header("x", {}), "x")
-        params = {"b": "2", "a": None, "c": 3}
-        encoded = _encode_header("permessage-deflate", params)
-        self.assertEqual(encoded, "permessage-deflate; a; b=2; c=3")
-        self.assertEqual(
-            _parse_header(encoded),
-            ("permessage-deflate", {"a": None, "b": "2", "c": "3"}),
-        )
+    def test_repeated_parameter_keeps_the_first(self) -> None:
+        self.assertEqual(_parse_header("a; x=1; X=2; y; y=3")[1], {"x": "1", "y": "3"})
 
     def test_many_quoted_params_scale_linearly(self) -> None:
         def run(n: int) -> Callable[[], object]:
             line = "form-data" + '; p="a\\";b"' * n
             return lambda: _parse_header(line)
 
-        assert_roughly_linear(self, run, 1000)
+        assert_roughly_linear(self, run, 100)
 
 
 class CookieTest(unittest.TestCase):
@@ -1178,14 +1362,14 @@ class CookieTest(unittest.TestCase):
             header = "; ".join(f'c{i}="v\\"{i}"' for i in range(n))
             return lambda: parse_cookie(header)
 
-        assert_roughly_linear(self, run, 2000)
+        assert_roughly_linear(self, run, 200)
 
     def test_long_quoted_cookie_scales_linearly(self) -> None:
         def run(n: int) -> Callable[[], object]:
             header = 'a="' + "\\" * n + '"'
             return lambda: parse_cookie(header)
 
-        assert_roughly_linear(self, run, 20000)
+        assert_roughly_linear(self, run, 2000)
 
 
 class MiscellaneousTest(unittest.TestCase):

@@ -19,7 +19,7 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Layer of each module, low to high; a module may import its own layer or lower.
 LAYERS: list[list[str]] = [
-    ["util", "escape"],
+    ["util", "escape", "_httpgrammar"],
     ["_websigning", "_websocket_wire"],
     ["log", "options"],
     ["concurrent"],

@@ -1,10 +1,14 @@
-"""Helpers shared by several test modules: paths, loopback ports, servers."""
+"""Helpers shared by several test modules: paths, loopback ports, scaling checks."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import os
 import socket
+import sys
+import time
+import tracemalloc
 import unittest
 from collections.abc import Callable
 from typing import TypeVar
@@ -59,3 +63,134 @@ def in_fresh_thread(func: Callable[[], _T]) -> _T:
     """Run ``func`` in a new thread (which has no asyncio loop); return its result."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(func).result()
+
+
+#: How much larger the big input of `assert_roughly_linear` is.
+SCALE_FACTOR = 100
+#: The most the big input may cost, relative to the small one.  Linear work
+#: costs about 100 times as much (somewhat more once the data outgrows the
+#: CPU caches), quadratic work 10,000 times: far apart on either side.
+SCALE_BOUND = 1000
+
+
+def best_cpu_time(func: Callable[[], object], repeat: int = 3) -> float:
+    """The least CPU time (`time.process_time`) of ``repeat`` runs of ``func``.
+
+    CPU time rather than wall-clock time: other processes on a loaded
+    machine do not count.
+    """
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        func()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def assert_roughly_linear(
+    test: unittest.TestCase, run: Callable[[int], Callable[[], object]], n: int
+) -> None:
+    """Fail unless the work done by ``run`` grows about linearly with its size.
+
+    ``run(size)`` prepares an input of that size and returns the function to
+    time.  ``run(100 * n)`` may cost at most `SCALE_BOUND` times what
+    ``run(n)`` costs (best of 3 each, garbage collection off): quadratic
+    work would cost 10,000 times as much.  Choose ``n`` so that the large
+    run takes a few tens of milliseconds.
+    """
+    small, large = run(n), run(SCALE_FACTOR * n)
+    small()  # warm caches and lazy imports
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        small_time = best_cpu_time(small)
+        large_time = best_cpu_time(large)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    # A clock tick is the least a measurement can show.
+    ratio = large_time / max(small_time, time.get_clock_info("process_time").resolution)
+    if ratio > SCALE_BOUND:
+        test.fail(
+            f"{SCALE_FACTOR}x the input took {ratio:.0f}x the time "
+            f"({small_time:.6f}s, then {large_time:.6f}s)"
+        )
+
+
+def peak_traced_memory(func: Callable[[], _T]) -> tuple[_T, int]:
+    """``func()``'s result and the most memory Python allocated during it.
+
+    Measured with `tracemalloc` (bytes above what was allocated before the
+    call), so only Python's allocations count: what a function's own data
+    structures cost, whatever the rest of the process does.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = func()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return result, peak
+
+
+_PROC_STATUS = "/proc/self/status"
+_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def _status_kib(field: str) -> int:
+    with open(_PROC_STATUS) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def rss_peak_resettable() -> bool:
+    """Whether `RSSPeak` can measure here (Linux's resettable peak RSS)."""
+    try:
+        _status_kib("VmHWM")
+    except (OSError, KeyError):
+        return False
+    return os.access(_CLEAR_REFS, os.W_OK)
+
+
+skip_without_rss_peak = unittest.skipUnless(
+    rss_peak_resettable(),
+    "needs Linux's resettable peak RSS (/proc/self/clear_refs)",
+)
+
+
+class RSSPeak:
+    """Measures how far the process's resident memory rises inside a block.
+
+    ``with RSSPeak() as peak: ...`` then ``peak.growth`` is the rise of the
+    peak resident set size over the size at the start, in bytes: every
+    allocation counts, C libraries' included.  Linux only (see
+    `skip_without_rss_peak`).
+    """
+
+    growth = 0
+
+    def __enter__(self) -> RSSPeak:
+        gc.collect()
+        with open(_CLEAR_REFS, "w") as f:
+            f.write("5")  # resets VmHWM to the current VmRSS
+        self._start = _status_kib("VmRSS")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.growth = (_status_kib("VmHWM") - self._start) * 1024
+
+
+def report_figure(name: str, value: float) -> None:
+    """Print a measured figure when ``TORNADO_TEST_FIGURES`` is set (else nothing).
+
+    For measurements quoted in release notes; the suite itself stays quiet.
+    """
+    if os.environ.get("TORNADO_TEST_FIGURES"):
+        print(f"[figure] {name}: {value}", file=sys.__stderr__)

@@ -33,7 +33,7 @@ from tornado.util import (
     timedelta_to_seconds,
 )
 
-quick = settings(max_examples=60, deadline=None, database=None)
+quick = settings(max_examples=60)
 
 
 class ObjectDictTest(unittest.TestCase):
@@ -56,23 +56,45 @@ class ObjectDictTest(unittest.TestCase):
         self.assertIsInstance(ObjectDict(), dict)
 
 
+def decompress_all(
+    data: bytes, max_length: int = 100, step: int | None = None
+) -> bytes:
+    """Decompress ``data`` fed ``step`` bytes at a time, as documented."""
+    d = GzipDecompressor()
+    pieces = []
+    step = step or len(data) or 1
+    for start in range(0, len(data), step):
+        chunk = data[start : start + step]
+        while chunk:
+            piece = d.decompress(chunk, max_length)
+            assert len(piece) <= max_length
+            pieces.append(piece)
+            chunk = d.unconsumed_tail
+    d.flush()
+    return b"".join(pieces)
+
+
 class GzipDecompressorTest(unittest.TestCase):
     payload = os.urandom(2000) * 20  # compressible but not trivially
 
     def compressed(self) -> bytes:
         return gzip.compress(self.payload)
 
-    def test_whole_input(self) -> None:
+    def test_whole_input_without_max_length_is_deprecated(self) -> None:
         d = GzipDecompressor()
-        out = d.decompress(self.compressed()) + d.flush()
-        self.assertEqual(out, self.payload)
+        with self.assertWarnsRegex(DeprecationWarning, "max_length"):
+            out = d.decompress(self.compressed())
+        self.assertEqual(out + d.flush(), self.payload)
         self.assertEqual(d.unconsumed_tail, b"")
+        with self.assertWarns(DeprecationWarning):
+            GzipDecompressor().decompress(self.compressed(), 0)
 
     def test_input_in_small_chunks(self) -> None:
-        data = self.compressed()
-        d = GzipDecompressor()
-        out = b"".join(d.decompress(data[i : i + 7]) for i in range(0, len(data), 7))
-        self.assertEqual(out + d.flush(), self.payload)
+        for step in (1, 7, 1000):
+            with self.subTest(step=step):
+                self.assertEqual(
+                    decompress_all(self.compressed(), 4096, step), self.payload
+                )
 
     def test_max_length_leaves_unconsumed_tail(self) -> None:
         d = GzipDecompressor()
@@ -87,13 +109,84 @@ class GzipDecompressorTest(unittest.TestCase):
         pieces.append(d.flush())
         self.assertEqual(b"".join(pieces), self.payload)
 
+    def test_every_member_is_decompressed(self) -> None:
+        members = [gzip.compress(b"first "), gzip.compress(b""), self.compressed()]
+        data = b"".join(members)
+        for max_length, step in [(1, 5), (7, 1), (100, len(data)), (10**6, 3)]:
+            with self.subTest(max_length=max_length, step=step):
+                self.assertEqual(
+                    decompress_all(data, max_length, step), b"first " + self.payload
+                )
+        with self.assertWarns(DeprecationWarning):
+            self.assertEqual(
+                GzipDecompressor().decompress(data), b"first " + self.payload
+            )
+
+    def test_member_boundary_may_give_no_output(self) -> None:
+        # The limit is reached in the first member: the second one waits in
+        # unconsumed_tail, and a call may use up input without output (the
+        # first member's trailer).
+        data = gzip.compress(b"abc") + gzip.compress(b"def")
+        d = GzipDecompressor()
+        self.assertEqual(d.decompress(data, 3), b"abc")
+        outputs = []
+        while d.unconsumed_tail:
+            outputs.append(d.decompress(d.unconsumed_tail, 3))
+        self.assertEqual(b"".join(outputs), b"def")
+        trailer_only = gzip.compress(b"xyz")
+        d = GzipDecompressor()
+        self.assertEqual(d.decompress(trailer_only[:-8], 10), b"xyz")
+        self.assertEqual(d.decompress(trailer_only[-8:], 10), b"")
+        d.flush()
+
+    def test_trailing_garbage_is_rejected(self) -> None:
+        for trailing in [b"garbage!", b"\0\0\0\0", zlib.compress(b"x")]:
+            with self.subTest(trailing=trailing):
+                with self.assertRaises(zlib.error):
+                    decompress_all(self.compressed() + trailing)
+
+    def test_truncated_input_is_rejected_by_flush(self) -> None:
+        data = self.compressed()
+        for cut in (1, 8, len(data) // 2, len(data) - 1):
+            with self.subTest(cut=cut):
+                d = GzipDecompressor()
+                d.decompress(data[:cut], 10**6)
+                with self.assertRaisesRegex(zlib.error, "incomplete or truncated"):
+                    d.flush()
+        # A lone NUL after a complete member starts nothing: truncated too.
+        with self.assertRaises(zlib.error):
+            decompress_all(data + b"\0")
+
+    def test_flush_does_not_decompress_the_tail(self) -> None:
+        d = GzipDecompressor()
+        d.decompress(gzip.compress(b"\0" * 100_000), 10)
+        with self.assertRaisesRegex(ValueError, "unconsumed_tail"):
+            d.flush()
+
+    def test_empty_input(self) -> None:
+        d = GzipDecompressor()
+        self.assertEqual(d.decompress(b"", 10), b"")
+        self.assertEqual(d.flush(), b"")
+
     def test_plain_zlib_stream_is_rejected(self) -> None:
         with self.assertRaises(zlib.error):
-            GzipDecompressor().decompress(zlib.compress(b"not gzip framed"))
+            GzipDecompressor().decompress(zlib.compress(b"not gzip framed"), 100)
 
     def test_garbage_is_rejected(self) -> None:
         with self.assertRaises(zlib.error):
-            GzipDecompressor().decompress(b"this is not compressed at all")
+            GzipDecompressor().decompress(b"this is not compressed at all", 100)
+
+    @quick
+    @given(
+        st.lists(st.binary(max_size=300), min_size=1, max_size=4),
+        st.integers(min_value=1, max_value=500),
+        st.integers(min_value=1, max_value=50),
+    )
+    def test_members_round_trip(
+        self, members: list[bytes], max_length: int, step: int
+    ) -> None:
+        data = b"".join(gzip.compress(m) for m in members)
+        self.assertEqual(decompress_all(data, max_length, step), b"".join(members))
 
 
 class ImportObjectTest(unittest.TestCase):
