@@ -472,6 +472,23 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         log_method("%d %s %.2fms", status, summary, request_time)
 
 
+def _follows_closed_stream(error: BaseException) -> bool:
+    """Whether ``error`` is, or was raised handling, a closed connection.
+
+    Frameworks turn the `.StreamClosedError` (an `OSError`) that ``send``
+    raises once the client is gone into their own exceptions (Starlette's
+    ``ClientDisconnect``).
+    """
+    seen: BaseException | None = error
+    for _ in range(10):  # bounded: a chain may loop
+        if seen is None:
+            return False
+        if isinstance(seen, StreamClosedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _is_websocket_upgrade(request: httputil.HTTPServerRequest) -> bool:
     return (
         request.method == "GET"
@@ -652,8 +669,9 @@ class _HTTPExchange:
             self._abort()
 
     def _on_failure(self, error: Exception) -> None:
-        if self._gone and isinstance(error, OSError):
-            return  # the application noticed that the client left
+        if _follows_closed_stream(error):
+            gen_log.debug("ASGI application stopped: the client left (%r)", error)
+            return
         self._log_error("Uncaught exception in ASGI application", exc_info=True)
         if self._gone:
             return
@@ -678,6 +696,8 @@ class _HTTPExchange:
     async def receive(self) -> Message:
         """The ``receive`` callable handed to the application."""
         while True:
+            if self._gone or self._complete:
+                return {"type": "http.disconnect"}
             if self._chunks:
                 body = b"".join(self._chunks)
                 self._chunks.clear()
@@ -688,8 +708,6 @@ class _HTTPExchange:
             if self._body_complete and not self._last_body_sent:
                 self._last_body_sent = True
                 return {"type": "http.request", "body": b"", "more_body": False}
-            if self._gone or self._complete:
-                return {"type": "http.disconnect"}
             self._wakeup = Future()
             try:
                 await self._wakeup
@@ -740,7 +758,11 @@ class _HTTPExchange:
             self._finish()
         if written is not None:
             if more:
-                await written  # flow control: the client must keep up
+                try:
+                    await written  # flow control: the client must keep up
+                except StreamClosedError:
+                    self.disconnected()
+                    raise
             else:
                 written.add_done_callback(_consume_outcome)
 
@@ -810,23 +832,30 @@ class _LifespanRunner:
         self.state = state
         self._events: collections.deque[Message] = collections.deque()
         self._wakeup: Future[None] | None = None
+        # The outcome of each phase, as the application reports it.
         self._startup_done: Future[None] = Future()
         self._shutdown_done: Future[None] = Future()
+        self._shutdown_done.add_done_callback(_consume_outcome)
         self._called_receive = False
-        self._supported = True
+        self._serving = False  # started up, and lifespan is supported
         self._task: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         self._put({"type": "lifespan.startup"})
         self._task = asyncio.get_running_loop().create_task(self._run())
         await self._startup_done
+        self._serving = self._task is not None and not self._task.done()
 
     async def shutdown(self) -> None:
-        if not self._supported or self._task is None:
+        if not self._serving:
             return
+        self._serving = False
         self._put({"type": "lifespan.shutdown"})
-        await self._shutdown_done
-        await self._task
+        try:
+            await self._shutdown_done
+        finally:
+            assert self._task is not None
+            await self._task
 
     def _put(self, event: Message) -> None:
         self._events.append(event)
@@ -844,28 +873,39 @@ class _LifespanRunner:
         except Exception as e:
             self._failed(e)
         else:
-            self._unsupported_unless_started("returned without starting up")
-            _resolve(self._shutdown_done)
+            self._unsupported_unless_started("returned")
+        _resolve(self._shutdown_done)
 
     def _failed(self, error: Exception) -> None:
         if not self._called_receive:
+            # The spec's sign of an application without lifespan support.
             self._unsupported_unless_started(f"raised {error!r}")
             return
-        for future, phase in (
-            (self._startup_done, "startup"),
-            (self._shutdown_done, "shutdown"),
-        ):
-            if not future.done():
-                failure = LifespanError(f"ASGI application {phase} failed: {error!r}")
-                failure.__cause__ = error
-                future.set_exception(failure)
-                return
-        app_log.error("Uncaught exception in ASGI lifespan", exc_info=error)
+        pending = next(
+            (
+                (future, phase)
+                for future, phase in (
+                    (self._startup_done, "startup"),
+                    (self._shutdown_done, "shutdown"),
+                )
+                if not future.done()
+            ),
+            None,
+        )
+        if pending is None:
+            return  # raised after reporting its failure: already said
+        future, phase = pending
+        if phase == "shutdown" and self._serving:
+            # Neither starting nor stopping: the lifespan task just died.
+            app_log.error("Uncaught exception in ASGI lifespan", exc_info=error)
+            return
+        failure = LifespanError(f"ASGI application {phase} failed: {error!r}")
+        failure.__cause__ = error
+        future.set_exception(failure)
 
     def _unsupported_unless_started(self, what: str) -> None:
         if not self._startup_done.done():
-            self._supported = False
-            gen_log.debug("ASGI application %s: served without lifespan", what)
+            gen_log.debug("ASGI application %s at lifespan startup: no lifespan", what)
             self._startup_done.set_result(None)
 
     async def _receive(self) -> Message:
@@ -1048,7 +1088,7 @@ class _ASGIWebSocketBridge(WebSocketHandler):
         try:
             await self.container.asgi_app(scope, self._receive, self._send)
         except Exception as e:
-            if self._opened.done() and isinstance(e, OSError):
+            if self._opened.done() and _follows_closed_stream(e):
                 pass  # the application noticed that the connection closed
             else:
                 app_log.error(
