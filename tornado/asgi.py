@@ -1608,11 +1608,9 @@ class _AdapterHTTPConnection(_AdapterConnection):
             listener.cancel()
 
     async def _notice_disconnect(self, receive: Receive) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                self.client_gone()
-                return
+        # After the body, the only message an ASGI server may send.
+        if (await receive())["type"] == "http.disconnect":
+            self.client_gone()
 
 
 class _AdapterWebSocketConnection(_AdapterConnection):
