@@ -13,6 +13,7 @@ import threading
 import time
 import unittest
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tornado.log import access_log
 from tornado.test.util import env_with_package
@@ -40,7 +41,13 @@ def missing_dependency(error: ImportError) -> ImportError:
     )
 
 
-class QuietAccessLog(unittest.TestCase):
+if TYPE_CHECKING:
+    _TestCase = unittest.TestCase
+else:
+    _TestCase = object  # a mixin: no test runner is to collect it alone
+
+
+class QuietAccessLog(_TestCase):
     """Silences ``tornado.access`` (and httpx's request log) during each test.
 
     Every request is logged there; tests that check a line capture it with
