@@ -409,7 +409,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
             return
         exchange = _HTTPExchange(self, request)
         exchange.receive_whole_body(request.body)
-        self.run_exchange(exchange)
+        self._run_exchange(exchange)
 
     def http_scope(self, request: httputil.HTTPServerRequest) -> Scope:
         """The ASGI ``http`` scope describing ``request``."""
@@ -426,7 +426,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         scope["extensions"] = {"websocket.http.response": {}}
         return scope
 
-    def in_root_path(self, request: httputil.HTTPServerRequest) -> bool:
+    def _in_root_path(self, request: httputil.HTTPServerRequest) -> bool:
         """Whether ``request`` is for a path under `root_path`."""
         root = self.root_path
         path = _target_path(request)
@@ -453,13 +453,13 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
             "extensions": {},
         }
 
-    def run_exchange(self, exchange: _HTTPExchange) -> None:
+    def _run_exchange(self, exchange: _HTTPExchange) -> None:
         """Start running the application for ``exchange`` in a task of its own."""
         task = asyncio.get_running_loop().create_task(exchange.run())
         self._tasks.add(task)  # a running task must stay referenced
         task.add_done_callback(self._tasks.discard)
 
-    def log_request(self, status: int, request: httputil.HTTPServerRequest) -> None:
+    def _log_request(self, status: int, request: httputil.HTTPServerRequest) -> None:
         """Log a finished request to ``tornado.access`` (errors at error level)."""
         if status < 400:
             log_method = access_log.info
@@ -563,7 +563,7 @@ class _ContainerDelegate(httputil.HTTPMessageDelegate):
             self.forward = bridge.start_request(self.server_conn, self.request_conn)
             return self.forward.headers_received(start_line, headers)
         self.exchange = _HTTPExchange(self.container, request)
-        self.container.run_exchange(self.exchange)
+        self.container._run_exchange(self.exchange)
         return None
 
     def data_received(self, chunk: bytes) -> Awaitable[None] | None:
@@ -606,6 +606,7 @@ class _HTTPExchange:
         self._wakeup: Future[None] | None = None
         self._gone = False
         self._start: Message | None = None
+        self._response_headers = httputil.HTTPHeaders()
         self._status = 500
         self._headers_written = False
         self._complete = False
@@ -653,7 +654,7 @@ class _HTTPExchange:
 
     async def run(self) -> None:
         """Run the application, answering for it if it fails to answer."""
-        if not self.container.in_root_path(self.request):
+        if not self.container._in_root_path(self.request):
             self._send_simple(404, b"")
             return
         try:
@@ -732,7 +733,7 @@ class _HTTPExchange:
         status = message["status"]
         if not isinstance(status, int) or not 100 <= status <= 999:
             raise ValueError(f"Invalid ASGI response status {status!r}")
-        _tornado_headers(message.get("headers", ()))  # checked now, used later
+        self._response_headers = _tornado_headers(message.get("headers", ()))
         self._start = message
 
     async def _response_body(self, message: Message) -> None:
@@ -769,7 +770,7 @@ class _HTTPExchange:
     def _write_headers(self, body: bytes, more: bool) -> Future[None]:
         assert self._start is not None
         self._status = self._start["status"]
-        headers = _tornado_headers(self._start.get("headers", ()))
+        headers = self._response_headers
         if not more and self._may_have_length(headers):
             headers["Content-Length"] = str(len(body))
         if "Server" not in headers:
@@ -810,15 +811,14 @@ class _HTTPExchange:
         self.connection.finish()
         self._release_reader()
         self._wake()
-        self.container.log_request(self._status, self.request)
+        self.container._log_request(self._status, self.request)
 
     def _send_simple(self, status: int, body: bytes) -> None:
         """Answer by ourselves with ``status`` (and an HTML ``body``)."""
-        self._start = {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/html; charset=UTF-8")],
-        }
+        self._start = {"type": "http.response.start", "status": status}
+        self._response_headers = httputil.HTTPHeaders(
+            {"Content-Type": "text/html; charset=UTF-8"}
+        )
         written = self._write_headers(body, more=False)
         written.add_done_callback(_consume_outcome)
         self._finish()
@@ -968,7 +968,7 @@ class _ASGIWebSocketBridge(WebSocketHandler):
 
     async def prepare(self) -> None:
         """Start the application and wait for it to accept or reject."""
-        if not self.container.in_root_path(self.request):
+        if not self.container._in_root_path(self.request):
             raise HTTPError(404)
         scope = self.container.websocket_scope(self.request)
         task = asyncio.get_running_loop().create_task(self._run_app(scope))
@@ -1006,6 +1006,11 @@ class _ASGIWebSocketBridge(WebSocketHandler):
         """Let the application's messages through."""
         _resolve(self._opened)
 
+    def on_finish(self) -> None:
+        """A refused handshake: the application's accept fails."""
+        if self.get_status() != 101:
+            _reject_with(self._opened, StreamClosedError())
+
     def on_message(self, message: str | bytes) -> Awaitable[None] | None:
         """Queue the message for the application's ``receive``."""
         if isinstance(message, str):
@@ -1014,8 +1019,7 @@ class _ASGIWebSocketBridge(WebSocketHandler):
 
     def on_close(self) -> None:
         """Tell the application (once it asks) that the connection is gone."""
-        if not self._opened.done():
-            self._opened.set_exception(StreamClosedError())
+        _reject_with(self._opened, StreamClosedError())
         self._deliver(
             {
                 "type": "websocket.disconnect",
@@ -1440,17 +1444,16 @@ class _AdapterHTTPConnection(_AdapterConnection):
         method = str(self.scope.get("method", "GET"))
         request_line = httputil.RequestStartLine(method, "/", "HTTP/1.1")
         framing = plan_response_body(request_line, start_line.code, headers)
+        message = {
+            "type": "http.response.start",
+            "status": start_line.code,
+            "headers": _asgi_headers(headers, _NOT_IN_ASGI_RESPONSES),
+        }
         if framing.kind in (BodyKind.LENGTH, BodyKind.NONE):
             self._encoder = BodyEncoder(framing)  # checks the Content-Length
         self._omit_body = method == "HEAD"
         self._response_started = True
-        started = self.outbox.put(
-            {
-                "type": "http.response.start",
-                "status": start_line.code,
-                "headers": _asgi_headers(headers, _NOT_IN_ASGI_RESPONSES),
-            }
-        )
+        started = self.outbox.put(message)
         if chunk:
             return self.write(chunk)
         return started

@@ -20,7 +20,7 @@ from typing import Any
 from tornado import httputil
 from tornado.asgi import ASGIContainer, LifespanError, Receive, Scope, Send
 from tornado.concurrent import Future
-from tornado.httpclient import HTTPRequest
+from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import IOStream
 from tornado.log import access_log, app_log
 from tornado.simple_httpclient import HTTPStreamClosedError
@@ -171,6 +171,14 @@ def make_starlette_app(rec: Recorder) -> Starlette:
             PlainTextResponse("members only", status_code=401)
         )
 
+    async def ws_crash(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.receive_text()
+        raise RuntimeError("broken WebSocket endpoint")
+
+    async def ws_silent(websocket: WebSocket) -> None:
+        pass
+
     return Starlette(
         routes=[
             Route("/", hello),
@@ -185,6 +193,8 @@ def make_starlette_app(rec: Recorder) -> Starlette:
             WebSocketRoute("/ws", ws_echo),
             WebSocketRoute("/ws_reject", ws_reject),
             WebSocketRoute("/ws_deny", ws_deny),
+            WebSocketRoute("/ws_crash", ws_crash),
+            WebSocketRoute("/ws_silent", ws_silent),
         ],
         lifespan=lifespan,
     )
@@ -672,6 +682,27 @@ class WebSocketTest(ContainerTestCase):
         self.assertEqual(getattr(raised.exception, "code", None), 401)
         response = getattr(raised.exception, "response", None)
         self.assertEqual(getattr(response, "body", None), b"members only")
+
+    @gen_test
+    async def test_exception_after_accept_closes_1011(self) -> None:
+        conn = await websocket_connect(self.ws_url("/ws_crash"))
+        with ExpectLog(
+            app_log,
+            "Uncaught exception in ASGI application: WebSocket /ws_crash",
+            level=logging.ERROR,
+        ):
+            await conn.write_message("anything")
+            self.assertIsNone(await conn.read_message())
+        self.assertEqual(conn.close_code, 1011)
+
+    @gen_test
+    async def test_returning_without_accepting_is_500(self) -> None:
+        with ExpectLog(
+            app_log, "ASGI application returned without accepting", level=logging.ERROR
+        ):
+            with self.assertRaises(HTTPClientError) as raised:
+                await websocket_connect(self.ws_url("/ws_silent"))
+        self.assertEqual(raised.exception.code, 500)
 
     @gen_test
     async def test_client_disconnect_without_close(self) -> None:
