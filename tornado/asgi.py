@@ -39,26 +39,34 @@ Tornado only sees ASGI messages.  So for handlers served by `ASGIAdapter`:
 * ``request.connection.stream`` does not exist: reading it raises an
   `AttributeError` that says so (``request.get_ssl_certificate()``
   returns ``None``);
-* ``RequestHandler.detach()`` raises `RuntimeError`, since there is no
-  stream to hand over (WebSocketHandler still works: it speaks ASGI's
-  websocket messages);
+* ``RequestHandler.detach()`` raises `RuntimeError` (and the client gets
+  a 500), since there is no stream to hand over; `.WebSocketHandler`
+  does not need it, it speaks ASGI's websocket messages;
 * ``WebSocketHandler.ping()`` raises `RuntimeError`, as ASGI has no ping
   message: the server keeps connections alive itself (uvicorn's
-  ``--ws-ping-interval``, hypercorn's ``--websocket-ping-interval``), and the
-  ``websocket_ping_interval`` setting is ignored (with a warning, once);
-  ``on_pong`` is never called;
+  ``--ws-ping-interval``, hypercorn's ``--websocket-ping-interval``); the
+  ``websocket_ping_interval`` setting is ignored (with a warning, once)
+  and ``on_pong`` is never called;
+* ``WebSocketHandler.close()`` without a code sends 1000 (ASGI cannot
+  send a close frame without one); after the handler's own ``close()``,
+  ``close_code`` is the code it sent (which RFC 6455 peers echo), as
+  servers report different things then; hypercorn reports every close by
+  the client as 1006, so ``close_code`` is then ``None``;
 * a custom reason phrase (``set_status(code, reason)``) is not sent: ASGI
   carries only the code;
-* the response's ``Connection``, ``Keep-Alive`` and ``Transfer-Encoding``
-  headers are dropped: the server frames the body and manages the
-  connection itself (HTTP/2 forbids these headers);
-* the server's own settings rule the protocol: ``xheaders`` (uvicorn's
-  ``--proxy-headers``), keep-alive, compression of request bodies and
-  WebSocket compression are its business.
+* the response's ``Date`` and ``Server`` headers are the server's (ASGI
+  servers add their own), and ``Connection``, ``Keep-Alive`` and
+  ``Transfer-Encoding`` are dropped: the server frames the body and
+  manages the connection (HTTP/2 forbids these headers);
+* the server's own settings rule the protocol: proxy headers (what
+  ``xheaders`` does for `.HTTPServer` is uvicorn's ``--proxy-headers``),
+  keep-alive, timeouts, and WebSocket compression are its business;
+  request bodies are not decompressed (``decompress_request``).
 
 For applications hosted by `ASGIContainer`, HTTP response trailers are
 refused politely: the ``http.response.trailers`` extension is not offered,
-and trailers an application sends anyway are dropped.
+and trailers an application sends anyway are dropped.  Server push, early
+hints and ``http.response.pathsend`` are not offered either.
 """
 
 from __future__ import annotations
@@ -322,7 +330,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
 
         container = ASGIContainer(fastapi_app, root_path="/api")
         application = tornado.web.Application([
-            (r"/api/.*", tornado.web.FallbackHandler, dict(fallback=container)),
+            (r"/api(/.*)?", tornado.web.FallbackHandler, dict(fallback=container)),
             (r"/", MainHandler),
         ])
 
