@@ -313,6 +313,19 @@ def _tornado_headers(pairs: Iterable[tuple[bytes, bytes]]) -> httputil.HTTPHeade
     return headers
 
 
+# The last Date header formatted and the whole second it stands for.
+_http_date_cache: tuple[int, str] = (-1, "")
+
+
+def _http_date_now() -> str:
+    """The current time as a ``Date`` header value (formatted once a second)."""
+    global _http_date_cache
+    second = int(time.time())
+    if _http_date_cache[0] != second:
+        _http_date_cache = (second, httputil.format_timestamp(second))
+    return _http_date_cache[1]
+
+
 def _reason(code: int) -> str:
     return http.client.responses.get(code, "Unknown")
 
@@ -784,7 +797,7 @@ class _HTTPExchange:
         if "Server" not in headers:
             headers["Server"] = f"TornadoServer/{tornado.version}"
         if "Date" not in headers:
-            headers["Date"] = httputil.format_timestamp(time.time())
+            headers["Date"] = _http_date_now()
         start_line = httputil.ResponseStartLine(
             "HTTP/1.1", self._status, _reason(self._status)
         )
@@ -1610,6 +1623,13 @@ class _AdapterHTTPConnection(_AdapterConnection):
 
     async def wait_until_done(self, receive: Receive) -> None:
         """Wait for the response to be sent, noticing if the client leaves."""
+        # Most handlers are done within a few loop iterations (their task,
+        # the outbox's, the end callback): a listener task for those would
+        # cost more than the whole rest of the bridge.
+        for _ in range(3):
+            if self.done.done():
+                return
+            await asyncio.sleep(0)
         if self.done.done():
             return
         listener = asyncio.ensure_future(self._notice_disconnect(receive))

@@ -350,6 +350,7 @@ class UvicornTest(ServedApplicationTests, AsyncTestCase):
         "--host=127.0.0.1",
         "--port=0",
         "--loop=uvloop",
+        "--http=h11",
         "--lifespan=on",
         "--log-level=info",
         "--no-access-log",
