@@ -305,7 +305,9 @@ class EchoWebSocket(WebSocketHandler):
         RECORDS[f"ws:{name}"] = {"open": True, "subprotocol": self.selected_subprotocol}
 
     async def on_message(self, message: str | bytes) -> None:
-        if message == "close":
+        if isinstance(message, bytes):
+            await self.write_message(message, binary=True)
+        elif message == "close":
             self.close(4000, "asked to")
         elif message == "ping":
             try:
@@ -316,8 +318,6 @@ class EchoWebSocket(WebSocketHandler):
             await self.write_message(
                 {"subprotocol": self.selected_subprotocol, "path": self.request.path}
             )
-        elif isinstance(message, bytes):
-            await self.write_message(message, binary=True)
         else:
             await self.write_message("echo: " + message)
 

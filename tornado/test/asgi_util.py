@@ -180,5 +180,14 @@ class ServerProcess:
 
 
 def python_module_command(module: str, *args: str) -> list[str]:
-    """The command running ``python -m module args`` with this interpreter."""
-    return [sys.executable, "-m", module, *args]
+    """The command running ``python -m module args`` with this interpreter.
+
+    The child gets the interpreter flags of this run (``-O``, ``-bb``), so
+    that the suite's configurations reach the served application too.
+    """
+    flags = []
+    if sys.flags.optimize:
+        flags.append("-" + "O" * sys.flags.optimize)
+    if sys.flags.bytes_warning:
+        flags.append("-" + "b" * sys.flags.bytes_warning)
+    return [sys.executable, *flags, "-m", module, *args]
