@@ -287,6 +287,13 @@ class WebSocketHandler(RequestHandler):
         ``None`` when the version is not supported (the request then gets
         a 426 response).
         """
+        make_protocol = getattr(
+            self.request.connection, "make_websocket_protocol", None
+        )
+        if make_protocol is not None:
+            # A connection upgraded by other means (an ASGI server, see
+            # tornado.asgi) supplies the protocol object speaking through it.
+            return cast(WebSocketProtocol, make_protocol(self))
         version = self.request.headers.get("Sec-WebSocket-Version", "").strip()
         if version not in _SUPPORTED_VERSIONS:
             return None

@@ -33,7 +33,7 @@ LAYERS: list[list[str]] = [
     ["httpserver", "httpclient", "simple_httpclient", "curl_httpclient"],
     ["routing", "template", "locale", "_locale_data"],
     ["web"],
-    ["websocket", "wsgi", "auth"],
+    ["websocket", "wsgi", "asgi", "auth"],
     ["testing", "pytest_plugin"],
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
