@@ -46,7 +46,8 @@ __all__ = [
     "web",
 ]
 
-_LAZY_SUBMODULES = frozenset([*__all__, "websocket", "wsgi"])
+# Reachable lazily too, but not in ``__all__`` (as in 6.6; ``asgi`` is ours).
+_LAZY_SUBMODULES = frozenset([*__all__, "asgi", "websocket", "wsgi"])
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -30,6 +30,7 @@ from tornado import template as template
 from tornado import testing as testing
 from tornado import util as util
 from tornado import web as web
+from tornado import asgi as asgi
 from tornado import websocket as websocket
 from tornado import wsgi as wsgi
 

@@ -24,6 +24,7 @@ SNAPSHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_snapsho
 PUBLIC_MODULES = [
     "tornado",
     "tornado.auth",
+    "tornado.asgi",
     "tornado.autoreload",
     "tornado.concurrent",
     "tornado.curl_httpclient",

@@ -690,6 +690,7 @@ class RoundTripTest(QuietAccessLog, AsyncHTTPTestCase):
         await conn.write_message("close")
         self.assertIsNone(await conn.read_message())
         self.assertEqual((conn.close_code, conn.close_reason), (4000, "asked to"))
+        conn.close()
         record = json.loads((await self.get("/ws_record/rt3")).body)
         self.assertEqual(record["close_code"], 4000)
 

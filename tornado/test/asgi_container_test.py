@@ -668,6 +668,7 @@ class WebSocketTest(ContainerTestCase):
         await conn.write_message("bye")
         self.assertIsNone(await conn.read_message())
         self.assertEqual((conn.close_code, conn.close_reason), (4001, "done"))
+        conn.close()
 
     @gen_test
     async def test_close_before_accept_is_403(self) -> None:
@@ -694,6 +695,7 @@ class WebSocketTest(ContainerTestCase):
             await conn.write_message("anything")
             self.assertIsNone(await conn.read_message())
         self.assertEqual(conn.close_code, 1011)
+        conn.close()
 
     @gen_test
     async def test_returning_without_accepting_is_500(self) -> None:

@@ -309,6 +309,7 @@ class ServedApplicationTests(QuietAccessLog, _TestCase):
         await conn.write_message("close")
         self.assertIsNone(await conn.read_message())
         self.assertEqual((conn.close_code, conn.close_reason), (4000, "asked to"))
+        conn.close()
         record = await self.fetch_json(f"/ws_record/{name}")
         self.assertEqual((record["closed"], record["close_code"]), (True, 4000))
 

@@ -87,9 +87,14 @@ def submodules() -> list[str]:
     return [name for name in found if name]
 
 
+# Loaded by pytest through its entry point, never as an attribute of the package.
+NOT_ATTRIBUTES = {"pytest_plugin"}
+
+
 def public_top_level(names: list[str]) -> list[str]:
     """The public modules and packages directly under ``tornado``."""
-    return sorted({name.split(".")[0] for name in names if not name.startswith("_")})
+    tops = {name.split(".")[0] for name in names if not name.startswith("_")}
+    return sorted(tops - NOT_ATTRIBUTES)
 
 
 class ImportSideEffectsTest(unittest.TestCase):

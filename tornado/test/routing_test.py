@@ -31,6 +31,7 @@ from tornado.routing import (
     RuleRouter,
     URLSpec,
 )
+from tornado.test.util import server_request
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 
@@ -38,10 +39,10 @@ def make_request(
     uri: str = "/", method: str = "GET", headers: dict[str, str] | None = None
 ) -> HTTPServerRequest:
     """A request with a recording connection, as a router would see it."""
-    return HTTPServerRequest(
-        method=method,
-        uri=uri,
-        headers=HTTPHeaders(headers or {}),
+    return server_request(
+        method,
+        uri,
+        headers,
         connection=RecordingConnection(),
         server_connection="server-conn",
     )

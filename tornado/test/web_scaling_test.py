@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from tornado import _websocket_wire as wire
-from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.test.util import server_request
 from tornado.web import Application, RequestHandler, _parse_byte_range
 
 GROWTH = 100
@@ -56,9 +56,7 @@ class FakeConnection:
 
 
 def handler_for(headers: dict[str, str]) -> RequestHandler:
-    request = HTTPServerRequest(
-        "GET", "/", headers=HTTPHeaders(headers), connection=cast(Any, FakeConnection())
-    )
+    request = server_request(headers=headers, connection=cast(Any, FakeConnection()))
     return RequestHandler(Application(), request)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from tornado import httputil
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.log import gen_log
+from tornado.test.util import server_request
 from tornado.test.web_test import WebTestCase
 from tornado.testing import ExpectLog
 from tornado.web import (
@@ -599,9 +600,7 @@ class TransformTest(WebTestCase):
         self.assertEqual(response.headers["X-Transformed"], "yes")
 
     def test_gzip_transform_directly(self) -> None:
-        request = HTTPServerRequest(
-            "GET", "/", headers=HTTPHeaders({"Accept-Encoding": "gzip"})
-        )
+        request = server_request(headers={"Accept-Encoding": "gzip"})
         transform = GZipContentEncoding(request)
         headers = HTTPHeaders({"Content-Type": "application/json"})
         _, headers, first = transform.transform_first_chunk(

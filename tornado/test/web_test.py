@@ -22,11 +22,11 @@ from typing import Any, cast
 
 from tornado import gen, locale
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
-from tornado.httputil import HTTPServerRequest
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.log import access_log, app_log, gen_log
 from tornado.routing import PathMatches, Rule
+from tornado.test.util import server_request
 from tornado.testing import (
     AsyncHTTPTestCase,
     AsyncTestCase,
@@ -1062,7 +1062,7 @@ class HandlerUnitTest(unittest.TestCase):
 
     def make_handler(self, **settings: Any) -> RequestHandler:
         app = Application(**settings)
-        request = HTTPServerRequest("GET", "/x?a=1", headers=None)
+        request = server_request(uri="/x?a=1")
         return RequestHandler(app, request)
 
     def test_header_value_types(self) -> None:

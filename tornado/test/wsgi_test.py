@@ -19,6 +19,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.log import access_log, app_log
+from tornado.test.util import server_request
 from tornado.testing import AsyncHTTPTestCase, AsyncTestCase, ExpectLog, gen_test
 from tornado.wsgi import HTTPRequest, WSGIContainer, to_wsgi_str
 
@@ -254,7 +255,7 @@ class EnvironUnitTest(AsyncTestCase):
     """``environ()`` for requests built directly, without a server."""
 
     def make_environ(self, **kwargs: Any) -> Environ:
-        request = httputil.HTTPServerRequest(method="GET", uri="/p?q", **kwargs)
+        request = server_request(uri="/p?q", **kwargs)
         return WSGIContainer(hello_app).environ(request)
 
     def test_default_ports_follow_scheme(self) -> None:
@@ -264,7 +265,7 @@ class EnvironUnitTest(AsyncTestCase):
         )
 
     def test_https_default_port(self) -> None:
-        request = httputil.HTTPServerRequest(method="GET", uri="/", host="example.com")
+        request = server_request(host="example.com")
         request.protocol = "https"
         environ = WSGIContainer(hello_app).environ(request)
         self.assertEqual(environ["SERVER_PORT"], "443")
@@ -289,12 +290,12 @@ class EnvironUnitTest(AsyncTestCase):
 
     def test_request_is_not_modified(self) -> None:
         headers = httputil.HTTPHeaders({"Content-Type": "text/plain"})
-        request = httputil.HTTPServerRequest(method="POST", uri="/", headers=headers)
+        request = server_request("POST", headers=headers)
         WSGIContainer(hello_app).environ(request)
         self.assertEqual(request.headers["Content-Type"], "text/plain")
 
     def test_multithread_flag_with_executor(self) -> None:
-        request = httputil.HTTPServerRequest(method="GET", uri="/")
+        request = server_request()
         with ThreadPoolExecutor(1) as executor:
             container = WSGIContainer(hello_app, executor=executor)
             self.assertTrue(container.environ(request)["wsgi.multithread"])
