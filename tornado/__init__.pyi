@@ -2,6 +2,7 @@
 # is an attribute, so ``tornado.web.Application`` is typed without importing
 # ``tornado.web`` explicitly.  The runtime module is __init__.py.
 
+from tornado import asgi as asgi
 from tornado import auth as auth
 from tornado import autoreload as autoreload
 from tornado import concurrent as concurrent
@@ -30,7 +31,6 @@ from tornado import template as template
 from tornado import testing as testing
 from tornado import util as util
 from tornado import web as web
-from tornado import asgi as asgi
 from tornado import websocket as websocket
 from tornado import wsgi as wsgi
 
