@@ -21,6 +21,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.log import app_log, gen_log
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.test import asgi_handlers
 from tornado.test.asgi_handlers import RECORDS, event, make_application
 from tornado.test.asgi_util import QuietAccessLog, missing_dependency
@@ -589,6 +590,12 @@ class RoundTripTest(QuietAccessLog, AsyncHTTPTestCase):
     to the container, which makes them ASGI messages for the adapter,
     which hands them to the handlers.
     """
+
+    def get_http_client(self) -> SimpleAsyncHTTPClient:
+        # The server side is under test; the simple client can stream request
+        # bodies (body_producer), whichever client the run configures.
+        client: SimpleAsyncHTTPClient = SimpleAsyncHTTPClient(force_instance=True)
+        return client
 
     def get_app(self) -> ASGIContainer:
         return ASGIContainer(asgi_handlers.asgi_app)

@@ -23,7 +23,7 @@ from tornado.concurrent import Future
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.iostream import IOStream
 from tornado.log import access_log, app_log
-from tornado.simple_httpclient import HTTPStreamClosedError
+from tornado.simple_httpclient import HTTPStreamClosedError, SimpleAsyncHTTPClient
 from tornado.test.asgi_util import QuietAccessLog, counting, missing_dependency
 from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
 from tornado.web import Application, FallbackHandler, RequestHandler
@@ -306,6 +306,12 @@ class Dispatcher:
 
 class ContainerTestCase(QuietAccessLog, AsyncHTTPTestCase):
     """Serves the test application in an `ASGIContainer`, lifespan included."""
+
+    def get_http_client(self) -> SimpleAsyncHTTPClient:
+        # The server side is under test; the simple client can stream request
+        # bodies (body_producer), whichever client the run configures.
+        client: SimpleAsyncHTTPClient = SimpleAsyncHTTPClient(force_instance=True)
+        return client
 
     def get_app(self) -> Any:
         self.rec = Recorder()

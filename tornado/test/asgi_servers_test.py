@@ -17,12 +17,12 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tornado.httpclient import (
-    AsyncHTTPClient,
     HTTPClientError,
     HTTPRequest,
     HTTPResponse,
 )
 from tornado.iostream import IOStream
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.test.asgi_handlers import ANNOUNCE_HOOKS
 from tornado.test.asgi_util import (
     QuietAccessLog,
@@ -78,7 +78,8 @@ class ServedApplicationTests(QuietAccessLog, _TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.http_client = AsyncHTTPClient()
+        # The servers are under test; the simple client streams request bodies.
+        self.http_client = SimpleAsyncHTTPClient(force_instance=True)
 
     def tearDown(self) -> None:
         self.http_client.close()
