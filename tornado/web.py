@@ -169,8 +169,11 @@ class HTTPError(Exception):
     stack trace.
 
     ``log_message`` is written to the log (never to the client) and may hold
-    ``%``-placeholders filled from ``args``.  The ``reason`` keyword sets the
-    status line's phrase; it defaults to the standard phrase of the code.
+    ``%``-placeholders filled from ``args``; without ``args`` it is taken
+    literally (its ``%`` signs are stored doubled, so that formatting it gives
+    the text back).  The ``reason`` keyword sets the status line's phrase; it
+    defaults to the standard phrase of the code.  Other keyword arguments are
+    ignored, as in Tornado 6.6.
     """
 
     def __init__(
@@ -180,11 +183,10 @@ class HTTPError(Exception):
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        unknown = set(kwargs) - {"reason"}
-        if unknown:
-            raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
         #: The HTTP status code of the response.
         self.status_code = status_code
+        if log_message is not None and not args:
+            log_message = log_message.replace("%", "%%")
         self._log_message = log_message
         #: Values for the placeholders of `log_message`.
         self.args = args
@@ -202,8 +204,8 @@ class HTTPError(Exception):
 
     def get_message(self) -> str | None:
         """The log message with `args` filled in, or ``None``."""
-        if self._log_message is None or not self.args:
-            return self._log_message
+        if self._log_message is None:
+            return None
         return self._log_message % self.args
 
     def __str__(self) -> str:

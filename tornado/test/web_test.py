@@ -1046,10 +1046,6 @@ class ErrorTypesTest(unittest.TestCase):
         self.assertEqual(HTTPError(500, "100%").get_message(), "100%")
         self.assertEqual(str(HTTPError(599)), "HTTP 599: Unknown")
 
-    def test_http_error_rejects_unknown_keywords(self) -> None:
-        with self.assertRaisesRegex(TypeError, "colour"):
-            HTTPError(400, colour="red")
-
     def test_missing_argument_error(self) -> None:
         error = MissingArgumentError("name")
         self.assertEqual(error.arg_name, "name")
