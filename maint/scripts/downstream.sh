@@ -123,10 +123,18 @@ webcolors==25.10.0
 webencodings==0.6.1
 websocket-client==1.9.2
 "
-# pip and the setuptools that installs this checkout (without isolation).
+# pip, the setuptools that installs this checkout, and the build backends
+# that read the sdists' metadata when pip downloads them: all used without
+# build isolation, which would fetch fresh build environments (minutes on a
+# machine with no pip cache).
 TOOL_PINS="
 pip==26.3
 setuptools==80.9.0
+hatchling==1.33.0
+hatch-jupyter-builder==0.10.0
+pathspec==1.1.1
+tomlkit==0.15.2
+trove-classifiers==2026.9.21.13
 "
 
 # A fast subset of jupyter_server's suite: the server, its handlers and
@@ -244,7 +252,8 @@ fetch_sdists() {
     local downloads=$CACHE/sdists spec name archive
     mkdir -p "$downloads" "$SRC"
     # shellcheck disable=SC2086
-    pip_quiet download --no-deps --no-binary :all: -d "$downloads" $SDISTS || return 1
+    pip_quiet download --no-deps --no-binary :all: --no-build-isolation \
+        -d "$downloads" $SDISTS || return 1
     for spec in $SDISTS; do
         name=${spec%%==*}
         # The archive's name spells the project with "-" or "_".
