@@ -180,6 +180,10 @@ JUPYTER_SERVER_DESELECT=(
     # tasks are still open, and the next test fails on the unraisable
     # ResourceWarnings.  Re-enable once it is settled whether 6.6 differs.
     "tests/auth/test_authorizer.py::test_authorized_requests[True-GET-/api/kernels/{kernel_id}/channels-None]"
+    # Its http+unix client sends the socket path, percent-encoded, as the
+    # Host header ("%2Ftmp%2F..."); Tornado 6.6's server answers a Host with
+    # "%" in it 400 (issue 15 item 2), so this fails on 6.6 too.
+    tests/unix_sockets/test_api.py::test_get_spec
 )
 if [ "$(id -u)" = 0 ]; then
     # These launch a server in a subprocess without --allow-root, which
@@ -282,7 +286,9 @@ build_env() {
 
 check_tornado_is_checkout() {
     # The only tornado in the venv must be this checkout, installed editable.
-    "$VPY" - "$ROOT" <<'EOF'
+    # (Run from / so that the checkout's own tornado.egg-info, left by
+    # editable installs into other venvs, is not counted as a distribution.)
+    (cd / && "$VPY" - "$ROOT") <<'EOF'
 import importlib.metadata, json, os, sys, sysconfig
 
 root = os.path.realpath(sys.argv[1])
@@ -408,9 +414,16 @@ run_pytest_tornasync() {
 run_jupyter_server() {
     local deselect=() test
     for test in "${JUPYTER_SERVER_DESELECT[@]}"; do deselect+=(--deselect "$test"); done
+    # Its tests build HTTPServerRequest("GET", headers=...) without a start
+    # line, which Tornado 6.6 deprecates (DeprecationWarning, issue 16 item 5),
+    # so under the suite's filterwarnings=error they fail on 6.6 too; only
+    # those three warnings are ignored.
     # shellcheck disable=SC2086
     run_suite jupyter_server -c pyproject.toml -p pytest_timeout -p pytest_console_scripts \
         -p flaky.flaky_pytest_plugin -p anyio.pytest_plugin \
+        -W "ignore:The method, uri and version arguments to HTTPServerRequest:DeprecationWarning" \
+        -W "ignore:HTTPServerRequest without a start_line:DeprecationWarning" \
+        -W "ignore:The host argument to HTTPServerRequest:DeprecationWarning" \
         "${deselect[@]}" $JUPYTER_SERVER_TESTS
 }
 
