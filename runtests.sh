@@ -165,6 +165,8 @@ step "docs: coverage" docs_coverage
 step "demos in Chromium" needing "chromium chromium-driver" \
     suite -- tornado.test.demos_browser
 step "behind nginx" needing "nginx" suite -- tornado.test.nginx_deploy
+# terminado, pytest-tornasync and a jupyter_server subset, in a cached venv.
+step "downstream suites" maint/scripts/downstream.sh
 
 if [ ${#failed[@]} -ne 0 ]; then
     printf 'FAILED steps: %s\n' "${failed[*]}"
