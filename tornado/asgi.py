@@ -95,6 +95,7 @@ from tornado.websocket import (
     WebSocketClosedError,
     WebSocketHandler,
     WebSocketProtocol,
+    _OutgoingMessage,
     de_dupe_gen_log,
 )
 
@@ -1855,7 +1856,7 @@ class _ASGIWebSocketProtocol(WebSocketProtocol):
         self.close_reason = message.get("reason") or None
 
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self, message: _OutgoingMessage, binary: bool = False
     ) -> Future[None]:
         """Send a message (see `.WebSocketHandler.write_message`)."""
         if isinstance(message, dict):

@@ -33,7 +33,7 @@ import sys
 import types
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from inspect import isawaitable
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from tornado.concurrent import (
     Future,
@@ -540,7 +540,8 @@ def with_timeout(
     exception is logged unless it is an instance of ``quiet_exceptions``.
     Use :func:`asyncio.wait_for` for a wait that cancels.
     """
-    inner = convert_yielded(future)
+    original = convert_yielded(future)
+    inner = _on_this_loop(original)
     result = _create_future()
     chain_future(inner, result)
     io_loop = IOLoop.current()
@@ -552,7 +553,7 @@ def with_timeout(
         if error is not None and not isinstance(error, quiet_exceptions):
             app_log.error(
                 "Exception in Future %r after timeout",
-                inner,
+                original,
                 exc_info=(type(error), error, error.__traceback__),
             )
 
@@ -563,12 +564,20 @@ def with_timeout(
         future_add_done_callback(inner, log_late_failure)
 
     timer = io_loop.add_timeout(timeout, on_timeout)
-    if isinstance(inner, Future):
-        future_add_done_callback(inner, lambda _: io_loop.remove_timeout(timer))
-    else:
-        # A concurrent future resolves on another thread; hop to the loop.
-        io_loop.add_future(inner, lambda _: io_loop.remove_timeout(timer))
+    future_add_done_callback(inner, lambda _: io_loop.remove_timeout(timer))
     return result
+
+
+def _on_this_loop(future: Future[_T]) -> Future[_T]:
+    """``future``, or for a concurrent future one resolved with it on this loop.
+
+    (`convert_yielded` passes concurrent futures through as they are,
+    whatever its annotation says.)
+    """
+    maybe_concurrent = cast("Future[_T] | concurrent.futures.Future[_T]", future)
+    if isinstance(maybe_concurrent, concurrent.futures.Future):
+        return asyncio.wrap_future(maybe_concurrent)
+    return maybe_concurrent
 
 
 def sleep(duration: float) -> Future[None]:

@@ -496,9 +496,9 @@ class HTTPRequest:
         self._headers = httputil.HTTPHeaders() if value is None else value
 
     @property
-    def body(self) -> bytes:
+    def body(self) -> bytes | None:
         """The request body as bytes, or None."""
-        return self._body  # type: ignore[return-value]
+        return self._body
 
     @body.setter
     def body(self, value: bytes | str | None) -> None:

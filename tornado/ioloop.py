@@ -108,11 +108,11 @@ def _current_or_new_asyncio_loop() -> asyncio.AbstractEventLoop:
 @contextlib.contextmanager
 def _policy_deprecations_ignored() -> Iterator[None]:
     """Silence the deprecation of asyncio's policy system on newer Pythons."""
-    if sys.version_info < (3, 12):
-        yield
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    if sys.version_info >= (3, 12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    else:
         yield
 
 
@@ -347,7 +347,7 @@ class IOLoop(Configurable):
 
     def add_timeout(
         self,
-        deadline: float | datetime.timedelta,
+        deadline: float | numbers.Real | datetime.timedelta,
         callback: Callable[..., Any],
         *args: Any,
         **kwargs: Any,

@@ -198,7 +198,7 @@ class TCPClient:
         max_buffer_size: int | None = None,
         source_ip: str | None = None,
         source_port: int | None = None,
-        timeout: float | datetime.timedelta | None = None,
+        timeout: float | numbers.Real | datetime.timedelta | None = None,
     ) -> IOStream:
         """Connect to ``host``:``port``; return an `.IOStream`.
 
@@ -304,13 +304,17 @@ def _connect_timeout(race: _HappyEyeballs) -> str:
     return f"Timeout while connecting to {', '.join(pending)}"
 
 
-def _deadline(timeout: float | datetime.timedelta | None) -> float | None:
+def _deadline(
+    timeout: float | numbers.Real | datetime.timedelta | None,
+) -> float | None:
     """The loop time at which ``timeout`` seconds from now have passed."""
     if timeout is None:
         return None
     if isinstance(timeout, datetime.timedelta):
         return IOLoop.current().time() + timeout.total_seconds()
-    if isinstance(timeout, numbers.Real) and not isinstance(timeout, bool):
+    if isinstance(timeout, bool):
+        raise TypeError(f"Unsupported timeout {timeout!r}")
+    if isinstance(timeout, numbers.Real):
         return IOLoop.current().time() + float(timeout)
     raise TypeError(f"Unsupported timeout {timeout!r}")
 

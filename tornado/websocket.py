@@ -85,6 +85,9 @@ _DIRECT_READ_SIZE = 64 * 1024
 _MAX_TURN = 0.001
 #: Payload size from which a frame is written as header and payload apart.
 _SEPARATE_PAYLOAD_SIZE = 64 * 1024
+# What write_message sends: text, binary data (a bytearray or memoryview is
+# copied first) or a dict sent as JSON text.
+_OutgoingMessage = str | bytes | bytearray | memoryview | dict[str, Any]
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
 _CLIENT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _CLIENT_MAX_HEADER_SIZE = 64 * 1024
@@ -384,11 +387,12 @@ class WebSocketHandler(RequestHandler):
     # -- acting on the connection ---------------------------------------------
 
     def write_message(
-        self, message: bytes | str | dict[str, Any], binary: bool = False
+        self, message: _OutgoingMessage, binary: bool = False
     ) -> Future[None]:
         """Send a message: text by default, binary if ``binary`` is true.
 
-        A dict is sent as JSON text.  Returns a future resolved once the
+        ``message`` is a `str`, `bytes` (a `bytearray` or `memoryview` is
+        copied when called) or a dict, sent as JSON text.  Returns a future resolved once the
         message has been handed to the network, for flow control; it fails
         with `WebSocketClosedError` if the connection closes first.  Raises
         `WebSocketClosedError` at once if the connection is already closed.
@@ -579,7 +583,7 @@ class WebSocketProtocol(abc.ABC):
 
     @abc.abstractmethod
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self, message: _OutgoingMessage, binary: bool = False
     ) -> Future[None]:
         """Send a message (see `WebSocketHandler.write_message`)."""
 
@@ -957,7 +961,7 @@ class WebSocketProtocol13(WebSocketProtocol):
         return _relay_write(written)
 
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self, message: _OutgoingMessage, binary: bool = False
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if isinstance(message, dict):
@@ -1309,7 +1313,7 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     # -- using the connection -------------------------------------------------
 
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self, message: _OutgoingMessage, binary: bool = False
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if self.protocol is None:

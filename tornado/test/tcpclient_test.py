@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import fractions
 import itertools
 import logging
 import os
@@ -182,9 +183,17 @@ class TCPClientTest(AsyncTestCase):
                 await client.connect("example.com", 80, timeout=timeout)
 
     @gen_test
+    async def test_resolve_timeout_as_any_real_number(self) -> None:
+        client = TCPClient(resolver=NeverResolver())
+        with self.assertRaises(TimeoutError):
+            await client.connect("example.com", 80, timeout=fractions.Fraction(1, 100))
+
+    @gen_test
     async def test_bad_timeout(self) -> None:
         with self.assertRaisesRegex(TypeError, "timeout"):
             await self.client.connect("127.0.0.1", 1, timeout="soon")  # type: ignore[arg-type]
+        with self.assertRaisesRegex(TypeError, "Unsupported timeout True"):
+            await self.client.connect("127.0.0.1", 1, timeout=True)
 
     @gen_test
     async def test_resolver_failure(self) -> None:
