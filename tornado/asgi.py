@@ -86,6 +86,7 @@ import tornado
 from tornado import _websocket_wire as wire
 from tornado import httputil
 from tornado._http1wire import BodyEncoder, BodyKind, plan_response_body
+from tornado._httpgrammar import split_list
 from tornado.concurrent import Future
 from tornado.escape import json_encode
 from tornado.iostream import StreamClosedError
@@ -444,7 +445,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         scope = self._common_scope(request, "websocket")
         scope["scheme"] = "wss" if request.protocol == "https" else "ws"
         offered = request.headers.get("Sec-WebSocket-Protocol", "")
-        scope["subprotocols"] = [p.strip() for p in offered.split(",") if p.strip()]
+        scope["subprotocols"] = split_list(offered)
         scope["extensions"] = {"websocket.http.response": {}}
         return scope
 

@@ -47,6 +47,7 @@ from typing import (
 
 from tornado import _websocket_wire as wire
 from tornado import httpclient, httputil, simple_httpclient
+from tornado._httpgrammar import split_list
 from tornado.concurrent import (
     Future,
     future_set_exception_unless_cancelled,
@@ -161,8 +162,8 @@ def _not_supported_for_websockets(*args: Any, **kwargs: Any) -> NoReturn:
 
 
 def _header_tokens(value: str) -> list[str]:
-    """The comma-separated tokens of a header value, lower-cased."""
-    return [token.strip().lower() for token in value.split(",")]
+    """The elements of a comma-separated header value, lower-cased."""
+    return [element.lower() for element in split_list(value)]
 
 
 # ---------------------------------------------------------------------------
@@ -721,11 +722,7 @@ class WebSocketProtocol13(WebSocketProtocol):
     def _negotiate(self, handler: WebSocketHandler) -> None:
         """Agree on a subprotocol and on compression, setting the headers."""
         headers = handler.request.headers
-        offered = [
-            name.strip()
-            for name in headers.get("Sec-WebSocket-Protocol", "").split(",")
-            if name.strip()
-        ]
+        offered = split_list(headers.get("Sec-WebSocket-Protocol", ""))
         selected = handler.select_subprotocol(offered)
         if selected:
             if selected not in offered:
