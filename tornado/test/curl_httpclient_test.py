@@ -26,9 +26,8 @@ from tornado.test.httpclient_test import (
     LoopbackServer,
     RawServer,
     echo,
-    respond,
 )
-from tornado.test.util import env_with_package
+from tornado.test.util import env_with_package, respond
 from tornado.testing import ExpectLog, bind_unused_port, gen_test
 from tornado.util import GzipDecompressor
 
@@ -60,7 +59,7 @@ async def digest(request: HTTPServerRequest) -> None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Digest "):
         challenge = f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", qop="auth"'
-        respond(request, 401, headers={"WWW-Authenticate": challenge})
+        respond(request, code=401, headers={"WWW-Authenticate": challenge})
         return
     params = {
         k: quoted or bare for k, quoted, bare in _DIGEST_PARAM_RE.findall(header[7:])
@@ -71,9 +70,9 @@ async def digest(request: HTTPServerRequest) -> None:
         f"{ha1}:{DIGEST_NONCE}:{params['nc']}:{params['cnonce']}:auth:{ha2}"
     )
     if params.get("response") == expected and params.get("username") == DIGEST_USER:
-        respond(request, body="ok")
+        respond(request, "ok")
     else:
-        respond(request, 403, body="bad digest")
+        respond(request, "bad digest", code=403)
 
 
 async def proxy(request: HTTPServerRequest) -> None:
@@ -81,13 +80,13 @@ async def proxy(request: HTTPServerRequest) -> None:
     if (request.uri or "").startswith("http://"):
         await echo(request)
     else:
-        respond(request, 400, body="not a proxy request")
+        respond(request, "not a proxy request", code=400)
 
 
 async def proxy_digest(request: HTTPServerRequest) -> None:
     if "Proxy-Authorization" not in request.headers:
         challenge = f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}"'
-        respond(request, 407, headers={"Proxy-Authenticate": challenge})
+        respond(request, code=407, headers={"Proxy-Authenticate": challenge})
     else:
         await echo(request)
 

@@ -32,10 +32,13 @@ from tornado.test.httpclient_test import (
     RawServer,
     echo,
     hello,
+)
+from tornado.test.util import (
+    client_ssl_context,
+    ipv6_available,
     respond,
     server_ssl_context,
 )
-from tornado.test.util import TEST_CERT, ipv6_available
 from tornado.testing import ExpectLog, bind_unused_port, gen_test
 
 BIG_BODY = b"x" * 10000
@@ -44,11 +47,11 @@ _E = TypeVar("_E", bound=BaseException)
 
 
 async def big(request: HTTPServerRequest) -> None:
-    respond(request, body=BIG_BODY)
+    respond(request, BIG_BODY)
 
 
 async def bad_gzip(request: HTTPServerRequest) -> None:
-    respond(request, body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    respond(request, b"not gzip at all", headers={"Content-Encoding": "gzip"})
 
 
 async def many_headers(request: HTTPServerRequest) -> None:
@@ -56,7 +59,7 @@ async def many_headers(request: HTTPServerRequest) -> None:
 
 
 async def gzip_big(request: HTTPServerRequest) -> None:
-    respond(request, body=gzip.compress(BIG_BODY), headers={"Content-Encoding": "gzip"})
+    respond(request, gzip.compress(BIG_BODY), headers={"Content-Encoding": "gzip"})
 
 
 class Trickle(TCPServer):
@@ -593,9 +596,8 @@ class SimpleHTTPClientTest(ClientTestCase):
             server.url("/hello"), ssl_options=dict(cert_reqs=ssl.CERT_NONE)
         )
         self.assertEqual(response.body, b"Hello world!")
-        context = ssl.create_default_context(cafile=TEST_CERT)
         response = await self.http_client.fetch(
-            server.url("/hello"), ssl_options=context
+            server.url("/hello"), ssl_options=client_ssl_context()
         )
         self.assertEqual(response.body, b"Hello world!")
 

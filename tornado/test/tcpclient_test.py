@@ -20,9 +20,13 @@ from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.log import gen_log
 from tornado.netutil import Resolver, bind_sockets
 from tornado.tcpclient import _INITIAL_CONNECT_TIMEOUT, TCPClient
-from tornado.test.iostream_test import client_ssl_context, server_ssl_context
 from tornado.test.tcpserver_test import EchoServer
-from tornado.test.util import closed_port, ipv6_available
+from tornado.test.util import (
+    client_ssl_context,
+    closed_port,
+    ipv6_available,
+    server_ssl_context,
+)
 from tornado.testing import AsyncTestCase, gen_test
 from tornado.util import TimeoutError
 

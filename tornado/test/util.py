@@ -1,4 +1,4 @@
-"""Helpers shared by several test modules: paths, loopback ports, scaling checks."""
+"""Helpers shared by the test modules: paths, servers and TLS, ports, scaling checks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import concurrent.futures
 import gc
 import os
 import socket
+import ssl
 import sys
 import time
 import tracemalloc
@@ -13,7 +14,13 @@ import unittest
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPServerRequest,
+    RequestStartLine,
+    ResponseStartLine,
+    responses,
+)
 from tornado.testing import bind_unused_port
 
 _T = TypeVar("_T")
@@ -25,6 +32,28 @@ REPO_ROOT = os.path.dirname(os.path.dirname(TEST_DIR))
 #: The suite's self-signed certificate (for ``localhost``) and its key.
 TEST_CERT = os.path.join(TEST_DIR, "test.crt")
 TEST_KEY = os.path.join(TEST_DIR, "test.key")
+
+
+def server_ssl_context(*, verify_clients: bool = False) -> ssl.SSLContext:
+    """A server TLS context presenting `TEST_CERT` (for ``localhost``).
+
+    With ``verify_clients``, clients must present a certificate, which is
+    checked against `TEST_CERT` (so the suite's own certificate will do).
+    """
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TEST_CERT, TEST_KEY)
+    if verify_clients:
+        context.load_verify_locations(TEST_CERT)
+        context.verify_mode = ssl.CERT_REQUIRED
+    # No TLS 1.3 session tickets: a client that never reads would close with
+    # them unread, which resets the connection and can lose what it sent last.
+    context.num_tickets = 0
+    return context
+
+
+def client_ssl_context() -> ssl.SSLContext:
+    """A client TLS context that trusts `TEST_CERT` (and verifies host names)."""
+    return ssl.create_default_context(cafile=TEST_CERT)
 
 
 def server_request(
@@ -43,6 +72,38 @@ def server_request(
         headers["Host"] = host
     start_line = RequestStartLine(method, uri, "HTTP/1.1")
     return HTTPServerRequest(start_line=start_line, headers=headers, **kwargs)
+
+
+def respond(
+    request: HTTPServerRequest,
+    body: bytes | str = b"",
+    *,
+    code: int = 200,
+    headers: HTTPHeaders | dict[str, str] | None = None,
+    reason: str | None = None,
+    content_length: bool = True,
+) -> None:
+    """Answer ``request`` through its connection, for plain-callable servers.
+
+    A str ``body`` is sent as UTF-8.  ``reason`` defaults to the standard
+    phrase of ``code``.  A ``Content-Length`` is added unless ``headers``
+    has one or ``content_length`` is false (the connection then chooses
+    the framing, chunked for HTTP/1.1).  The body of a HEAD response is
+    not sent.
+    """
+    data = body.encode() if isinstance(body, str) else body
+    response_headers = HTTPHeaders(headers or {})
+    if content_length:
+        response_headers.setdefault("Content-Length", str(len(data)))
+    start_line = ResponseStartLine(
+        "HTTP/1.1", code, reason or responses.get(code, "Unknown")
+    )
+    connection = request.connection
+    assert connection is not None
+    connection.write_headers(start_line, response_headers)
+    if data and request.method != "HEAD":
+        connection.write(data)
+    connection.finish()
 
 
 def env_with_package() -> dict[str, str]:
