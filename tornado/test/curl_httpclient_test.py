@@ -16,9 +16,8 @@ from typing import Any
 
 from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream
 from tornado.locks import Event
-from tornado.tcpserver import TCPServer
 from tornado.test.httpclient_test import (
     GZIP_PAYLOAD,
     ClientTestCase,
@@ -27,8 +26,8 @@ from tornado.test.httpclient_test import (
     RawServer,
     echo,
 )
-from tornado.test.util import env_with_package, respond
-from tornado.testing import ExpectLog, bind_unused_port, gen_test
+from tornado.test.util import ScriptedServer, env_with_package, respond
+from tornado.testing import ExpectLog, gen_test
 from tornado.util import GzipDecompressor
 
 try:
@@ -112,43 +111,26 @@ skip_without_member_decoding = unittest.skipUnless(
 )
 
 
-class Streamer(TCPServer):
+class Streamer(ScriptedServer):
     """Sends a response of the given pieces without Content-Length.
 
     The body ends when the connection closes; ``pause`` seconds pass between
-    pieces. ``closed`` is set once the connection is gone.
+    pieces.
     """
 
     def __init__(self, pieces: list[bytes], pause: float = 0) -> None:
         super().__init__()
         self.pieces = pieces
         self.pause = pause
-        self.closed = Event()
-        self.streams: list[IOStream] = []
-        sock, self.port = bind_unused_port()
-        self.add_sockets([sock])
 
-    async def handle_stream(self, stream: IOStream, address: Any) -> None:
-        self.streams.append(stream)
-        stream.set_close_callback(self.closed.set)
-        try:
-            await stream.read_until(b"\r\n\r\n")
-            await stream.write(b"HTTP/1.0 200 OK\r\n\r\n")
-            for piece in self.pieces:
-                await stream.write(piece)
-                if self.pause:
-                    await asyncio.sleep(self.pause)
-        except StreamClosedError:
-            return
+    async def serve(self, stream: IOStream) -> None:
+        await stream.read_until(b"\r\n\r\n")
+        await stream.write(b"HTTP/1.0 200 OK\r\n\r\n")
+        for piece in self.pieces:
+            await stream.write(piece)
+            if self.pause:
+                await asyncio.sleep(self.pause)
         stream.close()
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    async def close(self) -> None:
-        self.stop()
-        for stream in self.streams:
-            stream.close()
 
 
 @unittest.skipIf(pycurl is None, "pycurl is not installed")

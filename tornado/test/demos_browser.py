@@ -33,7 +33,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tornado.test.util import REPO_ROOT, DemoServer, assert_no_errors_logged
+from tornado.test.util import REPO_ROOT, DemoServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -174,10 +174,10 @@ class BrowserDemoTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
-        output = cls.server.output()
-        cls.server.stop()
-        super().tearDownClass()
-        assert_no_errors_logged(cls.script, output)
+        try:
+            cls.server.stop_and_check()
+        finally:
+            super().tearDownClass()
 
     def browser(self, name: str) -> Browser:
         browser = Browser(self.demo, name)

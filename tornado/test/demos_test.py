@@ -25,7 +25,6 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.test.util import (
     DemoServer,
-    assert_no_errors_logged,
     run_demo,
     skip_without_demos,
 )
@@ -47,10 +46,10 @@ class DemoTestCase(AsyncTestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
-        output = cls.server.output()
-        cls.server.stop()
-        super().tearDownClass()
-        assert_no_errors_logged(cls.script, output)
+        try:
+            cls.server.stop_and_check()
+        finally:
+            super().tearDownClass()
 
     async def fetch(self, path: str, **kwargs: Any) -> HTTPResponse:
         """Fetch ``path`` from the demo, returning error responses too.

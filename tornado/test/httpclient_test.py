@@ -41,14 +41,14 @@ from tornado.httputil import (
     format_timestamp,
 )
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
-from tornado.tcpserver import TCPServer
 from tornado.test.util import (
     REPO_ROOT,
     TEST_CERT,
     TEST_KEY,
+    ScriptedServer,
     closed_port,
     ipv6_available,
     respond,
@@ -198,7 +198,7 @@ class LoopbackServer:
         await self.server.close_all_connections()
 
 
-class RawServer(TCPServer):
+class RawServer(ScriptedServer):
     """Answers every connection with fixed bytes, then closes it."""
 
     def __init__(self, response: bytes, wait_for_headers: bool = True) -> None:
@@ -207,29 +207,14 @@ class RawServer(TCPServer):
         # Without waiting for a request's headers, answer after any first
         # bytes (such as a TLS ClientHello).
         self.wait_for_headers = wait_for_headers
-        sock, self.port = bind_unused_port()
-        self.add_sockets([sock])
-        self.streams: list[IOStream] = []
 
-    async def handle_stream(self, stream: IOStream, address: Any) -> None:
-        self.streams.append(stream)
-        try:
-            if self.wait_for_headers:
-                await stream.read_until(b"\r\n\r\n")
-            else:
-                await stream.read_bytes(1, partial=True)
-            await stream.write(self.response)
-        except StreamClosedError:
-            return
+    async def serve(self, stream: IOStream) -> None:
+        if self.wait_for_headers:
+            await stream.read_until(b"\r\n\r\n")
+        else:
+            await stream.read_bytes(1, partial=True)
+        await stream.write(self.response)
         stream.close()
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def close(self) -> None:
-        self.stop()
-        for stream in self.streams:
-            stream.close()
 
 
 # ---------------------------------------------------------------------------

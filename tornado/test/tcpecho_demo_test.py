@@ -14,7 +14,7 @@ class TCPEchoDemoTest(unittest.TestCase):
         # The tcpecho scripts find the package through PYTHONPATH.
         self.env = env_with_package()
         self.server = DemoServer("tcpecho/server.py", env=self.env)
-        self.addCleanup(self.server.stop)
+        self.addCleanup(self.server.stop_and_check)
 
     def run_client(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run_demo("tcpecho/client.py", *args, env=self.env)

@@ -27,6 +27,9 @@ from tornado.httputil import (
     ResponseStartLine,
     responses,
 )
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.locks import Event
+from tornado.tcpserver import TCPServer
 from tornado.testing import bind_unused_port
 
 _T = TypeVar("_T")
@@ -110,6 +113,42 @@ def respond(
     if data and request.method != "HEAD":
         connection.write(data)
     connection.finish()
+
+
+class ScriptedServer(TCPServer):
+    """A TCP server on a free 127.0.0.1 port that plays a script to clients.
+
+    Subclasses write `serve` (a `StreamClosedError` from it ends the
+    connection quietly).  ``closed`` is set once a client's connection has
+    closed; `close` stops the server and closes every connection.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streams: list[IOStream] = []
+        self.closed = Event()
+        sock, self.port = bind_unused_port()
+        self.add_sockets([sock])
+
+    async def handle_stream(self, stream: IOStream, address: Any) -> None:
+        self.streams.append(stream)
+        stream.set_close_callback(self.closed.set)
+        try:
+            await self.serve(stream)
+        except StreamClosedError:
+            pass
+
+    async def serve(self, stream: IOStream) -> None:
+        """Talk to one client."""
+        raise NotImplementedError()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def close(self) -> None:
+        self.stop()
+        for stream in self.streams:
+            stream.close()
 
 
 def env_with_package() -> dict[str, str]:
@@ -412,6 +451,12 @@ class DemoServer:
         self.terminate()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.log_path)
+
+    def stop_and_check(self) -> None:
+        """`stop`, then fail if the child logged an error or a traceback."""
+        output = self.output()
+        self.stop()
+        assert_no_errors_logged(self.script, output)
 
 
 def run_demo(

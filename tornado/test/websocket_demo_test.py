@@ -19,7 +19,7 @@ class WebSocketChatDemoTest(AsyncTestCase):
         super().setUp()
         # The chat demo finds the package through PYTHONPATH.
         server = DemoServer("websocket/chatdemo.py", env=env_with_package())
-        self.addCleanup(server.stop)
+        self.addCleanup(server.stop_and_check)
         self.base = f"127.0.0.1:{server.port}"
 
     async def sign_in(self, name: str) -> str:
