@@ -2,7 +2,8 @@
 
 ASGI (version 3.0) is the interface most of the Python async web world is
 built on: Starlette, FastAPI, Django's async side, and the servers uvicorn,
-hypercorn, granian and daphne.  This module bridges it in both directions.
+hypercorn, granian and daphne.  This module bridges it in both directions;
+the :doc:`/guide/asgi` page shows both at work.
 
 `ASGIContainer` hosts an ASGI application on Tornado's `.HTTPServer`, the
 counterpart of `tornado.wsgi.WSGIContainer`::

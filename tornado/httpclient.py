@@ -7,9 +7,9 @@ HTTP status, and for transport problems (refused connections, timeouts,
 malformed responses) it is the made-up status 599.
 
 Two implementations exist and share this interface:
-``tornado.simple_httpclient.SimpleAsyncHTTPClient`` (pure Python, the
-default) and ``tornado.curl_httpclient.CurlAsyncHTTPClient`` (based on
-``pycurl``). Select one process-wide with `AsyncHTTPClient.configure`::
+`~tornado.simple_httpclient.SimpleAsyncHTTPClient` (pure Python, the
+default) and `~tornado.curl_httpclient.CurlAsyncHTTPClient` (based on
+``pycurl``), each documented on its own page. Select one process-wide with `AsyncHTTPClient.configure`::
 
     AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")
 
@@ -234,7 +234,7 @@ class AsyncHTTPClient(Configurable):
         raise_error: bool = True,
         **kwargs: Any,
     ) -> Future[HTTPResponse]:
-        """Execute a request, returning a `Future` of its `HTTPResponse`.
+        """Execute a request, returning a `~asyncio.Future` of its `HTTPResponse`.
 
         ``request`` is a URL or an `HTTPRequest`; with a URL, ``kwargs`` are
         the `HTTPRequest` arguments (they are not allowed with an object).
@@ -310,7 +310,7 @@ class HTTPRequest:
         ``allow_nonstandard_methods`` is true.
     :arg body_producer: instead of ``body``, a callable that receives a
         ``write`` function and produces the body through it (returning a
-        `Future` if it works asynchronously). Send ``Content-Length`` yourself
+        `~asyncio.Future` if it works asynchronously). Send ``Content-Length`` yourself
         or the body is sent with chunked encoding (not supported by every
         server). Only the simple client supports it.
     :arg str auth_username: user name for HTTP authentication.

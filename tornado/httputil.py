@@ -5,6 +5,13 @@ This module holds the protocol-independent pieces of HTTP: the
 applications, the delegate interfaces connecting a connection to the code
 that handles its messages, and helpers for URLs, form bodies, cookies and
 dates.  It performs no I/O.
+
+Received data that breaks the protocol raises `HTTPInputError`; the parsers
+check header names and values character by character (names must be
+tokens; values may not contain CR, LF, NUL or other control characters) and
+accept only ``HTTP/1.x`` start lines.  `HTTPHeaders.parse` refuses obsolete
+line folding.  No input makes a parser take more than linear time, and their
+memory stays a small multiple of the input.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ A typical program starts the loop once, with :func:`asyncio.run`::
 
     asyncio.run(main())
 
+Besides running callbacks and timeouts, an `IOLoop` watches file descriptors
+(`IOLoop.add_handler`), which is what Tornado's streams are built on.
 `PeriodicCallback` runs a function at a fixed interval on the current loop.
 """
 
@@ -326,7 +328,7 @@ class IOLoop(Configurable):
         yield; other values raise `tornado.gen.BadYieldError`). The loop runs
         until the awaitable resolves; its result is returned, or its
         exception raised. With ``timeout`` (in seconds), a result still
-        pending after that long is cancelled and `tornado.util.TimeoutError`
+        pending after that long is cancelled and `TimeoutError`
         is raised. If the loop is stopped (`stop`) before the result is
         ready, `RuntimeError` is raised.
         """

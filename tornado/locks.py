@@ -1,6 +1,9 @@
 """Synchronization primitives for coroutines running on one event loop.
 
-These mirror the classes of the standard :mod:`threading` and :mod:`asyncio`
+Coroutines on one event loop never run at the same time, but they interleave
+at every ``await``.  The classes here coordinate them across those points:
+waiting for a signal (`Condition`, `Event`), limiting concurrency
+(`Semaphore`, `BoundedSemaphore`) and mutual exclusion (`Lock`).  They mirror the classes of the standard :mod:`threading` and :mod:`asyncio`
 modules, but every blocking method takes an optional ``timeout`` (an absolute
 deadline in ``IOLoop.time()`` terms, or a :class:`datetime.timedelta` relative to
 now) and returns an awaitable.  None of them is thread-safe: use them from the

@@ -3,7 +3,9 @@
 :class:`Queue` is first-in first-out; :class:`PriorityQueue` hands out the
 lowest item first and :class:`LifoQueue` the newest.  :meth:`Queue.put` waits
 while a bounded queue is full and :meth:`Queue.get` waits while it is empty,
-both with an optional timeout.  Like :mod:`tornado.locks`, these classes are
+both with an optional timeout: a bounded queue makes producers wait when
+consumers fall behind, which keeps memory in check.  `Queue.task_done` and
+`Queue.join` let a producer wait until everything it queued was handled.  Like :mod:`tornado.locks`, these classes are
 not thread-safe: use them from the thread that runs the event loop.
 """
 

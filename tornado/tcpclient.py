@@ -4,7 +4,8 @@
 addresses, racing IPv4 and IPv6 in the manner of "Happy Eyeballs"
 (:rfc:`6555`): addresses of the family the resolver listed first are tried
 one after another, and if none has connected after a short delay (or the
-first one fails), the other family is tried in parallel.
+first one fails), the other family is tried in parallel.  It returns an
+`.IOStream`, upgraded to TLS when given ``ssl_options``.
 """
 
 from __future__ import annotations

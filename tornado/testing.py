@@ -1,7 +1,13 @@
 """Support for writing unit tests of asynchronous code.
 
+Tests of asynchronous code need an event loop to run on and a way to wait
+for results without blocking it:
+
 * :class:`AsyncTestCase` runs each test with a fresh `.IOLoop`; decorate
   coroutine test methods with :func:`gen_test` to run them on it.
+* :class:`AsyncHTTPTestCase` (and :class:`AsyncHTTPSTestCase`, over TLS)
+  also serves an application on a free loopback port, with a client to
+  fetch from it.
 * :class:`ExpectLog` captures log output a test expects to produce.
 * :func:`bind_unused_port`, :func:`get_async_test_timeout` and
   :func:`setup_with_context_manager` are small helpers for test set-up.

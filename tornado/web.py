@@ -193,7 +193,7 @@ class HTTPError(Exception):
 
     @property
     def log_message(self) -> str | None:
-        """The message for the log, with ``%`` placeholders for `args`."""
+        """The message for the log, with ``%`` placeholders for ``args``."""
         return self._log_message
 
     @log_message.setter
@@ -201,7 +201,7 @@ class HTTPError(Exception):
         self._log_message = value
 
     def get_message(self) -> str | None:
-        """The log message with `args` filled in, or ``None``."""
+        """The log message with ``args`` filled in, or ``None``."""
         if self._log_message is None or not self.args:
             return self._log_message
         return self._log_message % self.args

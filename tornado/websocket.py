@@ -1,7 +1,9 @@
 """WebSockets (RFC 6455) with permessage-deflate compression (RFC 7692).
 
-A WebSocket is a long-lived, two-way message channel that starts life as an
-HTTP request.  On the server, subclass `WebSocketHandler`, route a URL to it
+A WebSocket is a long-lived, two-way message channel between a browser (or
+any client) and the server.  It starts life as an HTTP request asking to be
+upgraded; from then on either side can send a text or binary message at any
+time, plus pings and a closing handshake.  On the server, subclass `WebSocketHandler`, route a URL to it
 like any other handler, and fill in `~WebSocketHandler.open`,
 `~WebSocketHandler.on_message` and `~WebSocketHandler.on_close`::
 
@@ -18,11 +20,34 @@ like any other handler, and fill in `~WebSocketHandler.open`,
 On the client, `websocket_connect` opens a connection and resolves to a
 `WebSocketClientConnection`, whose `~WebSocketClientConnection.read_message`
 returns each message in turn (``None`` once the connection is closed).
+The ``demos/websocket`` directory holds a small chat room built on both.
+
+Browsers let any page open a WebSocket to any server, sending the user's
+cookies along.  Every upgrade request therefore goes through the
+cross-origin check described under :ref:`cross-origin-protection` (whatever
+the ``cross_origin_protection`` setting says): same-origin requests (by
+``Sec-Fetch-Site``, or an ``Origin`` naming the ``Host``) and requests
+without an ``Origin`` are accepted, and `WebSocketHandler.check_origin`
+decides about the others; by default it accepts the ``trusted_origins``
+setting's origins.  A refused request gets a 403 and a debug log line
+saying why.  Only version 13 of the protocol (RFC 6455) is spoken: a
+request for another version gets a 426 with ``Sec-WebSocket-Version: 13``.
+
+A client that floods the server with pings gets one pong at a time (for
+the latest ping) while it does not read, and a connection's reading loop
+yields to the event loop every millisecond or so, so a flood of small
+messages cannot starve other connections.
 
 The bytes on the wire (frames, masking, fragmentation, close payloads and
 compression) are handled by a pure codec in ``tornado._websocket_wire``; the
 classes here run the opening handshake and drive that codec over an
-`.IOStream`.
+`.IOStream`.  Unmasking the frames clients send is the costly part of
+receiving large messages; an optional C extension, ``tornado.speedups``,
+does it when it was compiled at installation (which needs a C compiler),
+and a slower pure-Python version otherwise.  Setting the environment
+variable ``TORNADO_EXTENSION=0`` forces the pure-Python version, and
+``TORNADO_EXTENSION=1`` makes a missing extension an error, both when
+installing and when ``tornado`` is imported.
 """
 
 from __future__ import annotations
@@ -1426,7 +1451,7 @@ def websocket_connect(
 ) -> Awaitable[WebSocketClientConnection]:
     """Open a WebSocket connection; resolves to a `WebSocketClientConnection`.
 
-    ``url`` is a ``ws://`` or ``wss://`` URL, or an `.HTTPRequest` for such
+    ``url`` is a ``ws://`` or ``wss://`` URL, or an `~tornado.httpclient.HTTPRequest` for such
     a URL (to send extra headers or set TLS options; ``connect_timeout``
     must then be set on the request).
 
