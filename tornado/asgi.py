@@ -97,7 +97,6 @@ from tornado.websocket import (
     WebSocketClosedError,
     WebSocketHandler,
     WebSocketProtocol,
-    _OutgoingMessage,
     de_dupe_gen_log,
 )
 
@@ -1858,7 +1857,9 @@ class _ASGIWebSocketProtocol(WebSocketProtocol):
         self.close_reason = message.get("reason") or None
 
     def write_message(
-        self, message: _OutgoingMessage, binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message (see `.WebSocketHandler.write_message`)."""
         if isinstance(message, dict):

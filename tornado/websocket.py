@@ -111,9 +111,6 @@ _DIRECT_READ_SIZE = 64 * 1024
 _MAX_TURN = 0.001
 #: Payload size from which a frame is written as header and payload apart.
 _SEPARATE_PAYLOAD_SIZE = 64 * 1024
-# What write_message sends: text, binary data (a bytearray or memoryview is
-# copied first) or a dict sent as JSON text.
-_OutgoingMessage = str | bytes | bytearray | memoryview | dict[str, Any]
 #: Limits of the client's HTTP handshake: buffered bytes and response head.
 _CLIENT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _CLIENT_MAX_HEADER_SIZE = 64 * 1024
@@ -215,6 +212,33 @@ class WebSocketHandler(RequestHandler):
 
     Once the connection is upgraded the methods that build an HTTP response
     (``write``, ``finish``, ``set_header`` and so on) raise `RuntimeError`.
+
+    An echo endpoint, served on a free loopback port and used by a client:
+
+    >>> import asyncio
+    >>> from tornado.httpserver import HTTPServer
+    >>> from tornado.testing import bind_unused_port
+    >>> from tornado.web import Application
+    >>> from tornado.websocket import WebSocketHandler, websocket_connect
+    >>> class Echo(WebSocketHandler):
+    ...     def on_message(self, message):
+    ...         self.write_message("You said: " + message)
+    >>> async def main():
+    ...     sock, port = bind_unused_port()
+    ...     server = HTTPServer(Application([("/echo", Echo)]))
+    ...     server.add_socket(sock)
+    ...     try:
+    ...         connection = await websocket_connect(f"ws://127.0.0.1:{port}/echo")
+    ...         await connection.write_message("hello")
+    ...         reply = await connection.read_message()
+    ...         connection.close()
+    ...         end = await connection.read_message()  # None: closed
+    ...     finally:
+    ...         server.stop()
+    ...         await server.close_all_connections()
+    ...     return reply, end
+    >>> asyncio.run(main())
+    ('You said: hello', None)
     """
 
     def __init__(
@@ -413,7 +437,9 @@ class WebSocketHandler(RequestHandler):
     # -- acting on the connection ---------------------------------------------
 
     def write_message(
-        self, message: _OutgoingMessage, binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message: text by default, binary if ``binary`` is true.
 
@@ -609,7 +635,9 @@ class WebSocketProtocol(abc.ABC):
 
     @abc.abstractmethod
     def write_message(
-        self, message: _OutgoingMessage, binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message (see `WebSocketHandler.write_message`)."""
 
@@ -983,7 +1011,9 @@ class WebSocketProtocol13(WebSocketProtocol):
         return _relay_write(written)
 
     def write_message(
-        self, message: _OutgoingMessage, binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if isinstance(message, dict):
@@ -1335,7 +1365,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     # -- using the connection -------------------------------------------------
 
     def write_message(
-        self, message: _OutgoingMessage, binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if self.protocol is None:
