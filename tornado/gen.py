@@ -1,12 +1,21 @@
 """Generator-based coroutines, and helpers for combining awaitables.
 
 Before ``async def`` existed, Tornado coroutines were generators decorated
-with `coroutine` that ``yield`` the futures they wait for::
+with `coroutine` that ``yield`` the futures they wait for:
 
-    @gen.coroutine
-    def fetch_both(client):
-        first, second = yield [client.fetch(a), client.fetch(b)]
-        return first.body + second.body
+>>> import asyncio
+>>> from tornado import gen
+>>> async def double(x):
+...     await gen.sleep(0.001)
+...     return 2 * x
+>>> @gen.coroutine
+... def sum_of_doubles(a, b):
+...     first, second = yield [double(a), double(b)]
+...     return first + second
+>>> async def main():
+...     return await sum_of_doubles(1, 2)
+>>> asyncio.run(main())
+6
 
 Such coroutines still work and interoperate with native ones in both
 directions: calling one returns an :class:`asyncio.Future`, and they can
@@ -409,6 +418,18 @@ def multi(
     is not itself cancelled.
 
     In a generator coroutine, yielding a list or dict does the same.
+
+    >>> import asyncio
+    >>> from tornado import gen
+    >>> async def square(x):
+    ...     await gen.sleep(0.001 * (3 - x))  # the last one finishes first
+    ...     return x * x
+    >>> async def main():
+    ...     as_list = await gen.multi([square(1), square(2)])
+    ...     as_dict = await gen.multi({"two": square(2), "one": square(1)})
+    ...     return as_list, as_dict
+    >>> asyncio.run(main())
+    ([1, 4], {'two': 4, 'one': 1})
     """
     return multi_future(children, quiet_exceptions=quiet_exceptions)
 
@@ -538,6 +559,20 @@ def with_timeout(
 
     ``future`` itself is not cancelled on timeout; if it later fails, its
     exception is logged unless it is an instance of ``quiet_exceptions``.
+
+    >>> import asyncio, datetime
+    >>> from tornado import gen
+    >>> async def main():
+    ...     never = asyncio.Event()
+    ...     try:
+    ...         await gen.with_timeout(
+    ...             datetime.timedelta(seconds=0.01), never.wait(), message="gave up"
+    ...         )
+    ...     except TimeoutError as e:
+    ...         return str(e)
+    >>> asyncio.run(main())
+    'gave up'
+
     Use :func:`asyncio.wait_for` for a wait that cancels.
     """
     original = convert_yielded(future)

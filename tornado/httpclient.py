@@ -135,16 +135,36 @@ def _forbid_running_loop() -> None:
 class AsyncHTTPClient(Configurable):
     """A non-blocking HTTP client.
 
-    Usage::
+    `fetch` returns the `HTTPResponse`, or raises `HTTPClientError` for a
+    status outside the 2xx range (``raise_error=False`` returns those
+    responses too).  Here against a small server on a free loopback port:
 
-        async def f():
-            client = AsyncHTTPClient()
-            try:
-                response = await client.fetch("http://www.example.com")
-            except Exception as e:
-                print("Error:", e)
-            else:
-                print(response.body)
+    >>> import asyncio
+    >>> from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+    >>> from tornado.httpserver import HTTPServer
+    >>> from tornado.testing import bind_unused_port
+    >>> from tornado.web import Application, RequestHandler
+    >>> class Shout(RequestHandler):
+    ...     def post(self):
+    ...         self.write(self.request.body.upper())
+    >>> async def main():
+    ...     sock, port = bind_unused_port()
+    ...     server = HTTPServer(Application([("/shout", Shout)]))
+    ...     server.add_socket(sock)
+    ...     client = AsyncHTTPClient()
+    ...     base = f"http://127.0.0.1:{port}"
+    ...     try:
+    ...         response = await client.fetch(base + "/shout", method="POST", body="hi")
+    ...         try:
+    ...             await client.fetch(base + "/missing")
+    ...         except HTTPClientError as e:
+    ...             missing = e.code
+    ...     finally:
+    ...         server.stop()
+    ...         await server.close_all_connections()
+    ...     return response.code, response.body, missing
+    >>> asyncio.run(main())
+    (200, b'HI', 404)
 
     ``AsyncHTTPClient()`` does not always create a new object: there is one
     instance per `.IOLoop`, reused by every call made while that loop is

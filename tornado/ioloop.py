@@ -137,6 +137,28 @@ class IOLoop(Configurable):
     Methods that schedule work (`add_callback`, `call_later`, ...) accept any
     callable; a callable that returns an awaitable has it awaited, and an
     exception it raises is logged to ``tornado.application``.
+
+    >>> import asyncio
+    >>> from tornado.ioloop import IOLoop
+    >>> async def main():
+    ...     loop = IOLoop.current()
+    ...     done = asyncio.Event()
+    ...     order = []
+    ...     loop.call_later(0.01, lambda: (order.append("later"), done.set()))
+    ...     loop.add_callback(order.append, "soon")
+    ...     await done.wait()
+    ...     return order
+    >>> asyncio.run(main())
+    ['soon', 'later']
+
+    A loop of its own runs a coroutine function to completion:
+
+    >>> async def answer():
+    ...     return 42
+    >>> loop = IOLoop(make_current=False)
+    >>> loop.run_sync(answer)
+    42
+    >>> loop.close()
     """
 
     #: Event flags for `add_handler` and `update_handler`.
@@ -591,6 +613,23 @@ class PeriodicCallback:
     which keeps many processes with the same period from running in lockstep.
 
     The callback starts running after `start` is called.
+
+    >>> import asyncio
+    >>> from tornado.ioloop import PeriodicCallback
+    >>> async def main():
+    ...     ticks = []
+    ...     enough = asyncio.Event()
+    ...     def tick():
+    ...         ticks.append(len(ticks))
+    ...         if len(ticks) == 3:
+    ...             enough.set()
+    ...     every_10_ms = PeriodicCallback(tick, 10)
+    ...     every_10_ms.start()
+    ...     await enough.wait()
+    ...     every_10_ms.stop()
+    ...     return ticks
+    >>> asyncio.run(main())
+    [0, 1, 2]
     """
 
     def __init__(

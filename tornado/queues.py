@@ -60,6 +60,24 @@ class Queue(Generic[_T]):
     item lets another coroutine ``await q.join()`` until everything put has been
     processed.
 
+    >>> import asyncio
+    >>> from tornado.queues import Queue
+    >>> async def main():
+    ...     queue = Queue(maxsize=2)
+    ...     handled = []
+    ...     async def consumer():
+    ...         async for item in queue:
+    ...             handled.append(item)
+    ...             queue.task_done()
+    ...     worker = asyncio.ensure_future(consumer())
+    ...     for item in range(5):
+    ...         await queue.put(item)  # waits while two items are queued
+    ...     await queue.join()  # until the consumer has handled every item
+    ...     worker.cancel()
+    ...     return handled
+    >>> asyncio.run(main())
+    [0, 1, 2, 3, 4]
+
     Subclasses change the ordering by overriding ``_init`` (create the
     ``_queue`` container), ``_put`` (add an item) and ``_get`` (remove the next
     item).
