@@ -61,7 +61,6 @@ nitpick_ignore_regex = [
 # intro).  Remove once those files write ~.TCPServer.listen and friends.
 nitpick_ignore = [
     ("py:obj", "HTTPServer"),  # TODO(perf-merge) docs/httpserver.rst intro
-    ("py:obj", "HTTPServerRequest.remote_ip"),  # TODO(perf-merge)
     ("py:obj", "listen"),  # TODO(perf-merge)
     ("py:obj", "add_sockets"),  # TODO(perf-merge)
     ("py:obj", "bind"),  # TODO(perf-merge)
