@@ -28,7 +28,6 @@ import codecs
 import dataclasses
 import hashlib
 import os
-import re
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +36,15 @@ from typing import (
 )
 
 from tornado import util
+from tornado._httpgrammar import (
+    QUOTED_STRING_RE,
+    format_header_params,
+    is_digits,
+    is_token,
+    split_list,
+    split_outside_quotes,
+    unquote_string,
+)
 
 OPCODE_CONTINUATION = 0x0
 OPCODE_TEXT = 0x1
@@ -752,72 +760,51 @@ def is_valid_client_key(key: str) -> bool:
         return False
 
 
-_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_QUOTED = r'"(?:[^"\\]|\\.)*"'
-_EXTENSION_ITEM = re.compile(
-    rf"\s*(?:(?P<sep>[,;])|(?P<name>{_TOKEN})(?:\s*=\s*(?P<value>{_TOKEN}|{_QUOTED}))?)"
-)
-
 ExtensionParams = list[tuple[str, str | None]]
 
 
 def parse_extensions(header: str) -> list[tuple[str, ExtensionParams]]:
-    """Parse a ``Sec-WebSocket-Extensions`` value.
+    """Parse a ``Sec-WebSocket-Extensions`` value (RFC 6455 section 9.1).
 
     Returns ``[(extension_name, [(param, value or None), ...]), ...]`` in
     order, keeping duplicate parameters so callers can reject them.  Quoted
-    values are unquoted.  Raises `NegotiationError` on a syntax error.
+    values are unquoted.  Empty list elements are ignored (RFC 9110 section
+    5.6.1).  Raises `NegotiationError` on a syntax error.
     """
-    tokens = _tokenize_extensions(header)
-    extensions: list[tuple[str, ExtensionParams]] = []
-    expect = "name"
-    for sep, name, value in tokens:
-        if expect == "name":
-            if name is None or value is not None:
-                raise NegotiationError(f"expected an extension name in {header!r}")
-            extensions.append((name, []))
-            expect = "separator"
-        elif expect == "param":
-            if name is None:
-                raise NegotiationError(f"expected a parameter in {header!r}")
-            extensions[-1][1].append((name, value))
-            expect = "separator"
-        else:
-            if sep is None:
-                raise NegotiationError(f"expected ',' or ';' in {header!r}")
-            expect = "param" if sep == ";" else "name"
-    if expect != "separator" and (extensions or tokens):
-        raise NegotiationError(f"truncated extension header {header!r}")
-    return extensions
+    return [_parse_extension(element, header) for element in split_list(header)]
 
 
-def _tokenize_extensions(
-    header: str,
-) -> list[tuple[str | None, str | None, str | None]]:
-    """Split an extension header into ``(separator, name, value)`` items."""
-    tokens = []
-    pos = 0
-    header = header.rstrip()
-    while pos < len(header):
-        found = _EXTENSION_ITEM.match(header, pos)
-        if found is None:
-            raise NegotiationError(
-                f"invalid character {header[pos]!r} in extension header {header!r}"
-            )
-        value = found.group("value")
-        if value is not None and value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        tokens.append((found.group("sep"), found.group("name"), value))
-        pos = found.end()
-    return tokens
+def _parse_extension(element: str, header: str) -> tuple[str, ExtensionParams]:
+    """One list element: ``name *( ";" param [ "=" value ] )``."""
+    name, *pieces = (piece.strip(" \t") for piece in split_outside_quotes(element, ";"))
+    if not is_token(name):
+        raise NegotiationError(f"expected an extension name in {header!r}")
+    params: ExtensionParams = []
+    for position, piece in enumerate(pieces, 1):
+        if not piece:
+            if position == len(pieces):
+                raise NegotiationError(f"truncated extension header {header!r}")
+            raise NegotiationError(f"expected a parameter in {header!r}")
+        params.append(_parse_extension_param(piece, header))
+    return name, params
+
+
+def _parse_extension_param(piece: str, header: str) -> tuple[str, str | None]:
+    name, equals, value = (part.strip(" \t") for part in piece.partition("="))
+    if not is_token(name):
+        raise NegotiationError(f"invalid extension parameter {piece!r} in {header!r}")
+    if not equals:
+        return name, None
+    if is_token(value):
+        return name, value
+    if QUOTED_STRING_RE.fullmatch(value):
+        return name, unquote_string(value)
+    raise NegotiationError(f"invalid value for {name!r} in {header!r}")
 
 
 def format_extension(name: str, params: Iterable[tuple[str, str | None]]) -> str:
     """One ``Sec-WebSocket-Extensions`` element: ``name; a; b=1``."""
-    parts = [name]
-    for param, value in params:
-        parts.append(param if value is None else f"{param}={value}")
-    return "; ".join(parts)
+    return format_header_params(name, params)
 
 
 # ---------------------------------------------------------------------------
@@ -859,7 +846,7 @@ class DeflateParams:
 
 
 def _window_bits(name: str, value: str | None) -> int:
-    if value is None or not value.isdigit() or not value.isascii():
+    if value is None or not is_digits(value):
         raise NegotiationError(f"{name} needs a value from 8 to 15, got {value!r}")
     bits = int(value)
     if not _MIN_WINDOW_BITS <= bits <= zlib.MAX_WBITS:

@@ -2,7 +2,8 @@
 
 ASGI (version 3.0) is the interface most of the Python async web world is
 built on: Starlette, FastAPI, Django's async side, and the servers uvicorn,
-hypercorn, granian and daphne.  This module bridges it in both directions.
+hypercorn, granian and daphne.  This module bridges it in both directions;
+the :doc:`/guide/asgi` page shows both at work.
 
 `ASGIContainer` hosts an ASGI application on Tornado's `.HTTPServer`, the
 counterpart of `tornado.wsgi.WSGIContainer`::
@@ -86,6 +87,7 @@ import tornado
 from tornado import _websocket_wire as wire
 from tornado import httputil
 from tornado._http1wire import BodyEncoder, BodyKind, plan_response_body
+from tornado._httpgrammar import split_list
 from tornado.concurrent import Future
 from tornado.escape import json_encode
 from tornado.iostream import StreamClosedError
@@ -443,7 +445,7 @@ class ASGIContainer(httputil.HTTPServerConnectionDelegate):
         scope = self._common_scope(request, "websocket")
         scope["scheme"] = "wss" if request.protocol == "https" else "ws"
         offered = request.headers.get("Sec-WebSocket-Protocol", "")
-        scope["subprotocols"] = [p.strip() for p in offered.split(",") if p.strip()]
+        scope["subprotocols"] = split_list(offered)
         scope["extensions"] = {"websocket.http.response": {}}
         return scope
 
@@ -1855,7 +1857,9 @@ class _ASGIWebSocketProtocol(WebSocketProtocol):
         self.close_reason = message.get("reason") or None
 
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message (see `.WebSocketHandler.write_message`)."""
         if isinstance(message, dict):

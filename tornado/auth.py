@@ -1,6 +1,9 @@
 """Third-party login with OpenID 2.0, OAuth 1.0/1.0a and OAuth 2.0.
 
-Each class here is a mixin for `tornado.web.RequestHandler`. A login
+Each class here is a mixin for `tornado.web.RequestHandler`: generic
+OpenID 2.0 and OAuth mixins, and ready-made ones for Google, Facebook and
+Twitter.  Their network calls go through `tornado.httpclient.AsyncHTTPClient`
+and are awaited from the handler's own methods.  A login
 handler usually serves two requests: the first sends the user to the
 provider (``authorize_redirect`` or ``authenticate_redirect``); the provider
 then sends the user back to the same URL with extra arguments, and the
@@ -535,7 +538,7 @@ class TwitterMixin(OAuthMixin):
 
     Register an application with Twitter and put its consumer key and
     secret in the ``twitter_consumer_key`` and ``twitter_consumer_secret``
-    application settings. `get_authenticated_user` returns the Twitter
+    application settings. `~OAuthMixin.get_authenticated_user` returns the Twitter
     user object with ``username`` (the screen name) and ``access_token``
     added.
     """
@@ -568,7 +571,7 @@ class TwitterMixin(OAuthMixin):
 
         ``path`` is relative to the API root and has no extension, e.g.
         ``"/statuses/update"``; a full ``http(s)`` URL is used as is.
-        ``access_token`` is the one `get_authenticated_user` returned. The
+        ``access_token`` is the one `~OAuthMixin.get_authenticated_user` returned. The
         keyword arguments become query arguments; with ``post_args`` the
         request is a POST of those form fields.
         """

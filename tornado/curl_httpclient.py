@@ -8,7 +8,8 @@ Compared with the default simple client it adds HTTP proxies (with basic or
 digest authentication), digest authentication for the server itself, the
 choice of outgoing network interface and direct access to the curl handle
 through ``prepare_curl_callback``. It does not support ``body_producer``,
-``ssl_options`` or ``expect_100_continue``.
+``ssl_options`` or ``expect_100_continue``.  It needs ``pycurl`` (the
+``full`` extra of this package).
 
 libcurl is driven through its "multi socket" interface: curl reports which
 sockets and timers it needs and the `.IOLoop` calls back into it when they

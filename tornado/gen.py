@@ -1,12 +1,21 @@
 """Generator-based coroutines, and helpers for combining awaitables.
 
 Before ``async def`` existed, Tornado coroutines were generators decorated
-with `coroutine` that ``yield`` the futures they wait for::
+with `coroutine` that ``yield`` the futures they wait for:
 
-    @gen.coroutine
-    def fetch_both(client):
-        first, second = yield [client.fetch(a), client.fetch(b)]
-        return first.body + second.body
+>>> import asyncio
+>>> from tornado import gen
+>>> async def double(x):
+...     await gen.sleep(0.001)
+...     return 2 * x
+>>> @gen.coroutine
+... def sum_of_doubles(a, b):
+...     first, second = yield [double(a), double(b)]
+...     return first + second
+>>> async def main():
+...     return await sum_of_doubles(1, 2)
+>>> asyncio.run(main())
+6
 
 Such coroutines still work and interoperate with native ones in both
 directions: calling one returns an :class:`asyncio.Future`, and they can
@@ -33,7 +42,7 @@ import sys
 import types
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from inspect import isawaitable
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from tornado.concurrent import (
     Future,
@@ -409,6 +418,18 @@ def multi(
     is not itself cancelled.
 
     In a generator coroutine, yielding a list or dict does the same.
+
+    >>> import asyncio
+    >>> from tornado import gen
+    >>> async def square(x):
+    ...     await gen.sleep(0.001 * (3 - x))  # the last one finishes first
+    ...     return x * x
+    >>> async def main():
+    ...     as_list = await gen.multi([square(1), square(2)])
+    ...     as_dict = await gen.multi({"two": square(2), "one": square(1)})
+    ...     return as_list, as_dict
+    >>> asyncio.run(main())
+    ([1, 4], {'two': 4, 'one': 1})
     """
     return multi_future(children, quiet_exceptions=quiet_exceptions)
 
@@ -538,9 +559,24 @@ def with_timeout(
 
     ``future`` itself is not cancelled on timeout; if it later fails, its
     exception is logged unless it is an instance of ``quiet_exceptions``.
+
+    >>> import asyncio, datetime
+    >>> from tornado import gen
+    >>> async def main():
+    ...     never = asyncio.Event()
+    ...     try:
+    ...         await gen.with_timeout(
+    ...             datetime.timedelta(seconds=0.01), never.wait(), message="gave up"
+    ...         )
+    ...     except TimeoutError as e:
+    ...         return str(e)
+    >>> asyncio.run(main())
+    'gave up'
+
     Use :func:`asyncio.wait_for` for a wait that cancels.
     """
-    inner = convert_yielded(future)
+    original = convert_yielded(future)
+    inner = _on_this_loop(original)
     result = _create_future()
     chain_future(inner, result)
     io_loop = IOLoop.current()
@@ -552,7 +588,7 @@ def with_timeout(
         if error is not None and not isinstance(error, quiet_exceptions):
             app_log.error(
                 "Exception in Future %r after timeout",
-                inner,
+                original,
                 exc_info=(type(error), error, error.__traceback__),
             )
 
@@ -563,12 +599,20 @@ def with_timeout(
         future_add_done_callback(inner, log_late_failure)
 
     timer = io_loop.add_timeout(timeout, on_timeout)
-    if isinstance(inner, Future):
-        future_add_done_callback(inner, lambda _: io_loop.remove_timeout(timer))
-    else:
-        # A concurrent future resolves on another thread; hop to the loop.
-        io_loop.add_future(inner, lambda _: io_loop.remove_timeout(timer))
+    future_add_done_callback(inner, lambda _: io_loop.remove_timeout(timer))
     return result
+
+
+def _on_this_loop(future: Future[_T]) -> Future[_T]:
+    """``future``, or for a concurrent future one resolved with it on this loop.
+
+    (`convert_yielded` passes concurrent futures through as they are,
+    whatever its annotation says.)
+    """
+    maybe_concurrent = cast("Future[_T] | concurrent.futures.Future[_T]", future)
+    if isinstance(maybe_concurrent, concurrent.futures.Future):
+        return asyncio.wrap_future(maybe_concurrent)
+    return maybe_concurrent
 
 
 def sleep(duration: float) -> Future[None]:

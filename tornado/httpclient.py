@@ -7,9 +7,9 @@ HTTP status, and for transport problems (refused connections, timeouts,
 malformed responses) it is the made-up status 599.
 
 Two implementations exist and share this interface:
-``tornado.simple_httpclient.SimpleAsyncHTTPClient`` (pure Python, the
-default) and ``tornado.curl_httpclient.CurlAsyncHTTPClient`` (based on
-``pycurl``). Select one process-wide with `AsyncHTTPClient.configure`::
+`~tornado.simple_httpclient.SimpleAsyncHTTPClient` (pure Python, the
+default) and `~tornado.curl_httpclient.CurlAsyncHTTPClient` (based on
+``pycurl``), each documented on its own page. Select one process-wide with `AsyncHTTPClient.configure`::
 
     AsyncHTTPClient.configure("tornado.curl_httpclient.CurlAsyncHTTPClient")
 
@@ -135,16 +135,36 @@ def _forbid_running_loop() -> None:
 class AsyncHTTPClient(Configurable):
     """A non-blocking HTTP client.
 
-    Usage::
+    `fetch` returns the `HTTPResponse`, or raises `HTTPClientError` for a
+    status outside the 2xx range (``raise_error=False`` returns those
+    responses too).  Here against a small server on a free loopback port:
 
-        async def f():
-            client = AsyncHTTPClient()
-            try:
-                response = await client.fetch("http://www.example.com")
-            except Exception as e:
-                print("Error:", e)
-            else:
-                print(response.body)
+    >>> import asyncio
+    >>> from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+    >>> from tornado.httpserver import HTTPServer
+    >>> from tornado.testing import bind_unused_port
+    >>> from tornado.web import Application, RequestHandler
+    >>> class Shout(RequestHandler):
+    ...     def post(self):
+    ...         self.write(self.request.body.upper())
+    >>> async def main():
+    ...     sock, port = bind_unused_port()
+    ...     server = HTTPServer(Application([("/shout", Shout)]))
+    ...     server.add_socket(sock)
+    ...     client = AsyncHTTPClient()
+    ...     base = f"http://127.0.0.1:{port}"
+    ...     try:
+    ...         response = await client.fetch(base + "/shout", method="POST", body="hi")
+    ...         try:
+    ...             await client.fetch(base + "/missing")
+    ...         except HTTPClientError as e:
+    ...             missing = e.code
+    ...     finally:
+    ...         server.stop()
+    ...         await server.close_all_connections()
+    ...     return response.code, response.body, missing
+    >>> asyncio.run(main())
+    (200, b'HI', 404)
 
     ``AsyncHTTPClient()`` does not always create a new object: there is one
     instance per `.IOLoop`, reused by every call made while that loop is
@@ -234,7 +254,7 @@ class AsyncHTTPClient(Configurable):
         raise_error: bool = True,
         **kwargs: Any,
     ) -> Future[HTTPResponse]:
-        """Execute a request, returning a `Future` of its `HTTPResponse`.
+        """Execute a request, returning a `~asyncio.Future` of its `HTTPResponse`.
 
         ``request`` is a URL or an `HTTPRequest`; with a URL, ``kwargs`` are
         the `HTTPRequest` arguments (they are not allowed with an object).
@@ -310,7 +330,7 @@ class HTTPRequest:
         ``allow_nonstandard_methods`` is true.
     :arg body_producer: instead of ``body``, a callable that receives a
         ``write`` function and produces the body through it (returning a
-        `Future` if it works asynchronously). Send ``Content-Length`` yourself
+        `~asyncio.Future` if it works asynchronously). Send ``Content-Length`` yourself
         or the body is sent with chunked encoding (not supported by every
         server). Only the simple client supports it.
     :arg str auth_username: user name for HTTP authentication.
@@ -496,9 +516,9 @@ class HTTPRequest:
         self._headers = httputil.HTTPHeaders() if value is None else value
 
     @property
-    def body(self) -> bytes:
+    def body(self) -> bytes | None:
         """The request body as bytes, or None."""
-        return self._body  # type: ignore[return-value]
+        return self._body
 
     @body.setter
     def body(self, value: bytes | str | None) -> None:

@@ -5,6 +5,13 @@ This module holds the protocol-independent pieces of HTTP: the
 applications, the delegate interfaces connecting a connection to the code
 that handles its messages, and helpers for URLs, form bodies, cookies and
 dates.  It performs no I/O.
+
+Received data that breaks the protocol raises `HTTPInputError`; the parsers
+check header names and values character by character (names must be
+tokens; values may not contain CR, LF, NUL or other control characters) and
+accept only ``HTTP/1.x`` start lines.  `HTTPHeaders.parse` refuses obsolete
+line folding.  No input makes a parser take more than linear time, and their
+memory stays a small multiple of the input.
 """
 
 from __future__ import annotations
@@ -564,24 +571,74 @@ _HOST_ARG = (
 class HTTPServerRequest:
     """One HTTP request, as seen by an application.
 
-    Attributes:
+    .. attribute:: method
 
-    * ``method``: the request method, e.g. ``"GET"``.
-    * ``uri``: the request target as sent, e.g. ``"/search?q=x"``.
-    * ``path`` and ``query``: ``uri`` split at the first ``?``.
-    * ``version``: e.g. ``"HTTP/1.1"``.
-    * ``headers``: an `HTTPHeaders`.
-    * ``body``: the body as bytes (``b""`` if there is none).
-    * ``remote_ip``: the client's address, taken from the connection.
-    * ``protocol``: ``"http"`` or ``"https"``.
-    * ``host``: the ``Host`` header (``"127.0.0.1"`` if absent);
-      ``host_name`` is its lowercased host part without the port.
-    * ``arguments``: query and body arguments merged, name -> list of bytes;
-      ``query_arguments`` and ``body_arguments`` hold them separately.
-    * ``files``: uploaded files, name -> list of `HTTPFile`.
-    * ``connection``: the `HTTPConnection` to write the response to.
-    * ``server_connection``: the underlying connection, shared by the
-      requests of a keep-alive connection.
+       The request method, e.g. ``"GET"``.
+
+    .. attribute:: uri
+
+       The request target as sent, e.g. ``"/search?q=x"``.
+
+    .. attribute:: path
+
+       ``uri`` up to its first ``?``.
+
+    .. attribute:: query
+
+       ``uri`` after its first ``?`` (empty if there is none).
+
+    .. attribute:: version
+
+       The HTTP version, e.g. ``"HTTP/1.1"``.
+
+    .. attribute:: headers
+
+       The request headers, an `HTTPHeaders`.
+
+    .. attribute:: body
+
+       The body as bytes (``b""`` if there is none).
+
+    .. attribute:: remote_ip
+
+       The client's address, taken from the connection.
+
+    .. attribute:: protocol
+
+       ``"http"`` or ``"https"``.
+
+    .. attribute:: host
+
+       The ``Host`` header (``"127.0.0.1"`` if absent).
+
+    .. attribute:: host_name
+
+       ``host``'s host part, lowercased, without the port.
+
+    .. attribute:: arguments
+
+       Query and body arguments merged: name -> list of bytes.
+
+    .. attribute:: query_arguments
+
+       The query string's arguments: name -> list of bytes.
+
+    .. attribute:: body_arguments
+
+       The form body's arguments: name -> list of bytes.
+
+    .. attribute:: files
+
+       Uploaded files: name -> list of `HTTPFile`.
+
+    .. attribute:: connection
+
+       The `HTTPConnection` to write the response to.
+
+    .. attribute:: server_connection
+
+       The underlying connection, shared by the requests of a keep-alive
+       connection.
 
     ``start_line``, a `RequestStartLine`, supplies ``method``, ``uri`` and
     ``version``.  Passing those three separately, or no ``start_line``, is

@@ -16,6 +16,8 @@ A typical program starts the loop once, with :func:`asyncio.run`::
 
     asyncio.run(main())
 
+Besides running callbacks and timeouts, an `IOLoop` watches file descriptors
+(`IOLoop.add_handler`), which is what Tornado's streams are built on.
 `PeriodicCallback` runs a function at a fixed interval on the current loop.
 """
 
@@ -108,11 +110,11 @@ def _current_or_new_asyncio_loop() -> asyncio.AbstractEventLoop:
 @contextlib.contextmanager
 def _policy_deprecations_ignored() -> Iterator[None]:
     """Silence the deprecation of asyncio's policy system on newer Pythons."""
-    if sys.version_info < (3, 12):
-        yield
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    if sys.version_info >= (3, 12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    else:
         yield
 
 
@@ -135,6 +137,28 @@ class IOLoop(Configurable):
     Methods that schedule work (`add_callback`, `call_later`, ...) accept any
     callable; a callable that returns an awaitable has it awaited, and an
     exception it raises is logged to ``tornado.application``.
+
+    >>> import asyncio
+    >>> from tornado.ioloop import IOLoop
+    >>> async def main():
+    ...     loop = IOLoop.current()
+    ...     done = asyncio.Event()
+    ...     order = []
+    ...     loop.call_later(0.01, lambda: (order.append("later"), done.set()))
+    ...     loop.add_callback(order.append, "soon")
+    ...     await done.wait()
+    ...     return order
+    >>> asyncio.run(main())
+    ['soon', 'later']
+
+    A loop of its own runs a coroutine function to completion:
+
+    >>> async def answer():
+    ...     return 42
+    >>> loop = IOLoop(make_current=False)
+    >>> loop.run_sync(answer)
+    42
+    >>> loop.close()
     """
 
     #: Event flags for `add_handler` and `update_handler`.
@@ -326,7 +350,7 @@ class IOLoop(Configurable):
         yield; other values raise `tornado.gen.BadYieldError`). The loop runs
         until the awaitable resolves; its result is returned, or its
         exception raised. With ``timeout`` (in seconds), a result still
-        pending after that long is cancelled and `tornado.util.TimeoutError`
+        pending after that long is cancelled and `TimeoutError`
         is raised. If the loop is stopped (`stop`) before the result is
         ready, `RuntimeError` is raised.
         """
@@ -347,7 +371,7 @@ class IOLoop(Configurable):
 
     def add_timeout(
         self,
-        deadline: float | datetime.timedelta,
+        deadline: float | numbers.Real | datetime.timedelta,
         callback: Callable[..., Any],
         *args: Any,
         **kwargs: Any,
@@ -589,6 +613,23 @@ class PeriodicCallback:
     which keeps many processes with the same period from running in lockstep.
 
     The callback starts running after `start` is called.
+
+    >>> import asyncio
+    >>> from tornado.ioloop import PeriodicCallback
+    >>> async def main():
+    ...     ticks = []
+    ...     enough = asyncio.Event()
+    ...     def tick():
+    ...         ticks.append(len(ticks))
+    ...         if len(ticks) == 3:
+    ...             enough.set()
+    ...     every_10_ms = PeriodicCallback(tick, 10)
+    ...     every_10_ms.start()
+    ...     await enough.wait()
+    ...     every_10_ms.stop()
+    ...     return ticks
+    >>> asyncio.run(main())
+    [0, 1, 2]
     """
 
     def __init__(

@@ -13,6 +13,8 @@ and offers reads and writes that return futures:
 * `PipeIOStream` is a stream over a pipe or another file descriptor that is
   not a socket (not available on Windows).
 
+When a stream closes, every pending future fails with `StreamClosedError`.
+
 A short example with a connected socket pair:
 
 >>> import asyncio, socket

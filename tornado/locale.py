@@ -9,6 +9,11 @@ bound to ``_``)::
     _ = tornado.locale.get("es_LA").translate
     print(_("Translate this string"))
 
+A `Locale` also formats dates, lists and numbers for its language
+(:meth:`Locale.format_date`, :meth:`Locale.list`, :meth:`Locale.friendly_number`).
+In a web application each request gets the best supported locale for its
+user as ``self.locale``, and templates translate with ``_()``.
+
 Codes look like ``en_US`` or ``es``.  Without translations the default locale
 (``en_US`` unless changed with :func:`set_default_locale`) is the only supported
 one, and translating returns the message unchanged.

@@ -1,6 +1,9 @@
 """Synchronization primitives for coroutines running on one event loop.
 
-These mirror the classes of the standard :mod:`threading` and :mod:`asyncio`
+Coroutines on one event loop never run at the same time, but they interleave
+at every ``await``.  The classes here coordinate them across those points:
+waiting for a signal (`Condition`, `Event`), limiting concurrency
+(`Semaphore`, `BoundedSemaphore`) and mutual exclusion (`Lock`).  They mirror the classes of the standard :mod:`threading` and :mod:`asyncio`
 modules, but every blocking method takes an optional ``timeout`` (an absolute
 deadline in ``IOLoop.time()`` terms, or a :class:`datetime.timedelta` relative to
 now) and returns an awaitable.  None of them is thread-safe: use them from the
@@ -68,6 +71,22 @@ class Condition(_TimeoutGarbageCollector):
     :meth:`notify` (waking the oldest ``n`` waiters) or :meth:`notify_all`.
     There is no lock associated with the condition: between ``await`` points
     a coroutine already runs alone, so callers check their predicate directly.
+
+    >>> import asyncio
+    >>> from tornado.locks import Condition
+    >>> async def main():
+    ...     condition = Condition()
+    ...     log = []
+    ...     async def waiter(name):
+    ...         await condition.wait()
+    ...         log.append(name + " woke")
+    ...     waiters = [asyncio.ensure_future(waiter(n)) for n in ("a", "b")]
+    ...     await asyncio.sleep(0)  # let both start waiting
+    ...     condition.notify_all()
+    ...     await asyncio.gather(*waiters)
+    ...     return log
+    >>> asyncio.run(main())
+    ['a woke', 'b woke']
     """
 
     def __repr__(self) -> str:
@@ -116,6 +135,22 @@ class Event:
 
     The flag starts clear.  :meth:`set` wakes every waiter, and while the flag
     stays set :meth:`wait` returns immediately; :meth:`clear` resets it.
+
+    >>> import asyncio
+    >>> from tornado.locks import Event
+    >>> async def main():
+    ...     ready = Event()
+    ...     log = []
+    ...     async def worker():
+    ...         await ready.wait()
+    ...         log.append("working")
+    ...     task = asyncio.ensure_future(worker())
+    ...     log.append("setting up")
+    ...     ready.set()
+    ...     await task
+    ...     return log
+    >>> asyncio.run(main())
+    ['setting up', 'working']
     """
 
     def __init__(self) -> None:
@@ -232,6 +267,25 @@ class Semaphore(_TimeoutGarbageCollector):
     releases.  Use it as ``async with sem:`` to release automatically.  The
     counter may be released above its initial value; see
     :class:`BoundedSemaphore` for a variant that forbids that.
+
+    Two slots let at most two workers in at a time:
+
+    >>> import asyncio
+    >>> from tornado.locks import Semaphore
+    >>> async def main():
+    ...     slots = Semaphore(2)
+    ...     inside, most = 0, 0
+    ...     async def worker():
+    ...         nonlocal inside, most
+    ...         async with slots:
+    ...             inside += 1
+    ...             most = max(most, inside)
+    ...             await asyncio.sleep(0.001)
+    ...             inside -= 1
+    ...     await asyncio.gather(*(worker() for _ in range(5)))
+    ...     return most
+    >>> asyncio.run(main())
+    2
     """
 
     def __init__(self, value: int = 1) -> None:
@@ -322,6 +376,21 @@ class Lock:
     Only one coroutine holds it at a time; others wait in :meth:`acquire` in
     the order they arrived.  Use it as ``async with lock:``, or, in
     generator-based coroutines, ``with (yield lock.acquire()):``.
+
+    >>> import asyncio
+    >>> from tornado.locks import Lock
+    >>> async def main():
+    ...     lock = Lock()
+    ...     log = []
+    ...     async def update(name):
+    ...         async with lock:
+    ...             log.append(name + " in")
+    ...             await asyncio.sleep(0)  # others wait meanwhile
+    ...             log.append(name + " out")
+    ...     await asyncio.gather(update("a"), update("b"))
+    ...     return log
+    >>> asyncio.run(main())
+    ['a in', 'a out', 'b in', 'b out']
     """
 
     _PLAIN_WITH_REFUSED = "Use `async with` instead of `with` for Lock"

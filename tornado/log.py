@@ -20,12 +20,15 @@ import logging
 import logging.handlers
 import sys
 import typing
+from types import ModuleType
 from typing import Any
 
+# None where the interpreter has no curses (e.g. Windows); tests set it so.
+curses: ModuleType | None
 try:
     import curses
 except ImportError:  # pragma: no cover - e.g. Windows
-    curses = None  # type: ignore[assignment]
+    curses = None
 
 try:
     import colorama  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -74,7 +77,8 @@ def _stream_supports_color(stream: Any) -> bool:
             return False
         if curses is not None:
             curses.setupterm(fd=stream.fileno())
-            return curses.tigetnum("colors") > 0
+            colors: int = curses.tigetnum("colors")
+            return colors > 0
         if colorama is not None:
             wrapped = getattr(colorama.initialise, "wrapped_stderr", None)
             return stream is wrapped

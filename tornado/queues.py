@@ -3,7 +3,9 @@
 :class:`Queue` is first-in first-out; :class:`PriorityQueue` hands out the
 lowest item first and :class:`LifoQueue` the newest.  :meth:`Queue.put` waits
 while a bounded queue is full and :meth:`Queue.get` waits while it is empty,
-both with an optional timeout.  Like :mod:`tornado.locks`, these classes are
+both with an optional timeout: a bounded queue makes producers wait when
+consumers fall behind, which keeps memory in check.  `Queue.task_done` and
+`Queue.join` let a producer wait until everything it queued was handled.  Like :mod:`tornado.locks`, these classes are
 not thread-safe: use them from the thread that runs the event loop.
 """
 
@@ -57,6 +59,24 @@ class Queue(Generic[_T]):
     ``async for item in q``); a consumer that calls :meth:`task_done` for each
     item lets another coroutine ``await q.join()`` until everything put has been
     processed.
+
+    >>> import asyncio
+    >>> from tornado.queues import Queue
+    >>> async def main():
+    ...     queue = Queue(maxsize=2)
+    ...     handled = []
+    ...     async def consumer():
+    ...         async for item in queue:
+    ...             handled.append(item)
+    ...             queue.task_done()
+    ...     worker = asyncio.ensure_future(consumer())
+    ...     for item in range(5):
+    ...         await queue.put(item)  # waits while two items are queued
+    ...     await queue.join()  # until the consumer has handled every item
+    ...     worker.cancel()
+    ...     return handled
+    >>> asyncio.run(main())
+    [0, 1, 2, 3, 4]
 
     Subclasses change the ordering by overriding ``_init`` (create the
     ``_queue`` container), ``_put`` (add an item) and ``_get`` (remove the next

@@ -5,6 +5,9 @@ with `.TCPClient` and speaks HTTP/1.1 through `.HTTP1Connection`. It
 supports TLS, redirects, streaming in both directions (``body_producer``
 and ``streaming_callback``), ``Expect: 100-continue`` and gzip responses,
 but not proxies or digest authentication (use the curl client for those).
+Requests beyond ``max_clients`` wait in a queue; each phase of a request
+(waiting in the queue, connecting, the exchange itself) is bounded by the
+request's timeouts, reported as `HTTPTimeoutError`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 addresses, racing IPv4 and IPv6 in the manner of "Happy Eyeballs"
 (:rfc:`6555`): addresses of the family the resolver listed first are tried
 one after another, and if none has connected after a short delay (or the
-first one fails), the other family is tried in parallel.
+first one fails), the other family is tried in parallel.  It returns an
+`.IOStream`, upgraded to TLS when given ``ssl_options``.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ class TCPClient:
         max_buffer_size: int | None = None,
         source_ip: str | None = None,
         source_port: int | None = None,
-        timeout: float | datetime.timedelta | None = None,
+        timeout: float | numbers.Real | datetime.timedelta | None = None,
     ) -> IOStream:
         """Connect to ``host``:``port``; return an `.IOStream`.
 
@@ -304,13 +305,17 @@ def _connect_timeout(race: _HappyEyeballs) -> str:
     return f"Timeout while connecting to {', '.join(pending)}"
 
 
-def _deadline(timeout: float | datetime.timedelta | None) -> float | None:
+def _deadline(
+    timeout: float | numbers.Real | datetime.timedelta | None,
+) -> float | None:
     """The loop time at which ``timeout`` seconds from now have passed."""
     if timeout is None:
         return None
     if isinstance(timeout, datetime.timedelta):
         return IOLoop.current().time() + timeout.total_seconds()
-    if isinstance(timeout, numbers.Real) and not isinstance(timeout, bool):
+    if isinstance(timeout, bool):
+        raise TypeError(f"Unsupported timeout {timeout!r}")
+    if isinstance(timeout, numbers.Real):
         return IOLoop.current().time() + float(timeout)
     raise TypeError(f"Unsupported timeout {timeout!r}")
 

@@ -7,7 +7,7 @@ Loaders (:class:`Loader` for a directory, :class:`DictLoader` for a dict)
 resolve ``{% extends %}`` and ``{% include %}`` names and compile every
 template only once.
 
-The full syntax is described in the documentation page of this module.
+The syntax is described in the reference documentation (``docs/template.rst``).
 """
 
 from __future__ import annotations

@@ -1,20 +1,36 @@
 """Support for writing unit tests of asynchronous code.
 
+Tests of asynchronous code need an event loop to run on and a way to wait
+for results without blocking it:
+
 * :class:`AsyncTestCase` runs each test with a fresh `.IOLoop`; decorate
   coroutine test methods with :func:`gen_test` to run them on it.
+* :class:`AsyncHTTPTestCase` (and :class:`AsyncHTTPSTestCase`, over TLS)
+  also serves an application on a free loopback port, with a client to
+  fetch from it.
 * :class:`ExpectLog` captures log output a test expects to produce.
 * :func:`bind_unused_port`, :func:`get_async_test_timeout` and
   :func:`setup_with_context_manager` are small helpers for test set-up.
 * :func:`main` runs tests from the command line with Tornado's options.
 
-For example, a test that a queue hands over an item put a little later::
+For example, a test that a queue hands over an item put a little later,
+run here as a test runner would:
 
-    class QueueTest(AsyncTestCase):
-        @gen_test
-        async def test_get_waits_for_put(self):
-            queue = tornado.queues.Queue()
-            self.io_loop.call_later(0.01, queue.put_nowait, "item")
-            self.assertEqual(await queue.get(), "item")
+>>> import io, unittest
+>>> from tornado.queues import Queue
+>>> from tornado.testing import AsyncTestCase, gen_test
+>>> class QueueTest(AsyncTestCase):
+...     @gen_test
+...     async def test_get_waits_for_put(self):
+...         queue = Queue()
+...         self.io_loop.call_later(0.01, queue.put_nowait, "item")
+...         self.assertEqual(await queue.get(), "item")
+>>> def run(case):
+...     tests = unittest.defaultTestLoader.loadTestsFromTestCase(case)
+...     result = unittest.TextTestRunner(stream=io.StringIO()).run(tests)
+...     return result.testsRun, result.wasSuccessful()
+>>> run(QueueTest)
+(1, True)
 """
 
 from __future__ import annotations
@@ -366,15 +382,24 @@ class AsyncHTTPTestCase(AsyncTestCase):
     or any other request callback or delegate `.HTTPServer` accepts.  Each test
     gets a server on a fresh port (:attr:`http_server`) and a client
     (:attr:`http_client`); :meth:`fetch` requests a path from the server
-    and returns the `.HTTPResponse`::
+    and returns the `.HTTPResponse`.  With ``run`` from the module's
+    example:
 
-        class HelloTest(AsyncHTTPTestCase):
-            def get_app(self):
-                return Application([("/", HelloHandler)])
-
-            def test_hello(self):
-                response = self.fetch("/")
-                self.assertEqual(response.body, b"Hello, world")
+    >>> from tornado.testing import AsyncHTTPTestCase
+    >>> from tornado.web import Application, RequestHandler
+    >>> class HelloHandler(RequestHandler):
+    ...     def get(self):
+    ...         self.write("Hello, world")
+    >>> class HelloTest(AsyncHTTPTestCase):
+    ...     def get_app(self):
+    ...         return Application([("/", HelloHandler)])
+    ...     def test_hello(self):
+    ...         response = self.fetch("/")
+    ...         self.assertEqual(response.body, b"Hello, world")
+    ...     def test_not_found(self):
+    ...         self.assertEqual(self.fetch("/nowhere").code, 404)
+    >>> run(HelloTest)
+    (2, True)
 
     ``tearDown`` stops the server, closes its open connections and the
     client.
@@ -685,6 +710,17 @@ class ExpectLog(logging.Filter):
 
     After the block, :attr:`logged_stack` tells whether any record seen had
     exception information attached.
+
+    >>> import logging
+    >>> from tornado.testing import ExpectLog
+    >>> log = logging.getLogger("tornado.application")
+    >>> with ExpectLog(log, "Payment .* declined"):
+    ...     log.error("Payment 42 declined")  # swallowed, not printed
+    >>> with ExpectLog(log, "Payment"):
+    ...     pass
+    Traceback (most recent call last):
+      ...
+    Exception: did not get expected log message
     """
 
     def __init__(

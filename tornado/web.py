@@ -19,6 +19,35 @@ response is finished automatically unless the handler did it itself::
 
     asyncio.run(main())
 
+The examples in this module's documentation run for real.  They serve the
+application on a free loopback port just long enough to fetch one path,
+with this ``fetch`` helper:
+
+>>> import asyncio
+>>> from tornado.httpclient import AsyncHTTPClient
+>>> from tornado.httpserver import HTTPServer
+>>> from tornado.testing import bind_unused_port
+>>> from tornado.web import Application, HTTPError, RequestHandler
+>>> async def fetch(app, path, **kwargs):
+...     sock, port = bind_unused_port()
+...     server = HTTPServer(app)
+...     server.add_socket(sock)
+...     client = AsyncHTTPClient(force_instance=True)
+...     try:
+...         return await client.fetch(
+...             f"http://127.0.0.1:{port}{path}", raise_error=False, **kwargs
+...         )
+...     finally:
+...         client.close()
+...         server.stop()
+...         await server.close_all_connections()
+>>> class MainHandler(RequestHandler):
+...     def get(self):
+...         self.write("Hello, world")
+>>> response = asyncio.run(fetch(Application([(r"/", MainHandler)]), "/"))
+>>> response.code, response.body
+(200, b'Hello, world')
+
 Handlers read the request through `RequestHandler.get_argument` and
 friends, cookies (plain or signed), the current user and locale, and build
 the response with `RequestHandler.write`, `RequestHandler.render` (templates
@@ -195,7 +224,7 @@ class HTTPError(Exception):
 
     @property
     def log_message(self) -> str | None:
-        """The message for the log, with ``%`` placeholders for `args`."""
+        """The message for the log, with ``%`` placeholders for ``args``."""
         return self._log_message
 
     @log_message.setter
@@ -203,7 +232,7 @@ class HTTPError(Exception):
         self._log_message = value
 
     def get_message(self) -> str | None:
-        """The log message with `args` filled in, or ``None``."""
+        """The log message with ``args`` filled in, or ``None``."""
         if self._log_message is None:
             return None
         return self._log_message % self.args
@@ -254,6 +283,21 @@ class RequestHandler:
     instance: `initialize` receives the route's keyword arguments, then
     `prepare` runs, then the verb method with the URL pattern's groups.
     Those methods may be coroutines.
+
+    The examples of its methods use the ``fetch`` helper of the
+    :mod:`tornado.web` module documentation.
+
+    >>> class Greeting(RequestHandler):
+    ...     def get(self, language):
+    ...         hello = {"en": "Hello", "fr": "Bonjour"}.get(language)
+    ...         if hello is None:
+    ...             raise HTTPError(404)
+    ...         self.write(hello)
+    >>> app = Application([(r"/hello/([a-z]+)", Greeting)])
+    >>> asyncio.run(fetch(app, "/hello/fr")).body
+    b'Bonjour'
+    >>> asyncio.run(fetch(app, "/hello/xx")).code
+    404
     """
 
     #: The HTTP methods this handler class accepts; others answer 405.
@@ -366,6 +410,20 @@ class RequestHandler:
 
         Good for checks common to every method; call `finish` (or raise) to
         stop the request here.
+
+        >>> class KeyRequired(RequestHandler):
+        ...     def prepare(self):
+        ...         if self.request.headers.get("X-Api-Key") != "open sesame":
+        ...             self.set_status(401)
+        ...             self.finish("API key needed")
+        ...     def get(self):
+        ...         self.write("the data")
+        >>> app = Application([("/", KeyRequired)])
+        >>> response = asyncio.run(fetch(app, "/"))
+        >>> response.code, response.body
+        (401, b'API key needed')
+        >>> asyncio.run(fetch(app, "/", headers={"X-Api-Key": "open sesame"})).body
+        b'the data'
         """
         return None
 
@@ -433,6 +491,13 @@ class RequestHandler:
         Integers and datetimes are formatted as HTTP expects; a name that is
         not a token or a value with control characters (CR, LF, ...) raises
         `ValueError`.
+
+        >>> class Cached(RequestHandler):
+        ...     def get(self):
+        ...         self.set_header("Cache-Control", "max-age=3600")
+        ...         self.write("keep me an hour")
+        >>> asyncio.run(fetch(Application([("/", Cached)]), "/")).headers["Cache-Control"]
+        'max-age=3600'
         """
         self._headers[_checked_header_name(name)] = self._convert_header_value(value)
 
@@ -470,6 +535,17 @@ class RequestHandler:
         Without a ``default`` a missing argument raises
         `MissingArgumentError` (a 400 response).  Surrounding whitespace is
         removed unless ``strip`` is false.
+
+        >>> class Search(RequestHandler):
+        ...     def get(self):
+        ...         query = self.get_argument("q")
+        ...         page = self.get_argument("page", "1")
+        ...         self.write(f"{query!r}, page {page}")
+        >>> app = Application([("/search", Search)])
+        >>> asyncio.run(fetch(app, "/search?q=+tornado+")).body
+        b"'tornado', page 1"
+        >>> asyncio.run(fetch(app, "/search")).code
+        400
         """
         return self._get_argument(name, default, self.request.arguments, strip)
 
@@ -653,6 +729,20 @@ class RequestHandler:
 
         The value can be read back, unforged, with `get_signed_cookie`; it
         is not encrypted.  Other arguments are those of `set_cookie`.
+
+        >>> class Visits(RequestHandler):
+        ...     def get(self):
+        ...         count = int(self.get_signed_cookie("visits") or 0) + 1
+        ...         self.set_signed_cookie("visits", str(count))
+        ...         self.write(f"visit {count}")
+        >>> app = Application([("/", Visits)], cookie_secret="a long random secret")
+        >>> first = asyncio.run(fetch(app, "/"))
+        >>> cookie = first.headers["Set-Cookie"].split(";")[0]
+        >>> asyncio.run(fetch(app, "/", headers={"Cookie": cookie})).body
+        b'visit 2'
+        >>> forged = cookie.replace("visits=", "visits=x")
+        >>> asyncio.run(fetch(app, "/", headers={"Cookie": forged})).body
+        b'visit 1'
         """
         signed = self.create_signed_value(name, value, version=version)
         self.set_cookie(name, signed, expires_days=expires_days, **kwargs)
@@ -722,6 +812,14 @@ class RequestHandler:
 
         The status is 302, or 301 if ``permanent``; ``status`` (a 3xx code)
         overrides both.
+
+        >>> class Moved(RequestHandler):
+        ...     def get(self):
+        ...         self.redirect("/new-place", permanent=True)
+        >>> app = Application([("/old-place", Moved)])
+        >>> response = asyncio.run(fetch(app, "/old-place", follow_redirects=False))
+        >>> response.code, response.headers["Location"]
+        (301, '/new-place')
         """
         if self._headers_written:
             raise Exception("Cannot redirect after headers have been written")
@@ -740,6 +838,15 @@ class RequestHandler:
         type set to ``application/json`` (lists are refused: a JSON array
         at the top level was a cross-site leak in old browsers).  Use
         `flush` to send the buffer before the response ends.
+
+        >>> class Status(RequestHandler):
+        ...     def get(self):
+        ...         self.write({"status": "ok", "load": [0.5, 0.25]})
+        >>> response = asyncio.run(fetch(Application([("/", Status)]), "/"))
+        >>> response.headers["Content-Type"]
+        'application/json; charset=UTF-8'
+        >>> response.body
+        b'{"status": "ok", "load": [0.5, 0.25]}'
         """
         if self._finished:
             raise RuntimeError("Cannot write() after finish()")
@@ -902,6 +1009,14 @@ class RequestHandler:
         ``kwargs`` may hold ``exc_info`` (the exception being handled).  With
         the ``serve_traceback`` setting the traceback is sent as plain text;
         otherwise a small HTML page names the code and reason.
+
+        >>> class Teapot(RequestHandler):
+        ...     def get(self):
+        ...         raise HTTPError(418)
+        ...     def write_error(self, status_code, **kwargs):
+        ...         self.finish({"error": status_code})
+        >>> asyncio.run(fetch(Application([("/", Teapot)]), "/")).body
+        b'{"error": 418}'
         """
         if self.settings.get("serve_traceback") and "exc_info" in kwargs:
             self.set_header("Content-Type", "text/plain")
@@ -924,6 +1039,20 @@ class RequestHandler:
 
         JavaScript from the modules goes before ``</body>``, CSS and extra
         head markup before ``</head>``.  Returns the future of `finish`.
+
+        Templates usually live in files under the ``template_path``
+        setting; here a `tornado.template.DictLoader` holds one:
+
+        >>> from tornado.template import DictLoader
+        >>> templates = DictLoader(
+        ...     {"list.html": "<ul>{% for item in items %}<li>{{ item }}</li>{% end %}</ul>"}
+        ... )
+        >>> class Listing(RequestHandler):
+        ...     def get(self):
+        ...         self.render("list.html", items=["tea", "<script>"])
+        >>> app = Application([("/", Listing)], template_loader=templates)
+        >>> asyncio.run(fetch(app, "/")).body
+        b'<ul><li>tea</li><li>&lt;script&gt;</li></ul>'
         """
         if self._finished:
             raise RuntimeError("Cannot render() after finish()")
@@ -1059,7 +1188,30 @@ class RequestHandler:
     # -- users and locales --------------------------------------------------
 
     def get_current_user(self) -> Any:
-        """Override to find the user of the request (e.g. from a cookie)."""
+        """Override to find the user of the request (e.g. from a cookie).
+
+        `authenticated` methods refuse requests without a user (or send them
+        to the ``login_url`` setting).
+
+        >>> from tornado.web import authenticated
+        >>> class Profile(RequestHandler):
+        ...     def get_current_user(self):
+        ...         return self.get_signed_cookie("user")
+        ...     @authenticated
+        ...     def get(self):
+        ...         self.write(b"Signed in as " + self.current_user)
+        >>> app = Application(
+        ...     [("/me", Profile)], cookie_secret="a long random secret", login_url="/login"
+        ... )
+        >>> response = asyncio.run(fetch(app, "/me", follow_redirects=False))
+        >>> response.code, response.headers["Location"]
+        (302, '/login?next=%2Fme')
+        >>> from tornado.web import create_signed_value
+        >>> signed = create_signed_value("a long random secret", "user", "ann")
+        >>> cookie = "user=" + signed.decode()
+        >>> asyncio.run(fetch(app, "/me", headers={"Cookie": cookie})).body
+        b'Signed in as ann'
+        """
         return None
 
     def _find_current_user(self) -> Any:
@@ -1754,6 +1906,25 @@ class Application(ReversibleRouter):
     ``default_handler_args`` (for unmatched requests instead of a 404),
     ``ui_modules``, ``ui_methods``, ``log_function`` and
     ``compress_response``.
+
+    With the ``fetch`` helper of the :mod:`tornado.web` module
+    documentation:
+
+    >>> class Item(RequestHandler):
+    ...     def initialize(self, stock):
+    ...         self.stock = stock
+    ...     def get(self, item_id):
+    ...         self.write(self.stock.get(item_id, "sold out"))
+    >>> app = Application(
+    ...     [(r"/items/([0-9]+)", Item, {"stock": {"1": "apples"}}, "item")],
+    ...     default_host="shop.example.com",
+    ... )
+    >>> app.reverse_url("item", 1)
+    '/items/1'
+    >>> asyncio.run(fetch(app, "/items/1")).body
+    b'apples'
+    >>> asyncio.run(fetch(app, "/nowhere")).code
+    404
     """
 
     def __init__(

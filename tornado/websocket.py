@@ -1,7 +1,9 @@
 """WebSockets (RFC 6455) with permessage-deflate compression (RFC 7692).
 
-A WebSocket is a long-lived, two-way message channel that starts life as an
-HTTP request.  On the server, subclass `WebSocketHandler`, route a URL to it
+A WebSocket is a long-lived, two-way message channel between a browser (or
+any client) and the server.  It starts life as an HTTP request asking to be
+upgraded; from then on either side can send a text or binary message at any
+time, plus pings and a closing handshake.  On the server, subclass `WebSocketHandler`, route a URL to it
 like any other handler, and fill in `~WebSocketHandler.open`,
 `~WebSocketHandler.on_message` and `~WebSocketHandler.on_close`::
 
@@ -18,11 +20,34 @@ like any other handler, and fill in `~WebSocketHandler.open`,
 On the client, `websocket_connect` opens a connection and resolves to a
 `WebSocketClientConnection`, whose `~WebSocketClientConnection.read_message`
 returns each message in turn (``None`` once the connection is closed).
+The ``demos/websocket`` directory holds a small chat room built on both.
+
+Browsers let any page open a WebSocket to any server, sending the user's
+cookies along.  Every upgrade request therefore goes through the
+cross-origin check described under :ref:`cross-origin-protection` (whatever
+the ``cross_origin_protection`` setting says): same-origin requests (by
+``Sec-Fetch-Site``, or an ``Origin`` naming the ``Host``) and requests
+without an ``Origin`` are accepted, and `WebSocketHandler.check_origin`
+decides about the others; by default it accepts the ``trusted_origins``
+setting's origins.  A refused request gets a 403 and a debug log line
+saying why.  Only version 13 of the protocol (RFC 6455) is spoken: a
+request for another version gets a 426 with ``Sec-WebSocket-Version: 13``.
+
+A client that floods the server with pings gets one pong at a time (for
+the latest ping) while it does not read, and a connection's reading loop
+yields to the event loop every millisecond or so, so a flood of small
+messages cannot starve other connections.
 
 The bytes on the wire (frames, masking, fragmentation, close payloads and
 compression) are handled by a pure codec in ``tornado._websocket_wire``; the
 classes here run the opening handshake and drive that codec over an
-`.IOStream`.
+`.IOStream`.  Unmasking the frames clients send is the costly part of
+receiving large messages; an optional C extension, ``tornado.speedups``,
+does it when it was compiled at installation (which needs a C compiler),
+and a slower pure-Python version otherwise.  Setting the environment
+variable ``TORNADO_EXTENSION=0`` forces the pure-Python version, and
+``TORNADO_EXTENSION=1`` makes a missing extension an error, both when
+installing and when ``tornado`` is imported.
 """
 
 from __future__ import annotations
@@ -47,6 +72,7 @@ from typing import (
 
 from tornado import _websocket_wire as wire
 from tornado import httpclient, httputil, simple_httpclient
+from tornado._httpgrammar import split_list
 from tornado.concurrent import (
     Future,
     future_set_exception_unless_cancelled,
@@ -158,8 +184,8 @@ def _not_supported_for_websockets(*args: Any, **kwargs: Any) -> NoReturn:
 
 
 def _header_tokens(value: str) -> list[str]:
-    """The comma-separated tokens of a header value, lower-cased."""
-    return [token.strip().lower() for token in value.split(",")]
+    """The elements of a comma-separated header value, lower-cased."""
+    return [element.lower() for element in split_list(value)]
 
 
 # ---------------------------------------------------------------------------
@@ -186,6 +212,33 @@ class WebSocketHandler(RequestHandler):
 
     Once the connection is upgraded the methods that build an HTTP response
     (``write``, ``finish``, ``set_header`` and so on) raise `RuntimeError`.
+
+    An echo endpoint, served on a free loopback port and used by a client:
+
+    >>> import asyncio
+    >>> from tornado.httpserver import HTTPServer
+    >>> from tornado.testing import bind_unused_port
+    >>> from tornado.web import Application
+    >>> from tornado.websocket import WebSocketHandler, websocket_connect
+    >>> class Echo(WebSocketHandler):
+    ...     def on_message(self, message):
+    ...         self.write_message("You said: " + message)
+    >>> async def main():
+    ...     sock, port = bind_unused_port()
+    ...     server = HTTPServer(Application([("/echo", Echo)]))
+    ...     server.add_socket(sock)
+    ...     try:
+    ...         connection = await websocket_connect(f"ws://127.0.0.1:{port}/echo")
+    ...         await connection.write_message("hello")
+    ...         reply = await connection.read_message()
+    ...         connection.close()
+    ...         end = await connection.read_message()  # None: closed
+    ...     finally:
+    ...         server.stop()
+    ...         await server.close_all_connections()
+    ...     return reply, end
+    >>> asyncio.run(main())
+    ('You said: hello', None)
     """
 
     def __init__(
@@ -384,11 +437,14 @@ class WebSocketHandler(RequestHandler):
     # -- acting on the connection ---------------------------------------------
 
     def write_message(
-        self, message: bytes | str | dict[str, Any], binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message: text by default, binary if ``binary`` is true.
 
-        A dict is sent as JSON text.  Returns a future resolved once the
+        ``message`` is a `str`, `bytes` (a `bytearray` or `memoryview` is
+        copied when called) or a dict, sent as JSON text.  Returns a future resolved once the
         message has been handed to the network, for flow control; it fails
         with `WebSocketClosedError` if the connection closes first.  Raises
         `WebSocketClosedError` at once if the connection is already closed.
@@ -579,7 +635,9 @@ class WebSocketProtocol(abc.ABC):
 
     @abc.abstractmethod
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message (see `WebSocketHandler.write_message`)."""
 
@@ -717,11 +775,7 @@ class WebSocketProtocol13(WebSocketProtocol):
     def _negotiate(self, handler: WebSocketHandler) -> None:
         """Agree on a subprotocol and on compression, setting the headers."""
         headers = handler.request.headers
-        offered = [
-            name.strip()
-            for name in headers.get("Sec-WebSocket-Protocol", "").split(",")
-            if name.strip()
-        ]
+        offered = split_list(headers.get("Sec-WebSocket-Protocol", ""))
         selected = handler.select_subprotocol(offered)
         if selected:
             if selected not in offered:
@@ -957,7 +1011,9 @@ class WebSocketProtocol13(WebSocketProtocol):
         return _relay_write(written)
 
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if isinstance(message, dict):
@@ -1309,7 +1365,9 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
     # -- using the connection -------------------------------------------------
 
     def write_message(
-        self, message: str | bytes | dict[str, Any], binary: bool = False
+        self,
+        message: str | bytes | bytearray | memoryview | dict[str, Any],
+        binary: bool = False,
     ) -> Future[None]:
         """Send a message; see `WebSocketHandler.write_message`."""
         if self.protocol is None:
@@ -1425,7 +1483,7 @@ def websocket_connect(
 ) -> Awaitable[WebSocketClientConnection]:
     """Open a WebSocket connection; resolves to a `WebSocketClientConnection`.
 
-    ``url`` is a ``ws://`` or ``wss://`` URL, or an `.HTTPRequest` for such
+    ``url`` is a ``ws://`` or ``wss://`` URL, or an `~tornado.httpclient.HTTPRequest` for such
     a URL (to send extra headers or set TLS options; ``connect_timeout``
     must then be set on the request).
 

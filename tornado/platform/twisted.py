@@ -1,7 +1,8 @@
 """Interoperation with Twisted.
 
 Since Tornado runs on asyncio, Twisted code can share its event loop once
-Twisted's asyncio reactor is installed (:func:`install`).  Twisted is only
+Twisted's asyncio reactor is installed (:func:`install`), and
+`TwistedResolver` resolves names with Twisted's lookup.  Twisted is only
 imported when these functions and classes are used.
 """
 

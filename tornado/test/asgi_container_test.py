@@ -742,9 +742,12 @@ class LifespanTest(QuietAccessLog, AsyncHTTPTestCase):
 
     @gen_test
     async def test_failing_startup_is_reported(self) -> None:
+        async def connect_database() -> None:
+            raise ValueError("no database")
+
         @contextlib.asynccontextmanager
         async def broken(app: Starlette) -> AsyncIterator[None]:
-            raise ValueError("no database")
+            await connect_database()
             yield
 
         container = ASGIContainer(Starlette(lifespan=broken))

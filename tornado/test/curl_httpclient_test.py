@@ -16,9 +16,8 @@ from typing import Any
 
 from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream
 from tornado.locks import Event
-from tornado.tcpserver import TCPServer
 from tornado.test.httpclient_test import (
     GZIP_PAYLOAD,
     ClientTestCase,
@@ -26,10 +25,9 @@ from tornado.test.httpclient_test import (
     LoopbackServer,
     RawServer,
     echo,
-    respond,
 )
-from tornado.test.util import env_with_package
-from tornado.testing import ExpectLog, bind_unused_port, gen_test
+from tornado.test.util import ScriptedServer, env_with_package, respond
+from tornado.testing import ExpectLog, gen_test
 from tornado.util import GzipDecompressor
 
 try:
@@ -60,7 +58,7 @@ async def digest(request: HTTPServerRequest) -> None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Digest "):
         challenge = f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", qop="auth"'
-        respond(request, 401, headers={"WWW-Authenticate": challenge})
+        respond(request, code=401, headers={"WWW-Authenticate": challenge})
         return
     params = {
         k: quoted or bare for k, quoted, bare in _DIGEST_PARAM_RE.findall(header[7:])
@@ -71,9 +69,9 @@ async def digest(request: HTTPServerRequest) -> None:
         f"{ha1}:{DIGEST_NONCE}:{params['nc']}:{params['cnonce']}:auth:{ha2}"
     )
     if params.get("response") == expected and params.get("username") == DIGEST_USER:
-        respond(request, body="ok")
+        respond(request, "ok")
     else:
-        respond(request, 403, body="bad digest")
+        respond(request, "bad digest", code=403)
 
 
 async def proxy(request: HTTPServerRequest) -> None:
@@ -81,13 +79,13 @@ async def proxy(request: HTTPServerRequest) -> None:
     if (request.uri or "").startswith("http://"):
         await echo(request)
     else:
-        respond(request, 400, body="not a proxy request")
+        respond(request, "not a proxy request", code=400)
 
 
 async def proxy_digest(request: HTTPServerRequest) -> None:
     if "Proxy-Authorization" not in request.headers:
         challenge = f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}"'
-        respond(request, 407, headers={"Proxy-Authenticate": challenge})
+        respond(request, code=407, headers={"Proxy-Authenticate": challenge})
     else:
         await echo(request)
 
@@ -113,43 +111,26 @@ skip_without_member_decoding = unittest.skipUnless(
 )
 
 
-class Streamer(TCPServer):
+class Streamer(ScriptedServer):
     """Sends a response of the given pieces without Content-Length.
 
     The body ends when the connection closes; ``pause`` seconds pass between
-    pieces. ``closed`` is set once the connection is gone.
+    pieces.
     """
 
     def __init__(self, pieces: list[bytes], pause: float = 0) -> None:
         super().__init__()
         self.pieces = pieces
         self.pause = pause
-        self.closed = Event()
-        self.streams: list[IOStream] = []
-        sock, self.port = bind_unused_port()
-        self.add_sockets([sock])
 
-    async def handle_stream(self, stream: IOStream, address: Any) -> None:
-        self.streams.append(stream)
-        stream.set_close_callback(self.closed.set)
-        try:
-            await stream.read_until(b"\r\n\r\n")
-            await stream.write(b"HTTP/1.0 200 OK\r\n\r\n")
-            for piece in self.pieces:
-                await stream.write(piece)
-                if self.pause:
-                    await asyncio.sleep(self.pause)
-        except StreamClosedError:
-            return
+    async def serve(self, stream: IOStream) -> None:
+        await stream.read_until(b"\r\n\r\n")
+        await stream.write(b"HTTP/1.0 200 OK\r\n\r\n")
+        for piece in self.pieces:
+            await stream.write(piece)
+            if self.pause:
+                await asyncio.sleep(self.pause)
         stream.close()
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    async def close(self) -> None:
-        self.stop()
-        for stream in self.streams:
-            stream.close()
 
 
 @unittest.skipIf(pycurl is None, "pycurl is not installed")

@@ -1,7 +1,7 @@
 """The two chat demos driven in a real browser: headless Chromium via Selenium.
 
-Each demo runs as a child process on a free loopback port (the harness of
-`tornado.test.demos_test`).  Two browser sessions, each with a profile of
+Each demo runs as a child process on a free loopback port (the harness in
+`tornado.test.util`).  Two browser sessions, each with a profile of
 its own (so their own cookies), sign in through the XSRF-protected form;
 one posts, and the message must appear in both pages within a few seconds:
 through the parked long-poll request in ``demos/chat``, through the
@@ -33,8 +33,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tornado.test.demos_test import DemoServer, assert_no_errors_logged
-from tornado.test.util import REPO_ROOT
+from tornado.test.util import REPO_ROOT, DemoServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -175,10 +174,10 @@ class BrowserDemoTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
-        output = cls.server.output()
-        cls.server.stop()
-        super().tearDownClass()
-        assert_no_errors_logged(cls.script, output)
+        try:
+            cls.server.stop_and_check()
+        finally:
+            super().tearDownClass()
 
     def browser(self, name: str) -> Browser:
         browser = Browser(self.demo, name)

@@ -12,14 +12,10 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-import typing
 import unittest
-from collections.abc import Sequence
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
@@ -27,135 +23,15 @@ from urllib.parse import urlencode
 from tornado.gen import multi
 from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
-from tornado.test.util import REPO_ROOT, closed_port
+from tornado.test.util import (
+    DemoServer,
+    run_demo,
+    skip_without_demos,
+)
 from tornado.testing import AsyncTestCase, gen_test
 
-DEMOS_DIR = os.path.join(REPO_ROOT, "demos")
-START_TIMEOUT = 20.0  # seconds for a demo to start listening
 
-
-def child_env() -> dict[str, str]:
-    """The environment of demo processes: no help finding the package."""
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-class PortTaken(Exception):
-    """A child could not listen: its port was taken in the meantime."""
-
-
-class LoggedChild(typing.Protocol):
-    """A child process whose output can be read."""
-
-    process: subprocess.Popen[bytes]
-
-    def output(self) -> str: ...
-
-
-def wait_until_listening(port: int, children: Sequence[LoggedChild]) -> None:
-    """Return once ``port`` on 127.0.0.1 accepts connections.
-
-    Fail (or raise `PortTaken`) if one of ``children`` exits meanwhile.
-    """
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            pass
-        for child in children:
-            try:
-                status = child.process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                continue
-            output = child.output()
-            if "Address already in use" in output:
-                raise PortTaken(port)
-            raise AssertionError(f"{child.process.args!r} exited ({status}):\n{output}")
-    outputs = "\n".join(child.output() for child in children)
-    raise AssertionError(f"nothing listens on port {port}:\n{outputs}")
-
-
-def assert_no_errors_logged(what: str, output: str) -> None:
-    """Rejections are logged as warnings; anything worse is a bug."""
-    if "Traceback" in output or re.search(r"^\[E ", output, re.M):
-        raise AssertionError(f"{what} logged an error:\n{output}")
-
-
-class DemoServer:
-    """A demo script serving on a free loopback port in a child process.
-
-    The child's output goes to a log file, which :meth:`output` reads.  The
-    child has started listening when the constructor returns.
-    """
-
-    def __init__(self, script: str, *args: str) -> None:
-        self.script = script
-        fd, self.log_path = tempfile.mkstemp(prefix="demo-", suffix=".log")
-        os.close(fd)
-        # Another process may take the port we picked before the child binds
-        # it (both IPv4 and IPv6); a few attempts make that harmless.
-        for _ in range(5):
-            self.start(*args)
-            try:
-                self.wait_until_listening()
-                return
-            except PortTaken:
-                pass
-            except BaseException:
-                self.stop()
-                raise
-        output = self.output()
-        self.stop()
-        raise AssertionError(f"{script}: no free port found:\n{output}")
-
-    def start(self, *args: str) -> None:
-        self.port = closed_port()
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, os.path.join(DEMOS_DIR, self.script)]
-                + [f"--port={self.port}", *args],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=child_env(),
-            )
-
-    def wait_until_listening(self) -> None:
-        """Return once the port accepts connections; fail if the child exits."""
-        wait_until_listening(self.port, [self])
-
-    def url(self, path: str) -> str:
-        """The URL of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def output(self) -> str:
-        """Everything the child has printed or logged so far."""
-        with open(self.log_path, encoding="utf-8", errors="replace") as log:
-            return log.read()
-
-    def stop(self) -> None:
-        """Terminate the child and delete its log."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        os.unlink(self.log_path)
-
-
-def run_demo(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run a demo script to completion."""
-    return subprocess.run(
-        [sys.executable, os.path.join(DEMOS_DIR, script), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=child_env(),
-    )
-
-
-@unittest.skipUnless(os.path.isdir(DEMOS_DIR), "the demos are not part of this install")
+@skip_without_demos
 class DemoTestCase(AsyncTestCase):
     """Runs one demo server for all the tests of a class."""
 
@@ -170,10 +46,10 @@ class DemoTestCase(AsyncTestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
-        output = cls.server.output()
-        cls.server.stop()
-        super().tearDownClass()
-        assert_no_errors_logged(cls.script, output)
+        try:
+            cls.server.stop_and_check()
+        finally:
+            super().tearDownClass()
 
     async def fetch(self, path: str, **kwargs: Any) -> HTTPResponse:
         """Fetch ``path`` from the demo, returning error responses too.

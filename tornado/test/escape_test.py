@@ -9,7 +9,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tornado.escape import (
@@ -29,8 +29,6 @@ from tornado.escape import (
     xhtml_unescape,
 )
 from tornado.test.util import assert_roughly_linear, peak_traced_memory
-
-quick = settings(max_examples=60)
 
 
 class ConversionTest(unittest.TestCase):
@@ -64,7 +62,6 @@ class ConversionTest(unittest.TestCase):
         with self.assertRaises(UnicodeEncodeError):
             utf8("\ud800")
 
-    @quick
     @given(st.text())
     def test_round_trip(self, text: str) -> None:
         encoded = utf8(text)
@@ -117,7 +114,6 @@ class XhtmlTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             xhtml_escape(3)  # type: ignore[arg-type]
 
-    @quick
     @given(st.text())
     def test_round_trip(self, text: str) -> None:
         escaped = xhtml_escape(text)
@@ -156,12 +152,10 @@ class UrlTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             url_escape(12)  # type: ignore[arg-type]
 
-    @quick
     @given(st.text(), st.booleans())
     def test_text_round_trip(self, text: str, plus: bool) -> None:
         self.assertEqual(url_unescape(url_escape(text, plus), plus=plus), text)
 
-    @quick
     @given(st.binary(), st.booleans())
     def test_bytes_round_trip(self, data: bytes, plus: bool) -> None:
         escaped = url_escape(data, plus)
@@ -399,7 +393,6 @@ class ParseQsBytesTest(unittest.TestCase):
         with self.assertRaises(UnicodeEncodeError):
             parse_qs_bytes("a=\u20ac")
 
-    @quick
     @given(
         st.text(alphabet="ab=&+%2F;\u00e9 \x00", max_size=30),
         st.booleans(),

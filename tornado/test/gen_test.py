@@ -61,8 +61,7 @@ class CoroutineTest(AsyncTestCase):
 
         @gen.coroutine
         def generator_without_waiting() -> Gen:
-            if False:
-                yield
+            yield from ()  # a generator that never yields
             return 2
 
         # Neither needs the loop: no Runner is created.
@@ -74,8 +73,8 @@ class CoroutineTest(AsyncTestCase):
     def test_synchronous_exceptions_are_in_the_future(self) -> None:
         @gen.coroutine
         def before_yield() -> Gen:
+            yield from ()  # a generator, failing at its first step
             raise KeyError("early")
-            yield
 
         @gen.coroutine
         def not_a_generator() -> None:
@@ -275,11 +274,10 @@ class ReleaseTest(AsyncTestCase):
     async def test_raising_at_the_first_step_of_a_generator(self) -> None:
         @gen.coroutine
         def fail(refs: list[weakref.ref[Witness]]) -> Gen:
+            yield from ()  # a generator, failing at its first step
             witness = Witness()
             refs.append(weakref.ref(witness))
-            if witness is not None:
-                raise ValueError("first step")
-            yield gen.moment
+            raise ValueError("first step")
 
         await self.assert_locals_released(fail)
 
@@ -609,6 +607,21 @@ class WithTimeoutTest(AsyncTestCase):
                 datetime.timedelta(seconds=5), pool.submit(int, "7")
             )
         self.assertEqual(result, 7)
+
+    @gen_test
+    async def test_concurrent_future_failing_after_timeout_is_logged(self) -> None:
+        inner: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self.assertRaises(gen.TimeoutError):
+            await gen.with_timeout(datetime.timedelta(seconds=0.01), inner)
+        with ExpectLog(
+            "tornado.application", "Exception in Future .* after timeout"
+        ) as expected:
+            inner.set_exception(ValueError("late"))
+            # The outcome reaches the loop through a few callbacks.
+            for _ in range(10):
+                if expected.matched:
+                    break
+                await gen.moment
 
     @gen_test
     async def test_timer_is_removed_on_completion(self) -> None:

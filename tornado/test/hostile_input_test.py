@@ -622,6 +622,8 @@ header_lines = st.lists(
     ),
     max_size=8,
 ).map(lambda pairs: "".join(f"{n}:{v}\r\n" for n, v in pairs))
+# Deeper than the suite's profile (tornado/test/__init__.py), which sets
+# everything else: these parsers face hostile input.
 EXAMPLES = 300
 property_settings = settings(max_examples=EXAMPLES)
 

@@ -14,7 +14,6 @@ import gzip
 import io
 import json
 import os
-import ssl
 import subprocess
 import sys
 import threading
@@ -40,19 +39,20 @@ from tornado.httputil import (
     HTTPServerRequest,
     ResponseStartLine,
     format_timestamp,
-    responses,
 )
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream
 from tornado.locks import Event
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
-from tornado.tcpserver import TCPServer
 from tornado.test.util import (
     REPO_ROOT,
     TEST_CERT,
     TEST_KEY,
+    ScriptedServer,
     closed_port,
     ipv6_available,
+    respond,
+    server_ssl_context,
 )
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
@@ -76,40 +76,19 @@ Handler = Callable[[HTTPServerRequest], Awaitable[None] | None]
 # A small test server: HTTPServer plus a table of path -> handler function.
 
 
-def respond(
-    request: HTTPServerRequest,
-    code: int = 200,
-    body: bytes | str = b"",
-    headers: dict[str, str] | None = None,
-    reason: str | None = None,
-) -> None:
-    """Write a complete response with a Content-Length."""
-    data = body.encode() if isinstance(body, str) else body
-    response_headers = HTTPHeaders(headers or {})
-    response_headers.setdefault("Content-Length", str(len(data)))
-    start_line = ResponseStartLine(
-        "HTTP/1.1", code, reason or responses.get(code, "Unknown")
-    )
-    assert request.connection is not None
-    request.connection.write_headers(start_line, response_headers)
-    if data and request.method != "HEAD":
-        request.connection.write(data)
-    request.connection.finish()
-
-
 def query_arg(request: HTTPServerRequest, name: str, default: str = "") -> str:
     values = request.query_arguments.get(name)
     return values[0].decode() if values else default
 
 
 def redirect(request: HTTPServerRequest, location: str, code: int = 302) -> None:
-    respond(request, code, headers={"Location": location})
+    respond(request, code=code, headers={"Location": location})
 
 
 async def hello(request: HTTPServerRequest) -> None:
     respond(
         request,
-        body=f"Hello {query_arg(request, 'name', 'world')}!",
+        f"Hello {query_arg(request, 'name', 'world')}!",
         headers={"Content-Type": "text/plain"},
     )
 
@@ -123,17 +102,15 @@ async def echo(request: HTTPServerRequest) -> None:
         body=request.body.decode("latin1"),
         remote_ip=request.remote_ip,
     )
-    respond(
-        request, body=json.dumps(info), headers={"Content-Type": "application/json"}
-    )
+    respond(request, json.dumps(info), headers={"Content-Type": "application/json"})
 
 
 async def status(request: HTTPServerRequest) -> None:
     code = int(query_arg(request, "code", "200"))
     respond(
         request,
-        code,
-        body=f"status {code}",
+        f"status {code}",
+        code=code,
         reason=query_arg(request, "reason") or None,
     )
 
@@ -149,7 +126,7 @@ async def countdown(request: HTTPServerRequest) -> None:
     if count:
         redirect(request, f"/countdown/{count - 1}")
     else:
-        respond(request, body="Zero")
+        respond(request, "Zero")
 
 
 async def chunked(request: HTTPServerRequest) -> None:
@@ -167,11 +144,11 @@ def gzip_handler(payload: bytes) -> Handler:
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             respond(
                 request,
-                body=gzip.compress(payload),
+                gzip.compress(payload),
                 headers={"Content-Encoding": "gzip"},
             )
         else:
-            respond(request, body=payload)
+            respond(request, payload)
 
     return handler
 
@@ -205,7 +182,7 @@ class LoopbackServer:
         if handler is None:
             handler = self.handlers.get("*")  # catch-all, e.g. for a proxy
         if handler is None:
-            respond(request, 404, body="not found")
+            respond(request, "not found", code=404)
             return
         result = handler(request)
         if result is not None:
@@ -221,7 +198,7 @@ class LoopbackServer:
         await self.server.close_all_connections()
 
 
-class RawServer(TCPServer):
+class RawServer(ScriptedServer):
     """Answers every connection with fixed bytes, then closes it."""
 
     def __init__(self, response: bytes, wait_for_headers: bool = True) -> None:
@@ -230,35 +207,14 @@ class RawServer(TCPServer):
         # Without waiting for a request's headers, answer after any first
         # bytes (such as a TLS ClientHello).
         self.wait_for_headers = wait_for_headers
-        sock, self.port = bind_unused_port()
-        self.add_sockets([sock])
-        self.streams: list[IOStream] = []
 
-    async def handle_stream(self, stream: IOStream, address: Any) -> None:
-        self.streams.append(stream)
-        try:
-            if self.wait_for_headers:
-                await stream.read_until(b"\r\n\r\n")
-            else:
-                await stream.read_bytes(1, partial=True)
-            await stream.write(self.response)
-        except StreamClosedError:
-            return
+    async def serve(self, stream: IOStream) -> None:
+        if self.wait_for_headers:
+            await stream.read_until(b"\r\n\r\n")
+        else:
+            await stream.read_bytes(1, partial=True)
+        await stream.write(self.response)
         stream.close()
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def close(self) -> None:
-        self.stop()
-        for stream in self.streams:
-            stream.close()
-
-
-def server_ssl_context(**kwargs: Any) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, **kwargs)
-    context.load_cert_chain(TEST_CERT, TEST_KEY)
-    return context
 
 
 # ---------------------------------------------------------------------------
@@ -318,7 +274,7 @@ class ClientTestCase(AsyncTestCase):
         await self.released.wait()
         stream = getattr(request.connection, "stream", None)
         if stream is not None and not stream.closed():
-            respond(request, body="released")
+            respond(request, "released")
 
     def url(self, path: str) -> str:
         return self.server.url(path)
@@ -843,8 +799,7 @@ class HTTPClientCommonTests(_MixinBase):
 
     @gen_test
     async def test_client_certificate(self) -> None:
-        context = server_ssl_context(cafile=TEST_CERT)
-        context.verify_mode = ssl.CERT_REQUIRED
+        context = server_ssl_context(verify_clients=True)
         server = self.add_server(
             LoopbackServer({"/echo": self.peer_cert}, ssl_options=context)
         )
@@ -857,7 +812,7 @@ class HTTPClientCommonTests(_MixinBase):
         self.assertIn(b"Tornado Test Suite", response.body)
 
     async def peer_cert(self, request: HTTPServerRequest) -> None:
-        respond(request, body=repr(request.get_ssl_certificate()))
+        respond(request, repr(request.get_ssl_certificate()))
 
 
 class HTTPRequestTest(unittest.TestCase):

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from tornado import _httpgrammar as grammar
 from tornado.test.util import assert_roughly_linear
 
+# More examples than the suite's profile: this grammar guards every parser
+# of input, and its functions are cheap.
 quick = settings(max_examples=200)
 
 # Characters that matter to the grammar, and some that never may appear.

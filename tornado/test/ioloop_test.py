@@ -7,6 +7,7 @@ import builtins
 import concurrent.futures
 import contextlib
 import datetime
+import fractions
 import functools
 import logging
 import os
@@ -490,6 +491,15 @@ class TimeoutTest(LoopTestCase):
         self.io_loop.add_timeout(now + 0.03, self.io_loop.stop)
         self.io_loop.start()
         self.assertEqual(order, ["float", "td"])
+
+    def test_add_timeout_accepts_any_real_number(self) -> None:
+        order: list[str] = []
+        now = self.io_loop.time()
+        self.io_loop.add_timeout(now + 0.03, self.io_loop.stop)
+        soon = fractions.Fraction(now) + fractions.Fraction(1, 100)
+        self.io_loop.add_timeout(soon, order.append, "fraction")
+        self.io_loop.start()
+        self.assertEqual(order, ["fraction"])
 
     def test_add_timeout_rejects_other_types(self) -> None:
         with self.assertRaisesRegex(TypeError, "Unsupported deadline '1'"):

@@ -30,8 +30,14 @@ from typing import Any
 
 from tornado.httpclient import HTTPRequest, HTTPResponse
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
-from tornado.test.demos_test import PortTaken, wait_until_listening
-from tornado.test.util import REPO_ROOT, TEST_CERT, TEST_KEY, closed_port
+from tornado.test.util import (
+    REPO_ROOT,
+    TEST_CERT,
+    TEST_KEY,
+    PortTaken,
+    closed_port,
+    wait_until_listening,
+)
 from tornado.testing import AsyncTestCase, gen_test
 from tornado.websocket import websocket_connect
 

@@ -91,6 +91,50 @@ class SummaryResult(unittest.TextTestResult):
                 self.stream.writeln(f"  {count:4d}  {reason}")
 
 
+def _test_behind(test: unittest.TestCase) -> unittest.TestCase | None:
+    """The test method an outcome belongs to (None for a class or module
+    set-up or tear-down, which unittest reports with a stand-in object)."""
+    parent = getattr(test, "test_case", None)  # set on a subtest
+    if isinstance(parent, unittest.TestCase):
+        return parent
+    if type(test).__name__ == "_ErrorHolder":
+        return None
+    return test
+
+
+def summary_line(result: unittest.TestResult) -> str:
+    """``"P passed, F failed, S skipped"``, each test counted once.
+
+    A test with several failing subtests, or failing in the test and again
+    in ``tearDown``, is one failed test.  An error in ``setUpClass`` (or a
+    module's set-up, or a tear-down) counts as one failure, and a skip
+    raised there as one skip, of tests that were never run (unittest does
+    not count them in ``testsRun``).
+    """
+    failed: set[str] = set()
+    set_up_failures = 0
+    bad = [test for test, _ in result.failures + result.errors]
+    for test in bad + list(result.unexpectedSuccesses):
+        behind = _test_behind(test)
+        if behind is None:
+            set_up_failures += 1
+        else:
+            failed.add(behind.id())
+    skipped: set[str] = set()
+    skipped_set_ups = 0
+    for test, _ in result.skipped:
+        behind = _test_behind(test)
+        if behind is None:
+            skipped_set_ups += 1
+        elif behind.id() not in failed:
+            skipped.add(behind.id())
+    passed = result.testsRun - len(failed) - len(skipped)
+    return (
+        f"{passed} passed, {len(failed) + set_up_failures} failed, "
+        f"{len(skipped) + skipped_set_ups} skipped"
+    )
+
+
 def install_loop_backend(name: str) -> None:
     """Make new asyncio event loops of the kind named by ``--ioloop``."""
     if name == "default":
@@ -242,9 +286,7 @@ def main() -> None:
             file=real_stderr,
         )
         exit_code = 1
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"{passed} passed, {failed} failed, {len(result.skipped)} skipped")
+    print(summary_line(result))
     sys.exit(exit_code)
 
 

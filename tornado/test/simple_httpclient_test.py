@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from tornado import gen
 from tornado.httpclient import HTTPClientError, HTTPResponse
 from tornado.httputil import HTTPServerRequest
-from tornado.iostream import IOStream, StreamClosedError, UnsatisfiableReadError
+from tornado.iostream import IOStream, UnsatisfiableReadError
 from tornado.locks import Event
 from tornado.netutil import Resolver
 from tornado.simple_httpclient import (
@@ -24,7 +24,6 @@ from tornado.simple_httpclient import (
     HTTPTimeoutError,
     SimpleAsyncHTTPClient,
 )
-from tornado.tcpserver import TCPServer
 from tornado.test.httpclient_test import (
     ClientTestCase,
     Handler,
@@ -32,11 +31,15 @@ from tornado.test.httpclient_test import (
     RawServer,
     echo,
     hello,
+)
+from tornado.test.util import (
+    ScriptedServer,
+    client_ssl_context,
+    ipv6_available,
     respond,
     server_ssl_context,
 )
-from tornado.test.util import TEST_CERT, ipv6_available
-from tornado.testing import ExpectLog, bind_unused_port, gen_test
+from tornado.testing import ExpectLog, gen_test
 
 BIG_BODY = b"x" * 10000
 
@@ -44,11 +47,11 @@ _E = TypeVar("_E", bound=BaseException)
 
 
 async def big(request: HTTPServerRequest) -> None:
-    respond(request, body=BIG_BODY)
+    respond(request, BIG_BODY)
 
 
 async def bad_gzip(request: HTTPServerRequest) -> None:
-    respond(request, body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    respond(request, b"not gzip at all", headers={"Content-Encoding": "gzip"})
 
 
 async def many_headers(request: HTTPServerRequest) -> None:
@@ -56,23 +59,16 @@ async def many_headers(request: HTTPServerRequest) -> None:
 
 
 async def gzip_big(request: HTTPServerRequest) -> None:
-    respond(request, body=gzip.compress(BIG_BODY), headers={"Content-Encoding": "gzip"})
+    respond(request, gzip.compress(BIG_BODY), headers={"Content-Encoding": "gzip"})
 
 
-class Trickle(TCPServer):
-    """Sends a chunked response of ``chunks`` chunks of ``size`` bytes.
-
-    ``closed`` is set once the client has gone.
-    """
+class Trickle(ScriptedServer):
+    """Sends a chunked response of ``chunks`` chunks of ``size`` bytes."""
 
     def __init__(self, chunks: int, size: int = 10) -> None:
         super().__init__()
         self.chunks = chunks
         self.size = size
-        self.closed = Event()
-        self.streams: list[IOStream] = []
-        sock, self.port = bind_unused_port()
-        self.add_sockets([sock])
 
     def chunk(self, index: int) -> bytes:
         return (b"%d;" % index).ljust(self.size, b".")
@@ -80,28 +76,15 @@ class Trickle(TCPServer):
     def body(self) -> bytes:
         return b"".join(self.chunk(i) for i in range(self.chunks))
 
-    async def handle_stream(self, stream: IOStream, address: Any) -> None:
-        self.streams.append(stream)
-        stream.set_close_callback(self.closed.set)
-        try:
-            await stream.read_until(b"\r\n\r\n")
-            await stream.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-            for i in range(self.chunks):
-                data = self.chunk(i)
-                await stream.write(b"%x\r\n%s\r\n" % (len(data), data))
-                await asyncio.sleep(0)
-            await stream.write(b"0\r\n\r\n")
-            await stream.read_until_close()
-        except StreamClosedError:
-            pass
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    async def close(self) -> None:
-        self.stop()
-        for stream in self.streams:
-            stream.close()
+    async def serve(self, stream: IOStream) -> None:
+        await stream.read_until(b"\r\n\r\n")
+        await stream.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for i in range(self.chunks):
+            data = self.chunk(i)
+            await stream.write(b"%x\r\n%s\r\n" % (len(data), data))
+            await asyncio.sleep(0)
+        await stream.write(b"0\r\n\r\n")
+        await stream.read_until_close()
 
 
 class UnresponsiveResolver(Resolver):
@@ -593,9 +576,8 @@ class SimpleHTTPClientTest(ClientTestCase):
             server.url("/hello"), ssl_options=dict(cert_reqs=ssl.CERT_NONE)
         )
         self.assertEqual(response.body, b"Hello world!")
-        context = ssl.create_default_context(cafile=TEST_CERT)
         response = await self.http_client.fetch(
-            server.url("/hello"), ssl_options=context
+            server.url("/hello"), ssl_options=client_ssl_context()
         )
         self.assertEqual(response.body, b"Hello world!")
 

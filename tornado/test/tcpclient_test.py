@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import fractions
 import itertools
 import logging
 import os
@@ -13,15 +14,19 @@ import typing
 import unittest
 from typing import Any
 
-from tornado import gen
 from tornado.concurrent import Future
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
+from tornado.locks import Event
 from tornado.log import gen_log
 from tornado.netutil import Resolver, bind_sockets
 from tornado.tcpclient import _INITIAL_CONNECT_TIMEOUT, TCPClient
-from tornado.test.iostream_test import client_ssl_context, server_ssl_context
 from tornado.test.tcpserver_test import EchoServer
-from tornado.test.util import closed_port, ipv6_available
+from tornado.test.util import (
+    client_ssl_context,
+    closed_port,
+    ipv6_available,
+    server_ssl_context,
+)
 from tornado.testing import AsyncTestCase, gen_test
 from tornado.util import TimeoutError
 
@@ -58,10 +63,24 @@ class NeverResolver(Resolver):
         return Future()
 
 
+class ServedEchoServer(EchoServer):
+    """An `EchoServer` that says when it is done with a connection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.served_one = Event()
+
+    async def handle_stream(self, stream: IOStream, address: Any) -> None:
+        await super().handle_stream(stream, address)
+        self.served_one.set()
+
+
 class TCPClientTest(AsyncTestCase):
+    server: ServedEchoServer
+
     def setUp(self) -> None:
         super().setUp()
-        self.server = EchoServer()
+        self.server = ServedEchoServer()
         self.client = TCPClient()
         self.streams: list[IOStream] = []
 
@@ -74,7 +93,7 @@ class TCPClientTest(AsyncTestCase):
 
     def listen(self, address: str = "127.0.0.1", **server_kwargs: Any) -> int:
         if server_kwargs:
-            self.server = EchoServer(**server_kwargs)
+            self.server = ServedEchoServer(**server_kwargs)
         sockets = bind_sockets(0, address)
         self.server.add_sockets(sockets)
         return int(sockets[0].getsockname()[1])
@@ -168,8 +187,7 @@ class TCPClientTest(AsyncTestCase):
                     ssl_options=client_ssl_context(),
                     client=client,
                 )
-            while not (self.server.streams and self.server.streams[0].closed()):
-                await gen.moment
+            await self.server.served_one.wait()  # its SSL error is logged
         self.assertTrue(
             all(r.getMessage().startswith("SSL Error") for r in logs.records)
         )
@@ -182,9 +200,17 @@ class TCPClientTest(AsyncTestCase):
                 await client.connect("example.com", 80, timeout=timeout)
 
     @gen_test
+    async def test_resolve_timeout_as_any_real_number(self) -> None:
+        client = TCPClient(resolver=NeverResolver())
+        with self.assertRaises(TimeoutError):
+            await client.connect("example.com", 80, timeout=fractions.Fraction(1, 100))
+
+    @gen_test
     async def test_bad_timeout(self) -> None:
         with self.assertRaisesRegex(TypeError, "timeout"):
             await self.client.connect("127.0.0.1", 1, timeout="soon")  # type: ignore[arg-type]
+        with self.assertRaisesRegex(TypeError, "Unsupported timeout True"):
+            await self.client.connect("127.0.0.1", 1, timeout=True)
 
     @gen_test
     async def test_resolver_failure(self) -> None:

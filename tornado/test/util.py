@@ -1,19 +1,35 @@
-"""Helpers shared by several test modules: paths, loopback ports, scaling checks."""
+"""Helpers shared by the test modules: paths, servers and TLS, ports, scaling
+checks, and demo scripts run in child processes."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import gc
 import os
+import re
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
+import typing
 import unittest
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPServerRequest,
+    RequestStartLine,
+    ResponseStartLine,
+    responses,
+)
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.locks import Event
+from tornado.tcpserver import TCPServer
 from tornado.testing import bind_unused_port
 
 _T = TypeVar("_T")
@@ -25,6 +41,28 @@ REPO_ROOT = os.path.dirname(os.path.dirname(TEST_DIR))
 #: The suite's self-signed certificate (for ``localhost``) and its key.
 TEST_CERT = os.path.join(TEST_DIR, "test.crt")
 TEST_KEY = os.path.join(TEST_DIR, "test.key")
+
+
+def server_ssl_context(*, verify_clients: bool = False) -> ssl.SSLContext:
+    """A server TLS context presenting `TEST_CERT` (for ``localhost``).
+
+    With ``verify_clients``, clients must present a certificate, which is
+    checked against `TEST_CERT` (so the suite's own certificate will do).
+    """
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TEST_CERT, TEST_KEY)
+    if verify_clients:
+        context.load_verify_locations(TEST_CERT)
+        context.verify_mode = ssl.CERT_REQUIRED
+    # No TLS 1.3 session tickets: a client that never reads would close with
+    # them unread, which resets the connection and can lose what it sent last.
+    context.num_tickets = 0
+    return context
+
+
+def client_ssl_context() -> ssl.SSLContext:
+    """A client TLS context that trusts `TEST_CERT` (and verifies host names)."""
+    return ssl.create_default_context(cafile=TEST_CERT)
 
 
 def server_request(
@@ -43,6 +81,74 @@ def server_request(
         headers["Host"] = host
     start_line = RequestStartLine(method, uri, "HTTP/1.1")
     return HTTPServerRequest(start_line=start_line, headers=headers, **kwargs)
+
+
+def respond(
+    request: HTTPServerRequest,
+    body: bytes | str = b"",
+    *,
+    code: int = 200,
+    headers: HTTPHeaders | dict[str, str] | None = None,
+    reason: str | None = None,
+    content_length: bool = True,
+) -> None:
+    """Answer ``request`` through its connection, for plain-callable servers.
+
+    A str ``body`` is sent as UTF-8.  ``reason`` defaults to the standard
+    phrase of ``code``.  A ``Content-Length`` is added unless ``headers``
+    has one or ``content_length`` is false (the connection then chooses
+    the framing, chunked for HTTP/1.1).  The body of a HEAD response is
+    not sent.
+    """
+    data = body.encode() if isinstance(body, str) else body
+    response_headers = HTTPHeaders(headers or {})
+    if content_length:
+        response_headers.setdefault("Content-Length", str(len(data)))
+    start_line = ResponseStartLine(
+        "HTTP/1.1", code, reason or responses.get(code, "Unknown")
+    )
+    connection = request.connection
+    assert connection is not None
+    connection.write_headers(start_line, response_headers)
+    if data and request.method != "HEAD":
+        connection.write(data)
+    connection.finish()
+
+
+class ScriptedServer(TCPServer):
+    """A TCP server on a free 127.0.0.1 port that plays a script to clients.
+
+    Subclasses write `serve` (a `StreamClosedError` from it ends the
+    connection quietly).  ``closed`` is set once a client's connection has
+    closed; `close` stops the server and closes every connection.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streams: list[IOStream] = []
+        self.closed = Event()
+        sock, self.port = bind_unused_port()
+        self.add_sockets([sock])
+
+    async def handle_stream(self, stream: IOStream, address: Any) -> None:
+        self.streams.append(stream)
+        stream.set_close_callback(self.closed.set)
+        try:
+            await self.serve(stream)
+        except StreamClosedError:
+            pass
+
+    async def serve(self, stream: IOStream) -> None:
+        """Talk to one client."""
+        raise NotImplementedError()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def close(self) -> None:
+        self.stop()
+        for stream in self.streams:
+            stream.close()
 
 
 def env_with_package() -> dict[str, str]:
@@ -213,3 +319,154 @@ def report_figure(name: str, value: float) -> None:
     """
     if os.environ.get("TORNADO_TEST_FIGURES"):
         print(f"[figure] {name}: {value}", file=sys.__stderr__)
+
+
+# ---------------------------------------------------------------------------
+# Demo scripts in child processes
+
+#: The demos of the checkout (absent from an installed package).
+DEMOS_DIR = os.path.join(REPO_ROOT, "demos")
+#: Seconds a child may take to start listening.
+START_TIMEOUT = 20.0
+
+skip_without_demos = unittest.skipUnless(
+    os.path.isdir(DEMOS_DIR), "the demos are not part of this install"
+)
+
+
+def child_env() -> dict[str, str]:
+    """The environment of demos run as their READMEs say: no ``PYTHONPATH``.
+
+    (Most demos put the checkout on ``sys.path`` themselves; for those that
+    do not, pass `env_with_package` instead.)
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+class PortTaken(Exception):
+    """A child could not listen: its port was taken in the meantime."""
+
+
+class LoggedChild(typing.Protocol):
+    """A child process whose output can be read."""
+
+    process: subprocess.Popen[bytes]
+
+    def output(self) -> str: ...
+
+
+def wait_until_listening(port: int, children: Sequence[LoggedChild]) -> None:
+    """Return once ``port`` on 127.0.0.1 accepts connections.
+
+    Fail (or raise `PortTaken`) if one of ``children`` exits meanwhile.
+    """
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            pass
+        for child in children:
+            try:
+                status = child.process.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                continue
+            output = child.output()
+            if "Address already in use" in output:
+                raise PortTaken(port)
+            raise AssertionError(f"{child.process.args!r} exited ({status}):\n{output}")
+    outputs = "\n".join(child.output() for child in children)
+    raise AssertionError(f"nothing listens on port {port}:\n{outputs}")
+
+
+def assert_no_errors_logged(what: str, output: str) -> None:
+    """Rejections are logged as warnings; anything worse is a bug."""
+    if "Traceback" in output or re.search(r"^\[E ", output, re.M):
+        raise AssertionError(f"{what} logged an error:\n{output}")
+
+
+class DemoServer:
+    """A demo script serving on a free loopback port in a child process.
+
+    ``script`` is relative to `DEMOS_DIR` and is given ``--port=N`` before
+    ``args``.  The child's output goes to a log file, which `output` reads.
+    The child has started listening when the constructor returns.
+    """
+
+    def __init__(
+        self, script: str, *args: str, env: dict[str, str] | None = None
+    ) -> None:
+        self.script = script
+        self.env = child_env() if env is None else env
+        fd, self.log_path = tempfile.mkstemp(prefix="demo-", suffix=".log")
+        os.close(fd)
+        # Another process may take the port we picked before the child binds
+        # it (both IPv4 and IPv6); a few attempts make that harmless.
+        for _ in range(5):
+            self.start(*args)
+            try:
+                wait_until_listening(self.port, [self])
+                return
+            except PortTaken:
+                pass
+            except BaseException:
+                self.stop()
+                raise
+        output = self.output()
+        self.stop()
+        raise AssertionError(f"{script}: no free port found:\n{output}")
+
+    def start(self, *args: str) -> None:
+        self.port = closed_port()
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, os.path.join(DEMOS_DIR, self.script)]
+                + [f"--port={self.port}", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
+
+    def url(self, path: str) -> str:
+        """The URL of ``path`` on this server."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def output(self) -> str:
+        """Everything the child has printed or logged so far."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    def terminate(self) -> None:
+        """End the child (if still running), keeping its log."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """End the child and delete its log."""
+        self.terminate()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.log_path)
+
+    def stop_and_check(self) -> None:
+        """`stop`, then fail if the child logged an error or a traceback."""
+        output = self.output()
+        self.stop()
+        assert_no_errors_logged(self.script, output)
+
+
+def run_demo(
+    script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a demo script (relative to `DEMOS_DIR`) to completion."""
+    return subprocess.run(
+        [sys.executable, os.path.join(DEMOS_DIR, script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=child_env() if env is None else env,
+    )

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import tornado.util
@@ -32,8 +32,6 @@ from tornado.util import (
     re_unescape,
     timedelta_to_seconds,
 )
-
-quick = settings(max_examples=60)
 
 
 class ObjectDictTest(unittest.TestCase):
@@ -176,7 +174,6 @@ class GzipDecompressorTest(unittest.TestCase):
         with self.assertRaises(zlib.error):
             GzipDecompressor().decompress(b"this is not compressed at all", 100)
 
-    @quick
     @given(
         st.lists(st.binary(max_size=300), min_size=1, max_size=4),
         st.integers(min_value=1, max_value=500),
@@ -288,7 +285,6 @@ class ReUnescapeTest(unittest.TestCase):
                     re_unescape(bad)
                 self.assertIn(bad.split("\\")[1][0], str(cm.exception))
 
-    @quick
     @given(st.text())
     def test_inverts_re_escape(self, text: str) -> None:
         self.assertEqual(re_unescape(re.escape(text)), text)
@@ -327,7 +323,6 @@ def _bytewise_mask(mask: bytes, data: bytes) -> bytes:
 def _bytewise_property_test() -> Callable[[Any], None]:
     """A property test of ``self.mask``; one per class, as Hypothesis wants."""
 
-    @quick
     @given(st.binary(min_size=4, max_size=4), st.binary(max_size=200))
     def test(self: Any, mask: bytes, data: bytes) -> None:
         self.assertEqual(self.mask(mask, data), _bytewise_mask(mask, data))

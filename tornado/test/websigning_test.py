@@ -10,7 +10,7 @@ import logging
 import unittest
 from collections.abc import Callable
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tornado._websigning import (
@@ -26,7 +26,6 @@ from tornado.testing import ExpectLog
 SECRET = "a secret nobody should know"
 NOW = 1_700_000_000.0
 DAY = 86400
-quick = settings(max_examples=60, deadline=None, database=None)
 gen_log = logging.getLogger("tornado.general")
 
 
@@ -82,19 +81,16 @@ class FormatTest(unittest.TestCase):
 
 
 class RoundTripTest(unittest.TestCase):
-    @quick
     @given(value=st.binary(max_size=200), name=st.text(min_size=1, max_size=20))
     def test_version2_round_trip(self, value: bytes, name: str) -> None:
         signed = create_signed_value(SECRET, name, value, clock=at(NOW))
         self.assertEqual(decode(signed, name=name), value)
 
-    @quick
     @given(value=st.binary(max_size=200), name=st.text(min_size=1, max_size=20))
     def test_version1_round_trip(self, value: bytes, name: str) -> None:
         signed = create_signed_value(SECRET, name, value, version=1, clock=at(NOW))
         self.assertEqual(decode(signed, name=name), value)
 
-    @quick
     @given(value=st.binary(max_size=50), key_version=st.integers(0, 10**6))
     def test_key_versioned_round_trip(self, value: bytes, key_version: int) -> None:
         secrets = {key_version: "current", key_version + 1: "next"}
@@ -119,7 +115,6 @@ class RejectionTest(unittest.TestCase):
         with ExpectLog(gen_log, "Invalid cookie signature", level=logging.WARNING):
             self.assertIsNone(decode(sign(version=1), secret="another secret"))
 
-    @quick
     @given(position=st.integers(0, 200), replacement=st.integers(0, 255))
     def test_any_byte_changed_is_rejected(
         self, position: int, replacement: int
@@ -132,7 +127,6 @@ class RejectionTest(unittest.TestCase):
         with ExpectLog(gen_log, ".", required=False):
             self.assertIsNone(decode(bytes(signed)))
 
-    @quick
     @given(cut=st.integers(1, 200))
     def test_truncated_is_rejected(self, cut: int) -> None:
         signed = sign(b"some value")
@@ -320,7 +314,6 @@ class XsrfTokenTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "xsrf cookie version 3"):
             encode_xsrf_token(self.TOKEN, NOW, 3)
 
-    @quick
     @given(token=st.binary(max_size=64), timestamp=st.integers(0, 2**40))
     def test_round_trip_property(self, token: bytes, timestamp: int) -> None:
         encoded = encode_xsrf_token(token, timestamp, 2)

@@ -3,49 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import unittest
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.test.util import DemoServer, env_with_package, skip_without_demos
 from tornado.testing import AsyncTestCase, gen_test
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEMO_DIR = os.path.join(REPO_ROOT, "demos", "websocket")
 
-
-@unittest.skipUnless(os.path.isdir(DEMO_DIR), "the demos are not part of this install")
+@skip_without_demos
 class WebSocketChatDemoTest(AsyncTestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.server = subprocess.Popen(
-            [sys.executable, os.path.join(DEMO_DIR, "chatdemo.py"), "--port=0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, PYTHONPATH=REPO_ROOT),
-        )
-        self.addCleanup(self.stop_server)
-        assert self.server.stdout is not None
-        # The server prints its port once it is listening.
-        banner = self.server.stdout.readline()
-        self.assertRegex(banner, r"^listening on \d+$", self.server_stderr())
-        self.base = f"127.0.0.1:{int(banner.split()[-1])}"
-
-    def stop_server(self) -> None:
-        if self.server.poll() is None:
-            self.server.kill()
-        self.server.communicate(timeout=10)
-
-    def server_stderr(self) -> str:
-        if self.server.poll() is None:
-            return "(server still running)"
-        assert self.server.stderr is not None
-        return self.server.stderr.read()
+        # The chat demo finds the package through PYTHONPATH.
+        server = DemoServer("websocket/chatdemo.py", env=env_with_package())
+        self.addCleanup(server.stop_and_check)
+        self.base = f"127.0.0.1:{server.port}"
 
     async def sign_in(self, name: str) -> str:
         """Sign in through the XSRF-protected form; the Cookie header to send."""

@@ -398,6 +398,17 @@ class MessageTest(WebSocketTest):
         self.assertEqual(await ws.read_message(), b"as bytes")
 
     @gen_test
+    async def test_bytearray_and_memoryview_are_sent_as_binary(self) -> None:
+        ws = await self.connect("/echo")
+        data = bytearray(b"\x00\x01mutable")
+        written = ws.write_message(data, binary=True)
+        data[0:2] = b"zz"  # sent as it was when written
+        await written
+        self.assertEqual(await ws.read_message(), b"\x00\x01mutable")
+        ws.write_message(memoryview(b"0123456789")[2:5], binary=True)
+        self.assertEqual(await ws.read_message(), b"234")
+
+    @gen_test
     async def test_empty_and_large_messages(self) -> None:
         ws = await self.connect("/echo")
         ws.write_message("")
