@@ -161,7 +161,9 @@ step "typing: user code" user_typing
 step "ruff" "$PY" -m ruff check .
 step "black" "$PY" -m black --check --quiet .
 step "docs: html" "$PY" -m sphinx -q -W -n -b html docs "$LOG_DIR/docs-html"
+step "docs: rendered" "$PY" maint/scripts/check_rendered_docs.py "$LOG_DIR/docs-html"
 step "docs: coverage" docs_coverage
+step "docs: doctest" "$PY" -m sphinx -q -W -n -b doctest docs "$LOG_DIR/docs-doctest"
 step "demos in Chromium" needing "chromium chromium-driver" \
     suite -- tornado.test.demos_browser
 step "behind nginx" needing "nginx" suite -- tornado.test.nginx_deploy
