@@ -13,9 +13,10 @@ is missing.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import types
 from asyncio import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tornado.httputil import HTTPServerConnectionDelegate
 
@@ -42,12 +43,11 @@ _H2_MODULES = ("h2", "hpack", "hyperframe")
 def require_h2() -> types.ModuleType:
     """Import the HTTP/2 machinery, or raise `ImportError` naming the extra."""
     try:
-        from tornado import _http2_session
+        return importlib.import_module("tornado._http2_session")
     except ImportError as e:
         if (e.name or "").split(".")[0] in _H2_MODULES:
             raise ImportError(MISSING_H2_MESSAGE) from e
         raise
-    return _http2_session
 
 
 class HTTP2ServerProtocol(asyncio.Protocol):
@@ -106,10 +106,10 @@ class HTTP2ServerProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start sending on ``transport`` (what was queued goes first)."""
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport (uvloop's are not asyncio.Transport subclasses).
+        self._transport = cast(asyncio.Transport, transport)
         if self._early_output:
-            transport.writelines(self._early_output)
+            self._transport.writelines(self._early_output)
             self._early_output = []
         if self._close_requested:
             self._finished()

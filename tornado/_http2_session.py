@@ -205,8 +205,7 @@ class HTTP2Session:
             self.terminate(e.error_code, str(e))
             return
         except h2.exceptions.ProtocolError as e:
-            # h2 has queued its GOAWAY already.
-            self.terminate(int(e.error_code), str(e) or type(e).__name__, False)
+            self.terminate(int(e.error_code), str(e) or type(e).__name__)
             return
         self._receiving = True
         try:
@@ -256,7 +255,7 @@ class HTTP2Session:
         self._send_goaway(wire.NO_ERROR)
         self._close()
 
-    def terminate(self, error_code: int, reason: str, send_goaway: bool = True) -> None:
+    def terminate(self, error_code: int, reason: str) -> None:
         """End the connection because of the client, logging why (once)."""
         if self.closed:
             return
@@ -268,9 +267,7 @@ class HTTP2Session:
             wire.error_name(error_code),
             reason,
         )
-        if send_goaway:
-            self._send_goaway(error_code)
-        self._flush()
+        self._send_goaway(error_code)
         self._close_streams()
         self._close()
 
@@ -401,10 +398,10 @@ class HTTP2Session:
             self.io.write(data)
 
     def _send_goaway(self, error_code: int) -> None:
-        try:
+        # Once h2 has closed the connection it has sent its GOAWAY (when it
+        # detects a protocol error, with the right code).
+        if self.h2.state_machine.state != h2.connection.ConnectionState.CLOSED:
             self.h2.close_connection(error_code)
-        except h2.exceptions.ProtocolError:
-            pass  # h2 has closed the connection already
         self._flush()
 
     # -- ending -------------------------------------------------------------------
