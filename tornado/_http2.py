@@ -158,6 +158,10 @@ class HTTP2ServerProtocol(asyncio.Protocol):
             self._grace = self._loop.call_later(timeout, self._session.abort)
         return self._closed
 
+    def wait_closed(self) -> Future[None]:
+        """A future resolved once the connection is closed (closing nothing)."""
+        return self._closed
+
     def _write(self, data: bytes) -> None:
         if self._transport is None:
             self._early_output.append(data)
@@ -171,6 +175,9 @@ class HTTP2ServerProtocol(asyncio.Protocol):
             self._close_requested = True
             return
         if transport.is_closing() or self._linger is not None:
+            return
+        if self._session.output_paused:
+            transport.abort()  # the client reads nothing: no point waiting
             return
         if transport.can_write_eof():
             transport.write_eof()

@@ -165,7 +165,8 @@ class HTTP2Session:
         self.closed = False
         self._receiving = False
         self._pump_scheduled = False
-        self._output_paused = False
+        #: Whether the transport asked for a pause in sending.
+        self.output_paused = False
         # After a graceful GOAWAY: streams above this one are refused.
         self._draining = False
         self._last_stream_id = 0
@@ -221,14 +222,14 @@ class HTTP2Session:
 
     def pause_output(self) -> None:
         """The transport's buffer is full: send nothing more until `resume_output`."""
-        self._output_paused = True
+        self.output_paused = True
         if self._stalled_since is None:
             self._stalled_since = self.io.time()
         self._watch()
 
     def resume_output(self) -> None:
         """The transport takes data again."""
-        self._output_paused = False
+        self.output_paused = False
         self._stalled_since = None
         self.schedule_pump()
 
@@ -374,7 +375,7 @@ class HTTP2Session:
         if self.closed:
             return
         progressed = False
-        while self._sending and not self._output_paused:
+        while self._sending and not self.output_paused:
             sent = False
             for stream in list(self._sending.values()):
                 try:
@@ -427,7 +428,7 @@ class HTTP2Session:
     # -- idle and stalled connections -----------------------------------------------
 
     def _note_output_progress(self, progressed: bool) -> None:
-        if self._sending or self._output_paused:
+        if self._sending or self.output_paused:
             if progressed or self._stalled_since is None:
                 self._stalled_since = self.io.time()
             self._watch()
