@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import unittest
+from collections.abc import Callable
 
 from tornado import _http2_wire as wire
 from tornado.httputil import (
@@ -91,7 +92,7 @@ class FrameScannerTest(unittest.TestCase):
             scanner.feed(frame(wire.CONTINUATION, 1))
 
     def test_linear_time(self) -> None:
-        def run(count: int) -> object:
+        def run(count: int) -> Callable[[], object]:
             data = wire.PREFACE + frame(wire.DATA, 16) * count
 
             def scan() -> None:
