@@ -36,6 +36,7 @@ from tornado import gen
 from tornado._http2 import MISSING_H2_MESSAGE, HTTP2ServerProtocol
 from tornado.http1connection import HTTP1ConnectionParameters
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
 from tornado.iostream import StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.test.asgi_util import QuietAccessLog, RecordCounter
@@ -50,6 +51,7 @@ from tornado.test.http2_util import (
 from tornado.test.util import TEST_DIR
 from tornado.testing import AsyncTestCase, ExpectLog, gen_test
 from tornado.web import Application, RequestHandler, stream_request_body
+from tornado.websocket import WebSocketHandler
 
 try:
     import h2.errors
@@ -224,6 +226,11 @@ class SlowUploadHandler(GatedHandler):
         self.gates.connection_closed.set()
 
 
+class EchoWebSocket(WebSocketHandler):
+    def on_message(self, message: str | bytes) -> None:
+        self.write_message(message, binary=isinstance(message, bytes))
+
+
 def make_app(gates: Gates, **settings: Any) -> Application:
     kwargs = dict(gates=gates)
     return Application(
@@ -240,6 +247,7 @@ def make_app(gates: Gates, **settings: Any) -> Application:
             ("/form", FormHandler),
             ("/wait", WaitHandler, kwargs),
             ("/slow_upload", SlowUploadHandler, kwargs),
+            ("/ws", EchoWebSocket),
         ],
         static_path=os.path.join(TEST_DIR, "static"),
         cookie_secret=COOKIE_SECRET,
@@ -955,6 +963,58 @@ class TLSCommandLineClientTest(H2TestCase):
         body, version = out.rsplit("\n", 1)
         self.assertEqual(version, "2")
         self.assertEqual(json.loads(body)["protocol"], "https")
+
+
+class CallbackServerTest(QuietAccessLog, AsyncTestCase):
+    """A bare `.HTTPServer` callback, writing its own HTTP/1-style head."""
+
+    @staticmethod
+    def answer(request: HTTPServerRequest) -> None:
+        assert request.connection is not None
+        body = f"{request.method} {request.uri} {request.version} {len(request.body)}"
+        headers = HTTPHeaders(
+            {
+                "Content-Length": str(len(body)),
+                "Connection": "keep-alive",
+                "Keep-Alive": "timeout=5",
+                "X-Kept": "yes",
+            }
+        )
+        request.connection.write_headers(
+            ResponseStartLine("HTTP/1.1", 201, "Created"), headers, body.encode()
+        )
+        request.connection.finish()
+
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_callback(self) -> None:
+        server = H2Server(self.answer, tls=False)
+        try:
+            async with httpx.AsyncClient(http1=False, http2=True) as client:
+                response = await client.post(server.url("/cb?x=1"), content=b"abc")
+                head = await client.head(server.url("/cb"))
+        finally:
+            await server.close()
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(response.text, "POST /cb?x=1 HTTP/2.0 3")
+        self.assertEqual(response.headers["x-kept"], "yes")
+        self.assertNotIn("connection", response.headers)
+        self.assertNotIn("keep-alive", response.headers)
+        # HEAD: the head describes the body that is not sent.
+        self.assertEqual((head.status_code, head.content), (201, b""))
+        self.assertEqual(
+            head.headers["content-length"], str(len("HEAD /cb HTTP/2.0 0"))
+        )
+
+
+class WebSocketOverHTTP2Test(H2TestCase):
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_websocket_handler_refuses_plainly(self) -> None:
+        # No Upgrade over HTTP/2 (RFC 8441 is not supported): the handler
+        # answers as it does to a plain GET, and the connection serves on.
+        async with self.client() as client:
+            response = await client.get(self.url("/ws"))
+            self.assertEqual(response.status_code, 400)
+            self.assertEqual((await self.get_json(client, "/info"))["method"], "GET")
 
 
 class MissingH2Test(AsyncTestCase):
