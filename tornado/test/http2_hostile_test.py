@@ -66,9 +66,8 @@ class TracedMemory:
             tracemalloc.stop()
 
 
-class HostileClientTest(http2_test.H2TestCase):
-    def get_server_options(self) -> dict[str, Any]:
-        return dict(idle_connection_timeout=0.5)
+class HostileClientBase(http2_test.H2TestCase):
+    """Helpers of the attacks (no test of its own)."""
 
     async def expect_goaway(
         self,
@@ -110,6 +109,8 @@ class HostileClientTest(http2_test.H2TestCase):
         except (ConnectionError, RuntimeError):
             pass  # the server closed the connection
 
+
+class HostileClientTest(HostileClientBase):
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_rapid_reset(self) -> None:
         client = await self.connect()
@@ -250,6 +251,11 @@ class HostileClientTest(http2_test.H2TestCase):
         )
         self.gates.release.set()
         await self.assert_still_serving()
+
+
+class StoppedReaderTest(HostileClientBase):
+    def get_server_options(self) -> dict[str, Any]:
+        return dict(idle_connection_timeout=0.5)
 
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_client_that_stops_reading(self) -> None:

@@ -294,6 +294,13 @@ class H2TestCase(QuietAccessLog, AsyncTestCase):
     def url(self, path: str) -> str:
         return self.server.url(path)
 
+    async def assert_serves(self, client: FrameClient, stream_id: int) -> None:
+        """The connection still serves a request, on ``stream_id``."""
+        client.h2.send_headers(stream_id, request_headers("/info"), end_stream=True)
+        await client.flush()
+        events = await client.events_until(is_stream_end(stream_id))
+        self.assertEqual(response_of(events, stream_id)[0][b":status"], b"200")
+
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An httpx client speaking only HTTP/2 to the server."""
         kwargs.setdefault("timeout", TEST_TIMEOUT)
@@ -632,7 +639,7 @@ class FlowControlTest(H2TestCase):
 
 class StreamLifecycleTest(H2TestCase):
     def get_server_options(self) -> dict[str, Any]:
-        return dict(max_body_size=100_000, body_timeout=0.5, decompress_request=True)
+        return dict(max_body_size=100_000, decompress_request=True)
 
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_reset_stream_closes_the_request(self) -> None:
@@ -696,30 +703,6 @@ class StreamLifecycleTest(H2TestCase):
         self.assertEqual(response_of(events, 1)[0][b":status"], b"400")
         await self.assert_serves(client, 3)
 
-    async def assert_serves(self, client: FrameClient, stream_id: int) -> None:
-        """The connection still serves a request, on ``stream_id``."""
-        client.h2.send_headers(stream_id, request_headers("/info"), end_stream=True)
-        await client.flush()
-        events = await client.events_until(is_stream_end(stream_id))
-        self.assertEqual(response_of(events, stream_id)[0][b":status"], b"200")
-
-    @gen_test(timeout=TEST_TIMEOUT)
-    async def test_body_timeout(self) -> None:
-        client = await self.connect()
-        client.h2.send_headers(1, request_headers("/echo", "POST"))
-        client.h2.send_data(1, b"partial")
-        await client.flush()
-        with ExpectLog(
-            gen_log, "Timeout reading body from 127.0.0.1", level=logging.INFO
-        ):
-            events = await client.events_until(is_stream_end(1))
-        [reset] = of_type(events, h2.events.StreamReset)
-        self.assertEqual(reset.error_code, h2.errors.ErrorCodes.CANCEL)
-        client.h2.send_headers(3, request_headers("/info"), end_stream=True)
-        await client.flush()
-        events = await client.events_until(is_stream_end(3))
-        self.assertEqual(response_of(events, 3)[0][b":status"], b"200")
-
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_expect_continue(self) -> None:
         client = await self.connect()
@@ -767,7 +750,7 @@ def settings_of(frame: Any) -> dict[int, int]:
 
 class ConnectionTest(H2TestCase):
     def get_server_options(self) -> dict[str, Any]:
-        return dict(max_header_size=32_000, idle_connection_timeout=0.5)
+        return dict(max_header_size=32_000)
 
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_settings_and_ping(self) -> None:
@@ -786,17 +769,6 @@ class ConnectionTest(H2TestCase):
         )
         ack = await client.frame_of(hyperframe.frame.PingFrame)
         self.assertEqual((ack.flags, ack.opaque_data), ({"ACK"}, b"12345678"))
-
-    @gen_test(timeout=TEST_TIMEOUT)
-    async def test_idle_timeout(self) -> None:
-        client = await self.connect()
-        client.h2.send_headers(1, request_headers("/info"), end_stream=True)
-        await client.flush()
-        start = self.io_loop.time()
-        goaway = await client.frame_of(hyperframe.frame.GoAwayFrame)
-        self.assertEqual((goaway.error_code, goaway.last_stream_id), (0, 1))
-        self.assertTrue(await client.closed_by_server())
-        self.assertGreaterEqual(self.io_loop.time() - start, 0.4)
 
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_graceful_close(self) -> None:
@@ -873,6 +845,41 @@ class ConnectionTest(H2TestCase):
             goaway = await client.frame_of(hyperframe.frame.GoAwayFrame)
             await client.closed_by_server()
         self.assertEqual(goaway.error_code, 1)
+
+
+class BodyTimeoutTest(H2TestCase):
+    def get_server_options(self) -> dict[str, Any]:
+        return dict(body_timeout=0.3)
+
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_body_timeout(self) -> None:
+        client = await self.connect()
+        client.h2.send_headers(1, request_headers("/echo", "POST"))
+        client.h2.send_data(1, b"partial")
+        await client.flush()
+        with ExpectLog(
+            gen_log, "Timeout reading body from 127.0.0.1", level=logging.INFO
+        ):
+            events = await client.events_until(is_stream_end(1))
+        [reset] = of_type(events, h2.events.StreamReset)
+        self.assertEqual(reset.error_code, h2.errors.ErrorCodes.CANCEL)
+        await self.assert_serves(client, 3)
+
+
+class IdleTimeoutTest(H2TestCase):
+    def get_server_options(self) -> dict[str, Any]:
+        return dict(idle_connection_timeout=0.5)
+
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_idle_timeout(self) -> None:
+        client = await self.connect()
+        client.h2.send_headers(1, request_headers("/info"), end_stream=True)
+        await client.flush()
+        start = self.io_loop.time()
+        goaway = await client.frame_of(hyperframe.frame.GoAwayFrame)
+        self.assertEqual((goaway.error_code, goaway.last_stream_id), (0, 1))
+        self.assertTrue(await client.closed_by_server())
+        self.assertGreaterEqual(self.io_loop.time() - start, 0.4)
 
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_window_that_never_opens(self) -> None:
