@@ -614,12 +614,12 @@ class Stream(httputil.HTTPConnection):
 
     def _resumed(self, flow: int, future: Future[None]) -> None:
         self._busy = False
-        if future.cancelled():
-            self.close(wire.CANCEL)
-            return
-        error = future.exception()
-        if not self._reading or self._gone:
+        cancelled = future.cancelled()
+        error = None if cancelled else future.exception()
+        if cancelled or not self._reading or self._gone:
             self._session.ack(self.stream_id, max(flow, 0))
+            if cancelled:
+                self.close(wire.CANCEL)
             return
         if error is not None:
             self._delegate_failed(error)
@@ -641,7 +641,8 @@ class Stream(httputil.HTTPConnection):
         ):
             self.reject(HTTPInputError("Content-Length too long"))
             return
-        if self._expects_continue and not self._response_started and not self._gone:
+        waiting = not (self._response_started or self._gone or self._remote_ended)
+        if self._expects_continue and waiting:
             self._session.h2.send_headers(self.stream_id, [(b":status", b"100")])
             self._session.schedule_pump()
 

@@ -36,7 +36,14 @@ from tornado import gen
 from tornado._http2 import MISSING_H2_MESSAGE, HTTP2ServerProtocol
 from tornado.http1connection import HTTP1ConnectionParameters
 from tornado.httpserver import HTTPServer
-from tornado.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
+from tornado.httputil import (
+    HTTPHeaders,
+    HTTPMessageDelegate,
+    HTTPOutputError,
+    HTTPServerConnectionDelegate,
+    HTTPServerRequest,
+    ResponseStartLine,
+)
 from tornado.iostream import StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.test.asgi_util import QuietAccessLog, RecordCounter
@@ -226,6 +233,26 @@ class SlowUploadHandler(GatedHandler):
         self.gates.connection_closed.set()
 
 
+class LyingLengthHandler(RequestHandler):
+    def get(self) -> None:
+        self.set_header("Content-Length", self.get_argument("declared"))
+        self.write(b"x" * int(self.get_argument("actual")))
+
+
+@stream_request_body
+class RaisedLimitHandler(RequestHandler):
+    def prepare(self) -> None:
+        assert self.request.connection is not None
+        self.request.connection.set_max_body_size(1_000_000)  # type: ignore[attr-defined]
+        self.size = 0
+
+    def data_received(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+
+    def put(self) -> None:
+        self.write(str(self.size))
+
+
 class EchoWebSocket(WebSocketHandler):
     def on_message(self, message: str | bytes) -> None:
         self.write_message(message, binary=isinstance(message, bytes))
@@ -248,6 +275,8 @@ def make_app(gates: Gates, **settings: Any) -> Application:
             ("/wait", WaitHandler, kwargs),
             ("/slow_upload", SlowUploadHandler, kwargs),
             ("/ws", EchoWebSocket),
+            ("/lying", LyingLengthHandler),
+            ("/raised_limit", RaisedLimitHandler),
         ],
         static_path=os.path.join(TEST_DIR, "static"),
         cookie_secret=COOKIE_SECRET,
@@ -721,6 +750,52 @@ class StreamLifecycleTest(H2TestCase):
         self.assertEqual(response_of(events, 1)[1], b"the body")
 
     @gen_test(timeout=TEST_TIMEOUT)
+    async def test_handler_raises_the_body_limit(self) -> None:
+        body = b"r" * 500_000
+        async with self.client() as client:
+            response = await client.put(self.url("/raised_limit"), content=body)
+        self.assertEqual(response.text, str(len(body)))
+
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_content_length_enforced_on_responses(self) -> None:
+        client = await self.connect()
+        cases = [
+            (1, "/lying?declared=10&actual=20", "Tried to write more data"),
+            (3, "/lying?declared=10&actual=5", "Tried to write 5 bytes less"),
+        ]
+        for stream_id, path, message in cases:
+            with self.subTest(path=path):
+                client.h2.send_headers(
+                    stream_id, request_headers(path), end_stream=True
+                )
+                await client.flush()
+                counter = RecordCounter()
+                app_log.addFilter(counter)
+                try:
+                    with (
+                        ExpectLog(
+                            app_log,
+                            "Uncaught exception GET /lying",
+                            level=logging.ERROR,
+                        ),
+                        ExpectLog(
+                            gen_log,
+                            "Cannot send error response after headers written",
+                            level=logging.ERROR,
+                        ),
+                    ):
+                        events = await client.events_until(is_stream_end(stream_id))
+                finally:
+                    app_log.removeFilter(counter)
+                [reset] = of_type(events, h2.events.StreamReset)
+                self.assertEqual(reset.error_code, h2.errors.ErrorCodes.INTERNAL_ERROR)
+                [record] = counter.records
+                assert record.exc_info is not None
+                self.assertIsInstance(record.exc_info[1], HTTPOutputError)
+                self.assertIn(message, str(record.exc_info[1]))
+        await self.assert_serves(client, 5)
+
+    @gen_test(timeout=TEST_TIMEOUT)
     async def test_gzipped_request_body(self) -> None:
         body = b"decompress me " * 1000
         async with self.client() as client:
@@ -906,6 +981,83 @@ async def require_curl_http2() -> str:
     if "HTTP2" not in version:
         raise AssertionError(f"this curl has no HTTP/2 support:\n{version}")
     return curl
+
+
+class ReadAheadTest(H2TestCase):
+    """The server read the start of the connection (sniffing the preface)."""
+
+    async def _start_server(self) -> H2Server:
+        return H2Server(make_app(self.gates), tls=False, read_ahead=self.read_ahead)
+
+    read_ahead = len(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_preface_read_first(self) -> None:
+        async with self.client() as client:
+            self.assertEqual(
+                (await self.get_json(client, "/info"))["version"], "HTTP/2.0"
+            )
+
+
+class PartialReadAheadTest(ReadAheadTest):
+    read_ahead = 10
+
+
+class FailingDelegate(HTTPServerConnectionDelegate):
+    """Requests whose delegate raises on the body; 103 then 200 for others."""
+
+    def start_request(
+        self, server_conn: object, request_conn: Any
+    ) -> HTTPMessageDelegate:
+        return FailingMessage(request_conn)
+
+
+class FailingMessage(HTTPMessageDelegate):
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def data_received(self, chunk: bytes) -> None:
+        raise ValueError("no body wanted")
+
+    def finish(self) -> None:
+        early = HTTPHeaders({"Link": "</style.css>; rel=preload"})
+        self.connection.write_headers(ResponseStartLine("", 103, "Early Hints"), early)
+        self.connection.write_headers(
+            ResponseStartLine("", 200, "OK"),
+            HTTPHeaders({"Content-Length": "2"}),
+            b"ok",
+        )
+        self.connection.finish()
+
+
+class DelegateTest(QuietAccessLog, AsyncTestCase):
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_failing_delegate_and_interim_response(self) -> None:
+        server = H2Server(FailingDelegate(), tls=False)
+        client = await FrameClient.connect(server)
+        try:
+            client.h2.send_headers(1, request_headers("/", "POST"))
+            client.h2.send_data(1, b"body", end_stream=True)
+            await client.flush()
+            with ExpectLog(app_log, "Uncaught exception", level=logging.ERROR):
+                events = await client.events_until(is_stream_end(1))
+            [reset] = of_type(events, h2.events.StreamReset)
+            self.assertEqual(reset.error_code, h2.errors.ErrorCodes.INTERNAL_ERROR)
+            client.h2.send_headers(3, request_headers("/"), end_stream=True)
+            await client.flush()
+            events = await client.events_until(is_stream_end(3))
+            [early] = of_type(events, h2.events.InformationalResponseReceived)
+            self.assertEqual(
+                dict(early.headers or []),
+                {b":status": b"103", b"link": b"</style.css>; rel=preload"},
+            )
+            self.assertEqual(
+                response_of(events, 3),
+                ({b":status": b"200", b"content-length": b"2"}, b"ok"),
+            )
+        finally:
+            await client.close()
+            await server.close()
 
 
 class CommandLineClientTest(H2TestCase):

@@ -62,6 +62,8 @@ class H2Server:
 
     Every connection gets an `.HTTPServer`-style request context (so
     ``remote_ip``, ``protocol`` and ``xheaders`` behave as over HTTP/1).
+    With ``read_ahead``, that many bytes are read from each connection
+    first and passed to the protocol before its transport exists.
     Create it on the running loop; `close` closes every connection
     gracefully and stops listening.
     """
@@ -71,10 +73,14 @@ class H2Server:
         app: Any,
         tls: bool,
         max_concurrent_streams: int = 100,
+        read_ahead: int = 0,
         **server_options: Any,
     ) -> None:
         self.http_server = HTTPServer(app, **server_options)
         self.tls = tls
+        #: Bytes read from each connection before the protocol takes it
+        #: (cleartext only).
+        self.read_ahead = read_ahead
         self.max_concurrent_streams = max_concurrent_streams
         #: Every protocol object made, open or closed.
         self.protocols: list[HTTP2ServerProtocol] = []
@@ -109,19 +115,24 @@ class H2Server:
         task.add_done_callback(self._tasks.discard)
 
     async def _serve(self, connection: socket.socket, context: object) -> None:
-        def make_protocol() -> HTTP2ServerProtocol:
-            protocol = HTTP2ServerProtocol(
-                self.http_server,
-                self.http_server.conn_params,
-                context,
-                max_concurrent_streams=self.max_concurrent_streams,
-            )
-            self.protocols.append(protocol)
-            return protocol
-
+        # As a server sniffing the preface does: the bytes it read go to the
+        # protocol before the transport exists.
+        early = b""
+        if self.read_ahead:
+            connection.setblocking(False)
+            early = await self._loop.sock_recv(connection, self.read_ahead)
+        protocol = HTTP2ServerProtocol(
+            self.http_server,
+            self.http_server.conn_params,
+            context,
+            max_concurrent_streams=self.max_concurrent_streams,
+        )
+        self.protocols.append(protocol)
+        if early:
+            protocol.data_received(early)
         try:
             await self._loop.connect_accepted_socket(
-                make_protocol, connection, ssl=self._ssl
+                lambda: protocol, connection, ssl=self._ssl
             )
         except (OSError, ssl.SSLError):
             connection.close()  # a client that left during the handshake
