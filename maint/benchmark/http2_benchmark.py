@@ -28,6 +28,7 @@ from anywhere::
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -107,6 +108,10 @@ async def start(kind: str, sock: socket.socket) -> None:
         # Terminated by the parent: end at once, without the traceback of
         # hypercorn's tasks being cancelled.
         signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(0))
+        # When h2load hangs up, hypercorn's connection tasks end in errors
+        # that asyncio reports, one per connection (and one per write after
+        # the hang-up): noise, not failures of the measured requests.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         asyncio.get_running_loop().create_task(serve(starlette_app(), config))
     else:
         raise SystemExit(f"unknown server {kind!r}")
