@@ -216,6 +216,12 @@ class HTTP2Session:
                     handler(event)
                 if self.closed:
                     return
+        except Exception:
+            # A bug (ours, or a delegate's start_request): this connection
+            # ends, the server goes on.
+            app_log.error("Uncaught exception", exc_info=True)
+            self.terminate(wire.INTERNAL_ERROR, "internal error")
+            return
         finally:
             self._receiving = False
         self._pump()
@@ -643,8 +649,16 @@ class Stream(httputil.HTTPConnection):
             return
         waiting = not (self._response_started or self._gone or self._remote_ended)
         if self._expects_continue and waiting:
-            self._session.h2.send_headers(self.stream_id, [(b":status", b"100")])
-            self._session.schedule_pump()
+            self._send_interim([(b":status", b"100")])
+
+    def _send_interim(self, fields: list[tuple[bytes, bytes]]) -> bool:
+        """Send a 1xx response; false if the stream can take none."""
+        try:
+            self._session.h2.send_headers(self.stream_id, fields)
+        except h2.exceptions.ProtocolError:
+            return False
+        self._session.schedule_pump()
+        return True
 
     def _finish_request(self) -> None:
         self._reading = False
@@ -785,9 +799,7 @@ class Stream(httputil.HTTPConnection):
         assert isinstance(start_line, ResponseStartLine)
         fields = wire.response_fields(start_line, headers)
         if start_line.code < 200:  # an interim response, such as 103
-            self._session.h2.send_headers(self.stream_id, fields)
-            self._session.schedule_pump()
-            return _done_future()
+            return _done_future() if self._send_interim(fields) else _closed_future()
         self._omit_body = self._method == "HEAD" or start_line.code in (204, 304)
         try:
             declared = wire.declared_length(headers)

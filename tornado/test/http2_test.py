@@ -1030,7 +1030,35 @@ class FailingMessage(HTTPMessageDelegate):
         self.connection.finish()
 
 
+class BrokenDelegate(HTTPServerConnectionDelegate):
+    def start_request(
+        self, server_conn: object, request_conn: Any
+    ) -> HTTPMessageDelegate:
+        raise RuntimeError("broken")
+
+
 class DelegateTest(QuietAccessLog, AsyncTestCase):
+    @gen_test(timeout=TEST_TIMEOUT)
+    async def test_start_request_raising_ends_only_its_connection(self) -> None:
+        server = H2Server(BrokenDelegate(), tls=False)
+        try:
+            for _ in range(2):
+                client = await FrameClient.connect(server)
+                client.h2.send_headers(1, request_headers("/"), end_stream=True)
+                with ExpectLog(app_log, "Uncaught exception", level=logging.ERROR):
+                    with ExpectLog(
+                        gen_log,
+                        "HTTP/2 connection from 127.0.0.1 closed with INTERNAL_ERROR",
+                        level=logging.INFO,
+                    ):
+                        await client.flush()
+                        goaway = await client.frame_of(hyperframe.frame.GoAwayFrame)
+                        await client.closed_by_server()
+                await client.close()
+                self.assertEqual(goaway.error_code, h2.errors.ErrorCodes.INTERNAL_ERROR)
+        finally:
+            await server.close()
+
     @gen_test(timeout=TEST_TIMEOUT)
     async def test_failing_delegate_and_interim_response(self) -> None:
         server = H2Server(FailingDelegate(), tls=False)
