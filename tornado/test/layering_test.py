@@ -28,8 +28,8 @@ LAYERS: list[list[str]] = [
     ["locks", "queues", "process", "autoreload"],
     ["netutil", "iostream", "platform.caresresolver", "platform.twisted"],
     ["tcpserver", "tcpclient"],
-    ["httputil", "_http1wire"],
-    ["http1connection"],
+    ["httputil", "_http1wire", "_http2_wire"],
+    ["http1connection", "_http2_session", "_http2"],
     ["httpserver", "httpclient", "simple_httpclient", "curl_httpclient"],
     ["routing", "template", "locale", "_locale_data"],
     ["web"],
@@ -44,6 +44,7 @@ GRAMMAR = "_httpgrammar"
 # only tornado modules each may import, at import time or inside functions.
 PURE_MODULES: dict[str, set[str]] = {
     "_http1wire": {"httputil", "util", "escape", GRAMMAR},
+    "_http2_wire": {"httputil", GRAMMAR},
     "_websocket_wire": {"util", GRAMMAR},
     "_websigning": {"escape", "util"},
 }
