@@ -23,6 +23,8 @@ declare -A PACKAGE_FILES=(
     [chromium]=/usr/bin/chromium
     [chromium-driver]=/usr/bin/chromedriver
     [nginx]=/usr/sbin/nginx
+    [curl]=/usr/bin/curl
+    [nghttp2-client]=/usr/bin/h2load
 )
 # Why missing packages could not be installed (empty: nothing was missing).
 packages_unavailable=""
