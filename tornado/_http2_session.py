@@ -214,7 +214,7 @@ class HTTP2Session:
                 handler = self._handlers.get(type(event))
                 if handler is not None:
                     handler(event)
-                if self.closed:
+                if self._has_ended():
                     return
         except Exception:
             # A bug (ours, or a delegate's start_request): this connection
@@ -225,6 +225,11 @@ class HTTP2Session:
         finally:
             self._receiving = False
         self._pump()
+
+    def _has_ended(self) -> bool:
+        # A method, not the attribute: mypy would keep `closed` narrowed to
+        # False across the event handlers that set it.
+        return self.closed
 
     def pause_output(self) -> None:
         """The transport's buffer is full: send nothing more until `resume_output`."""
