@@ -149,6 +149,7 @@ fi
 step "suite: default" suite --
 step "suite: python -O" suite -O --
 step "suite: python -bb" suite -bb --
+step "suite: TORNADO_EXTENSION=0" env TORNADO_EXTENSION=0 "$PY" -m tornado.test.runtests
 step "suite: ioloop=select" suite -- --ioloop=select
 step "suite: ioloop=uvloop" suite -- --ioloop=uvloop
 step "suite: ioloop=threaded-selector" suite -- --ioloop=threaded-selector
