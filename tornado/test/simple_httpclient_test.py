@@ -399,6 +399,19 @@ class SimpleHTTPClientTest(ClientTestCase):
             await client.fetch(self.url("/big"))
 
     @gen_test
+    async def test_204_response_with_body(self) -> None:
+        server = self.add_server(
+            RawServer(b"HTTP/1.1 204 No Content\r\nContent-Length: 1\r\n\r\nx")
+        )
+        with ExpectLog(
+            "tornado.general",
+            "Malformed HTTP message.*Response with code 204 should not have body",
+            level=logging.INFO,
+        ):
+            with self.assertRaises(HTTPStreamClosedError):
+                await self.http_client.fetch(server.url())
+
+    @gen_test
     async def test_max_header_size(self) -> None:
         client = self.create_simple(max_header_size=512)
         # Depending on how the data arrives, the connection or the stream

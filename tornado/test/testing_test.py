@@ -703,6 +703,30 @@ class AsyncHTTPTestCaseRunTest(unittest.TestCase):
         self.assertTrue(result.wasSuccessful(), problems(result))
         self.assertEqual(seen["url"], f"http://127.0.0.1:{seen['port']}/inner")
 
+    def test_set_up_order_is_client_then_app_then_server(self) -> None:
+        calls: list[str] = []
+
+        class Inner(AsyncHTTPTestCase):
+            def get_http_client(self) -> Any:
+                calls.append("client")
+                return super().get_http_client()
+
+            def get_app(self) -> Any:
+                calls.append("app")
+                return hello_app
+
+            def get_http_server(self) -> Any:
+                calls.append("server")
+                self.assertIs(self._app, hello_app)
+                return super().get_http_server()
+
+            def test_it(self) -> None:
+                self.assertEqual(self.fetch("/").code, 200)
+
+        result = run_case(Inner, "test_it")
+        self.assertTrue(result.wasSuccessful(), problems(result))
+        self.assertEqual(calls, ["client", "app", "server"])
+
     def test_failing_get_app_releases_port_client_and_loop(self) -> None:
         made: dict[str, Any] = {}
 
