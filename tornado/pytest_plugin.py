@@ -216,6 +216,16 @@ def base_url(request: pytest.FixtureRequest) -> str:
     return f"http://127.0.0.1:{request.getfixturevalue('http_port')}"
 
 
+@pytest.fixture
+def base_urls(https_port: int) -> str:
+    """``https://127.0.0.1:<https_port>``: the TLS counterpart of ``base_url``.
+
+    Unlike ``base_url`` it never depends on which other fixtures the test
+    uses, so a test using both servers can name each one's URL.
+    """
+    return f"https://127.0.0.1:{https_port}"
+
+
 def _serve(
     io_loop: IOLoop, app: Any, listener: socket.socket, **options: Any
 ) -> Iterator[HTTPServer]:

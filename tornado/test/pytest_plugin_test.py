@@ -171,6 +171,22 @@ def test_timeout_from_marker_names_the_test(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_default_timeout_is_five_seconds(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ASYNC_TEST_TIMEOUT", raising=False)
+    result = run(
+        pytester,
+        """
+        @pytest.mark.gen_test
+        async def test_stuck(io_loop):
+            await asyncio.Event().wait()
+        """,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*test_stuck timed out after 5.0 seconds*"])
+
+
 def test_timeout_from_option_and_environment(pytester: pytest.Pytester) -> None:
     source = """
         @pytest.mark.gen_test
@@ -259,6 +275,13 @@ def test_https_fixtures(pytester: pytest.Pytester) -> None:
             secure = await https_client.fetch(f"https://127.0.0.1:{https_port}/")
             assert (plain.body, secure.body) == (b"Hello, http", b"Hello, https")
 
+        async def test_base_urls(http_client, https_client, base_url, base_urls):
+            port = base_urls.rsplit(":", 1)[1]
+            assert base_urls == f"https://127.0.0.1:{port}" != base_url
+            plain = await http_client.fetch(base_url)
+            secure = await https_client.fetch(base_urls)
+            assert (plain.body, secure.body) == (b"Hello, http", b"Hello, https")
+
         async def test_certificate_is_not_trusted_by_default(https_server, base_url):
             client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
             try:
@@ -269,7 +292,7 @@ def test_https_fixtures(pytester: pytest.Pytester) -> None:
             assert "CERTIFICATE_VERIFY_FAILED" in str(failure.value)
         """,
     )
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def test_own_ssl_options_fixture_is_used(pytester: pytest.Pytester) -> None:
