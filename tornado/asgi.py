@@ -1152,8 +1152,8 @@ class _ASGIWebSocketBridge(WebSocketHandler):
 class ASGIAdapter:
     """An ASGI 3.0 application that serves a `tornado.web.Application`.
 
-    Any ASGI server can then run the Tornado handlers unchanged: uvicorn,
-    hypercorn (which adds HTTP/2 and HTTP/3), granian, daphne::
+    An ASGI server can then run the Tornado handlers unchanged; the suite
+    runs them under uvicorn and hypercorn (which adds HTTP/2 and HTTP/3)::
 
         # myapp.py
         import tornado.asgi
