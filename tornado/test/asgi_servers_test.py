@@ -35,6 +35,7 @@ from tornado.websocket import websocket_connect
 
 try:
     import h2  # noqa: F401  (httpx's HTTP/2 support)
+    import httptools  # noqa: F401  (uvicorn's fast parser)
     import httpx
     import hypercorn  # noqa: F401
     import uvicorn  # noqa: F401
@@ -359,6 +360,24 @@ class UvicornTest(ServedApplicationTests, AsyncTestCase):
         "--timeout-graceful-shutdown=5",
     )
     expected_loop = "uvloop.Loop"
+
+
+class UvicornHttptoolsTest(ServedApplicationTests, AsyncTestCase):
+    """uvicorn with the httptools parser, as ``uvicorn[standard]`` runs."""
+
+    server_command = python_module_command(
+        "uvicorn",
+        APP,
+        "--host=127.0.0.1",
+        "--port=0",
+        "--loop=asyncio",
+        "--http=httptools",
+        "--lifespan=on",
+        "--log-level=info",
+        "--no-access-log",
+        "--timeout-graceful-shutdown=5",
+    )
+    expected_loop = "asyncio.unix_events._UnixSelectorEventLoop"
 
 
 class HypercornTest(ServedApplicationTests, AsyncTestCase):
