@@ -412,6 +412,33 @@ class SimpleHTTPClientTest(ClientTestCase):
                 await self.http_client.fetch(server.url())
 
     @gen_test
+    async def test_folded_response_header_is_malformed(self) -> None:
+        server = self.add_server(
+            RawServer(
+                b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\tContent-Length: 5\r\n"
+                b"Content-Length: 2\r\n\r\nok"
+            )
+        )
+        with ExpectLog(
+            "tornado.general",
+            "Malformed HTTP message.*folding not supported",
+            level=logging.INFO,
+        ):
+            with self.assertRaises(HTTPStreamClosedError):
+                await self.http_client.fetch(server.url())
+
+    @gen_test
+    async def test_backtracking_response_head_parses_at_once(self) -> None:
+        # The header block that once made the parser backtrack exponentially
+        # (issue: 20 such lines would have taken years), from a server.
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+        head += b"X:    \r\n" * 2000 + b"Y : z\r\n\r\nok"
+        server = self.add_server(RawServer(head))
+        with ExpectLog("tornado.general", "Malformed HTTP message", level=logging.INFO):
+            with self.assertRaises(HTTPStreamClosedError):
+                await self.http_client.fetch(server.url(), request_timeout=5)
+
+    @gen_test
     async def test_max_header_size(self) -> None:
         client = self.create_simple(max_header_size=512)
         # Depending on how the data arrives, the connection or the stream
