@@ -64,6 +64,7 @@ like from that thread only (``IOLoop.add_callback`` hands work back to it).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import email.utils
 import functools
@@ -85,7 +86,14 @@ import types
 import urllib.parse
 import zlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Sequence,
+)
 from typing import (
     Any,
     BinaryIO,
@@ -163,6 +171,11 @@ _MethodT = TypeVar("_MethodT", bound=Callable[..., Awaitable[None] | None])
 _HandlerT = TypeVar("_HandlerT", bound=type["RequestHandler"])
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Where RequestHandler._execute_rest takes over: the step whose awaitable it
+# starts by waiting for.
+_AWAITING_PREPARE = 0
+_AWAITING_BODY = 1
+_AWAITING_METHOD = 2
 _SERVER_HEADER = f"TornadoServer/{_tornado_version}"
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_HEADER_VALUE_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -1421,43 +1434,73 @@ class RequestHandler:
 
     # -- running the request ------------------------------------------------------
 
-    async def _execute(
+    def _execute(
         self, transforms: Sequence[OutputTransform], *args: bytes, **kwargs: bytes
-    ) -> None:
-        """Run the request through prepare, the verb method and finish."""
+    ) -> Coroutine[Any, Any, None] | None:
+        """Run the request through prepare, the verb method and finish.
+
+        As long as no step returns an awaitable, everything happens in this
+        call.  From the first awaitable on, the rest is left to the coroutine
+        returned (`_execute_rest`), which the caller runs as a task: so a
+        handler that awaits runs in a task of its own, as in Tornado (code
+        in it may rely on ``asyncio.current_task()``, as ``asyncio.timeout()``
+        does), and one that does not costs no task.
+        """
         self._transforms = transforms
+        rest = None
         try:
-            method_name = self.request.method or ""
-            if method_name not in self.SUPPORTED_METHODS:
-                raise HTTPError(405)
-            if self._request_body_error is not None:
-                raise HTTPError(
-                    400, "Malformed request body: %s", self._request_body_error
-                )
-            if args or kwargs:
-                self._decode_path_arguments(args, kwargs)
-            if method_name not in _SAFE_METHODS:
-                self._check_unsafe_request()
-            result = self.prepare()
-            if result is not None:
-                await result
-            if self._prepared_future is not None:
-                # The body may now flow into data_received.
-                future_set_result_unless_cancelled(self._prepared_future, None)
-            if self._finished:
-                return
-            if self._stream_request_body:
-                try:
-                    await self.request._body_future
-                except iostream.StreamClosedError:
+            rest = self._execute_until_awaiting(args, kwargs)
+        except (Exception, asyncio.CancelledError) as e:
+            # Nothing was awaited: a CancelledError is the handler's own.
+            self._handle_uncaught(e)
+        finally:
+            if rest is None:
+                self._release_prepared_future()
+        return rest
+
+    def _execute_until_awaiting(
+        self, args: tuple[bytes, ...], kwargs: dict[str, bytes]
+    ) -> Coroutine[Any, Any, None] | None:
+        """The steps of `_execute` up to the first one returning an awaitable."""
+        method_name = self.request.method or ""
+        if method_name not in self.SUPPORTED_METHODS:
+            raise HTTPError(405)
+        if self._request_body_error is not None:
+            raise HTTPError(400, "Malformed request body: %s", self._request_body_error)
+        if args or kwargs:
+            self._decode_path_arguments(args, kwargs)
+        if method_name not in _SAFE_METHODS:
+            self._check_unsafe_request()
+        result = self.prepare()
+        if result is not None:
+            return self._execute_rest(result, _AWAITING_PREPARE)
+        if self._end_prepare():
+            return None
+        if self._stream_request_body:
+            return self._execute_rest(None, _AWAITING_BODY)
+        result = self._call_verb_method()
+        if result is not None:
+            return self._execute_rest(result, _AWAITING_METHOD)
+        if self._auto_finish and not self._finished:
+            self.finish()
+        return None
+
+    async def _execute_rest(self, pending: Any, stage: int) -> None:
+        """The steps of `_execute` from the one that returned ``pending`` on."""
+        try:
+            if stage == _AWAITING_PREPARE:
+                await pending
+                if self._end_prepare():
                     return
-            # Called without keeping the bound method in a local, which a
-            # waiting request would hold on to for nothing.
-            result = getattr(self, method_name.lower())(
-                *self.path_args, **self.path_kwargs
-            )
-            if result is not None:
-                await result
+            if stage != _AWAITING_METHOD:
+                if self._stream_request_body:
+                    try:
+                        await self.request._body_future
+                    except iostream.StreamClosedError:
+                        return
+                pending = self._call_verb_method()
+            if pending is not None:
+                await pending
             if self._auto_finish and not self._finished:
                 self.finish()
         except asyncio.CancelledError as e:
@@ -1472,8 +1515,25 @@ class RequestHandler:
         except Exception as e:
             self._handle_uncaught(e)
         finally:
-            if self._prepared_future is not None and not self._prepared_future.done():
-                self._prepared_future.set_result(None)
+            self._release_prepared_future()
+
+    def _end_prepare(self) -> bool:
+        """Let the body flow once prepare is done; whether it finished the request."""
+        if self._prepared_future is not None:
+            # The body may now flow into data_received.
+            future_set_result_unless_cancelled(self._prepared_future, None)
+        return self._finished
+
+    def _call_verb_method(self) -> Any:
+        # Called without keeping the bound method in a local, which a
+        # waiting request would hold on to for nothing.
+        return getattr(self, (self.request.method or "").lower())(
+            *self.path_args, **self.path_kwargs
+        )
+
+    def _release_prepared_future(self) -> None:
+        if self._prepared_future is not None and not self._prepared_future.done():
+            self._prepared_future.set_result(None)
 
     def _handle_uncaught(self, e: BaseException) -> None:
         try:
@@ -2222,11 +2282,16 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             transforms = [t(self.request) for t in self.application.transforms]
         if self.stream_request_body:
             self.handler._prepared_future = Future()
-        running = self.handler._execute(transforms, *self.path_args, **self.path_kwargs)
-        # A task of its own, as in Tornado: code in the handler may rely on
-        # asyncio.current_task() (asyncio.timeout() does).  _execute handles
-        # its errors; asyncio reports anything that escapes it.
-        asyncio.get_running_loop().create_task(running)
+        # A context of its own, as a task would have: what the handler sets
+        # in context variables stays with its request.
+        context = contextvars.copy_context()
+        rest = context.run(
+            self.handler._execute, transforms, *self.path_args, **self.path_kwargs
+        )
+        if rest is not None:
+            # _execute_rest handles its errors; asyncio reports anything
+            # that escapes it.
+            context.run(asyncio.get_running_loop().create_task, rest)
         return self.handler._prepared_future
 
 
