@@ -126,6 +126,7 @@ from tornado.routing import (
     HostMatches,
     ReversibleRouter,
     ReversibleRuleRouter,
+    Router,
     Rule,
     URLSpec,
     _RuleList,
@@ -2030,9 +2031,8 @@ class Application(ReversibleRouter):
         #: Router for the handlers given to the constructor (any host).
         self.wildcard_router = _ApplicationRouter(self, handlers)
         #: Router tried first: host-specific rules, then `wildcard_router`.
-        self.default_router = _ApplicationRouter(
-            self, [Rule(AnyMatches(), self.wildcard_router)]
-        )
+        self._wildcard_rule = Rule(AnyMatches(), self.wildcard_router)
+        self.default_router = _ApplicationRouter(self, [self._wildcard_rule])
         if settings.get("autoreload"):
             from tornado import autoreload
 
@@ -2127,7 +2127,7 @@ class Application(ReversibleRouter):
         self, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> _HandlerDelegate:
         """The delegate for ``request``: matched route, default handler or 404."""
-        route = self.default_router.find_handler(request)
+        route = self._first_router().find_handler(request)
         if route is not None:
             return cast(_HandlerDelegate, route)
         if self.settings.get("default_handler_class"):
@@ -2137,6 +2137,21 @@ class Application(ReversibleRouter):
                 self.settings.get("default_handler_args", {}),
             )
         return self.get_handler_delegate(request, ErrorHandler, {"status_code": 404})
+
+    def _first_router(self) -> Router:
+        """`default_router`, or `wildcard_router` when it would only pass on to it."""
+        router = self.default_router
+        if type(router) is not _ApplicationRouter:
+            return router
+        rules = router.rules
+        passes_on = (
+            len(rules) == 1
+            and rules[0] is self._wildcard_rule
+            and type(rules[0].matcher) is AnyMatches
+            and rules[0].target is self.wildcard_router
+            and not rules[0].target_kwargs
+        )
+        return self.wildcard_router if passes_on else router
 
     def get_handler_delegate(
         self,
