@@ -362,10 +362,19 @@ class RequestHandler:
         # Built on first use (see ``ui``): most requests render no template.
         self._ui: ObjectDict | None = None
         self.clear()
-        set_close_callback = getattr(request.connection, "set_close_callback", None)
-        if set_close_callback is not None:
-            set_close_callback(self.on_connection_close)
+        if self._wants_close_callback():
+            set_close_callback = getattr(request.connection, "set_close_callback", None)
+            if set_close_callback is not None:
+                set_close_callback(self.on_connection_close)
         self.initialize(**kwargs)
+
+    def _wants_close_callback(self) -> bool:
+        """Whether `on_connection_close` does anything: the default does only
+        for a streamed body (it fails the body's future)."""
+        return (
+            self._stream_request_body
+            or type(self).on_connection_close is not RequestHandler.on_connection_close
+        )
 
     def _initialize(self) -> None:
         """Hook for subclasses, called with the route's keyword arguments.
@@ -926,11 +935,12 @@ class RequestHandler:
         if not self._headers_written:
             self._complete_headers()
         assert self.request.connection is not None
-        set_close_callback = getattr(
-            self.request.connection, "set_close_callback", None
-        )
-        if set_close_callback is not None:
-            set_close_callback(None)
+        if self._wants_close_callback():
+            set_close_callback = getattr(
+                self.request.connection, "set_close_callback", None
+            )
+            if set_close_callback is not None:
+                set_close_callback(None)
         future = self.flush(include_footers=True)
         self.request.connection.finish()
         self._log()

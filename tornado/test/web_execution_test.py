@@ -19,10 +19,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from tornado.concurrent import Future
+from tornado.httputil import HTTPConnection, HTTPHeaders, RequestStartLine
 from tornado.log import app_log
 from tornado.test.web_test import WebTestCase
 from tornado.testing import ExpectLog
-from tornado.web import Finish, RequestHandler
+from tornado.web import Application, Finish, RequestHandler
 
 _marker: contextvars.ContextVar[str] = contextvars.ContextVar(
     "_marker", default="unset"
@@ -209,6 +210,58 @@ class SyncPathSemanticsTest(WebTestCase):
         response = self.fetch("/finish_in_prepare")
         self.assertEqual(response.body, b"from prepare")
         self.assertEqual(self.logged, [(200, "GET", "/finish_in_prepare")])
+
+
+class ClosingAware(RequestHandler):
+    def on_connection_close(self) -> None:
+        pass
+
+    def get(self) -> None:
+        self.write("aware")
+
+
+class CloseCallbackConnection(HTTPConnection):
+    """Records the close callbacks set on it; forgets what is written."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[object] = []
+        self.finished = False
+
+    def set_close_callback(self, callback: object) -> None:
+        self.callbacks.append(callback)
+
+    def write_headers(self, start_line: Any, headers: Any, chunk: Any = None) -> Any:
+        return None
+
+    def write(self, chunk: bytes) -> Any:
+        return None
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+class CloseCallbackTest(unittest.TestCase):
+    """A close callback is only set for handlers that do something with it."""
+
+    def serve(self, handler: type[RequestHandler]) -> CloseCallbackConnection:
+        connection = CloseCallbackConnection()
+        application = Application([("/", handler)], log_function=lambda h: None)
+        delegate = application.start_request(None, connection)
+        delegate.headers_received(
+            RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "x"})
+        )
+        delegate.finish()
+        self.assertTrue(connection.finished)  # synchronously: nothing awaited
+        return connection
+
+    def test_default_on_connection_close_needs_no_callback(self) -> None:
+        self.assertEqual(self.serve(SyncHandler).callbacks, [])
+
+    def test_overridden_on_connection_close_is_registered_then_cleared(self) -> None:
+        callbacks = self.serve(ClosingAware).callbacks
+        self.assertEqual(len(callbacks), 2)
+        self.assertEqual(getattr(callbacks[0], "__name__", None), "on_connection_close")
+        self.assertIsNone(callbacks[1])
 
 
 if __name__ == "__main__":
