@@ -101,6 +101,7 @@ from typing import (
     cast,
 )
 
+from tornado import _httpgrammar as grammar
 from tornado import escape, httputil, iostream, locale, template
 from tornado import version as _tornado_version
 from tornado._websigning import (
@@ -178,14 +179,12 @@ _AWAITING_PREPARE = 0
 _AWAITING_BODY = 1
 _AWAITING_METHOD = 2
 _SERVER_HEADER = f"TornadoServer/{_tornado_version}"
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_HEADER_VALUE_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Anything outside RFC 9112's reason-phrase characters, and "<".
 _UNSAFE_REASON_RE = re.compile(r"[^\t\x20-\x7e\x80-\xff]|<")
 _ARGUMENT_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _UNSAFE_COOKIE_RE = re.compile(r"[\x00-\x20\x7f]")
 _UNSAFE_COOKIE_ATTRIBUTE_RE = re.compile(r"[\x00-\x20\x7f;]")
-_ETAG_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
 
 
@@ -1425,14 +1424,14 @@ class RequestHandler:
         """
         if "If-None-Match" not in self.request.headers:
             return False  # the usual case: the client has no cached copy
-        computed = utf8(self._headers._get("Etag", ""))
-        sent = _ETAG_RE.findall(utf8(self.request.headers.get("If-None-Match", "")))
+        computed = self._headers._get("Etag", "")
+        sent = grammar.find_entity_tags(self.request.headers.get("If-None-Match", ""))
         if not computed or not sent:
             return False
-        if sent[0] == b"*":
+        if sent[0] == "*":
             return True
-        strong = _strip_weak_prefix(computed)
-        return any(_strip_weak_prefix(tag) == strong for tag in sent)
+        strong = computed.removeprefix("W/")
+        return any(tag.removeprefix("W/") == strong for tag in sent)
 
     # -- request bodies -------------------------------------------------------
 
@@ -1699,7 +1698,7 @@ def _has_no_body(status_code: int) -> bool:
 
 
 def _checked_header_name(name: str) -> str:
-    if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
+    if not isinstance(name, str) or not grammar.is_token(name):
         raise ValueError(f"Invalid header name {name!r}")
     return name
 
@@ -1710,10 +1709,6 @@ def _check_cookie_attribute(cookie: str, attribute: str, value: str) -> None:
         raise http.cookies.CookieError(
             f"Invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}"
         )
-
-
-def _strip_weak_prefix(tag: bytes) -> bytes:
-    return tag[2:] if tag.startswith(b"W/") else tag
 
 
 def _done_future() -> Future[None]:
@@ -2850,18 +2845,14 @@ def _parse_byte_range(header: str) -> tuple[int | None, int | None] | None:
     if unit != "bytes" or not equals:
         return None
     first, _, last = spec.partition("-")
-    if not _is_digits(first) and not (first == "" and _is_digits(last)):
+    if not grammar.is_digits(first) and not (first == "" and grammar.is_digits(last)):
         return None
-    if last and not _is_digits(last):
+    if last and not grammar.is_digits(last):
         return None
     if first:
         return _range_number(first), _range_number(last) + 1 if last else None
     suffix = _range_number(last)
     return (-suffix, None) if suffix else (0, 0)
-
-
-def _is_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
 
 
 def _range_number(digits: str) -> int:
