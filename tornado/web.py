@@ -872,15 +872,7 @@ class RequestHandler:
         """
         if self._finished:
             raise RuntimeError("Cannot write() after finish()")
-        if not isinstance(chunk, (bytes, str, dict)):
-            message = "write() only accepts bytes, unicode, and dict objects"
-            if isinstance(chunk, list):
-                message += (
-                    ". Lists not accepted for security reasons; see "
-                    "http://www.tornadoweb.org/en/stable/web.html"
-                    "#tornado.web.RequestHandler.write"
-                )
-            raise TypeError(message)
+        _check_writable(chunk)
         if isinstance(chunk, dict):
             chunk = json_encode(chunk)
             self.set_header("Content-Type", "application/json; charset=UTF-8")
@@ -1624,6 +1616,27 @@ class RequestHandler:
 
     def _request_summary(self) -> str:
         return f"{self.request.method} {self.request.uri} ({self.request.remote_ip})"
+
+
+def _check_writable(chunk: object) -> None:
+    """Refuse what `RequestHandler.write` cannot send (callers may ignore types)."""
+    if not isinstance(chunk, (bytes, str, dict)):
+        message = "write() only accepts bytes, unicode, and dict objects"
+        if isinstance(chunk, list):
+            message += (
+                ". Lists not accepted for security reasons; see "
+                "http://www.tornadoweb.org/en/stable/web.html"
+                "#tornado.web.RequestHandler.write"
+            )
+        raise TypeError(message)
+
+
+def _content_chunks(content: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    """`StaticFileHandler.get_content`'s result as chunks.
+
+    Overrides may return the whole content as bytes, as in Tornado.
+    """
+    return [content] if isinstance(content, bytes) else content
 
 
 def _task_is_cancelled() -> bool:
@@ -2540,9 +2553,7 @@ class StaticFileHandler(RequestHandler):
         if not include_body:
             return
         content = self.get_content(self.absolute_path, start, end)
-        if isinstance(content, bytes):
-            content = [content]
-        for chunk in content:
+        for chunk in _content_chunks(content):
             try:
                 self.write(chunk)
                 await self.flush()
@@ -2711,7 +2722,7 @@ class StaticFileHandler(RequestHandler):
         hasher = hashlib.sha512()
         size = 0
         content = cls.get_content(abspath)
-        for chunk in [content] if isinstance(content, bytes) else content:
+        for chunk in _content_chunks(content):
             size += len(chunk)
             if size > cls.MAX_VERSION_CONTENT_SIZE:
                 raise ValueError(
