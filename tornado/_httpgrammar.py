@@ -2,7 +2,7 @@
 
 Every module that reads HTTP syntax off the wire checks it here: tokens and
 field names, field values, decimal and hexadecimal digits, quoted strings,
-reason phrases, request targets, the ``Host`` value, comma-separated lists
+reason phrases, request targets, the ``Host`` value, entity tags, comma-separated lists
 and ``;``-separated header parameters.  A fix to the grammar then lands in
 one place.
 
@@ -359,3 +359,37 @@ def format_header_params(
             text = str(value)
             pieces.append(f"{name}={text if is_token(text) else quote_string(text)}")
     return "; ".join(pieces)
+
+
+def find_entity_tags(text: str) -> list[str]:
+    """The entity tags (and ``*``) in an ``If-None-Match`` or ``If-Match`` value.
+
+    Every ``*``, ``"..."`` and ``W/"..."`` found from left to right,
+    whatever stands between them, as Tornado has always read these
+    headers: a malformed list still yields the tags it holds.  A quote
+    that is never closed starts no tag.  Linear in the length of ``text``.
+
+    >>> find_entity_tags('W/"a", "b",*')
+    ['W/"a"', '"b"', '*']
+    """
+    tags = []
+    pos = 0
+    next_star = text.find("*")
+    next_quote = text.find('"')
+    while next_star != -1 or next_quote != -1:
+        if next_star != -1 and next_star < pos:
+            next_star = text.find("*", pos)
+        if next_quote != -1 and next_quote < pos:
+            next_quote = text.find('"', pos)
+        if next_star != -1 and (next_quote == -1 or next_star < next_quote):
+            tags.append("*")
+            pos = next_star + 1
+        elif next_quote != -1:
+            closing = text.find('"', next_quote + 1)
+            if closing == -1:
+                next_quote = -1  # no quote is ever closed after this one
+                continue
+            weak = next_quote - 2 >= pos and text[next_quote - 2 : next_quote] == "W/"
+            tags.append(text[next_quote - 2 if weak else next_quote : closing + 1])
+            pos = closing + 1
+    return tags

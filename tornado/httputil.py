@@ -615,14 +615,6 @@ class HTTPServerRequest:
 
        ``host``'s host part, lowercased, without the port.
 
-    .. attribute:: arguments
-
-       Query and body arguments merged: name -> list of bytes.
-
-    .. attribute:: query_arguments
-
-       The query string's arguments: name -> list of bytes.
-
     .. attribute:: body_arguments
 
        The form body's arguments: name -> list of bytes.
@@ -693,17 +685,41 @@ class HTTPServerRequest:
         self._start_time = time.time()
         self._finish_time: float | None = None
         self.path, _, self.query = start_line.path.partition("?")
-        self.arguments: dict[str, list[bytes]] = (
-            _parse_query(self.query) if self.query else {}
-        )
-        # A copy of each list: adding body arguments to ``arguments`` later
-        # must not change these (the bytes themselves are immutable).
-        self.query_arguments: dict[str, list[bytes]] = (
-            {name: list(values) for name, values in self.arguments.items()}
-            if self.arguments
-            else {}
-        )
+        # The query is checked now, parsed into ``arguments`` and
+        # ``query_arguments`` on first use (the original text: ``query``
+        # may be reassigned).
+        self._query_text = self.query
+        if self.query:
+            _check_query(self.query)
+        self._arguments: dict[str, list[bytes]] | None = None
+        self._query_arguments: dict[str, list[bytes]] | None = None
         self.body_arguments: dict[str, list[bytes]] = {}
+
+    @property
+    def arguments(self) -> dict[str, list[bytes]]:
+        """Query and body arguments merged: name -> list of bytes."""
+        if self._arguments is None:
+            self._arguments = _parse_checked_query(self._query_text)
+        return self._arguments
+
+    @arguments.setter
+    def arguments(self, value: dict[str, list[bytes]]) -> None:
+        self._arguments = value
+
+    @property
+    def query_arguments(self) -> dict[str, list[bytes]]:
+        """The query string's arguments: name -> list of bytes.
+
+        Lists of their own: body arguments added to `arguments` do not
+        show here.
+        """
+        if self._query_arguments is None:
+            self._query_arguments = _parse_checked_query(self._query_text)
+        return self._query_arguments
+
+    @query_arguments.setter
+    def query_arguments(self, value: dict[str, list[bytes]]) -> None:
+        self._query_arguments = value
 
     @property
     def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
@@ -757,10 +773,10 @@ class HTTPServerRequest:
 
         Raises `HTTPInputError` for a malformed body.
         """
-        # Tested first: a missing header costs ``get`` a KeyError.
-        has_type = "Content-Type" in self.headers
+        if "Content-Type" not in self.headers:
+            return  # no form: parse_body_arguments would ignore it
         parse_body_arguments(
-            self.headers["Content-Type"] if has_type else "",
+            self.headers["Content-Type"],
             self.body,
             self.body_arguments,
             self.files,
@@ -898,13 +914,25 @@ def _check_multipart_enabled(config: ParseMultipartConfig) -> None:
         raise HTTPInputError("multipart/form-data parsing is disabled")
 
 
-def _parse_query(query: str) -> dict[str, list[bytes]]:
-    """The arguments of a query string, within the urlencoded field limit."""
+def _check_query(query: str) -> None:
+    """Raise `HTTPInputError` if ``query`` cannot be parsed within the limits.
+
+    The errors `parse_qs_bytes` would raise: text outside Latin-1, more
+    fields than the urlencoded field limit.
+    """
     limit = _parse_body_config.urlencoded.max_arguments
     try:
-        return parse_qs_bytes(query, keep_blank_values=True, max_num_fields=limit)
+        if not query.isascii():
+            query.encode("latin1")
+        if query.count("&") + 1 > limit:
+            raise ValueError("Max number of fields exceeded")
     except ValueError as e:
         raise HTTPInputError(f"Invalid query string: {e}") from e
+
+
+def _parse_checked_query(query: str) -> dict[str, list[bytes]]:
+    """The arguments of a query string that passed `_check_query`."""
+    return parse_qs_bytes(query, keep_blank_values=True) if query else {}
 
 
 def _parse_urlencoded(

@@ -42,6 +42,7 @@ from re import Pattern
 from typing import (
     Any,
     Union,
+    cast,
     overload,
 )
 
@@ -176,8 +177,9 @@ class RuleRouter(Router):
     """
 
     def __init__(self, rules: _RuleList | None = None) -> None:
-        #: The rules, in the order they are tried.
-        self.rules: list[Rule] = []
+        #: The rules, in the order they are tried.  Changing the list (or a
+        #: rule's matcher) takes effect for the next request.
+        self.rules: list[Rule] = _RuleSequence()
         if rules:
             self.add_rules(rules)
 
@@ -209,8 +211,28 @@ class RuleRouter(Router):
         A rule whose matcher matches but whose target yields no delegate
         (for instance a nested router without a match) is skipped.
         """
-        for rule in self.rules:
-            target_params = rule.matcher.match(request)
+        rules = self.rules
+        path = request.path
+        if type(rules) is _RuleSequence and path[-1:] != "\n":
+            if rules._index_generation != _generation:
+                rules._build_index()
+            candidates, others_start = rules._by_literal.get(
+                path, rules._without_literal
+            )
+        else:
+            candidates, others_start = [(rule, rule.matcher) for rule in rules], -1
+        delegate = self._first_delegate(candidates, request)
+        if delegate is None and others_start >= 0:
+            rest = cast(_RuleSequence, rules).others_from(others_start)
+            if rest:
+                delegate = self._first_delegate(rest, request)
+        return delegate
+
+    def _first_delegate(
+        self, candidates: list[_Candidate], request: httputil.HTTPServerRequest
+    ) -> httputil.HTTPMessageDelegate | None:
+        for rule, matcher in candidates:
+            target_params = {} if matcher is None else matcher.match(request)
             if target_params is None:
                 continue
             if rule.target_kwargs:
@@ -286,6 +308,133 @@ class ReversibleRuleRouter(ReversibleRouter, RuleRouter):
         return None
 
 
+# Bumped by every change to a rule list, a rule's matcher or a path pattern:
+# an index of rules built at an older generation is rebuilt before use.
+_generation = 0
+
+
+def _rules_changed() -> None:
+    global _generation
+    _generation += 1
+
+
+def _changes_rules(name: str) -> Any:
+    """A list method that also marks the indexes of rules as stale."""
+    method = getattr(list, name)
+
+    def changing(self: list[Any], *args: Any) -> Any:
+        _rules_changed()
+        return method(self, *args)
+
+    changing.__name__ = name
+    changing.__doc__ = method.__doc__
+    return changing
+
+
+# One candidate rule for a path, with the matcher to ask, or None when the
+# rule is known to match (a literal path pattern equal to the path).
+_Candidate = tuple["Rule", Union["Matcher", None]]
+
+
+class _RuleSequence(list["Rule"]):
+    r"""The list of a `RuleRouter`'s rules, indexed by literal path patterns.
+
+    A rule whose matcher is a `PathMatches` with a pattern of plain text
+    (``"/about"``, ``r"/robots\.txt"``) matches one path only.  The other
+    rules (other patterns, host matchers, ...) could match anything: they
+    are the "others".  For each literal path the index holds the rules a
+    request for it must be tried with, in list order, up to the last rule
+    with that literal: those rules and the others before them.  After them
+    come the remaining others.  So the first rule to accept a request is
+    always the one a walk down the list would find, and a list of literal
+    patterns is searched with one dict look-up.
+    """
+
+    _index_generation = -1
+    # Literal path -> (its candidates, how many of _others they include).
+    _by_literal: dict[str, tuple[list[_Candidate], int]]
+    # The candidates of a path that no literal pattern names (all of them).
+    _without_literal: tuple[list[_Candidate], int]
+    _others: list[_Candidate]
+
+    def others_from(self, start: int) -> list[_Candidate]:
+        """The rules that could match any path, from the ``start``-th on."""
+        return self._others[start:]
+
+    def _build_index(self) -> None:
+        by_literal: dict[str, tuple[list[_Candidate], int]] = {}
+        others: list[_Candidate] = []
+        for rule in self:
+            literal = _rule_literal(rule)
+            if literal is None:
+                others.append((rule, rule.matcher))
+                continue
+            candidates, taken = by_literal.get(literal, ([], 0))
+            candidates.extend(others[taken:])
+            candidates.append((rule, None))
+            by_literal[literal] = (candidates, len(others))
+        self._by_literal, self._others = by_literal, others
+        self._without_literal = (others, -1)
+        self._index_generation = _generation
+
+
+for _name in (
+    "__setitem__",
+    "__delitem__",
+    "__iadd__",
+    "__imul__",
+    "append",
+    "clear",
+    "extend",
+    "insert",
+    "pop",
+    "remove",
+    "reverse",
+    "sort",
+):
+    setattr(_RuleSequence, _name, _changes_rules(_name))
+del _name
+
+
+def _rule_literal(rule: Rule) -> str | None:
+    """The one path ``rule`` accepts, if its matcher is a literal `PathMatches`."""
+    matcher = rule.matcher
+    if type(matcher).match is not PathMatches.match:
+        return None  # a matcher of another kind, or one that overrides match
+    return cast(PathMatches, matcher)._literal
+
+
+# Characters that stand for themselves in a pattern (without re.VERBOSE).
+_PLAIN_PATTERN_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    "/-_~%=&,;:@!'\"<>#` "
+)
+
+
+def _literal_path(regex: Pattern[str]) -> str | None:
+    r"""The only path ``regex`` matches up to its end, if it is plain text.
+
+    ``"/about$"`` gives ``"/about"``, ``r"/robots\.txt$"`` gives
+    ``"/robots.txt"``; a pattern with groups, flags, classes, repetitions
+    and the like gives ``None``.  (``$`` also matches before a final
+    newline: callers do not use the answer for a path ending with one.)
+    """
+    pattern = regex.pattern
+    if regex.flags != re.UNICODE or not pattern.endswith("$"):
+        return None
+    text: list[str] = []
+    chars = iter(pattern[1:-1] if pattern.startswith("^") else pattern[:-1])
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "")
+            if not char or char.isascii() and char.isalnum():
+                return None  # \d, \1, \A, a final \$...: not a literal character
+        elif char not in _PLAIN_PATTERN_CHARS and char.isascii():
+            return None
+        text.append(char)
+    return "".join(text)
+
+
 class Rule:
     """A routing rule: a matcher, a target and its options."""
 
@@ -306,14 +455,23 @@ class Rule:
         """
         if isinstance(target, str):
             target = import_object(target)
-        #: The `Matcher` deciding which requests this rule accepts.
-        self.matcher: Matcher = matcher
+        self.matcher = matcher
         #: What accepted requests are sent to.
         self.target = target
         #: Extra arguments for the target (an empty dict if none).
         self.target_kwargs: dict[str, Any] = target_kwargs if target_kwargs else {}
         #: The rule's name for reversing, or ``None``.
         self.name = name
+
+    @property
+    def matcher(self) -> Matcher:
+        """The `Matcher` deciding which requests this rule accepts."""
+        return self._matcher
+
+    @matcher.setter
+    def matcher(self, matcher: Matcher) -> None:
+        self._matcher = matcher
+        _rules_changed()
 
     def reverse(self, *args: Any) -> str | None:
         """Build a URL from ``args`` with the rule's matcher."""
@@ -459,7 +617,6 @@ class PathMatches(Matcher):
 
         Raises `ValueError` if it mixes named and unnamed groups.
         """
-        #: The compiled path pattern.
         self.regex = _compile_anchored(path_pattern)
         if len(self.regex.groupindex) not in (0, self.regex.groups):
             raise ValueError(
@@ -468,19 +625,31 @@ class PathMatches(Matcher):
             )
         self._path, self._group_count = self._find_groups()
 
+    @property
+    def regex(self) -> Pattern[str]:
+        """The compiled path pattern."""
+        return self._regex
+
+    @regex.setter
+    def regex(self, regex: Pattern[str]) -> None:
+        self._regex = regex
+        self._literal = _literal_path(regex)
+        _rules_changed()
+
     def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
         """Return ``path_args``/``path_kwargs`` if the request path matches.
 
         A pattern without groups gives ``{}``.
         """
-        found = self.regex.match(request.path)
+        regex = self._regex
+        found = regex.match(request.path)
         if found is None:
             return None
-        if not self.regex.groups:
+        if not regex.groups:
             return {}
         path_args: list[bytes | None] = []
         path_kwargs: dict[str, bytes | None] = {}
-        if self.regex.groupindex:
+        if regex.groupindex:
             path_kwargs = {
                 str(key): _unquote_or_none(value)
                 for key, value in found.groupdict().items()

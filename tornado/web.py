@@ -64,6 +64,7 @@ like from that thread only (``IOLoop.add_callback`` hands work back to it).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import email.utils
 import functools
@@ -85,7 +86,14 @@ import types
 import urllib.parse
 import zlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Sequence,
+)
 from typing import (
     Any,
     BinaryIO,
@@ -93,6 +101,7 @@ from typing import (
     cast,
 )
 
+from tornado import _httpgrammar as grammar
 from tornado import escape, httputil, iostream, locale, template
 from tornado import version as _tornado_version
 from tornado._websigning import (
@@ -118,6 +127,7 @@ from tornado.routing import (
     HostMatches,
     ReversibleRouter,
     ReversibleRuleRouter,
+    Router,
     Rule,
     URLSpec,
     _RuleList,
@@ -163,15 +173,18 @@ _MethodT = TypeVar("_MethodT", bound=Callable[..., Awaitable[None] | None])
 _HandlerT = TypeVar("_HandlerT", bound=type["RequestHandler"])
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Where RequestHandler._execute_rest takes over: the step whose awaitable it
+# starts by waiting for.
+_AWAITING_PREPARE = 0
+_AWAITING_BODY = 1
+_AWAITING_METHOD = 2
 _SERVER_HEADER = f"TornadoServer/{_tornado_version}"
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_HEADER_VALUE_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Anything outside RFC 9112's reason-phrase characters, and "<".
 _UNSAFE_REASON_RE = re.compile(r"[^\t\x20-\x7e\x80-\xff]|<")
 _ARGUMENT_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _UNSAFE_COOKIE_RE = re.compile(r"[\x00-\x20\x7f]")
 _UNSAFE_COOKIE_ATTRIBUTE_RE = re.compile(r"[\x00-\x20\x7f;]")
-_ETAG_RE = re.compile(rb'\*|(?:W/)?"[^"]*"')
 _REPRESENTATION_HEADERS = ("Content-Encoding", "Content-Language", "Content-Type")
 
 
@@ -348,10 +361,19 @@ class RequestHandler:
         # Built on first use (see ``ui``): most requests render no template.
         self._ui: ObjectDict | None = None
         self.clear()
-        set_close_callback = getattr(request.connection, "set_close_callback", None)
-        if set_close_callback is not None:
-            set_close_callback(self.on_connection_close)
+        if self._wants_close_callback():
+            set_close_callback = getattr(request.connection, "set_close_callback", None)
+            if set_close_callback is not None:
+                set_close_callback(self.on_connection_close)
         self.initialize(**kwargs)
+
+    def _wants_close_callback(self) -> bool:
+        """Whether `on_connection_close` does anything: the default does only
+        for a streamed body (it fails the body's future)."""
+        return (
+            self._stream_request_body
+            or type(self).on_connection_close is not RequestHandler.on_connection_close
+        )
 
     def _initialize(self) -> None:
         """Hook for subclasses, called with the route's keyword arguments.
@@ -850,15 +872,7 @@ class RequestHandler:
         """
         if self._finished:
             raise RuntimeError("Cannot write() after finish()")
-        if not isinstance(chunk, (bytes, str, dict)):
-            message = "write() only accepts bytes, unicode, and dict objects"
-            if isinstance(chunk, list):
-                message += (
-                    ". Lists not accepted for security reasons; see "
-                    "http://www.tornadoweb.org/en/stable/web.html"
-                    "#tornado.web.RequestHandler.write"
-                )
-            raise TypeError(message)
+        _check_writable(chunk)
         if isinstance(chunk, dict):
             chunk = json_encode(chunk)
             self.set_header("Content-Type", "application/json; charset=UTF-8")
@@ -912,11 +926,12 @@ class RequestHandler:
         if not self._headers_written:
             self._complete_headers()
         assert self.request.connection is not None
-        set_close_callback = getattr(
-            self.request.connection, "set_close_callback", None
-        )
-        if set_close_callback is not None:
-            set_close_callback(None)
+        if self._wants_close_callback():
+            set_close_callback = getattr(
+                self.request.connection, "set_close_callback", None
+            )
+            if set_close_callback is not None:
+                set_close_callback(None)
         future = self.flush(include_footers=True)
         self.request.connection.finish()
         self._log()
@@ -1401,14 +1416,14 @@ class RequestHandler:
         """
         if "If-None-Match" not in self.request.headers:
             return False  # the usual case: the client has no cached copy
-        computed = utf8(self._headers._get("Etag", ""))
-        sent = _ETAG_RE.findall(utf8(self.request.headers.get("If-None-Match", "")))
+        computed = self._headers._get("Etag", "")
+        sent = grammar.find_entity_tags(self.request.headers.get("If-None-Match", ""))
         if not computed or not sent:
             return False
-        if sent[0] == b"*":
+        if sent[0] == "*":
             return True
-        strong = _strip_weak_prefix(computed)
-        return any(_strip_weak_prefix(tag) == strong for tag in sent)
+        strong = computed.removeprefix("W/")
+        return any(tag.removeprefix("W/") == strong for tag in sent)
 
     # -- request bodies -------------------------------------------------------
 
@@ -1421,43 +1436,73 @@ class RequestHandler:
 
     # -- running the request ------------------------------------------------------
 
-    async def _execute(
+    def _execute(
         self, transforms: Sequence[OutputTransform], *args: bytes, **kwargs: bytes
-    ) -> None:
-        """Run the request through prepare, the verb method and finish."""
+    ) -> Coroutine[Any, Any, None] | None:
+        """Run the request through prepare, the verb method and finish.
+
+        As long as no step returns an awaitable, everything happens in this
+        call.  From the first awaitable on, the rest is left to the coroutine
+        returned (`_execute_rest`), which the caller runs as a task: so a
+        handler that awaits runs in a task of its own, as in Tornado (code
+        in it may rely on ``asyncio.current_task()``, as ``asyncio.timeout()``
+        does), and one that does not costs no task.
+        """
         self._transforms = transforms
+        rest = None
         try:
-            method_name = self.request.method or ""
-            if method_name not in self.SUPPORTED_METHODS:
-                raise HTTPError(405)
-            if self._request_body_error is not None:
-                raise HTTPError(
-                    400, "Malformed request body: %s", self._request_body_error
-                )
-            if args or kwargs:
-                self._decode_path_arguments(args, kwargs)
-            if method_name not in _SAFE_METHODS:
-                self._check_unsafe_request()
-            result = self.prepare()
-            if result is not None:
-                await result
-            if self._prepared_future is not None:
-                # The body may now flow into data_received.
-                future_set_result_unless_cancelled(self._prepared_future, None)
-            if self._finished:
-                return
-            if self._stream_request_body:
-                try:
-                    await self.request._body_future
-                except iostream.StreamClosedError:
+            rest = self._execute_until_awaiting(args, kwargs)
+        except (Exception, asyncio.CancelledError) as e:
+            # Nothing was awaited: a CancelledError is the handler's own.
+            self._handle_uncaught(e)
+        finally:
+            if rest is None:
+                self._release_prepared_future()
+        return rest
+
+    def _execute_until_awaiting(
+        self, args: tuple[bytes, ...], kwargs: dict[str, bytes]
+    ) -> Coroutine[Any, Any, None] | None:
+        """The steps of `_execute` up to the first one returning an awaitable."""
+        method_name = self.request.method or ""
+        if method_name not in self.SUPPORTED_METHODS:
+            raise HTTPError(405)
+        if self._request_body_error is not None:
+            raise HTTPError(400, "Malformed request body: %s", self._request_body_error)
+        if args or kwargs:
+            self._decode_path_arguments(args, kwargs)
+        if method_name not in _SAFE_METHODS:
+            self._check_unsafe_request()
+        result = self.prepare()
+        if result is not None:
+            return self._execute_rest(result, _AWAITING_PREPARE)
+        if self._end_prepare():
+            return None
+        if self._stream_request_body:
+            return self._execute_rest(None, _AWAITING_BODY)
+        result = self._call_verb_method()
+        if result is not None:
+            return self._execute_rest(result, _AWAITING_METHOD)
+        if self._auto_finish and not self._finished:
+            self.finish()
+        return None
+
+    async def _execute_rest(self, pending: Any, stage: int) -> None:
+        """The steps of `_execute` from the one that returned ``pending`` on."""
+        try:
+            if stage == _AWAITING_PREPARE:
+                await pending
+                if self._end_prepare():
                     return
-            # Called without keeping the bound method in a local, which a
-            # waiting request would hold on to for nothing.
-            result = getattr(self, method_name.lower())(
-                *self.path_args, **self.path_kwargs
-            )
-            if result is not None:
-                await result
+            if stage != _AWAITING_METHOD:
+                if self._stream_request_body:
+                    try:
+                        await self.request._body_future
+                    except iostream.StreamClosedError:
+                        return
+                pending = self._call_verb_method()
+            if pending is not None:
+                await pending
             if self._auto_finish and not self._finished:
                 self.finish()
         except asyncio.CancelledError as e:
@@ -1472,8 +1517,25 @@ class RequestHandler:
         except Exception as e:
             self._handle_uncaught(e)
         finally:
-            if self._prepared_future is not None and not self._prepared_future.done():
-                self._prepared_future.set_result(None)
+            self._release_prepared_future()
+
+    def _end_prepare(self) -> bool:
+        """Let the body flow once prepare is done; whether it finished the request."""
+        if self._prepared_future is not None:
+            # The body may now flow into data_received.
+            future_set_result_unless_cancelled(self._prepared_future, None)
+        return self._finished
+
+    def _call_verb_method(self) -> Any:
+        # Called without keeping the bound method in a local, which a
+        # waiting request would hold on to for nothing.
+        return getattr(self, (self.request.method or "").lower())(
+            *self.path_args, **self.path_kwargs
+        )
+
+    def _release_prepared_future(self) -> None:
+        if self._prepared_future is not None and not self._prepared_future.done():
+            self._prepared_future.set_result(None)
 
     def _handle_uncaught(self, e: BaseException) -> None:
         try:
@@ -1556,6 +1618,27 @@ class RequestHandler:
         return f"{self.request.method} {self.request.uri} ({self.request.remote_ip})"
 
 
+def _check_writable(chunk: object) -> None:
+    """Refuse what `RequestHandler.write` cannot send (callers may ignore types)."""
+    if not isinstance(chunk, (bytes, str, dict)):
+        message = "write() only accepts bytes, unicode, and dict objects"
+        if isinstance(chunk, list):
+            message += (
+                ". Lists not accepted for security reasons; see "
+                "http://www.tornadoweb.org/en/stable/web.html"
+                "#tornado.web.RequestHandler.write"
+            )
+        raise TypeError(message)
+
+
+def _content_chunks(content: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    """`StaticFileHandler.get_content`'s result as chunks.
+
+    Overrides may return the whole content as bytes, as in Tornado.
+    """
+    return [content] if isinstance(content, bytes) else content
+
+
 def _task_is_cancelled() -> bool:
     """Whether the running task itself is being cancelled (by ``Task.cancel``).
 
@@ -1628,7 +1711,7 @@ def _has_no_body(status_code: int) -> bool:
 
 
 def _checked_header_name(name: str) -> str:
-    if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
+    if not isinstance(name, str) or not grammar.is_token(name):
         raise ValueError(f"Invalid header name {name!r}")
     return name
 
@@ -1639,10 +1722,6 @@ def _check_cookie_attribute(cookie: str, attribute: str, value: str) -> None:
         raise http.cookies.CookieError(
             f"Invalid cookie attribute {attribute}={value!r} for cookie {cookie!r}"
         )
-
-
-def _strip_weak_prefix(tag: bytes) -> bytes:
-    return tag[2:] if tag.startswith(b"W/") else tag
 
 
 def _done_future() -> Future[None]:
@@ -1970,9 +2049,8 @@ class Application(ReversibleRouter):
         #: Router for the handlers given to the constructor (any host).
         self.wildcard_router = _ApplicationRouter(self, handlers)
         #: Router tried first: host-specific rules, then `wildcard_router`.
-        self.default_router = _ApplicationRouter(
-            self, [Rule(AnyMatches(), self.wildcard_router)]
-        )
+        self._wildcard_rule = Rule(AnyMatches(), self.wildcard_router)
+        self.default_router = _ApplicationRouter(self, [self._wildcard_rule])
         if settings.get("autoreload"):
             from tornado import autoreload
 
@@ -2067,7 +2145,7 @@ class Application(ReversibleRouter):
         self, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> _HandlerDelegate:
         """The delegate for ``request``: matched route, default handler or 404."""
-        route = self.default_router.find_handler(request)
+        route = self._first_router().find_handler(request)
         if route is not None:
             return cast(_HandlerDelegate, route)
         if self.settings.get("default_handler_class"):
@@ -2077,6 +2155,21 @@ class Application(ReversibleRouter):
                 self.settings.get("default_handler_args", {}),
             )
         return self.get_handler_delegate(request, ErrorHandler, {"status_code": 404})
+
+    def _first_router(self) -> Router:
+        """`default_router`, or `wildcard_router` when it would only pass on to it."""
+        router = self.default_router
+        if type(router) is not _ApplicationRouter:
+            return router
+        rules = router.rules
+        passes_on = (
+            len(rules) == 1
+            and rules[0] is self._wildcard_rule
+            and type(rules[0].matcher) is AnyMatches
+            and rules[0].target is self.wildcard_router
+            and not rules[0].target_kwargs
+        )
+        return self.wildcard_router if passes_on else router
 
     def get_handler_delegate(
         self,
@@ -2222,11 +2315,16 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             transforms = [t(self.request) for t in self.application.transforms]
         if self.stream_request_body:
             self.handler._prepared_future = Future()
-        running = self.handler._execute(transforms, *self.path_args, **self.path_kwargs)
-        # A task of its own, as in Tornado: code in the handler may rely on
-        # asyncio.current_task() (asyncio.timeout() does).  _execute handles
-        # its errors; asyncio reports anything that escapes it.
-        asyncio.get_running_loop().create_task(running)
+        # A context of its own, as a task would have: what the handler sets
+        # in context variables stays with its request.
+        context = contextvars.copy_context()
+        rest = context.run(
+            self.handler._execute, transforms, *self.path_args, **self.path_kwargs
+        )
+        if rest is not None:
+            # _execute_rest handles its errors; asyncio reports anything
+            # that escapes it.
+            context.run(asyncio.get_running_loop().create_task, rest)
         return self.handler._prepared_future
 
 
@@ -2455,9 +2553,7 @@ class StaticFileHandler(RequestHandler):
         if not include_body:
             return
         content = self.get_content(self.absolute_path, start, end)
-        if isinstance(content, bytes):
-            content = [content]
-        for chunk in content:
+        for chunk in _content_chunks(content):
             try:
                 self.write(chunk)
                 await self.flush()
@@ -2626,7 +2722,7 @@ class StaticFileHandler(RequestHandler):
         hasher = hashlib.sha512()
         size = 0
         content = cls.get_content(abspath)
-        for chunk in [content] if isinstance(content, bytes) else content:
+        for chunk in _content_chunks(content):
             size += len(chunk)
             if size > cls.MAX_VERSION_CONTENT_SIZE:
                 raise ValueError(
@@ -2760,18 +2856,14 @@ def _parse_byte_range(header: str) -> tuple[int | None, int | None] | None:
     if unit != "bytes" or not equals:
         return None
     first, _, last = spec.partition("-")
-    if not _is_digits(first) and not (first == "" and _is_digits(last)):
+    if not grammar.is_digits(first) and not (first == "" and grammar.is_digits(last)):
         return None
-    if last and not _is_digits(last):
+    if last and not grammar.is_digits(last):
         return None
     if first:
         return _range_number(first), _range_number(last) + 1 if last else None
     suffix = _range_number(last)
     return (-suffix, None) if suffix else (0, 0)
-
-
-def _is_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
 
 
 def _range_number(digits: str) -> int:

@@ -14,6 +14,7 @@ import threading
 import time
 import types
 import unittest
+import unittest.mock
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tornado.httputil
+from tornado.escape import parse_qs_bytes
 from tornado.httputil import (
     HTTP_WHITESPACE,
     HTTPConnection,
@@ -816,6 +818,54 @@ class ServerRequestTest(unittest.TestCase):
         try:
             with self.assertRaises(HTTPInputError):
                 make_request("/?a=1&b=2&c=3")
+        finally:
+            set_parse_body_config(ParseBodyConfig())
+
+    def test_query_parsed_on_first_use_only(self) -> None:
+        with unittest.mock.patch(
+            "tornado.httputil.parse_qs_bytes", side_effect=parse_qs_bytes
+        ) as parse:
+            request = make_request("/?a=1")
+            self.assertEqual(parse.call_count, 0)
+            self.assertEqual(request.arguments, {"a": [b"1"]})
+            self.assertEqual(request.arguments, {"a": [b"1"]})
+            self.assertEqual(parse.call_count, 1)
+            self.assertEqual(request.query_arguments, {"a": [b"1"]})
+            self.assertEqual(parse.call_count, 2)
+            self.assertEqual(make_request("/").arguments, {})
+            self.assertEqual(parse.call_count, 2)  # no query, nothing to parse
+
+    def test_lazy_arguments_behave_as_attributes(self) -> None:
+        request = make_request("/?a=1&b=2")
+        request.query = "changed=1"  # the arguments come from the request line
+        self.assertEqual(request.arguments, {"a": [b"1"], "b": [b"2"]})
+        request.arguments["a"].append(b"3")
+        self.assertEqual(request.arguments["a"], [b"1", b"3"])
+        self.assertEqual(request.query_arguments["a"], [b"1"])
+        request.query_arguments = {"q": [b"x"]}
+        request.arguments = {"r": [b"y"]}
+        self.assertEqual(request.query_arguments, {"q": [b"x"]})
+        self.assertEqual(request.arguments, {"r": [b"y"]})
+        fresh = make_request("/?a=1")
+        fresh.query_arguments["a"].append(b"2")  # before arguments is built
+        self.assertEqual(fresh.arguments, {"a": [b"1"]})
+
+    def test_query_errors_still_raised_by_the_constructor(self) -> None:
+        with self.assertRaisesRegex(HTTPInputError, "Invalid query string"):
+            make_request("/?x=\u20ac")
+        set_parse_body_config(
+            ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(max_arguments=2))
+        )
+        try:
+            request = make_request("/?a=1&b=2")
+        finally:
+            set_parse_body_config(ParseBodyConfig())
+        # A limit changed later does not apply to a request already checked.
+        set_parse_body_config(
+            ParseBodyConfig(urlencoded=ParseUrlEncodedConfig(max_arguments=1))
+        )
+        try:
+            self.assertEqual(request.arguments, {"a": [b"1"], "b": [b"2"]})
         finally:
             set_parse_body_config(ParseBodyConfig())
 
