@@ -1442,7 +1442,10 @@ class WebSocketClientConnection(simple_httpclient._HTTPConnection):
 
     def on_connection_close(self) -> None:
         """The connection closed: fail a pending connect, signal the end."""
-        if not self.connect_future.done():
+        # With final_callback gone the HTTP answer is on its way to
+        # _on_http_response (a server refusing the upgrade and closing at
+        # once), which resolves the connect.
+        if not self.connect_future.done() and self.final_callback is not None:
             self.connect_future.set_exception(StreamClosedError())
         if not self._end_delivered:
             self._end_delivered = True
