@@ -1869,24 +1869,24 @@ class _ServerExchange(HTTP1Connection):
         self._detached = False
 
     @property
-    def context(self) -> object:
+    def context(self) -> object:  # type: ignore[override]
         """The connection's context (the client's address, for a server)."""
         return self._protocol.context
 
     @property
-    def params(self) -> HTTP1ConnectionParameters:
+    def params(self) -> HTTP1ConnectionParameters:  # type: ignore[override]
         """The `HTTP1ConnectionParameters` in effect."""
         return self._protocol.params
 
     @property
-    def stream(self) -> iostream.IOStream | None:
+    def stream(self) -> iostream.IOStream | None:  # type: ignore[override]
         """An `.IOStream` over the connection (made on first use); ``None`` once detached."""
         if self._detached:
             return None
         return self._protocol.stream
 
     @property
-    def no_keep_alive(self) -> bool:
+    def no_keep_alive(self) -> bool:  # type: ignore[override]
         """Whether connections close after each exchange."""
         return self.params.no_keep_alive
 

@@ -346,7 +346,7 @@ class _HTTPRequestContext:
 
     def __init__(
         self,
-        stream: iostream.IOStream,
+        stream: iostream.IOStream | _SocketHolder,
         address: Any,
         protocol: str | None,
         trusted_downstream: Iterable[str] | None = None,

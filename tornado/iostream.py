@@ -1487,6 +1487,9 @@ class _TransportTLSSocket(ssl.SSLSocket):
     from the other; it owns no descriptor (closing it does nothing).
     """
 
+    _raw: Any
+    _tls: Any
+
     def __new__(cls, transport: Any) -> _TransportTLSSocket:
         view = socket.socket.__new__(cls)
         view._raw = transport.get_extra_info("socket")
@@ -1500,12 +1503,12 @@ class _TransportTLSSocket(ssl.SSLSocket):
         return f"<{type(self).__name__} over {self._raw!r}>"
 
     @property
-    def family(self) -> socket.AddressFamily:  # type: ignore[override]
+    def family(self) -> socket.AddressFamily:
         """The address family of the underlying socket."""
         return cast(socket.AddressFamily, self._raw.family)
 
     @property
-    def type(self) -> socket.SocketKind:  # type: ignore[override]
+    def type(self) -> socket.SocketKind:
         """The type of the underlying socket."""
         return cast(socket.SocketKind, self._raw.type)
 
@@ -1584,7 +1587,7 @@ class _TransportStream(IOStream):
 
     def fileno(self) -> int | ioloop._Selectable:
         """The transport's socket (for log messages)."""
-        return cast(socket.socket, self.socket)
+        return self.socket
 
     def close_fd(self) -> None:
         """Close the transport; what it still buffers is dropped if stuck."""
