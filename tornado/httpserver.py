@@ -200,10 +200,11 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
         if type(self).handle_stream is not HTTPServer.handle_stream:
             return None
         loop = cast(Any, IOLoop.current()).asyncio_loop
-        if type(loop).__module__.startswith("uvloop"):
+        if type(loop).__module__.startswith("uvloop") and not self._http2:
             # uvloop warns about every transport still open when the loop
             # closes (as tests do, with clients just gone); until those are
-            # closed with the loop, uvloop serves through streams.
+            # closed with the loop, uvloop serves HTTP/1-only servers
+            # through streams.
             return None
         return self._new_protocol
 
