@@ -106,8 +106,8 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
       (an hour by default).
     * ``body_timeout``: seconds allowed to receive a request body.
 
-    Start it like a `.TCPServer`: `listen`, `add_sockets`, or `bind` and
-    `start`.  ``HTTPServer`` is `.Configurable`; its constructor arguments
+    Start it like a `.TCPServer`: `~.TCPServer.listen`,
+    `~.TCPServer.add_sockets`, or `~.TCPServer.bind` and `~.TCPServer.start`.  ``HTTPServer`` is `.Configurable`; its constructor arguments
     are those of `initialize`.
     """
 
@@ -183,7 +183,7 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
     async def close_all_connections(self) -> None:
         """Close every open connection and wait for them to finish.
 
-        Call it after `stop` to shut down completely; useful in tests.
+        Call it after `~.TCPServer.stop` to shut down completely; useful in tests.
         Requests in progress are cut off.
         """
         while self._connections:
