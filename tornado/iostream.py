@@ -711,7 +711,7 @@ class BaseIOStream:
             size = self._fill_read_buffer()
             if size is not None:
                 self._finish_read(size)
-                if self._pending_read is None:
+                if not self.reading():  # completed (a method: mypy narrows fields)
                     return
         self._add_io_state(ioloop.IOLoop.READ)
 
@@ -1433,17 +1433,25 @@ class SSLIOStream(IOStream):
         else:
             raise err
 
+    def _handshaking(self) -> bool:
+        """Whether the TLS handshake is still under way.
+
+        A method, read after `_do_ssl_handshake` changed the field: mypy
+        would keep the field narrowed across that call.
+        """
+        return self._ssl_accepting
+
     def _handle_read(self) -> None:
         if self._ssl_accepting:
             self._do_ssl_handshake()
-            if self._ssl_accepting or self.closed():
+            if self._handshaking() or self.closed():
                 return
         super()._handle_read()
 
     def _handle_write(self) -> None:
         if self._ssl_accepting:
             self._do_ssl_handshake()
-            if self._ssl_accepting or self.closed():
+            if self._handshaking() or self.closed():
                 return
         super()._handle_write()
 
@@ -1674,7 +1682,7 @@ class _TransportStream(IOStream):
             if size is None:
                 break
             self._finish_read(size)
-            if self._closed:
+            if self.closed():
                 return
         self._sync_reading()
 
