@@ -1259,6 +1259,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         "_body",
         "_stream",
         "_closed",
+        "__weakref__",
     )
 
     def __init__(
