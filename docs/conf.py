@@ -56,17 +56,7 @@ nitpick_ignore_regex = [
     ),
 ]
 
-# TODO(perf-merge): references that fail only in files the performance work
-# is rewriting (tornado/httpserver.py's docstrings, docs/httpserver.rst's
-# intro).  Remove once those files write ~.TCPServer.listen and friends.
-nitpick_ignore = [
-    ("py:obj", "HTTPServer"),  # TODO(perf-merge) docs/httpserver.rst intro
-    ("py:obj", "listen"),  # TODO(perf-merge)
-    ("py:obj", "add_sockets"),  # TODO(perf-merge)
-    ("py:obj", "bind"),  # TODO(perf-merge)
-    ("py:obj", "start"),  # TODO(perf-merge)
-    ("py:obj", "stop"),  # TODO(perf-merge)
-]
+nitpick_ignore: list[tuple[str, str]] = []
 
 # The doctest builder runs every example of the docs.  Examples that serve
 # an application answer 4xx on purpose, which Tornado logs as warnings;

@@ -15,7 +15,10 @@ timeouts.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import enum
 import re
+import socket
 import types
 import zlib
 from asyncio import Future
@@ -1187,3 +1190,838 @@ class HTTP1ServerConnection:
             self._serving = False
             if self._serving_ended is not None:
                 _resolve(self._serving_ended)
+
+
+# -- serving from an asyncio transport ------------------------------------------
+
+
+class _Phase(enum.Enum):
+    """Where a transport-served connection is in its current exchange."""
+
+    #: Waiting for (the rest of) a request head.
+    HEAD = "head"
+    #: The head went to the delegate; the body framing is checked next.
+    HEADERS_DELIVERED = "headers delivered"
+    #: Passing the request body on.
+    BODY = "body"
+    #: The request was read; the application's response is pending.
+    ANSWERING = "answering"
+    #: Another protocol took the connection over (`HTTP1ServerProtocol.detach`).
+    DETACHED = "detached"
+    #: The connection is closed.
+    CLOSED = "closed"
+
+
+_READING_PHASES = (_Phase.HEAD, _Phase.HEADERS_DELIVERED, _Phase.BODY)
+
+
+class HTTP1ServerProtocol(asyncio.Protocol):
+    """Serves HTTP/1.x on one connection, fed by an asyncio transport.
+
+    Received bytes go straight into the wire-format functions from
+    `data_received`; responses go out with ``transport.write``.  A delegate
+    returning ``None`` is driven on the spot; one returning an awaitable
+    parks the reading of the connection until the awaitable is done (the
+    transport stops reading meanwhile).  The transport's write buffer limits
+    replace a stream's accounting: while it has paused writing, write
+    futures wait and no further request is read.
+
+    ``server`` is the `.HTTPServerConnectionDelegate` (it hears
+    ``start_request(protocol, exchange)`` per request and ``on_close(protocol)``
+    once the connection is gone or handed over).  ``connection_started`` is
+    called with the protocol and its transport once connected, and returns
+    the connection's context.  ``max_buffer_size`` bounds a body when
+    ``params.max_body_size`` does not, as a stream's would.  ``http2``, when
+    given, takes over HTTP/2 connections: those whose TLS handshake chose
+    ``h2`` by ALPN, and cleartext ones opening with the HTTP/2 connection
+    preface (h2c with prior knowledge).  It is called with the transport, the
+    bytes read so far and the context.
+    """
+
+    __slots__ = (
+        "server",
+        "params",
+        "context",
+        "_connection_started",
+        "_max_buffer_size",
+        "_http2",
+        "_transport",
+        "_buffer",
+        "_scanned",
+        "_phase",
+        "_exchange",
+        "_blocked_on",
+        "_reading_paused",
+        "_writing_paused",
+        "_drain_waiters",
+        "_done_write",
+        "_head_timer",
+        "_body",
+        "_stream",
+        "_closed",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        server: HTTPServerConnectionDelegate,
+        params: HTTP1ConnectionParameters,
+        connection_started: Callable[
+            [HTTP1ServerProtocol, asyncio.BaseTransport], object
+        ],
+        max_buffer_size: int | None = None,
+        http2: Callable[[asyncio.BaseTransport, bytes, object], None] | None = None,
+    ) -> None:
+        #: The `.HTTPServerConnectionDelegate` receiving the requests.
+        self.server = server
+        #: The `HTTP1ConnectionParameters` in effect.
+        self.params = params
+        #: The connection's context (made once the transport is known).
+        self.context: object = None
+        self._connection_started: (
+            Callable[[HTTP1ServerProtocol, asyncio.BaseTransport], object] | None
+        ) = connection_started
+        self._max_buffer_size = max_buffer_size or iostream._DEFAULT_MAX_BUFFER_SIZE
+        self._http2 = http2
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        # How much of the buffer was searched for a head's end already.
+        self._scanned = 0
+        self._phase = _Phase.HEAD
+        self._exchange: _ServerExchange | None = None
+        # A delegate's flow control (or a turn given to other connections).
+        self._blocked_on: Future[Any] | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._drain_waiters: list[Future[None]] | None = None
+        self._done_write: Future[None] | None = None
+        self._head_timer: _WaitTimer | None = None
+        self._body: _BodyReader | None = None
+        self._stream: iostream._TransportStream | None = None
+        self._closed: Future[None] | None = None
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start serving: the head timer runs from now."""
+        self._transport = cast(asyncio.Transport, transport)
+        connection_started, self._connection_started = self._connection_started, None
+        assert connection_started is not None
+        self.context = connection_started(self, transport)
+        _set_nodelay(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if self._http2 is not None and ssl_object is not None:
+            if ssl_object.selected_alpn_protocol() == "h2":
+                self._hand_over_to_http2()
+                return
+            self._http2 = None  # no preface to look for over TLS
+        if self.params.header_timeout is not None:
+            self._head_timer = _WaitTimer(
+                IOLoop.current(), self.params.header_timeout, self.close
+            )
+            self._head_timer.start()
+
+    def data_received(self, data: bytes) -> None:
+        """Feed received bytes to the request being read."""
+        if self._phase is _Phase.CLOSED:
+            return
+        self._buffer += data
+        self._process()
+
+    def eof_received(self) -> bool | None:
+        """The client stopped sending: the connection ends, as a stream's does."""
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is gone: tell the exchange, the stream and the server."""
+        if self._phase is _Phase.DETACHED:
+            return
+        was_reading = self._phase in _READING_PHASES
+        self._phase = _Phase.CLOSED
+        self._stop_timers()
+        exchange, self._exchange = self._exchange, None
+        if exchange is not None:
+            exchange._connection_lost(was_reading)
+        self._fail_drain_waiters()
+        if self._stream is not None:
+            self._stream.close(exc_info=exc or False)
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+        self.server.on_close(self)
+
+    def pause_writing(self) -> None:
+        """The transport's buffer is full: hold writes and new requests."""
+        self._writing_paused = True
+        if self._stream is not None:
+            self._stream.pause_writing()
+
+    def resume_writing(self) -> None:
+        """The transport drained: release the writers, read on."""
+        self._writing_paused = False
+        waiters, self._drain_waiters = self._drain_waiters or (), None
+        for waiter in waiters:
+            _resolve(waiter)
+        if self._stream is not None:
+            self._stream.resume_writing()
+        if self._phase is _Phase.HEAD and self._buffer:
+            self._process()
+        else:
+            self._sync_reading()
+
+    # -- the connection -----------------------------------------------------------
+
+    @property
+    def stream(self) -> iostream.IOStream:
+        """An `.IOStream` over this connection, made on first use."""
+        if self._stream is None:
+            self._stream = iostream._TransportStream(
+                self._transport, self._max_buffer_size, self.params.chunk_size
+            )
+            if self._phase is _Phase.CLOSED:
+                self._stream.close()
+        return self._stream
+
+    def close(self, abort: bool = False) -> None:
+        """Close the connection.
+
+        What the transport buffers is still sent, unless ``abort`` is true
+        or the client stopped reading.
+        """
+        transport = self._transport
+        if transport is None or self._phase in (_Phase.CLOSED, _Phase.DETACHED):
+            return
+        if abort or self._writing_paused:
+            transport.abort()  # the client reads nothing: no point waiting
+        else:
+            transport.close()
+
+    def wait_closed(self) -> Future[None]:
+        """A future resolved once the connection is lost."""
+        if self._closed is None:
+            self._closed = asyncio.get_running_loop().create_future()
+            if self._phase in (_Phase.CLOSED, _Phase.DETACHED):
+                self._closed.set_result(None)
+        return self._closed
+
+    def detach(self) -> iostream.IOStream:
+        """Hand the connection to a stream (with the bytes read ahead)."""
+        stream = cast(iostream._TransportStream, self.stream)
+        self._phase = _Phase.DETACHED
+        self._stop_timers()
+        self._exchange = None
+        read_ahead, self._buffer = bytes(self._buffer), bytearray()
+        if self._reading_paused:
+            assert self._transport is not None
+            self._transport.resume_reading()
+            self._reading_paused = False
+        stream.feed_from_transport(read_ahead, self._writing_paused)
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+        self.server.on_close(self)
+        return stream
+
+    # -- reading ------------------------------------------------------------------
+
+    def _process(self) -> None:
+        """Go through the buffered bytes as far as the current phase allows."""
+        try:
+            while self._blocked_on is None:
+                phase = self._phase
+                if phase is _Phase.HEAD:
+                    if self._writing_paused or not self._take_head():
+                        break
+                elif phase is _Phase.HEADERS_DELIVERED:
+                    self._start_body()
+                elif phase is _Phase.BODY:
+                    assert self._body is not None
+                    if not self._body.take(self):
+                        break
+                else:
+                    break
+        except HTTPInputError as e:
+            self._reject(e)
+        except _QuietException:
+            self.close()  # a delegate failed; that was logged
+        self._sync_reading()
+
+    def _take_head(self) -> bool:
+        """Parse a complete head from the buffer; false if it is incomplete."""
+        buffer = self._buffer
+        if not buffer:
+            return False
+        if self._http2 is not None and not self._check_preface():
+            return False
+        match = HEAD_END_RE.search(buffer, max(0, self._scanned - 2))
+        max_header_size = self.params.max_header_size
+        end = match.end() if match is not None else None
+        if end is None or end > max_header_size:
+            if end is not None or len(buffer) > max_header_size:
+                self._head_too_large()
+            else:
+                self._scanned = len(buffer)
+            return False
+        data = bytes(buffer[:end])
+        del buffer[:end]
+        self._scanned = 0
+        if self._head_timer is not None:
+            self._head_timer.stop()
+        self._start_exchange(data)
+        return True
+
+    def _check_preface(self) -> bool:
+        """Give an HTTP/2 connection away; false while it could still be one."""
+        buffer = self._buffer
+        prefix = bytes(buffer[: len(_H2_PREFACE)])
+        if not _H2_PREFACE.startswith(prefix):
+            self._http2 = None  # HTTP/1 from now on
+            return True
+        if len(prefix) == len(_H2_PREFACE):
+            self._hand_over_to_http2()
+        return False
+
+    def _hand_over_to_http2(self) -> None:
+        http2, self._http2 = self._http2, None
+        assert http2 is not None and self._transport is not None
+        self._phase = _Phase.DETACHED
+        self._stop_timers()
+        data, self._buffer = bytes(self._buffer), bytearray()
+        self.server.on_close(self)
+        http2(self._transport, data, self.context)
+
+    def _head_too_large(self) -> None:
+        error = iostream.UnsatisfiableReadError(
+            f"pattern {HEAD_END_RE.pattern!r} not found within "
+            f"{self.params.max_header_size} bytes"
+        )
+        gen_log.info("Unsatisfiable read, closing connection: %s", error)
+        self._buffer.clear()
+        self.close()
+
+    def _start_exchange(self, data: bytes) -> None:
+        exchange = _ServerExchange(self)
+        self._exchange = exchange
+        delegate = self.server.start_request(self, exchange)
+        if self.params.decompress:
+            delegate = _GzipMessageDelegate(
+                delegate, self.params.chunk_size, exchange._body_size_limit
+            )
+        exchange._delegate = delegate
+        start_line, headers = parse_request_head(data)
+        check_request_host(start_line, headers)
+        framing = request_body_framing(headers)
+        exchange._request_start_line = start_line
+        exchange._framing = framing
+        exchange._disconnect_on_finish = not (
+            not self.params.no_keep_alive and keep_alive_requested(start_line, headers)
+        )
+        exchange._expects_continue = expects_continue(start_line, headers)
+        self._phase = _Phase.HEADERS_DELIVERED
+        with _delegate_errors_logged:
+            self._block_on(delegate.headers_received(start_line, headers))
+
+    def _start_body(self) -> None:
+        """Apply the size limit, then read the body (or finish the message)."""
+        exchange = self._exchange
+        assert exchange is not None
+        check_content_length(exchange._framing, exchange._max_body_size)
+        if exchange._expects_continue and not exchange._response_started:
+            self._write(CONTINUE_RESPONSE)
+        if exchange._framing is NO_BODY:
+            self._message_read(exchange)
+            return
+        self._body = _BodyReader(self, exchange)
+        self._phase = _Phase.BODY
+
+    def _message_read(self, exchange: _ServerExchange) -> None:
+        """The whole request is in: the delegate hears it, the answer follows."""
+        body, self._body = self._body, None
+        if body is not None:
+            body.stop()
+        exchange._read_finished = True
+        if exchange._write_finished:
+            self._phase = _Phase.ANSWERING
+            self._exchange_done(exchange)
+            return
+        delegate = exchange._delegate
+        assert delegate is not None
+        self._phase = _Phase.ANSWERING
+        try:
+            with _delegate_errors_logged:
+                delegate.finish()
+        except HTTPInputError:
+            if self._exchange is exchange:
+                self._phase = _Phase.BODY  # the delegate still owes a notice
+            raise
+        # Nothing more for the delegate, which may hold much (the request).
+        exchange._delegate = None
+        if self._exchange is exchange and self._head_timer is not None:
+            # A parked response: the head timer is not needed until the next
+            # head, when start() re-arms it.
+            self._head_timer.cancel()
+
+    def _deliver(self, exchange: _ServerExchange, chunk: bytes) -> None:
+        """Pass body data on, unless the response is already over."""
+        if chunk and not exchange._write_finished:
+            assert exchange._delegate is not None
+            with _delegate_errors_logged:
+                self._block_on(exchange._delegate.data_received(chunk))
+
+    def _block_on(self, flow_control: Awaitable[None] | None) -> None:
+        """Park reading until a delegate's ``flow_control`` is done."""
+        if flow_control is None:
+            return
+        future = asyncio.ensure_future(flow_control)
+        self._blocked_on = future
+        future.add_done_callback(self._unblocked)
+
+    def _give_turn(self) -> None:
+        """Let other connections run before going on with buffered data.
+
+        This may be called from a handler's task (the end of its response):
+        the next request must not run in that handler's context, so it gets
+        a fresh one, as it would in a task of its own.
+        """
+        future: Future[None] = asyncio.get_running_loop().create_future()
+        self._blocked_on = future
+        future.add_done_callback(self._unblocked, context=contextvars.Context())
+        future.get_loop().call_soon(_resolve, future)
+
+    def _unblocked(self, future: Future[Any]) -> None:
+        if self._blocked_on is future:
+            self._blocked_on = None
+        if self._phase in (_Phase.CLOSED, _Phase.DETACHED):
+            if not future.cancelled():
+                future.exception()
+            return
+        try:
+            try:
+                with _delegate_errors_logged:
+                    future.result()
+            except asyncio.CancelledError:
+                self.close()
+                return
+        except HTTPInputError as e:
+            self._reject(e)
+            return
+        except _QuietException:
+            self.close()
+            return
+        self._process()
+
+    def _reject(self, error: HTTPInputError) -> None:
+        """Log bad input, answer it with a bare 400 and close."""
+        gen_log.info("Malformed HTTP message from %s: %s", self.context, error)
+        exchange = self._exchange
+        if exchange is None or not exchange._response_started:
+            self._write(BAD_REQUEST_RESPONSE)
+        self._buffer.clear()
+        if exchange is not None and self._phase in _READING_PHASES:
+            self._exchange = None
+            assert exchange._delegate is not None
+            _notify_connection_close(exchange._delegate)
+        self.close()
+
+    def _sync_reading(self) -> None:
+        """Read while a request is wanted, or while idle with nothing buffered.
+
+        Reading on while idle is how a client leaving is noticed.
+        """
+        transport = self._transport
+        if transport is None or self._phase in (_Phase.CLOSED, _Phase.DETACHED):
+            return
+        phase = self._phase
+        if phase is _Phase.ANSWERING:
+            wanted = not self._buffer
+        else:
+            wanted = self._blocked_on is None and not (
+                self._writing_paused and phase is _Phase.HEAD
+            )
+        if wanted == self._reading_paused and not transport.is_closing():
+            self._reading_paused = not wanted
+            if wanted:
+                transport.resume_reading()
+            else:
+                transport.pause_reading()
+
+    def _stop_timers(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        body, self._body = self._body, None
+        if body is not None:
+            body.stop()
+
+    # -- writing ------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> Future[None]:
+        """Send ``data``; the future resolves once the transport takes more."""
+        transport = self._transport
+        if self._phase in (_Phase.CLOSED, _Phase.DETACHED) or (
+            transport is None or transport.is_closing()
+        ):
+            return _failed_write()
+        if data:
+            transport.write(data)
+        if self._writing_paused:
+            waiter: Future[None] = asyncio.get_running_loop().create_future()
+            if self._drain_waiters is None:
+                self._drain_waiters = []
+            self._drain_waiters.append(waiter)
+            return waiter
+        done = self._done_write
+        if done is None:
+            done = self._done_write = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+        return done
+
+    def _fail_drain_waiters(self) -> None:
+        waiters, self._drain_waiters = self._drain_waiters or (), None
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(iostream.StreamClosedError())
+                waiter.exception()
+
+    def _exchange_done(self, exchange: _ServerExchange) -> None:
+        """The response is written: close, or wait for the next request."""
+        exchange._delegate = None  # it holds the request, which holds us
+        if exchange is not self._exchange or self._phase in (
+            _Phase.CLOSED,
+            _Phase.DETACHED,
+        ):
+            return
+        if exchange._disconnect_on_finish:
+            self.close()
+            return
+        self._exchange = None
+        self._phase = _Phase.HEAD
+        if self._head_timer is not None:
+            self._head_timer.start()
+        if self._buffer:
+            self._give_turn()  # a pipelined request: others go first
+        self._sync_reading()
+
+
+class _BodyReader:
+    """Passes a request body on from the buffer, within the body timeout."""
+
+    __slots__ = (
+        "_exchange",
+        "_remaining",
+        "_decoder",
+        "_merged",
+        "_ready",
+        "_work",
+        "_timer",
+    )
+
+    def __init__(
+        self, protocol: HTTP1ServerProtocol, exchange: _ServerExchange
+    ) -> None:
+        self._exchange = exchange
+        framing = exchange._framing
+        self._remaining = framing.length
+        self._decoder: ChunkedDecoder | None = None
+        self._merged: _MergedBody | None = None
+        # Merged pieces of a chunked body, delivered one per turn of the loop.
+        self._ready: list[bytes] = []
+        self._work = 0
+        if framing.kind is BodyKind.CHUNKED:
+            self._decoder = ChunkedDecoder(exchange._max_body_size)
+            self._merged = _MergedBody(protocol.params.chunk_size)
+        self._timer: _WaitTimer | None = None
+        timeout = exchange._body_timeout
+        if timeout is not None:
+
+            def on_timeout() -> None:
+                gen_log.info("Timeout reading body from %s", protocol.context)
+                protocol.close()
+
+            self._timer = _WaitTimer(IOLoop.current(), timeout, on_timeout)
+            self._timer.start()
+
+    def stop(self) -> None:
+        """The body is over (or the connection): no more timeout."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def take(self, protocol: HTTP1ServerProtocol) -> bool:
+        """Pass on what the buffer holds of the body; false to wait for data."""
+        if self._decoder is None:
+            return self._take_fixed(protocol)
+        return self._take_chunked(protocol)
+
+    def _take_fixed(self, protocol: HTTP1ServerProtocol) -> bool:
+        exchange = self._exchange
+        if self._remaining == 0:
+            protocol._message_read(exchange)
+            return True
+        buffer = protocol._buffer
+        if not buffer:
+            return False
+        size = min(self._remaining, len(buffer), protocol.params.chunk_size)
+        chunk = bytes(buffer[:size])
+        del buffer[:size]
+        self._remaining -= size
+        protocol._deliver(exchange, chunk)
+        return True
+
+    def _take_chunked(self, protocol: HTTP1ServerProtocol) -> bool:
+        """Decode what the buffer holds; merged pieces go out before a wait."""
+        decoder, merged = self._decoder, self._merged
+        assert decoder is not None and merged is not None
+        exchange = self._exchange
+        if self._ready:
+            protocol._deliver(exchange, self._ready.pop(0))
+            return True
+        size = 0
+        if not decoder.finished:
+            size = _chunked_take_size(
+                decoder, protocol._buffer, protocol.params.chunk_size
+            )
+        if size == 0:
+            self._work = 0
+            if merged.pending:
+                protocol._deliver(exchange, merged.take())
+                return True
+            if decoder.finished:
+                protocol._message_read(exchange)
+                return True
+            return False
+        buffer = protocol._buffer
+        data = bytes(buffer[:size])
+        del buffer[:size]
+        for piece in decoder.feed(data):
+            self._ready.extend(merged.add(piece))
+        self._work += size + _CHUNKED_WORK_PER_READ
+        if self._work >= _CHUNKED_WORK_PER_TURN:
+            self._work = 0
+            protocol._give_turn()
+        return True
+
+
+def _chunked_take_size(decoder: ChunkedDecoder, buffer: bytearray, limit: int) -> int:
+    """How many buffered bytes to feed ``decoder`` next (0: wait for more)."""
+    hint = decoder.next_read()
+    if hint.delimiter is None:
+        return min(hint.max_bytes, len(buffer), limit)
+    end = buffer.find(hint.delimiter, 0, hint.max_bytes)
+    if end >= 0:
+        return end + len(hint.delimiter)
+    if len(buffer) >= hint.max_bytes:
+        return hint.max_bytes  # too long a line: the decoder says so
+    return 0
+
+
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+class _ServerExchange(HTTP1Connection):
+    """One request and its response on an `HTTP1ServerProtocol`.
+
+    This is ``request.connection`` for HTTP/1 requests served from a
+    transport: the application writes its response with `write_headers`,
+    `write` and `finish`.  It is an `HTTP1Connection` for code checking
+    that, but reads nothing itself (the protocol does).
+    """
+
+    #: A server's side of the exchange.
+    is_client = False
+
+    __slots__ = (
+        "_protocol",
+        "_delegate",
+        "_request_start_line",
+        "_framing",
+        "_disconnect_on_finish",
+        "_expects_continue",
+        "_max_body_size",
+        "_body_timeout",
+        "_encoder",
+        "_omit_body",
+        "_response_started",
+        "_read_finished",
+        "_write_finished",
+        "_close_callback",
+        "_detached",
+    )
+
+    def __init__(self, protocol: HTTP1ServerProtocol) -> None:  # noqa: B027
+        # HTTP1Connection.__init__ is not called: its reading state is unused.
+        self._protocol = protocol
+        self._delegate: HTTPMessageDelegate | None = None
+        self._request_start_line: RequestStartLine | None = None
+        self._framing = NO_BODY
+        self._disconnect_on_finish = False
+        self._expects_continue = False
+        params = protocol.params
+        self._max_body_size = (
+            params.max_body_size
+            if params.max_body_size is not None
+            else protocol._max_buffer_size
+        )
+        self._body_timeout = params.body_timeout
+        self._encoder: BodyEncoder | None = None
+        self._omit_body = False
+        self._response_started = False
+        self._read_finished = False
+        self._write_finished = False
+        self._close_callback: Callable[[], None] | None = None
+        self._detached = False
+
+    @property
+    def context(self) -> object:  # type: ignore[override]
+        """The connection's context (the client's address, for a server)."""
+        return self._protocol.context
+
+    @property
+    def params(self) -> HTTP1ConnectionParameters:  # type: ignore[override]
+        """The `HTTP1ConnectionParameters` in effect."""
+        return self._protocol.params
+
+    @property
+    def stream(self) -> iostream.IOStream | None:  # type: ignore[override]
+        """An `.IOStream` over the connection (made on first use); ``None`` once detached."""
+        if self._detached:
+            return None
+        return self._protocol.stream
+
+    @property
+    def no_keep_alive(self) -> bool:  # type: ignore[override]
+        """Whether connections close after each exchange."""
+        return self.params.no_keep_alive
+
+    def _body_size_limit(self) -> int:
+        return self._max_body_size
+
+    # -- connection state ---------------------------------------------------------
+
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` if the connection closes before the exchange ends."""
+        self._close_callback = callback
+
+    def set_body_timeout(self, timeout: float) -> None:
+        """Change the body timeout of this exchange (seconds)."""
+        self._body_timeout = timeout
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Change the body size limit of this exchange (bytes)."""
+        self._max_body_size = max_body_size
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._close_callback = None
+        if not self._detached:
+            self._protocol.close()
+
+    def detach(self) -> iostream.IOStream:
+        """Take the connection away from HTTP, for another protocol to use.
+
+        Bytes the client sent after the request come first on the stream.
+        """
+        self._detached = True
+        self._close_callback = None
+        self._delegate = None
+        return self._protocol.detach()
+
+    def _connection_lost(self, was_reading: bool) -> None:
+        delegate, self._delegate = self._delegate, None
+        if was_reading:
+            if delegate is not None:
+                _notify_connection_close(delegate)
+            return
+        callback, self._close_callback = self._close_callback, None
+        if callback is not None:
+            try:
+                callback()
+            except Exception:
+                app_log.error("Exception in callback %r", callback, exc_info=True)
+
+    # -- writing ------------------------------------------------------------------
+
+    def write_headers(
+        self,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+        chunk: bytes | None = None,
+    ) -> Future[None]:
+        """Write the status line and headers, and optionally a first body chunk."""
+        assert isinstance(start_line, ResponseStartLine)
+        request = self._request_start_line
+        assert request is not None
+        framing = plan_response_body(request, start_line.code, headers)
+        self._disconnect_on_finish = response_closes_connection(
+            request, framing, headers, self._disconnect_on_finish
+        )
+        connection = connection_header(request, self._disconnect_on_finish)
+        head = format_response_head(start_line, headers, framing, connection)
+        self._omit_body = request.method == "HEAD"
+        self._response_started = True
+        self._encoder = BodyEncoder(framing)
+        if chunk:
+            head += self._encode(chunk)
+        return self._send(head)
+
+    def _send(self, data: bytes) -> Future[None]:
+        if self._detached:
+            return _failed_write()
+        return self._protocol._write(data)
+
+    def _encode(self, chunk: bytes) -> bytes:
+        if self._encoder is None:
+            # An application writing its own response head and body (the
+            # interface older than write_headers) sends raw bytes.
+            self._response_started = True
+            return chunk
+        if self._omit_body:
+            return b""
+        try:
+            return self._encoder.encode(chunk)
+        except HTTPOutputError:
+            self.close()
+            raise
+
+    def write(self, chunk: bytes) -> Future[None]:
+        """Write a piece of the body; the future resolves once it is taken."""
+        return self._send(self._encode(chunk))
+
+    def finish(self) -> None:
+        """Mark the end of the response."""
+        if self._encoder is not None:
+            try:
+                ending = self._encoder.finish()
+            except HTTPOutputError:
+                self.close()
+                raise
+        else:
+            ending = b""
+        if self._detached:
+            return
+        protocol = self._protocol
+        if ending:
+            protocol._write(ending)
+        self._write_finished = True
+        self._close_callback = None
+        if not self._read_finished:
+            # The rest of the request is discarded; the connection can't be
+            # reused since the next request's start is unknown.
+            self._disconnect_on_finish = True
+        protocol._exchange_done(self)
+
+
+def _failed_write() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_exception(iostream.StreamClosedError())
+    future.exception()  # nobody needs to look at it
+    return future
+
+
+def _set_nodelay(transport: asyncio.BaseTransport) -> None:
+    """Send responses at once rather than waiting for acknowledgements."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass  # a connection already gone

@@ -37,6 +37,7 @@ once at INFO on ``tornado.general`` as ``Malformed HTTP message from
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -48,6 +49,7 @@ from tornado.http1connection import (
     HTTP1Connection,
     HTTP1ConnectionParameters,
     HTTP1ServerConnection,
+    HTTP1ServerProtocol,
 )
 from tornado.httputil import (
     HTTPHeaders,
@@ -57,6 +59,7 @@ from tornado.httputil import (
     RequestStartLine,
     ResponseStartLine,
 )
+from tornado.ioloop import IOLoop
 from tornado.tcpserver import TCPServer
 from tornado.util import Configurable
 
@@ -103,10 +106,20 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
       (an hour by default).
     * ``body_timeout``: seconds allowed to receive a request body.
 
-    Start it like a `.TCPServer`: `listen`, `add_sockets`, or `bind` and
-    `start`.  ``HTTPServer`` is `.Configurable`; its constructor arguments
+    Start it like a `.TCPServer`: `~.TCPServer.listen`,
+    `~.TCPServer.add_sockets`, or `~.TCPServer.bind` and `~.TCPServer.start`.  ``HTTPServer`` is `.Configurable`; its constructor arguments
     are those of `initialize`.
     """
+
+    def __new__(cls, *args: Any, http2: bool = False, **kwargs: Any) -> Any:
+        """Create the server; ``http2`` is taken here, the rest by `initialize`."""
+        server = super().__new__(cls, *args, **kwargs)
+        if http2:
+            from tornado._http2 import require_h2
+
+            require_h2()
+            server._http2 = True
+        return server
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Arguments are handled by `initialize` (see `.Configurable`)."""
@@ -150,9 +163,12 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
             max_buffer_size=max_buffer_size,
             read_chunk_size=chunk_size,
         )
-        self._connections: set[HTTP1ServerConnection] = set()
+        # HTTP1ServerProtocol, HTTP2ServerProtocol, or HTTP1ServerConnection
+        # (for a subclass calling handle_stream itself).
+        self._connections: set[Any] = set()
         #: Proxy addresses skipped in ``X-Forwarded-For``.
         self.trusted_downstream = trusted_downstream
+        self._http2 = False
 
     @classmethod
     def configurable_base(cls) -> type[Configurable]:
@@ -167,11 +183,70 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
     async def close_all_connections(self) -> None:
         """Close every open connection and wait for them to finish.
 
-        Call it after `stop` to shut down completely; useful in tests.
+        Call it after `~.TCPServer.stop` to shut down completely; useful in tests.
         Requests in progress are cut off.
         """
         while self._connections:
-            await next(iter(self._connections)).close()
+            conn = next(iter(self._connections))
+            if isinstance(conn, HTTP1ServerProtocol):
+                conn.close(abort=True)
+                await conn.wait_closed()
+            else:
+                await conn.close()  # an HTTP/2 one lets its streams finish
+            self._connections.discard(conn)
+
+    def _protocol_factory(self) -> Callable[[], asyncio.BaseProtocol] | None:
+        """Serve from the loop's transports, unless `handle_stream` is overridden."""
+        if type(self).handle_stream is not HTTPServer.handle_stream:
+            return None
+        loop = cast(Any, IOLoop.current()).asyncio_loop
+        if type(loop).__module__.startswith("uvloop") and not self._http2:
+            # uvloop warns about every transport still open when the loop
+            # closes (as tests do, with clients just gone); until those are
+            # closed with the loop, uvloop serves HTTP/1-only servers
+            # through streams.
+            return None
+        return self._new_protocol
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context, offering ``h2`` by ALPN when HTTP/2 is on."""
+        context = super()._tls_context()
+        if context is not None and self._http2:
+            context.set_alpn_protocols(["h2", "http/1.1"])
+        return context
+
+    def _new_protocol(self) -> HTTP1ServerProtocol:
+        return HTTP1ServerProtocol(
+            self,
+            self.conn_params,
+            self._connection_started,
+            self.max_buffer_size,
+            self._serve_http2 if self._http2 else None,
+        )
+
+    def _connection_started(
+        self, protocol: HTTP1ServerProtocol, transport: asyncio.BaseTransport
+    ) -> _HTTPRequestContext:
+        self._connections.add(protocol)
+        return _HTTPRequestContext(
+            _SocketHolder(transport.get_extra_info("socket")),
+            transport.get_extra_info("peername"),
+            self.protocol,
+            self.trusted_downstream,
+            tls=transport.get_extra_info("sslcontext") is not None,
+        )
+
+    def _serve_http2(
+        self, transport: asyncio.BaseTransport, read_ahead: bytes, context: object
+    ) -> None:
+        from tornado._http2 import HTTP2ServerProtocol
+
+        protocol = HTTP2ServerProtocol(self, self.conn_params, context)
+        self._connections.add(protocol)
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if read_ahead:
+            protocol.data_received(read_ahead)
 
     def handle_stream(
         self, stream: iostream.IOStream, address: tuple[Any, ...]
@@ -200,7 +275,7 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
 
     def on_close(self, server_conn: object) -> None:
         """Forget a closed connection."""
-        self._connections.discard(cast(HTTP1ServerConnection, server_conn))
+        self._connections.discard(server_conn)
 
 
 class _CallableAdapter(HTTPMessageDelegate):
@@ -243,6 +318,15 @@ class _CallableAdapter(HTTPMessageDelegate):
 _NO_PROXIES: frozenset[str] = frozenset()
 
 
+class _SocketHolder:
+    """What `_HTTPRequestContext` looks at of a stream: its socket."""
+
+    __slots__ = ("socket",)
+
+    def __init__(self, sock: Any) -> None:
+        self.socket = sock
+
+
 class _HTTPRequestContext:
     """What a server knows about a connection: the client's address and protocol.
 
@@ -263,10 +347,11 @@ class _HTTPRequestContext:
 
     def __init__(
         self,
-        stream: iostream.IOStream,
+        stream: iostream.IOStream | _SocketHolder,
         address: Any,
         protocol: str | None,
         trusted_downstream: Iterable[str] | None = None,
+        tls: bool | None = None,
     ) -> None:
         self.address = address
         sock = getattr(stream, "socket", None)
@@ -277,7 +362,7 @@ class _HTTPRequestContext:
             self.remote_ip = "0.0.0.0"  # a Unix socket has no client address
         if protocol:
             self.protocol = protocol
-        elif isinstance(stream, iostream.SSLIOStream):
+        elif tls or (tls is None and isinstance(stream, iostream.SSLIOStream)):
             self.protocol = "https"
         else:
             self.protocol = "http"

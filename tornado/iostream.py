@@ -711,7 +711,7 @@ class BaseIOStream:
             size = self._fill_read_buffer()
             if size is not None:
                 self._finish_read(size)
-                if self._pending_read is None:
+                if not self.reading():  # completed (a method: mypy narrows fields)
                     return
         self._add_io_state(ioloop.IOLoop.READ)
 
@@ -1433,17 +1433,25 @@ class SSLIOStream(IOStream):
         else:
             raise err
 
+    def _handshaking(self) -> bool:
+        """Whether the TLS handshake is still under way.
+
+        A method, read after `_do_ssl_handshake` changed the field: mypy
+        would keep the field narrowed across that call.
+        """
+        return self._ssl_accepting
+
     def _handle_read(self) -> None:
         if self._ssl_accepting:
             self._do_ssl_handshake()
-            if self._ssl_accepting or self.closed():
+            if self._handshaking() or self.closed():
                 return
         super()._handle_read()
 
     def _handle_write(self) -> None:
         if self._ssl_accepting:
             self._do_ssl_handshake()
-            if self._ssl_accepting or self.closed():
+            if self._handshaking() or self.closed():
                 return
         super()._handle_write()
 
@@ -1475,6 +1483,227 @@ class SSLIOStream(IOStream):
         if isinstance(exc, ssl.SSLError) and exc.args[0] == ssl.SSL_ERROR_EOF:
             return True
         return super()._is_connreset(exc)
+
+
+class _TransportTLSSocket(ssl.SSLSocket):
+    """A TLS transport's socket and TLS state, seen as an `ssl.SSLSocket`.
+
+    Code written for `SSLIOStream` looks for an `ssl.SSLSocket` on
+    ``stream.socket`` (``getpeercert`` for a client certificate, say); over
+    an asyncio transport the TLS state is an `ssl.SSLObject` instead.  This
+    view answers the TLS questions from the one and the socket questions
+    from the other; it owns no descriptor (closing it does nothing).
+    """
+
+    _raw: Any
+    _tls: Any
+
+    def __new__(cls, transport: Any) -> _TransportTLSSocket:
+        view = socket.socket.__new__(cls)
+        view._raw = transport.get_extra_info("socket")
+        view._tls = transport.get_extra_info("ssl_object")
+        return view
+
+    def __init__(self, transport: Any) -> None:
+        """Made by `_TransportStream` (``SSLSocket`` has no public constructor)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} over {self._raw!r}>"
+
+    @property
+    def family(self) -> socket.AddressFamily:
+        """The address family of the underlying socket."""
+        return cast(socket.AddressFamily, self._raw.family)
+
+    @property
+    def type(self) -> socket.SocketKind:
+        """The type of the underlying socket."""
+        return cast(socket.SocketKind, self._raw.type)
+
+    def fileno(self) -> int:
+        """The underlying socket's descriptor."""
+        return cast(int, self._raw.fileno())
+
+    def getpeername(self) -> Any:
+        """The peer's address."""
+        return self._raw.getpeername()
+
+    def getsockname(self) -> Any:
+        """The local address."""
+        return self._raw.getsockname()
+
+    def setsockopt(self, *args: Any) -> None:
+        """Set an option on the underlying socket."""
+        self._raw.setsockopt(*args)
+
+    def getsockopt(self, *args: Any) -> Any:
+        """Read an option of the underlying socket."""
+        return self._raw.getsockopt(*args)
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """The peer's certificate (see `ssl.SSLSocket.getpeercert`)."""
+        return self._tls.getpeercert(binary_form)
+
+    def cipher(self) -> Any:
+        """The cipher in use."""
+        return self._tls.cipher()
+
+    def version(self) -> str | None:
+        """The TLS version in use."""
+        return cast("str | None", self._tls.version())
+
+    def selected_alpn_protocol(self) -> str | None:
+        """The protocol chosen by ALPN, if any."""
+        return cast("str | None", self._tls.selected_alpn_protocol())
+
+    def close(self) -> None:
+        """Nothing to close: the transport owns the connection."""
+
+
+class _TransportStream(IOStream):
+    """An `IOStream` over an asyncio transport, for a server's HTTP connection.
+
+    An HTTP server serving from a transport makes one only when asked for
+    (``request.connection.stream``, or `detach`).  While HTTP still owns the
+    transport the stream is a view: writes go to the transport, `close`
+    closes it and its close callback runs once the connection is lost, but
+    reading is HTTP's.  Once `feed_from_transport` made it the transport's
+    protocol it reads too, starting with the bytes HTTP had read ahead.
+    Writes resolve at once while the transport accepts data; while the
+    transport has paused writing (its buffer is over the high-water mark)
+    they queue here, as a socket's writes would.
+    """
+
+    def __init__(
+        self,
+        transport: Any,
+        max_buffer_size: int | None = None,
+        read_chunk_size: int | None = None,
+    ) -> None:
+        #: The transport's socket (or the loop's stand-in for it); over TLS an
+        #: `ssl.SSLSocket` view of it (see `_TransportTLSSocket`).
+        self.socket = (
+            _TransportTLSSocket(transport)
+            if transport.get_extra_info("ssl_object") is not None
+            else transport.get_extra_info("socket")
+        )
+        BaseIOStream.__init__(self, max_buffer_size, read_chunk_size)
+        self._transport = transport
+        self._writing_paused = False
+        self._reads_transport = False
+        self._reading_paused = False
+
+    def fileno(self) -> int | ioloop._Selectable:
+        """The transport's socket (for log messages)."""
+        return self.socket
+
+    def close_fd(self) -> None:
+        """Close the transport; what it still buffers is dropped if stuck."""
+        if self._writing_paused:
+            self._transport.abort()
+        else:
+            self._transport.close()
+
+    def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
+        """Nothing is read on demand: the transport delivers data itself."""
+        return None
+
+    def write_to_fd(self, data: memoryview) -> int:
+        """Hand ``data`` to the transport, unless it paused writing."""
+        if self._writing_paused:
+            return 0
+        obj = data.obj
+        if isinstance(obj, bytes) and len(obj) == data.nbytes:
+            self._transport.write(obj)
+        else:
+            self._transport.write(data.tobytes())
+        return data.nbytes
+
+    def _add_io_state(self, state: int) -> None:
+        self._sync_reading()
+
+    def _update_io_state(self) -> None:
+        self._sync_reading()
+
+    def _maybe_add_error_listener(self) -> None:
+        self._sync_reading()
+
+    def _sync_reading(self) -> None:
+        """Read while a read waits, or while idle with nothing buffered."""
+        if not self._reads_transport or self._closed:
+            return
+        wanted = self.reading() or not self._read_buffer
+        if wanted == self._reading_paused:
+            self._reading_paused = not wanted
+            if wanted:
+                self._transport.resume_reading()
+            else:
+                self._transport.pause_reading()
+
+    def set_nodelay(self, value: bool) -> None:
+        """Set ``TCP_NODELAY`` on the transport's socket, if it has one."""
+        if self.socket is not None:
+            super().set_nodelay(value)
+
+    # -- the transport's protocol, once fed by it ------------------------------
+
+    def feed_from_transport(self, read_ahead: bytes, writing_paused: bool) -> None:
+        """Become the transport's protocol, with the bytes already read."""
+        self._reads_transport = True
+        self._writing_paused = writing_paused
+        self._transport.set_protocol(self)
+        if read_ahead:
+            self.data_received(read_ahead)
+        else:
+            self._sync_reading()
+
+    def connection_made(self, transport: Any) -> None:
+        """Not called: the stream takes over a transport already connected."""
+
+    def data_received(self, data: bytes) -> None:
+        """Buffer ``data`` and complete the pending read if it can."""
+        if self._closed:
+            return
+        self._read_buffer.append(data)
+        request = self._pending_read
+        if isinstance(request, _IntoRead):
+            with request.target[request.filled :] as rest:
+                request.filled += self._read_buffer.take_into(rest)
+        try:
+            self._check_read_buffer_size()
+        except StreamBufferFullError:
+            return
+        while True:
+            try:
+                size = self._ready_size()
+            except UnsatisfiableReadError as e:
+                self._handle_unsatisfiable(e)
+                return
+            if size is None:
+                break
+            self._finish_read(size)
+            if self.closed():
+                return
+        self._sync_reading()
+
+    def eof_received(self) -> bool | None:
+        """The peer stopped sending: the stream ends, as a socket's would."""
+        self.close()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The transport is gone: close (recording ``exc``, if any)."""
+        self.close(exc_info=exc or False)
+
+    def pause_writing(self) -> None:
+        """The transport's buffer is full: queue writes here."""
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        """The transport drained: send what queued up."""
+        self._writing_paused = False
+        if not self._closed:
+            self._handle_write()
 
 
 class PipeIOStream(BaseIOStream):

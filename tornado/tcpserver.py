@@ -7,18 +7,24 @@ configured), to its `TCPServer.handle_stream` method.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from tornado import gen, process
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, SSLIOStream
 from tornado.log import app_log
-from tornado.netutil import add_accept_handler, bind_sockets, ssl_wrap_socket
+from tornado.netutil import (
+    add_accept_handler,
+    bind_sockets,
+    ssl_options_to_context,
+    ssl_wrap_socket,
+)
 from tornado.util import errno_from_exception
 
 __all__ = ["TCPServer"]
@@ -120,11 +126,51 @@ class TCPServer:
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
         """Accept connections on the given listening sockets (see `.bind_sockets`)."""
+        protocol_factory = self._protocol_factory()
         for sock in sockets:
             self._sockets[sock.fileno()] = sock
-            self._remove_accept_handlers[sock.fileno()] = add_accept_handler(
-                sock, self._handle_connection
+            if protocol_factory is None:
+                remove = add_accept_handler(sock, self._handle_connection)
+            else:
+                remove = self._serve_with_protocols(sock, protocol_factory)
+            self._remove_accept_handlers[sock.fileno()] = remove
+
+    def _protocol_factory(self) -> Callable[[], asyncio.BaseProtocol] | None:
+        """Makes the protocol of each connection, if the loop is to accept.
+
+        ``None`` (the default) accepts connections here and hands each to
+        `handle_stream` as a stream; a subclass serving its connections as
+        asyncio protocols returns their factory, and the event loop then
+        accepts and (with ``ssl_options``) completes the TLS handshake.
+        """
+        return None
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context the loop's transports use, if TLS is on."""
+        if self.ssl_options is None:
+            return None
+        return ssl_options_to_context(self.ssl_options, server_side=True)
+
+    def _serve_with_protocols(
+        self,
+        sock: socket.socket,
+        protocol_factory: Callable[[], asyncio.BaseProtocol],
+    ) -> Callable[[], None]:
+        """Accept on ``sock``, serving each connection from a loop transport.
+
+        Returns what stops accepting.
+        """
+        tls = self._tls_context()
+        loop: asyncio.AbstractEventLoop = cast(Any, IOLoop.current()).asyncio_loop
+
+        def accept(connection: socket.socket, address: Any) -> None:
+            task = loop.create_task(
+                _connect_accepted(loop, connection, protocol_factory, tls)
             )
+            _connecting.add(task)
+            task.add_done_callback(_connecting.discard)
+
+        return add_accept_handler(sock, accept)
 
     def add_socket(self, socket: socket.socket) -> None:
         """Accept connections on one listening socket."""
@@ -236,6 +282,25 @@ class TCPServer:
                 raise
         connection.close()
         return None
+
+
+# The tasks handing accepted connections to transports (asyncio keeps
+# only weak references to tasks); each lasts until the transport is made
+# (for TLS, until the handshake is over).
+_connecting: set[asyncio.Task[None]] = set()
+
+
+async def _connect_accepted(
+    loop: asyncio.AbstractEventLoop,
+    connection: socket.socket,
+    protocol_factory: Callable[[], asyncio.BaseProtocol],
+    tls: ssl.SSLContext | None,
+) -> None:
+    """Serve an accepted connection from a transport of the loop."""
+    try:
+        await loop.connect_accepted_socket(protocol_factory, connection, ssl=tls)
+    except (OSError, ssl.SSLError, EOFError):
+        connection.close()  # a client gone during the TLS handshake
 
 
 def _check_ssl_options_files(ssl_options: dict[str, Any]) -> None:
