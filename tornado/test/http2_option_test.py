@@ -113,6 +113,19 @@ class HTTP2OptionTest(AsyncTestCase):
         self.assertEqual(await ws.read_message(), "hello")
         ws.close()
 
+    @gen_test
+    async def test_application_listen_with_http2(self) -> None:
+        app = Application([("/", VersionHandler)], log_function=lambda handler: None)
+        self.server = app.listen(
+            0, address="127.0.0.1", http2=True, ssl_options=tls_context()
+        )
+        [sock] = self.server._sockets.values()
+        url = f"https://127.0.0.1:{sock.getsockname()[1]}/"
+        async with httpx.AsyncClient(http2=True, verify=client_context()) as client:
+            response = await client.get(url)
+        self.assertEqual(response.http_version, "HTTP/2")
+        self.assertEqual(response.text, "HTTP/2.0 https")
+
     @unittest.skipIf(CURL is None, "curl is not installed")
     @gen_test
     async def test_curl_http2_and_prior_knowledge(self) -> None:
