@@ -59,7 +59,6 @@ from tornado.httputil import (
     RequestStartLine,
     ResponseStartLine,
 )
-from tornado.ioloop import IOLoop
 from tornado.tcpserver import TCPServer
 from tornado.util import Configurable
 
@@ -198,13 +197,6 @@ class HTTPServer(TCPServer, Configurable, HTTPServerConnectionDelegate):
     def _protocol_factory(self) -> Callable[[], asyncio.BaseProtocol] | None:
         """Serve from the loop's transports, unless `handle_stream` is overridden."""
         if type(self).handle_stream is not HTTPServer.handle_stream:
-            return None
-        loop = cast(Any, IOLoop.current()).asyncio_loop
-        if type(loop).__module__.startswith("uvloop") and not self._http2:
-            # uvloop warns about every transport still open when the loop
-            # closes (as tests do, with clients just gone); until those are
-            # closed with the loop, uvloop serves HTTP/1-only servers
-            # through streams.
             return None
         return self._new_protocol
 

@@ -57,9 +57,7 @@ class ConnectionCycleTest(AsyncTestCase):
         await loop.sock_sendall(client, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         await parked
         [protocol] = server._connections
-        if not isinstance(protocol, HTTP1ServerProtocol):
-            client.close()
-            self.skipTest("this loop (uvloop) serves HTTP/1 through streams")
+        self.assertIsInstance(protocol, HTTP1ServerProtocol)
         ref = weakref.ref(protocol)
         del protocol
         gc.collect()
