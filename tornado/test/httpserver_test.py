@@ -30,7 +30,7 @@ from tornado.httputil import (
 )
 from tornado.iostream import IOStream, SSLIOStream
 from tornado.log import app_log, gen_log
-from tornado.test.util import ipv6_available
+from tornado.test.util import ipv6_available, respond
 from tornado.testing import (
     AsyncHTTPTestCase,
     AsyncTestCase,
@@ -42,22 +42,6 @@ from tornado.testing import (
 TEST_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Response = tuple[ResponseStartLine, HTTPHeaders, bytes]
-
-
-def respond(
-    request: HTTPServerRequest,
-    body: bytes,
-    headers: dict[str, str] | None = None,
-    code: int = 200,
-) -> None:
-    """Answer ``request`` with ``body`` (and a Content-Length unless given headers)."""
-    assert request.connection is not None
-    if headers is None:
-        headers = {"Content-Length": str(len(body))}
-    request.connection.write_headers(
-        ResponseStartLine("HTTP/1.1", code, "OK"), HTTPHeaders(headers), body
-    )
-    request.connection.finish()
 
 
 async def read_response(stream: IOStream, method: str = "GET") -> Response:
@@ -266,7 +250,7 @@ class KeepAliveTest(ServerTestCase):
     @gen_test
     async def test_application_closing_the_connection(self) -> None:
         def handler(request: HTTPServerRequest) -> None:
-            respond(request, b"bye", {"Content-Length": "3", "Connection": "close"})
+            respond(request, b"bye", headers={"Connection": "close"})
 
         self.server.request_callback = handler
         stream = await self.connect()

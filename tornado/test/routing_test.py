@@ -31,7 +31,7 @@ from tornado.routing import (
     RuleRouter,
     URLSpec,
 )
-from tornado.test.util import server_request
+from tornado.test.util import respond, server_request
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 
@@ -75,17 +75,6 @@ class RecordingConnection(httputil.HTTPConnection):
 
     def finish(self) -> None:
         self.finished = True
-
-
-def respond(request: HTTPServerRequest, body: bytes, code: int = 200) -> None:
-    """Answer ``request`` with ``body`` through its connection."""
-    assert request.connection is not None
-    request.connection.write_headers(
-        ResponseStartLine("HTTP/1.1", code, "OK"),
-        HTTPHeaders({"Content-Length": str(len(body))}),
-        body,
-    )
-    request.connection.finish()
 
 
 class RecordingDelegate(HTTPMessageDelegate):
