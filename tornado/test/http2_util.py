@@ -25,7 +25,7 @@ from tornado import netutil
 from tornado._http2 import HTTP2ServerProtocol
 from tornado.httpserver import HTTPServer, _HTTPRequestContext
 from tornado.iostream import IOStream
-from tornado.test.util import TEST_CERT, TEST_KEY
+from tornado.test.util import client_ssl_context, server_ssl_context
 
 try:
     import h2.config
@@ -43,15 +43,14 @@ TEST_TIMEOUT = 20.0
 
 def server_tls_context() -> ssl.SSLContext:
     """The suite's certificate, offering ``h2`` by ALPN."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(TEST_CERT, TEST_KEY)
+    context = server_ssl_context()
     context.set_alpn_protocols(["h2"])
     return context
 
 
 def client_tls_context() -> ssl.SSLContext:
     """A client context trusting the test certificate, asking for ``h2``."""
-    context = ssl.create_default_context(cafile=TEST_CERT)
+    context = client_ssl_context()
     context.check_hostname = False  # the certificate names localhost
     context.set_alpn_protocols(["h2"])
     return context

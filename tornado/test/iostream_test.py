@@ -37,27 +37,12 @@ from tornado.iostream import (
 from tornado.locks import Event
 from tornado.log import gen_log
 from tornado.netutil import add_accept_handler
-from tornado.test.util import ipv6_available
+from tornado.test.util import client_ssl_context, ipv6_available, server_ssl_context
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 TEST_DIR = os.path.dirname(os.path.abspath(__file__))
 CERTFILE = os.path.join(TEST_DIR, "test.crt")
 KEYFILE = os.path.join(TEST_DIR, "test.key")
-
-
-def server_ssl_context() -> ssl.SSLContext:
-    """A server context with the suite's certificate."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(CERTFILE, KEYFILE)
-    # No TLS 1.3 session tickets: a client that never reads would close with
-    # them unread, which resets the connection and can lose what it sent last.
-    context.num_tickets = 0
-    return context
-
-
-def client_ssl_context() -> ssl.SSLContext:
-    """A client context that trusts the suite's (self-signed) certificate."""
-    return ssl.create_default_context(cafile=CERTFILE)
 
 
 def load_tests(
