@@ -35,13 +35,11 @@ import signal
 import socket
 import subprocess
 import sys
-import types
 from typing import Any
 
 import _harness
 
-from tornado import netutil
-from tornado.httpserver import HTTPServer, _HTTPRequestContext
+from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
 BODY = b"Hello, world!"
@@ -61,41 +59,14 @@ class HelloHandler(RequestHandler):
         self.write(BODY)
 
 
-def serve_h2c(server: HTTPServer, sock: socket.socket) -> None:
-    """Serve every connection accepted on ``sock`` as h2c.
-
-    Until `.HTTPServer` dispatches HTTP/2 itself (then:
-    ``HTTPServer(app, http2=True).add_sockets([sock])``).
-    """
-    from tornado._http2 import HTTP2ServerProtocol
-
-    loop = asyncio.get_running_loop()
-
-    def accept(connection: socket.socket, address: Any) -> None:
-        context = _HTTPRequestContext(
-            types.SimpleNamespace(socket=connection),  # type: ignore[arg-type]
-            address,
-            None,
-        )
-        loop.create_task(
-            loop.connect_accepted_socket(
-                lambda: HTTP2ServerProtocol(server, server.conn_params, context),
-                connection,
-            )
-        )
-
-    netutil.add_accept_handler(sock, accept)
-
-
 async def start(kind: str, sock: socket.socket) -> None:
     """Serve ``kind`` on the listening socket ``sock`` (in a child process)."""
     if kind.startswith("tornado"):
         app = Application([("/", HelloHandler)], log_function=lambda handler: None)
-        server = HTTPServer(app)
-        if kind == "tornado-h2c":
-            serve_h2c(server, sock)
-        else:
-            server.add_sockets([sock])
+        # The same server for both: h2c by the connection preface, HTTP/1.1
+        # otherwise.
+        server = HTTPServer(app, http2=kind == "tornado-h2c")
+        server.add_sockets([sock])
     elif kind == "hypercorn-h2c":
         from hypercorn.asyncio import serve
         from hypercorn.config import Config
