@@ -17,13 +17,13 @@ from tornado.concurrent import Future
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.log import app_log, gen_log
 from tornado.tcpserver import TCPServer
-from tornado.test.iostream_test import (
-    CERTFILE,
-    KEYFILE,
+from tornado.test.iostream_test import CERTFILE, KEYFILE
+from tornado.test.util import (
+    REPO_ROOT,
     client_ssl_context,
+    ipv6_available,
     server_ssl_context,
 )
-from tornado.test.util import REPO_ROOT, ipv6_available
 from tornado.testing import AsyncTestCase, ExpectLog, bind_unused_port, gen_test
 
 
