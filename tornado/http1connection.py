@@ -1939,51 +1939,16 @@ class _ServerExchange(HTTP1Connection):
 
     # -- writing ------------------------------------------------------------------
 
-    def write_headers(
-        self,
-        start_line: RequestStartLine | ResponseStartLine,
-        headers: HTTPHeaders,
-        chunk: bytes | None = None,
-    ) -> Future[None]:
-        """Write the status line and headers, and optionally a first body chunk."""
-        assert isinstance(start_line, ResponseStartLine)
-        request = self._request_start_line
-        assert request is not None
-        framing = plan_response_body(request, start_line.code, headers)
-        self._disconnect_on_finish = response_closes_connection(
-            request, framing, headers, self._disconnect_on_finish
-        )
-        connection = connection_header(request, self._disconnect_on_finish)
-        head = format_response_head(start_line, headers, framing, connection)
-        self._omit_body = request.method == "HEAD"
-        self._response_started = True
-        self._encoder = BodyEncoder(framing)
-        if chunk:
-            head += self._encode(chunk)
-        return self._send(head)
+    # write_headers, write and _encode are HTTP1Connection's; only the way
+    # bytes leave (to the protocol) and a broken framing's close differ.
 
-    def _send(self, data: bytes) -> Future[None]:
+    def _write_to_stream(self, data: bytes) -> Future[None]:
         if self._detached:
             return _failed_write()
         return self._protocol._write(data)
 
-    def _encode(self, chunk: bytes) -> bytes:
-        if self._encoder is None:
-            # An application writing its own response head and body (the
-            # interface older than write_headers) sends raw bytes.
-            self._response_started = True
-            return chunk
-        if self._omit_body:
-            return b""
-        try:
-            return self._encoder.encode(chunk)
-        except HTTPOutputError:
-            self.close()
-            raise
-
-    def write(self, chunk: bytes) -> Future[None]:
-        """Write a piece of the body; the future resolves once it is taken."""
-        return self._send(self._encode(chunk))
+    def _close_stream(self) -> None:
+        self.close()
 
     def finish(self) -> None:
         """Mark the end of the response."""
