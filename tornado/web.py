@@ -2304,6 +2304,13 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
     def on_connection_close(self) -> None:
         if self.stream_request_body:
             assert self.handler is not None
+            # Ended here too, not only by RequestHandler.on_connection_close:
+            # an override that does not call it would leave the handler's
+            # task waiting for the body forever.
+            body_future = self.request._body_future
+            if not body_future.done():
+                body_future.set_exception(iostream.StreamClosedError())
+                body_future.exception()
             self.handler.on_connection_close()
         else:
             self.chunks = []

@@ -110,6 +110,7 @@ class UploadHandler(tornado.web.RequestHandler):
 
     def on_connection_close(self) -> None:
         """The client went away mid-upload: drop unfinished files."""
+        super().on_connection_close()
         self.discard_unfinished()
 
     def discard_unfinished(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import socket
 import sys
 import unittest
 from collections.abc import Coroutine, Iterator
@@ -19,11 +20,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from tornado.concurrent import Future
+from tornado.http1connection import HTTP1Connection
 from tornado.httputil import HTTPConnection, HTTPHeaders, RequestStartLine
+from tornado.iostream import IOStream
 from tornado.log import app_log
 from tornado.test.web_test import WebTestCase
-from tornado.testing import ExpectLog
-from tornado.web import Application, Finish, RequestHandler
+from tornado.testing import AsyncHTTPTestCase, ExpectLog, gen_test
+from tornado.web import Application, Finish, RequestHandler, stream_request_body
 
 _marker: contextvars.ContextVar[str] = contextvars.ContextVar(
     "_marker", default="unset"
@@ -266,3 +269,54 @@ class CloseCallbackTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RefusedStreamedBodyTest(AsyncHTTPTestCase):
+    """A streamed body refused for its size ends the handler's task."""
+
+    def get_app(self) -> Application:
+        @stream_request_body
+        class Upload(RequestHandler):
+            def prepare(self) -> None:
+                assert isinstance(self.request.connection, HTTP1Connection)
+                self.request.connection.set_max_body_size(10)
+
+            def data_received(self, chunk: bytes) -> None:
+                pass
+
+            def put(self) -> None:
+                self.write("stored")
+
+            def on_connection_close(self) -> None:
+                pass  # an override that does not call the base method
+
+        return Application([("/", Upload)])
+
+    @gen_test
+    async def test_handler_task_ends_when_the_body_is_refused(self) -> None:
+        stream = IOStream(socket.socket())
+        await stream.connect(("127.0.0.1", self.get_http_port()))
+        with ExpectLog(
+            "tornado.general",
+            "Malformed HTTP message.*Content-Length too long",
+            level=logging.INFO,
+        ):
+            await stream.write(
+                b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+            )
+            self.assertEqual(
+                await stream.read_until_close(), b"HTTP/1.1 400 Bad Request\r\n\r\n"
+            )
+        for _ in range(10):  # the task takes a few loop turns to unwind
+            if not self.handler_tasks():
+                break
+            await asyncio.sleep(0)
+        self.assertEqual(self.handler_tasks(), [])
+
+    @staticmethod
+    def handler_tasks() -> list[asyncio.Task[Any]]:
+        return [
+            task
+            for task in asyncio.all_tasks()
+            if "RequestHandler._execute" in repr(task.get_coro())
+        ]
