@@ -517,8 +517,11 @@ def _text(value: str | bytes | int) -> str:
     return value.decode("latin1") if isinstance(value, bytes) else str(value)
 
 
-def _declared_length(headers: HTTPHeaders) -> int | None:
-    """The ``Content-Length`` an application set on an outgoing message."""
+def declared_length(headers: HTTPHeaders) -> int | None:
+    """The ``Content-Length`` an application set on an outgoing message.
+
+    Raises `.HTTPOutputError` for a value that is not a number.
+    """
     if "Content-Length" not in headers:
         return None
     value = headers["Content-Length"]
@@ -536,7 +539,7 @@ def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Fra
     is sent unchanged (``UNTIL_CLOSE``); any other request has no body.
     ``headers`` is not changed: framing belongs to this one message.
     """
-    length = _declared_length(headers)
+    length = declared_length(headers)
     if length is not None:
         return Framing(BodyKind.LENGTH, length)
     if "Transfer-Encoding" in headers:
@@ -560,7 +563,7 @@ def plan_response_body(
     """
     if request_line.method == "HEAD" or code in (204, 304) or 100 <= code < 200:
         return NO_BODY
-    length = _declared_length(headers)
+    length = declared_length(headers)
     if length is not None:
         return Framing(BodyKind.LENGTH, length)
     if "Transfer-Encoding" in headers or request_line.version != "HTTP/1.1":

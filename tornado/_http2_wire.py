@@ -23,10 +23,12 @@ import struct
 from typing import NamedTuple
 
 from tornado import _httpgrammar as grammar
+
+# One Content-Length rule for both protocols (the session reads it here).
+from tornado._http1wire import declared_length as declared_length
 from tornado.httputil import (
     HTTPHeaders,
     HTTPInputError,
-    HTTPOutputError,
     RequestStartLine,
     ResponseStartLine,
 )
@@ -279,19 +281,6 @@ def response_fields(
 
 def _as_text(value: object) -> str:
     return value.decode("latin1") if isinstance(value, bytes) else str(value)
-
-
-def declared_length(headers: HTTPHeaders) -> int | None:
-    """The ``Content-Length`` of an outgoing message, if it has one.
-
-    Raises `.HTTPOutputError` for a value that is not a number.
-    """
-    if "Content-Length" not in headers:
-        return None
-    value = headers["Content-Length"]
-    if not grammar.is_digits(value):
-        raise HTTPOutputError(f"Invalid Content-Length {value!r}")
-    return int(value)
 
 
 def requested_length(headers: HTTPHeaders) -> int | None:

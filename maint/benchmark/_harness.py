@@ -377,6 +377,17 @@ def run_wrk(server: Server, wrk_args: str, path: str = "") -> LoadResult:
     return LoadResult(float(rate.group(1)), requests, cpu)
 
 
+def selected_servers(
+    parser: argparse.ArgumentParser, text: str, known: Sequence[str]
+) -> list[str]:
+    """The servers named in a ``--servers`` value; a parser error for unknown ones."""
+    kinds = [kind for kind in text.split(",") if kind]
+    unknown = set(kinds) - set(known)
+    if unknown:
+        parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    return kinds
+
+
 def alternate(
     kinds: Sequence[str], rounds: int, measure: Callable[[str], LoadResult]
 ) -> dict[str, list[LoadResult]]:

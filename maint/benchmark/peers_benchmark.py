@@ -166,10 +166,7 @@ def main() -> int:
     if args.serve:
         _harness.serve_forever(lambda sock: start(args.serve, sock), args.loop)
         return 0
-    kinds = [kind for kind in args.servers.split(",") if kind]
-    unknown = set(kinds) - set(SERVERS)
-    if unknown:
-        parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    kinds = _harness.selected_servers(parser, args.servers, list(SERVERS))
 
     def loop_of(kind: str) -> str:
         return "uvloop" if args.loop == "uvloop" else SERVERS[kind]

@@ -44,7 +44,7 @@ GRAMMAR = "_httpgrammar"
 # only tornado modules each may import, at import time or inside functions.
 PURE_MODULES: dict[str, set[str]] = {
     "_http1wire": {"httputil", "util", "escape", GRAMMAR},
-    "_http2_wire": {"httputil", GRAMMAR},
+    "_http2_wire": {"httputil", "_http1wire", GRAMMAR},
     "_websocket_wire": {"util", GRAMMAR},
     "_websigning": {"escape", "util"},
 }
