@@ -36,6 +36,7 @@ import h2.settings
 
 from tornado import _http2_wire as wire
 from tornado import httputil
+from tornado.http1connection import _GzipMessageDelegate
 from tornado.httputil import (
     HTTPHeaders,
     HTTPInputError,
@@ -47,7 +48,6 @@ from tornado.httputil import (
 )
 from tornado.iostream import StreamClosedError
 from tornado.log import app_log, gen_log
-from tornado.util import GzipDecompressor
 
 # The connection's receive window (the client may send this much request
 # body ahead of what the delegates consumed, over all streams); each stream
@@ -559,7 +559,7 @@ class Stream(httputil.HTTPConnection):
         session = self._session
         delegate = session.delegate.start_request(session.server_conn, self)
         if session.limits.decompress:
-            delegate = _GunzipDelegate(
+            delegate = _GzipMessageDelegate(
                 delegate, session.limits.chunk_size, lambda: self._max_body_size
             )
         self._delegate = delegate
@@ -922,72 +922,6 @@ class Stream(httputil.HTTPConnection):
             # The client may stop sending the rest of its request.
             self._session.reset(self.stream_id, wire.NO_ERROR)
         self._session.stream_done(self, answered=True)
-
-
-class _GunzipDelegate(HTTPMessageDelegate):
-    """Decodes a body sent with ``Content-Encoding: gzip`` for the delegate behind.
-
-    As for HTTP/1 (``decompress_request``): the header is replaced by
-    ``X-Consumed-Content-Encoding``, the output comes in pieces of at most
-    ``chunk_size`` bytes and its total is bounded by ``max_body_size()``.
-    """
-
-    def __init__(
-        self,
-        delegate: HTTPMessageDelegate,
-        chunk_size: int,
-        max_body_size: Callable[[], int],
-    ) -> None:
-        self._delegate = delegate
-        self._chunk_size = chunk_size
-        self._max_body_size = max_body_size
-        self._decompressor: GzipDecompressor | None = None
-        self._size = 0
-
-    def headers_received(
-        self,
-        start_line: RequestStartLine | ResponseStartLine,
-        headers: HTTPHeaders,
-    ) -> Awaitable[None] | None:
-        if headers.get("Content-Encoding", "").lower() == "gzip":
-            self._decompressor = GzipDecompressor()
-            headers.add("X-Consumed-Content-Encoding", headers["Content-Encoding"])
-            del headers["Content-Encoding"]
-        return self._delegate.headers_received(start_line, headers)
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        if self._decompressor is None:
-            return self._delegate.data_received(chunk)
-        return self._decode(chunk)
-
-    async def _decode(self, chunk: bytes) -> None:
-        decompressor = self._decompressor
-        assert decompressor is not None
-        pending = chunk
-        while pending:
-            try:
-                piece = decompressor.decompress(pending, self._chunk_size)
-            except Exception as e:
-                raise HTTPInputError(f"invalid gzip data: {e}") from e
-            pending = decompressor.unconsumed_tail
-            self._size += len(piece)
-            if self._size > self._max_body_size():
-                raise HTTPInputError("decompressed body too large")
-            if piece:
-                flow_control = self._delegate.data_received(piece)
-                if flow_control is not None:
-                    await flow_control
-
-    def finish(self) -> None:
-        if self._decompressor is not None:
-            try:
-                self._decompressor.flush()
-            except Exception as e:
-                raise HTTPInputError(f"invalid gzip data: {e}") from e
-        self._delegate.finish()
-
-    def on_connection_close(self) -> None:
-        self._delegate.on_connection_close()
 
 
 def _run_notification(callback: Callable[[], None]) -> None:

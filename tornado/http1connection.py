@@ -1008,13 +1008,14 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
             del headers["Content-Encoding"]
         return self._delegate.headers_received(start_line, headers)
 
-    async def data_received(self, chunk: bytes) -> None:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         """Decompress ``chunk`` and pass the result on, piece by piece."""
         if self._decompressor is None:
-            flow_control = self._delegate.data_received(chunk)
-            if flow_control is not None:
-                await flow_control
-            return
+            return self._delegate.data_received(chunk)
+        return self._decode(chunk)
+
+    async def _decode(self, chunk: bytes) -> None:
+        assert self._decompressor is not None
         pending = chunk
         while pending:
             # Each call makes progress: it fills its output limit or uses up
