@@ -399,6 +399,31 @@ def alternate(
     return results
 
 
+def report_rates(
+    report: Report,
+    results: dict[str, list[LoadResult]],
+    ratios: Sequence[tuple[str, str, str, float | None]],
+) -> None:
+    """Add each server's median rate and CPU, then the ratios asked for.
+
+    A ratio ``(name, numerator, denominator, bound)`` is a target when
+    ``bound`` is a number, a plain figure when it is None.
+    """
+    rates = {kind: median_rate(runs) for kind, runs in results.items()}
+    for kind, runs in results.items():
+        report.add(f"{kind} requests/s", rates[kind], "req/s")
+        cpu = median_cpu(runs)
+        if cpu is not None:
+            report.add(f"{kind} server CPU per request", cpu * 1e6, "us")
+    for name, numerator, denominator, bound in ratios:
+        if numerator in rates and denominator in rates:
+            ratio = rates[numerator] / rates[denominator]
+            if bound is None:
+                report.add(name, ratio)
+            else:
+                report.target(name, ratio, ">=", bound)
+
+
 def median_rate(runs: Sequence[LoadResult]) -> float:
     """The median requests per second of some runs."""
     return statistics.median(run.rate for run in runs)

@@ -156,19 +156,7 @@ def main() -> int:
     )
     report.note(f"h2load {args.h2load_args}; wrk {args.wrk_args}")
     report.note(f"loop {args.loop}; python {sys.version.split()[0]}")
-    rates = {kind: _harness.median_rate(runs) for kind, runs in results.items()}
-    for kind, runs in results.items():
-        report.add(f"{kind} requests/s", rates[kind], "req/s")
-        cpu = _harness.median_cpu(runs)
-        if cpu is not None:
-            report.add(f"{kind} server CPU per request", cpu * 1e6, "us")
-    for name, numerator, denominator, bound in RATIOS:
-        if numerator in rates and denominator in rates:
-            ratio = rates[numerator] / rates[denominator]
-            if bound is None:
-                report.add(name, ratio)
-            else:
-                report.target(name, ratio, ">=", bound)
+    _harness.report_rates(report, results, RATIOS)
     return report.finish(args.json)
 
 

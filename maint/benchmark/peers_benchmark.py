@@ -182,15 +182,7 @@ def main() -> int:
     )
     report.note(f"wrk {args.wrk_args}; python {sys.version.split()[0]}")
     report.note("loops: " + ", ".join(f"{kind} on {loop_of(kind)}" for kind in kinds))
-    rates = {kind: _harness.median_rate(runs) for kind, runs in results.items()}
-    for kind, runs in results.items():
-        report.add(f"{kind} requests/s", rates[kind], "req/s")
-        cpu = _harness.median_cpu(runs)
-        if cpu is not None:
-            report.add(f"{kind} server CPU per request", cpu * 1e6, "us")
-    for name, numerator, denominator, bound in RATIOS:
-        if numerator in rates and denominator in rates:
-            report.target(name, rates[numerator] / rates[denominator], ">=", bound)
+    _harness.report_rates(report, results, RATIOS)
     return report.finish(args.json)
 
 
