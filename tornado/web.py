@@ -459,10 +459,14 @@ class RequestHandler:
         only signal: a closed connection may go unnoticed until a write.
         """
         if self._stream_request_body:
-            body_future = self.request._body_future
-            if not body_future.done():
-                body_future.set_exception(iostream.StreamClosedError())
-                body_future.exception()
+            self._end_body_wait()
+
+    def _end_body_wait(self) -> None:
+        """Fail the wait for a streamed body: the connection is gone."""
+        body_future = self.request._body_future
+        if not body_future.done():
+            body_future.set_exception(iostream.StreamClosedError())
+            body_future.exception()
 
     # -- status and headers -------------------------------------------------
 
@@ -2307,10 +2311,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             # Ended here too, not only by RequestHandler.on_connection_close:
             # an override that does not call it would leave the handler's
             # task waiting for the body forever.
-            body_future = self.request._body_future
-            if not body_future.done():
-                body_future.set_exception(iostream.StreamClosedError())
-                body_future.exception()
+            self.handler._end_body_wait()
             self.handler.on_connection_close()
         else:
             self.chunks = []
