@@ -368,22 +368,41 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 FAILED_SUITES=()
 
-run_suite() {
-    # run_suite NAME PYTEST-ARGS...: run one suite from its sdist tree.
-    local name=$1
-    shift
-    local xml=$LOG_DIR/$name.xml out=$LOG_DIR/$name.log start=$SECONDS status
-    local home=$RUN_DIR/home-$name
+run_pytest() {
+    # run_pytest NAME SRC-DIR PYTEST-ARGS...: one pytest run from a suite's
+    # sdist tree, its log and junit file named after NAME; returns its status.
+    local name=$1 dir=$2
+    shift 2
+    local xml=$LOG_DIR/$name.xml home=$RUN_DIR/home-$name
     mkdir -p "$home"
     rm -f "$xml"
     (
-        cd "$SRC/$name" || exit 2
+        cd "$SRC/$dir" || exit 2
         for var in $(compgen -e | grep -E '^(JUPYTER_|PYTEST_|PYTHON)'); do unset "$var"; done
         export HOME=$home PATH=$VENV/bin:$PATH PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
         timeout --kill-after=10 900 "$VPY" -m pytest -p no:cacheprovider \
             --color=no -q -rfE --junitxml="$xml" --basetemp="$RUN_DIR/tmp-$name" "$@"
-    ) >"$out" 2>&1
-    status=$?
+    ) >"$LOG_DIR/$name.log" 2>&1
+}
+
+run_suite() {
+    # run_suite NAME PYTEST-ARGS...: run one suite from its sdist tree.
+    run_suite_as "$1" "$1" 1 "${@:2}"
+}
+
+run_suite_as() {
+    # run_suite_as NAME SRC-DIR ATTEMPTS PYTEST-ARGS...: run tests from a
+    # suite's tree, again while they fail, up to ATTEMPTS runs in all; the
+    # last run's counts are the ones reported.
+    local name=$1 dir=$2 attempts=$3
+    shift 3
+    local xml=$LOG_DIR/$name.xml out=$LOG_DIR/$name.log start=$SECONDS status attempt
+    for ((attempt = 1; ; attempt++)); do
+        run_pytest "$name" "$dir" "$@"
+        status=$?
+        [ "$status" -ne 0 ] && [ "$attempt" -lt "$attempts" ] || break
+    done
+    [ "$attempts" -eq 1 ] || printf '%-18s %d of at most %d runs\n' "$name:" "$attempt" "$attempts"
     read -r passed failed skipped < <(count_results "$xml")
     printf '%-18s %d passed, %d failed, %d skipped (%ss, pytest exit %d)\n' \
         "$name:" "$passed" "$failed" "$skipped" $((SECONDS - start)) "$status"
@@ -397,13 +416,22 @@ run_suite() {
     fi
 }
 
+# UniqueTermTests.test_max_terminals closes a terminal's websocket and at
+# once opens a new one, which succeeds only if bash has already died of the
+# SIGHUP the close sent and terminado has read the pty's end of file: a race
+# with the OS scheduler that any server can lose (on a loaded 2-core machine
+# it failed 2 runs in 12).  It runs on its own and is retried.
+TERMINADO_RACY=tests/basic_test.py::UniqueTermTests::test_max_terminals
+
 run_terminado() {
     # UniqueTermTests.test_max_terminals never closes the client the server
     # turned away; Tornado 6.6 warns "Unclosed WebSocketClientConnection"
     # for it (its __del__ rule), which fails the test under the suite's
     # filterwarnings=error on 6.6 itself.  Only that warning is ignored.
-    run_suite terminado -c pyproject.toml -p pytest_timeout \
-        -W "ignore:Unclosed WebSocketClientConnection:ResourceWarning" tests
+    local args=(-c pyproject.toml -p pytest_timeout
+        -W "ignore:Unclosed WebSocketClientConnection:ResourceWarning")
+    run_suite terminado "${args[@]}" --deselect "$TERMINADO_RACY" tests
+    run_suite_as terminado-race terminado 3 "${args[@]}" "$TERMINADO_RACY"
 }
 
 run_pytest_tornasync() {
