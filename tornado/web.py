@@ -125,11 +125,13 @@ from tornado.routing import (
     AnyMatches,
     DefaultHostMatches,
     HostMatches,
+    PathMatches,
     ReversibleRouter,
     ReversibleRuleRouter,
     Router,
     Rule,
     URLSpec,
+    _Candidate,
     _RuleList,
 )
 from tornado.util import ObjectDict
@@ -360,20 +362,22 @@ class RequestHandler:
         self._partitioned_cookies: set[str] | None = None
         # Built on first use (see ``ui``): most requests render no template.
         self._ui: ObjectDict | None = None
-        self.clear()
-        if self._wants_close_callback():
+        cls = type(self)
+        if cls.clear is RequestHandler.clear:
+            self._clear_headers(cls)  # clear() itself, less a call
+        else:
+            self.clear()
+        # The default on_connection_close does something only for a streamed
+        # body (it fails the body's future): otherwise it needs no callback.
+        if (
+            cls._stream_request_body
+            or cls.on_connection_close is not RequestHandler.on_connection_close
+        ):
             set_close_callback = getattr(request.connection, "set_close_callback", None)
             if set_close_callback is not None:
                 set_close_callback(self.on_connection_close)
-        self.initialize(**kwargs)
-
-    def _wants_close_callback(self) -> bool:
-        """Whether `on_connection_close` does anything: the default does only
-        for a streamed body (it fails the body's future)."""
-        return (
-            self._stream_request_body
-            or type(self).on_connection_close is not RequestHandler.on_connection_close
-        )
+        if kwargs or cls.initialize is not RequestHandler._initialize:
+            self.initialize(**kwargs)
 
     def _initialize(self) -> None:
         """Hook for subclasses, called with the route's keyword arguments.
@@ -472,6 +476,10 @@ class RequestHandler:
 
     def clear(self) -> None:
         """Reset the headers, status and buffered output to their defaults."""
+        self._clear_headers(type(self))
+
+    def _clear_headers(self, cls: type[RequestHandler]) -> None:
+        """What `clear` does; ``cls`` is ``type(self)``."""
         self._headers = httputil.HTTPHeaders._from_canonical(
             {
                 "Server": _SERVER_HEADER,
@@ -479,7 +487,8 @@ class RequestHandler:
                 "Date": _http_date_now(),
             }
         )
-        self.set_default_headers()
+        if cls.set_default_headers is not RequestHandler.set_default_headers:
+            self.set_default_headers()  # the default does nothing
         self._write_buffer: list[bytes] = []
         self._status_code = 200
         self._reason = httputil.responses[200]
@@ -876,6 +885,9 @@ class RequestHandler:
         """
         if self._finished:
             raise RuntimeError("Cannot write() after finish()")
+        if type(chunk) is bytes:
+            self._write_buffer.append(chunk)  # the common case
+            return
         _check_writable(chunk)
         if isinstance(chunk, dict):
             chunk = json_encode(chunk)
@@ -888,27 +900,32 @@ class RequestHandler:
         The first flush also sends the status line and headers.  Returns a
         future resolved once the data has been written (for flow control).
         """
-        assert self.request.connection is not None
+        request = self.request
+        connection = request.connection
+        assert connection is not None
         chunk = b"".join(self._write_buffer)
         self._write_buffer = []
         if not self._headers_written:
             self._headers_written = True
-            for name, morsel in self._new_cookies.items():
-                self.add_header("Set-Cookie", self._format_cookie(name, morsel))
+            if self._new_cookies:
+                for name, morsel in self._new_cookies.items():
+                    self.add_header("Set-Cookie", self._format_cookie(name, morsel))
             status, reason, headers = self._status_code, self._reason, self._headers
             for transform in self._transforms:
                 status, headers, chunk = transform.transform_first_chunk(
                     status, headers, chunk, include_footers
                 )
-            if self.request.method == "HEAD":
+            if request.method == "HEAD":
                 chunk = b""
-            start_line = httputil.ResponseStartLine("", status, reason)
-            return self.request.connection.write_headers(start_line, headers, chunk)
+            # ResponseStartLine("", status, reason), without the Python-level
+            # __new__ of a named tuple.
+            start_line = _new_tuple(httputil.ResponseStartLine, ("", status, reason))
+            return connection.write_headers(start_line, headers, chunk)
         for transform in self._transforms:
             chunk = transform.transform_chunk(chunk, include_footers)
-        if self.request.method == "HEAD":
+        if request.method == "HEAD":
             return _done_future()
-        return self.request.connection.write(chunk)
+        return connection.write(chunk)
 
     def _format_cookie(self, name: str, morsel: http.cookies.Morsel[str]) -> str:
         text = morsel.OutputString(None)
@@ -927,53 +944,60 @@ class RequestHandler:
             raise RuntimeError("finish() called twice")
         if chunk is not None:
             self.write(chunk)
+        cls = type(self)
+        request = self.request
         if not self._headers_written:
-            self._complete_headers()
-        assert self.request.connection is not None
-        if self._wants_close_callback():
-            set_close_callback = getattr(
-                self.request.connection, "set_close_callback", None
-            )
+            # Etag, 304 and Content-Length, before the first flush.
+            headers = self._headers
+            if (
+                self._status_code == 200
+                and request.method in ("GET", "HEAD")
+                and "Etag" not in headers
+            ):
+                if (
+                    cls.set_etag_header is RequestHandler.set_etag_header
+                    and cls.compute_etag is RequestHandler.compute_etag
+                ):
+                    # A quoted hex digest: no need for set_header's checks.
+                    headers["Etag"] = _sha1_etag(self._write_buffer)
+                else:
+                    self.set_etag_header()
+                if (
+                    cls.check_etag_header is not RequestHandler.check_etag_header
+                    or "If-None-Match" in request.headers
+                ) and self.check_etag_header():
+                    self._write_buffer = []
+                    self.set_status(304)
+            status = self._status_code
+            if status == 200 or not _has_no_body(status):
+                if "Content-Length" not in headers:
+                    length = sum(map(len, self._write_buffer))
+                    headers["Content-Length"] = str(length)
+            else:
+                if self._write_buffer and any(self._write_buffer):
+                    raise RuntimeError(f"Cannot send body with {status}")
+                for name in _REPRESENTATION_HEADERS:
+                    self.clear_header(name)
+        connection = request.connection
+        assert connection is not None
+        if (
+            cls._stream_request_body
+            or cls.on_connection_close is not RequestHandler.on_connection_close
+        ):
+            set_close_callback = getattr(connection, "set_close_callback", None)
             if set_close_callback is not None:
                 set_close_callback(None)
         future = self.flush(include_footers=True)
-        self.request.connection.finish()
-        self._log()
+        connection.finish()
+        self.application.log_request(self)
         self._finished = True
-        self.on_finish()
-        self._break_cycles()
+        if cls.on_finish is not RequestHandler.on_finish:
+            self.on_finish()  # the default does nothing
+        if cls._break_cycles is RequestHandler._break_cycles:
+            self._ui = None
+        else:
+            self._break_cycles()
         return future
-
-    def _complete_headers(self) -> None:
-        """Etag, 304 and ``Content-Length`` handling before the first flush."""
-        if (
-            self._status_code == 200
-            and self.request.method in ("GET", "HEAD")
-            and "Etag" not in self._headers
-        ):
-            if self._has_default_etag():
-                # A quoted hex digest: no need for set_header's checks.
-                self._headers["Etag"] = cast(str, RequestHandler.compute_etag(self))
-            else:
-                self.set_etag_header()
-            if self.check_etag_header():
-                self._write_buffer = []
-                self.set_status(304)
-        if _has_no_body(self._status_code):
-            if self._write_buffer and any(self._write_buffer):
-                raise RuntimeError(f"Cannot send body with {self._status_code}")
-            for name in _REPRESENTATION_HEADERS:
-                self.clear_header(name)
-        elif "Content-Length" not in self._headers:
-            length = sum(map(len, self._write_buffer))
-            self._headers["Content-Length"] = str(length)
-
-    def _has_default_etag(self) -> bool:
-        cls = type(self)
-        return (
-            cls.set_etag_header is RequestHandler.set_etag_header
-            and cls.compute_etag is RequestHandler.compute_etag
-        )
 
     def detach(self) -> iostream.IOStream:
         """Take over the connection's stream; the handler is done with it.
@@ -1413,10 +1437,7 @@ class RequestHandler:
 
         Return ``None`` to send no ``Etag``.
         """
-        hasher = hashlib.sha1()
-        for part in self._write_buffer:
-            hasher.update(part)
-        return f'"{hasher.hexdigest()}"'
+        return _sha1_etag(self._write_buffer)
 
     def set_etag_header(self) -> None:
         """Set the ``Etag`` header from `compute_etag`, if it gives one."""
@@ -1466,41 +1487,47 @@ class RequestHandler:
         self._transforms = transforms
         rest = None
         try:
-            rest = self._execute_until_awaiting(args, kwargs)
+            # The steps up to the first one returning an awaitable.
+            method_name = self.request.method or ""
+            if method_name not in self.SUPPORTED_METHODS:
+                raise HTTPError(405)
+            if self._request_body_error is not None:
+                raise HTTPError(
+                    400, "Malformed request body: %s", self._request_body_error
+                )
+            if args or kwargs:
+                self._decode_path_arguments(args, kwargs)
+            if method_name not in _SAFE_METHODS:
+                self._check_unsafe_request()
+            # The default prepare returns None: no need to call it.
+            if type(self).prepare is not RequestHandler.prepare:
+                result = self.prepare()
+                if result is not None:
+                    rest = self._execute_rest(result, _AWAITING_PREPARE)
+                    return rest
+            if self._prepared_future is not None:
+                # The body may now flow into data_received.
+                future_set_result_unless_cancelled(self._prepared_future, None)
+            if self._finished:
+                return None
+            if self._stream_request_body:
+                rest = self._execute_rest(None, _AWAITING_BODY)
+                return rest
+            # The bound method is not kept: this frame ends before any wait.
+            result = getattr(self, method_name.lower())(
+                *self.path_args, **self.path_kwargs
+            )
+            if result is not None:
+                rest = self._execute_rest(result, _AWAITING_METHOD)
+            elif self._auto_finish and not self._finished:
+                self.finish()
         except (Exception, asyncio.CancelledError) as e:
             # Nothing was awaited: a CancelledError is the handler's own.
             self._handle_uncaught(e)
         finally:
-            if rest is None:
+            if rest is None and self._prepared_future is not None:
                 self._release_prepared_future()
         return rest
-
-    def _execute_until_awaiting(
-        self, args: tuple[bytes, ...], kwargs: dict[str, bytes]
-    ) -> Coroutine[Any, Any, None] | None:
-        """The steps of `_execute` up to the first one returning an awaitable."""
-        method_name = self.request.method or ""
-        if method_name not in self.SUPPORTED_METHODS:
-            raise HTTPError(405)
-        if self._request_body_error is not None:
-            raise HTTPError(400, "Malformed request body: %s", self._request_body_error)
-        if args or kwargs:
-            self._decode_path_arguments(args, kwargs)
-        if method_name not in _SAFE_METHODS:
-            self._check_unsafe_request()
-        result = self.prepare()
-        if result is not None:
-            return self._execute_rest(result, _AWAITING_PREPARE)
-        if self._end_prepare():
-            return None
-        if self._stream_request_body:
-            return self._execute_rest(None, _AWAITING_BODY)
-        result = self._call_verb_method()
-        if result is not None:
-            return self._execute_rest(result, _AWAITING_METHOD)
-        if self._auto_finish and not self._finished:
-            self.finish()
-        return None
 
     async def _execute_rest(self, pending: Any, stage: int) -> None:
         """The steps of `_execute` from the one that returned ``pending`` on."""
@@ -1626,11 +1653,22 @@ class RequestHandler:
             exc_info=(typ, value, tb),
         )
 
-    def _log(self) -> None:
-        self.application.log_request(self)
-
     def _request_summary(self) -> str:
         return f"{self.request.method} {self.request.uri} ({self.request.remote_ip})"
+
+
+def _sha1_etag(parts: list[bytes]) -> str:
+    """`RequestHandler.compute_etag`'s default: the quoted SHA-1 of ``parts``."""
+    if len(parts) == 1:
+        return f'"{hashlib.sha1(parts[0]).hexdigest()}"'
+    hasher = hashlib.sha1()
+    for part in parts:
+        hasher.update(part)
+    return f'"{hasher.hexdigest()}"'
+
+
+# tuple.__new__: builds a named tuple from a tuple of its fields.
+_new_tuple = tuple.__new__
 
 
 def _check_writable(chunk: object) -> None:
@@ -1836,12 +1874,6 @@ def stream_request_body(cls: _HandlerT) -> _HandlerT:
     return cls
 
 
-def _has_stream_request_body(cls: type[RequestHandler]) -> bool:
-    if not issubclass(cls, RequestHandler):
-        raise TypeError(f"expected subclass of RequestHandler, got {cls!r}")
-    return cls._stream_request_body
-
-
 # What browsers strip from both ends of a URL, and drop from inside it.
 _URL_EDGE_CHARS = "".join(map(chr, range(0x21)))
 _URL_DROPPED_CHARS = str.maketrans("", "", "\t\r\n")
@@ -1968,6 +2000,46 @@ class _ApplicationRouter(ReversibleRuleRouter):
         if isinstance(rule.target, (list, tuple)):
             rule.target = _ApplicationRouter(self.application, rule.target)
         return rule
+
+    def _first_delegate(
+        self, candidates: list[_Candidate], request: httputil.HTTPServerRequest
+    ) -> httputil.HTTPMessageDelegate | None:
+        # RuleRouter's walk, building the delegate of a handler class here
+        # rather than through get_target_delegate and get_handler_delegate
+        # (when neither is overridden, and the match is a literal path or a
+        # PathMatches one, whose parameters those two take as they are).
+        application = self.application
+        if (
+            type(self).get_target_delegate is not _ApplicationRouter.get_target_delegate
+            or type(application).get_handler_delegate
+            is not Application.get_handler_delegate
+        ):
+            return super()._first_delegate(candidates, request)
+        for rule, matcher in candidates:
+            target = rule.target
+            if not (isinstance(target, type) and issubclass(target, RequestHandler)):
+                delegate = super()._first_delegate([(rule, matcher)], request)
+            elif matcher is None:
+                delegate = _HandlerDelegate(
+                    application, request, target, rule.target_kwargs, None, None
+                )
+            elif type(matcher) is PathMatches:
+                params = matcher.match(request)
+                if params is None:
+                    continue
+                delegate = _HandlerDelegate(
+                    application,
+                    request,
+                    target,
+                    rule.target_kwargs,
+                    params.get("path_args"),
+                    params.get("path_kwargs"),
+                )
+            else:
+                delegate = super()._first_delegate([(rule, matcher)], request)
+            if delegate is not None:
+                return delegate
+        return None
 
     def get_target_delegate(
         self, target: Any, request: httputil.HTTPServerRequest, **target_params: Any
@@ -2160,7 +2232,20 @@ class Application(ReversibleRouter):
         self, request: httputil.HTTPServerRequest, **kwargs: Any
     ) -> _HandlerDelegate:
         """The delegate for ``request``: matched route, default handler or 404."""
-        route = self._first_router().find_handler(request)
+        # `wildcard_router` directly when `default_router` would only pass
+        # the request on to it.
+        router: Router = self.default_router
+        if type(router) is _ApplicationRouter:
+            rules = router.rules
+            if (
+                len(rules) == 1
+                and rules[0] is self._wildcard_rule
+                and type(rules[0].matcher) is AnyMatches
+                and rules[0].target is self.wildcard_router
+                and not rules[0].target_kwargs
+            ):
+                router = self.wildcard_router
+        route = router.find_handler(request)
         if route is not None:
             return cast(_HandlerDelegate, route)
         if self.settings.get("default_handler_class"):
@@ -2170,21 +2255,6 @@ class Application(ReversibleRouter):
                 self.settings.get("default_handler_args", {}),
             )
         return self.get_handler_delegate(request, ErrorHandler, {"status_code": 404})
-
-    def _first_router(self) -> Router:
-        """`default_router`, or `wildcard_router` when it would only pass on to it."""
-        router = self.default_router
-        if type(router) is not _ApplicationRouter:
-            return router
-        rules = router.rules
-        passes_on = (
-            len(rules) == 1
-            and rules[0] is self._wildcard_rule
-            and type(rules[0].matcher) is AnyMatches
-            and rules[0].target is self.wildcard_router
-            and not rules[0].target_kwargs
-        )
-        return self.wildcard_router if passes_on else router
 
     def get_handler_delegate(
         self,
@@ -2220,10 +2290,14 @@ class Application(ReversibleRouter):
         Below 400 at info level, 4xx at warning, 5xx at error.  The
         ``log_function`` setting, called with the handler, replaces this.
         """
-        if "log_function" in self.settings:
-            self.settings["log_function"](handler)
+        settings = self.settings
+        if "log_function" in settings:
+            settings["log_function"](handler)
             return
-        status = handler.get_status()
+        if type(handler).get_status is RequestHandler.get_status:
+            status = handler._status_code
+        else:
+            status = handler.get_status()
         if status < 400:
             level = logging.INFO
         elif status < 500:
@@ -2272,7 +2346,11 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.path_args = path_args or []
         self.path_kwargs = path_kwargs or {}
         self.chunks: list[bytes] = []
-        self.stream_request_body = _has_stream_request_body(handler_class)
+        if not issubclass(handler_class, RequestHandler):
+            raise TypeError(
+                f"expected subclass of RequestHandler, got {handler_class!r}"
+            )
+        self.stream_request_body = handler_class._stream_request_body
         self.body_error: httputil.HTTPInputError | None = None
         self.handler: RequestHandler | None = None
 
