@@ -342,7 +342,11 @@ class RequestHandler:
         **kwargs: Any,
     ) -> None:
         """Called by the `Application`; ``kwargs`` go to `initialize`."""
-        super().__init__()
+        cls = type(self)
+        if cls.__mro__[-2] is not RequestHandler:
+            # Another base follows RequestHandler (a mixin): give it its turn.
+            # Otherwise object.__init__ follows, which does nothing.
+            super().__init__()
         #: The `Application` serving this request.
         self.application = application
         #: The `.HTTPServerRequest` being handled.
@@ -362,9 +366,20 @@ class RequestHandler:
         self._partitioned_cookies: set[str] | None = None
         # Built on first use (see ``ui``): most requests render no template.
         self._ui: ObjectDict | None = None
-        cls = type(self)
         if cls.clear is RequestHandler.clear:
-            self._clear_headers(cls)  # clear() itself, less a call
+            # What clear() does, without the call.
+            self._headers = httputil.HTTPHeaders._from_canonical(
+                {
+                    "Server": _SERVER_HEADER,
+                    "Content-Type": "text/html; charset=UTF-8",
+                    "Date": _http_date_now(),
+                }
+            )
+            if cls.set_default_headers is not RequestHandler.set_default_headers:
+                self.set_default_headers()  # the default does nothing
+            self._write_buffer: list[bytes] = []
+            self._status_code = 200
+            self._reason = httputil.responses[200]
         else:
             self.clear()
         # The default on_connection_close does something only for a streamed
@@ -476,10 +491,7 @@ class RequestHandler:
 
     def clear(self) -> None:
         """Reset the headers, status and buffered output to their defaults."""
-        self._clear_headers(type(self))
-
-    def _clear_headers(self, cls: type[RequestHandler]) -> None:
-        """What `clear` does; ``cls`` is ``type(self)``."""
+        # (RequestHandler.__init__ does the same inline: keep them alike.)
         self._headers = httputil.HTTPHeaders._from_canonical(
             {
                 "Server": _SERVER_HEADER,
@@ -487,9 +499,9 @@ class RequestHandler:
                 "Date": _http_date_now(),
             }
         )
-        if cls.set_default_headers is not RequestHandler.set_default_headers:
+        if type(self).set_default_headers is not RequestHandler.set_default_headers:
             self.set_default_headers()  # the default does nothing
-        self._write_buffer: list[bytes] = []
+        self._write_buffer = []
         self._status_code = 200
         self._reason = httputil.responses[200]
 
@@ -959,7 +971,11 @@ class RequestHandler:
                     and cls.compute_etag is RequestHandler.compute_etag
                 ):
                     # A quoted hex digest: no need for set_header's checks.
-                    headers["Etag"] = _sha1_etag(self._write_buffer)
+                    buffer = self._write_buffer
+                    if len(buffer) == 1:
+                        headers["Etag"] = f'"{_sha1(buffer[0]).hexdigest()}"'
+                    else:
+                        headers["Etag"] = _sha1_etag(buffer)
                 else:
                     self.set_etag_header()
                 if (
@@ -1660,8 +1676,8 @@ class RequestHandler:
 def _sha1_etag(parts: list[bytes]) -> str:
     """`RequestHandler.compute_etag`'s default: the quoted SHA-1 of ``parts``."""
     if len(parts) == 1:
-        return f'"{hashlib.sha1(parts[0]).hexdigest()}"'
-    hasher = hashlib.sha1()
+        return f'"{_sha1(parts[0]).hexdigest()}"'
+    hasher = _sha1()
     for part in parts:
         hasher.update(part)
     return f'"{hasher.hexdigest()}"'
@@ -1669,6 +1685,7 @@ def _sha1_etag(parts: list[bytes]) -> str:
 
 # tuple.__new__: builds a named tuple from a tuple of its fields.
 _new_tuple = tuple.__new__
+_sha1 = hashlib.sha1
 
 
 def _check_writable(chunk: object) -> None:
@@ -2240,7 +2257,7 @@ class Application(ReversibleRouter):
             if (
                 len(rules) == 1
                 and rules[0] is self._wildcard_rule
-                and type(rules[0].matcher) is AnyMatches
+                and type(rules[0]._matcher) is AnyMatches
                 and rules[0].target is self.wildcard_router
                 and not rules[0].target_kwargs
             ):
@@ -2375,10 +2392,14 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         if self.stream_request_body:
             future_set_result_unless_cancelled(self.request._body_future, None)
             return
-        self.request.body = b"".join(self.chunks)
-        self.chunks = []
+        request = self.request
+        if self.chunks:
+            request.body = b"".join(self.chunks)
+            self.chunks = []
+        else:
+            request.body = b""
         try:
-            self.request._parse_body()
+            request._parse_body()
         except httputil.HTTPInputError as e:
             self.body_error = e
         self.execute()
@@ -2396,33 +2417,35 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
 
     def execute(self) -> Awaitable[None] | None:
         """Create the handler and start running it."""
-        settings = self.application.settings
+        application = self.application
+        request = self.request
+        settings = application.settings
         if not settings.get("compiled_template_cache", True):
             with RequestHandler._template_loader_lock:
                 for loader in RequestHandler._template_loaders.values():
                     loader.reset()
         if not settings.get("static_hash_cache", True):
             settings.get("static_handler_class", StaticFileHandler).reset()
-        self.handler = self.handler_class(
-            self.application, self.request, **self.handler_kwargs
+        self.handler = handler = self.handler_class(
+            application, request, **self.handler_kwargs
         )
-        self.handler._request_body_error = self.body_error
+        handler._request_body_error = self.body_error
         transforms: Sequence[OutputTransform] = ()
-        if self.application.transforms:
-            transforms = [t(self.request) for t in self.application.transforms]
+        if application.transforms:
+            transforms = [t(request) for t in application.transforms]
         if self.stream_request_body:
-            self.handler._prepared_future = Future()
+            handler._prepared_future = Future()
         # A context of its own, as a task would have: what the handler sets
         # in context variables stays with its request.
         context = contextvars.copy_context()
         rest = context.run(
-            self.handler._execute, transforms, *self.path_args, **self.path_kwargs
+            handler._execute, transforms, *self.path_args, **self.path_kwargs
         )
         if rest is not None:
             # _execute_rest handles its errors; asyncio reports anything
             # that escapes it.
             context.run(asyncio.get_running_loop().create_task, rest)
-        return self.handler._prepared_future
+        return handler._prepared_future
 
 
 # The last formatted Date header and the whole second it stands for: every

@@ -117,6 +117,19 @@ class StatusOverride(RequestHandler):
         self.write("ok")
 
 
+class AfterHandlerMixin:
+    """A base placed after RequestHandler: its __init__ runs through super()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mixed_in = "mixin initialized"
+
+
+class MixedHandler(RequestHandler, AfterHandlerMixin):
+    def get(self) -> None:
+        self.write(self.mixed_in)
+
+
 class Plain(RequestHandler):
     def get(self, *args: str) -> None:
         self.write("plain " + ",".join(args))
@@ -172,6 +185,7 @@ class HookTest(QuietAccessLog):
                 ("/hooks", OnFinishAndPrepare),
                 ("/initialize", InitializeNoKwargs),
                 ("/status", StatusOverride),
+                ("/mixed", MixedHandler),
                 Rule(SubPathMatches("/sub/(.*)"), Plain),
                 (r"/plain/([a-z]+)", Plain),
             ]
@@ -234,6 +248,9 @@ class HookTest(QuietAccessLog):
         with ExpectLog(access_log, "503 GET /status", level=logging.ERROR):
             response = self.fetch("/status")
         self.assertEqual(response.code, 200)
+
+    def test_base_after_request_handler_initialized(self) -> None:
+        self.assertEqual(self.fetch("/mixed").body, b"mixin initialized")
 
     def test_path_matches_subclass_match_called(self) -> None:
         self.assertEqual(self.fetch("/sub/a%2Cb").body, b"plain a,b")
