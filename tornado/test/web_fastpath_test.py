@@ -236,6 +236,12 @@ class HookTest(QuietAccessLog):
         response = self.fetch("/bytes_subclass")
         self.assertEqual(response.body, b"sub")
 
+    def test_default_etag_of_one_write(self) -> None:
+        # The SHA-1 of the body, whichever implementation computes it.
+        response = self.fetch("/bytes_subclass")
+        digest = hashlib.sha1(b"sub").hexdigest()
+        self.assertEqual(response.headers["Etag"], f'"{digest}"')
+
     def test_prepare_and_on_finish(self) -> None:
         response = self.fetch("/hooks")
         self.assertEqual(response.body, b"ok")
