@@ -898,7 +898,10 @@ class RequestHandler:
         if self._finished:
             raise RuntimeError("Cannot write() after finish()")
         if type(chunk) is bytes:
-            self._write_buffer.append(chunk)  # the common case
+            self._write_buffer.append(chunk)  # the common cases
+            return
+        if type(chunk) is str:
+            self._write_buffer.append(chunk.encode("utf-8"))  # as utf8() does
             return
         _check_writable(chunk)
         if isinstance(chunk, dict):

@@ -81,6 +81,16 @@ class TwoWrites(RequestHandler):
         self.write("world")
 
 
+class WritesText(RequestHandler):
+    def get(self) -> None:
+        self.write("caf\u00e9 ")
+        self.write(StrSubclass("\u2603"))
+
+
+class StrSubclass(str):
+    pass
+
+
 class BytesSubclass(bytes):
     pass
 
@@ -181,6 +191,7 @@ class HookTest(QuietAccessLog):
                 ("/no_etag", NoEtag),
                 ("/set_etag", SetEtagOverride),
                 ("/two_writes", TwoWrites),
+                ("/text", WritesText),
                 ("/bytes_subclass", WritesBytesSubclass),
                 ("/hooks", OnFinishAndPrepare),
                 ("/initialize", InitializeNoKwargs),
@@ -231,6 +242,10 @@ class HookTest(QuietAccessLog):
         self.assertEqual(response.headers["Content-Length"], "12")
         response = self.fetch("/two_writes", headers={"If-None-Match": f'"{digest}"'})
         self.assertEqual(response.code, 304)
+
+    def test_write_text_as_utf8(self) -> None:
+        response = self.fetch("/text")
+        self.assertEqual(response.body, "caf\u00e9 \u2603".encode())
 
     def test_write_bytes_subclass(self) -> None:
         response = self.fetch("/bytes_subclass")
