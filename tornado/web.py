@@ -366,22 +366,7 @@ class RequestHandler:
         self._partitioned_cookies: set[str] | None = None
         # Built on first use (see ``ui``): most requests render no template.
         self._ui: ObjectDict | None = None
-        if cls.clear is RequestHandler.clear:
-            # What clear() does, without the call.
-            self._headers = httputil.HTTPHeaders._from_canonical(
-                {
-                    "Server": _SERVER_HEADER,
-                    "Content-Type": "text/html; charset=UTF-8",
-                    "Date": _http_date_now(),
-                }
-            )
-            if cls.set_default_headers is not RequestHandler.set_default_headers:
-                self.set_default_headers()  # the default does nothing
-            self._write_buffer: list[bytes] = []
-            self._status_code = 200
-            self._reason = httputil.responses[200]
-        else:
-            self.clear()
+        self.clear()
         # The default on_connection_close does something only for a streamed
         # body (it fails the body's future): otherwise it needs no callback.
         if (
@@ -491,7 +476,6 @@ class RequestHandler:
 
     def clear(self) -> None:
         """Reset the headers, status and buffered output to their defaults."""
-        # (RequestHandler.__init__ does the same inline: keep them alike.)
         self._headers = httputil.HTTPHeaders._from_canonical(
             {
                 "Server": _SERVER_HEADER,
@@ -501,7 +485,7 @@ class RequestHandler:
         )
         if type(self).set_default_headers is not RequestHandler.set_default_headers:
             self.set_default_headers()  # the default does nothing
-        self._write_buffer = []
+        self._write_buffer: list[bytes] = []
         self._status_code = 200
         self._reason = httputil.responses[200]
 
@@ -974,11 +958,7 @@ class RequestHandler:
                     and cls.compute_etag is RequestHandler.compute_etag
                 ):
                     # A quoted hex digest: no need for set_header's checks.
-                    buffer = self._write_buffer
-                    if len(buffer) == 1:
-                        headers["Etag"] = f'"{_sha1(buffer[0]).hexdigest()}"'
-                    else:
-                        headers["Etag"] = _sha1_etag(buffer)
+                    headers["Etag"] = _sha1_etag(self._write_buffer)
                 else:
                     self.set_etag_header()
                 if (
