@@ -40,6 +40,7 @@ import re
 from collections.abc import Mapping
 
 from tornado import _httpgrammar as grammar
+from tornado import httputil
 from tornado.httputil import (
     HTTPHeaders,
     HTTPInputError,
@@ -78,6 +79,18 @@ def parse_request_head(data: bytes) -> tuple[RequestStartLine, HTTPHeaders]:
 
     Raises `.HTTPInputError` for a malformed start line or header.
     """
+    # The C parser (tornado.speedups) builds the same objects for a plain
+    # head and leaves everything else, errors included, to the Python one.
+    c_parse = httputil._c_parse_request_head
+    if c_parse is not None:
+        parsed = c_parse(data, RequestStartLine, HTTPHeaders)
+        if parsed is not None:
+            return parsed
+    return _parse_request_head_python(data)
+
+
+def _parse_request_head_python(data: bytes) -> tuple[RequestStartLine, HTTPHeaders]:
+    """`parse_request_head` in pure Python, for every input."""
     start_line, headers = _split_head(data)
     return parse_request_start_line(start_line), headers
 
@@ -488,9 +501,24 @@ def _format_head(
     first_line: str, headers: HTTPHeaders, extra: Mapping[str, str]
 ) -> bytes:
     """The head's bytes: ``headers``, then ``extra`` in place of the same names."""
-    lines = [first_line]
     # The table behind get_all(), walked directly: this runs for every message.
-    for name, value in headers._table().items():
+    table = headers._table()
+    # The C formatter (tornado.speedups) writes the same bytes when every
+    # piece is plain text; anything else (and every error) is left to Python.
+    c_format = httputil._c_format_head
+    if c_format is not None and type(extra) is dict:
+        head = c_format(first_line, table, extra)
+        if head is not None:
+            return head
+    return _format_table(first_line, table, extra)
+
+
+def _format_table(
+    first_line: str, table: httputil._HeaderTable, extra: Mapping[str, str]
+) -> bytes:
+    """`_format_head` in pure Python, for every input."""
+    lines = [first_line]
+    for name, value in table.items():
         if extra and name in extra:
             continue
         if isinstance(value, list):  # a repeated header: one line per value
