@@ -455,17 +455,32 @@ done:
     return result;
 }
 
+/* Whether text holds CR, LF or NUL (written to let the compiler vectorize). */
+static int
+has_line_break(const unsigned char *text, Py_ssize_t length)
+{
+    unsigned char found = 0;
+    Py_ssize_t i;
+
+    for (i = 0; i < length; i++) {
+        unsigned char c = text[i];
+        found |= (c == '\r') | (c == '\n') | (c == '\0');
+    }
+    return found;
+}
+
 /*
  * The bytes of one piece of a head line, if it can be sent as it is: a str
- * of one-byte characters (latin-1) or bytes, with no CR, LF or NUL.  Returns
- * 0 (with *data and *length set) or -1 when Python must handle it.
+ * of one-byte characters (latin-1) or bytes, with no CR, LF or NUL (checked
+ * when check is true).  Returns 0 (with *data and *length set) or -1 when
+ * Python must handle it.
  */
 static int
-line_piece(PyObject *obj, int allow_bytes, const char **data,
+line_piece(PyObject *obj, int allow_bytes, int check, const char **data,
            Py_ssize_t *length)
 {
-    Py_ssize_t i;
-    const unsigned char *bytes;
+    const char *text;
+    Py_ssize_t size;
 
     if (PyUnicode_CheckExact(obj)) {
         if (PyUnicode_READY(obj) < 0) {
@@ -475,23 +490,21 @@ line_piece(PyObject *obj, int allow_bytes, const char **data,
         if (PyUnicode_KIND(obj) != PyUnicode_1BYTE_KIND) {
             return -1;
         }
-        *data = (const char *)PyUnicode_1BYTE_DATA(obj);
-        *length = PyUnicode_GET_LENGTH(obj);
+        text = (const char *)PyUnicode_1BYTE_DATA(obj);
+        size = PyUnicode_GET_LENGTH(obj);
     }
     else if (allow_bytes && PyBytes_CheckExact(obj)) {
-        *data = PyBytes_AS_STRING(obj);
-        *length = PyBytes_GET_SIZE(obj);
+        text = PyBytes_AS_STRING(obj);
+        size = PyBytes_GET_SIZE(obj);
     }
     else {
         return -1;
     }
-    bytes = (const unsigned char *)*data;
-    for (i = 0; i < *length; i++) {
-        unsigned char c = bytes[i];
-        if (c <= '\r' && (c == '\r' || c == '\n' || c == '\0')) {
-            return -1;
-        }
+    if (check && has_line_break((const unsigned char *)text, size)) {
+        return -1;
     }
+    *data = text;
+    *length = size;
     return 0;
 }
 
@@ -528,8 +541,11 @@ put_field_line(head_writer *writer, PyObject *name, PyObject *value,
     const char *name_data, *value_data;
     Py_ssize_t name_length, value_length;
 
-    if (line_piece(name, 0, &name_data, &name_length) < 0 ||
-        line_piece(value, allow_bytes, &value_data, &value_length) < 0) {
+    int check = writer->out == NULL; /* validated while counting */
+
+    if (line_piece(name, 0, check, &name_data, &name_length) < 0 ||
+        line_piece(value, allow_bytes, check, &value_data, &value_length) <
+            0) {
         return -1;
     }
     if (put(writer, name_data, name_length) < 0 || put(writer, ": ", 2) < 0 ||
@@ -560,7 +576,7 @@ walk_head(head_writer *writer, PyObject *first_line, PyObject *table,
             return -1;
         }
     }
-    if (line_piece(first_line, 0, &data, &length) < 0 ||
+    if (line_piece(first_line, 0, writer->out == NULL, &data, &length) < 0 ||
         put(writer, data, length) < 0 || put(writer, "\r\n", 2) < 0) {
         return -1;
     }
