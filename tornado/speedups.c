@@ -597,6 +597,9 @@ walk_head(head_writer *writer, PyObject *first_line, PyObject *table,
         }
         if (PyList_CheckExact(value)) {
             Py_ssize_t i;
+#ifdef Py_GIL_DISABLED
+            return -1;
+#endif
             for (i = 0; i < PyList_GET_SIZE(value); i++) {
                 if (put_field_line(writer, name, PyList_GET_ITEM(value, i),
                                    1) < 0) {
@@ -617,6 +620,27 @@ walk_head(head_writer *writer, PyObject *first_line, PyObject *table,
     return put(writer, "\r\n", 2);
 }
 
+/*
+ * walk_head with the two dicts locked where there is no GIL (elsewhere the
+ * critical section macros do nothing).  Lists of values, which the lock
+ * does not cover, are then left to Python.
+ */
+static int
+walk_head_locked(head_writer *writer, PyObject *first_line, PyObject *table,
+                 PyObject *extra)
+{
+    int status;
+
+#if PY_VERSION_HEX >= 0x030D0000
+    Py_BEGIN_CRITICAL_SECTION2(table, extra);
+    status = walk_head(writer, first_line, table, extra);
+    Py_END_CRITICAL_SECTION2();
+#else
+    status = walk_head(writer, first_line, table, extra);
+#endif
+    return status;
+}
+
 static PyObject *
 format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -633,7 +657,7 @@ format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2])) {
         Py_RETURN_NONE;
     }
-    if (walk_head(&writer, args[0], args[1], args[2]) < 0) {
+    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0) {
         Py_RETURN_NONE;
     }
     result = PyBytes_FromStringAndSize(NULL, writer.total);
@@ -642,7 +666,7 @@ format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     writer.out = PyBytes_AS_STRING(result);
     writer.limit = writer.out + writer.total;
-    if (walk_head(&writer, args[0], args[1], args[2]) < 0 ||
+    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0 ||
         writer.out != writer.limit) {
         /* Only if the objects changed between the walks. */
         Py_DECREF(result);
