@@ -1,8 +1,9 @@
 """Build script for the optional C extension; metadata lives in pyproject.toml.
 
-``tornado.speedups`` (WebSocket masking in C) is built when a compiler is
-available and skipped otherwise, since ``tornado.util`` falls back to pure
-Python.  ``TORNADO_EXTENSION=0`` skips it and ``TORNADO_EXTENSION=1`` makes a
+``tornado.speedups`` (WebSocket masking, and the common case of HTTP/1 head
+parsing and formatting, in C) is built when a compiler is available and
+skipped otherwise, since ``tornado.util`` and ``tornado._http1wire`` fall
+back to pure Python.  ``TORNADO_EXTENSION=0`` skips it and ``TORNADO_EXTENSION=1`` makes a
 failed build an error.
 """
 

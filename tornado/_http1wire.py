@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Mapping
 
 from tornado import _httpgrammar as grammar
+from tornado import httputil
 from tornado.httputil import (
     HTTPHeaders,
     HTTPInputError,
@@ -78,6 +80,18 @@ def parse_request_head(data: bytes) -> tuple[RequestStartLine, HTTPHeaders]:
 
     Raises `.HTTPInputError` for a malformed start line or header.
     """
+    # The C parser (tornado.speedups) builds the same objects for a plain
+    # head and leaves everything else, errors included, to the Python one.
+    c_parse = httputil._c_parse_request_head
+    if c_parse is not None:
+        parsed = c_parse(data, RequestStartLine, HTTPHeaders)
+        if parsed is not None:
+            return parsed
+    return _parse_request_head_python(data)
+
+
+def _parse_request_head_python(data: bytes) -> tuple[RequestStartLine, HTTPHeaders]:
+    """`parse_request_head` in pure Python, for every input."""
     start_line, headers = _split_head(data)
     return parse_request_start_line(start_line), headers
 
@@ -97,15 +111,30 @@ def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> No
     Raises `.HTTPInputError` if an HTTP/1.1 request has no ``Host`` header,
     if any request has more than one, or if its value is not a valid host.
     """
-    hosts = headers.get_list("Host")
-    if len(hosts) > 1:
-        raise HTTPInputError("Multiple Host headers")
-    if not hosts:
+    host = headers._table().get("Host")  # get_list("Host"), without copying
+    if isinstance(host, list):
+        if len(host) > 1:
+            raise HTTPInputError("Multiple Host headers")
+        host = host[0] if host else None
+    if host is None:
         if start_line.version == "HTTP/1.1":
             raise HTTPInputError("Missing Host header")
         return
-    if not grammar.is_host(hosts[0]):
-        raise HTTPInputError(f"Invalid Host header {hosts[0]!r}")
+    if not grammar.is_host(host):
+        raise HTTPInputError(f"Invalid Host header {host!r}")
+
+
+# The functions below run for every message: they look headers up by their
+# canonical names in the table directly, and use these module-level names
+# for the enum members (a lookup on an Enum class costs several times more).
+
+
+def _value(headers: HTTPHeaders, name: str) -> str | None:
+    """``headers._get(name, None)`` for a ``name`` already in canonical case."""
+    current = headers._table().get(name)
+    if current is None or type(current) is str:
+        return current
+    return httputil._joined(current)
 
 
 def keep_alive_requested(
@@ -117,9 +146,10 @@ def keep_alive_requested(
     HTTP/1.0 ones persist only with ``Connection: keep-alive`` and a body
     whose end can be found without closing the connection.
     """
-    connection = headers._get("Connection", "").lower()
+    connection = _value(headers, "Connection")
     if start_line.version == "HTTP/1.1":
-        return connection != "close"
+        return connection is None or connection.lower() != "close"
+    connection = "" if connection is None else connection.lower()
     delimited = (
         "Content-Length" in headers
         or _names_only_chunked(headers)
@@ -130,10 +160,10 @@ def keep_alive_requested(
 
 def expects_continue(start_line: RequestStartLine, headers: HTTPHeaders) -> bool:
     """Whether an HTTP/1.1 client waits for `CONTINUE_RESPONSE` before its body."""
-    return (
-        start_line.version == "HTTP/1.1"
-        and headers._get("Expect", "").lower() == "100-continue"
-    )
+    if start_line.version != "HTTP/1.1":
+        return False
+    expect = _value(headers, "Expect")
+    return expect is not None and expect.lower() == "100-continue"
 
 
 # Body framing
@@ -165,6 +195,25 @@ class Framing:
 
 
 NO_BODY = Framing(BodyKind.NONE)
+
+_NONE = BodyKind.NONE
+_LENGTH = BodyKind.LENGTH
+_CHUNKED_KIND = BodyKind.CHUNKED
+_UNTIL_CLOSE = BodyKind.UNTIL_CLOSE
+# Framings are immutable: these are shared, and those of the usual lengths
+# remembered (making one costs a frozen dataclass's __init__).
+_CHUNKED_FRAMING = Framing(BodyKind.CHUNKED)
+_UNTIL_CLOSE_FRAMING = Framing(BodyKind.UNTIL_CLOSE)
+
+
+@functools.lru_cache(maxsize=512)
+def _length_framing(length: int) -> Framing:
+    return Framing(_LENGTH, length)
+
+
+# Longer Content-Length digit strings take the general path (int() refuses
+# more than a few thousand digits).
+_SHORT_DIGITS = 18
 
 _LIST_SEPARATOR_RE = re.compile(r",[ \t]*")
 
@@ -226,7 +275,7 @@ def check_content_length(framing: Framing, max_body_size: int | None) -> None:
     the application had its chance to change the limit.
     """
     if (
-        framing.kind is BodyKind.LENGTH
+        framing.kind is _LENGTH
         and max_body_size is not None
         and framing.length > max_body_size
     ):
@@ -240,12 +289,24 @@ def request_body_framing(headers: HTTPHeaders) -> Framing:
     and ``Transfer-Encoding`` headers.  A request with neither header has no
     body.  The size limit is applied by `check_content_length`.
     """
+    table = headers._table()
+    if "Transfer-Encoding" not in table:
+        raw = table.get("Content-Length")
+        if raw is None:
+            return NO_BODY
+        if (
+            type(raw) is str
+            and len(raw) <= _SHORT_DIGITS
+            and raw.isascii()
+            and raw.isdigit()  # for ASCII text: one or more of 0-9
+        ):
+            return _length_framing(int(raw))
     if _is_chunked(headers):
-        return Framing(BodyKind.CHUNKED)
+        return _CHUNKED_FRAMING
     length = _content_length(headers)
     if length is None:
         return NO_BODY
-    return Framing(BodyKind.LENGTH, length)
+    return _length_framing(length)
 
 
 def response_body_framing(
@@ -455,7 +516,7 @@ def format_request_head(
     Raises `ValueError` if a header or the start line contains CR, LF or
     NUL, which would let one header inject others.
     """
-    extra = _CHUNKED if framing.kind is BodyKind.CHUNKED else _NO_EXTRA
+    extra = _CHUNKED if framing.kind is _CHUNKED_KIND else _NO_EXTRA
     first_line = f"{start_line.method} {start_line.path} HTTP/1.1"
     return _format_head(first_line, headers, extra)
 
@@ -474,7 +535,7 @@ def format_response_head(
     ``headers``, which is left unchanged.  Raises `ValueError` as
     `format_request_head` does.
     """
-    extra = _CHUNKED if framing.kind is BodyKind.CHUNKED else _NO_EXTRA
+    extra = _CHUNKED if framing.kind is _CHUNKED_KIND else _NO_EXTRA
     if connection is not None:
         extra = {**extra, "Connection": connection}
     first_line = f"HTTP/1.1 {start_line.code} {start_line.reason}"
@@ -488,9 +549,24 @@ def _format_head(
     first_line: str, headers: HTTPHeaders, extra: Mapping[str, str]
 ) -> bytes:
     """The head's bytes: ``headers``, then ``extra`` in place of the same names."""
-    lines = [first_line]
     # The table behind get_all(), walked directly: this runs for every message.
-    for name, value in headers._table().items():
+    table = headers._table()
+    # The C formatter (tornado.speedups) writes the same bytes when every
+    # piece is plain text; anything else (and every error) is left to Python.
+    c_format = httputil._c_format_head
+    if c_format is not None and type(extra) is dict:
+        head = c_format(first_line, table, extra)
+        if head is not None:
+            return head
+    return _format_table(first_line, table, extra)
+
+
+def _format_table(
+    first_line: str, table: httputil._HeaderTable, extra: Mapping[str, str]
+) -> bytes:
+    """`_format_head` in pure Python, for every input."""
+    lines = [first_line]
+    for name, value in table.items():
         if extra and name in extra:
             continue
         if isinstance(value, list):  # a repeated header: one line per value
@@ -522,8 +598,17 @@ def declared_length(headers: HTTPHeaders) -> int | None:
 
     Raises `.HTTPOutputError` for a value that is not a number.
     """
-    if "Content-Length" not in headers:
+    table = headers._table()
+    if "Content-Length" not in table:
         return None
+    value = table["Content-Length"]
+    if (
+        type(value) is str
+        and len(value) <= _SHORT_DIGITS
+        and value.isascii()
+        and value.isdigit()
+    ):
+        return int(value)
     value = headers["Content-Length"]
     if not grammar.is_digits(value):
         raise HTTPOutputError(f"Invalid Content-Length {value!r}")
@@ -541,11 +626,11 @@ def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Fra
     """
     length = declared_length(headers)
     if length is not None:
-        return Framing(BodyKind.LENGTH, length)
+        return _length_framing(length)
     if "Transfer-Encoding" in headers:
-        return Framing(BodyKind.UNTIL_CLOSE)
+        return _UNTIL_CLOSE_FRAMING
     if start_line.method in ("POST", "PUT", "PATCH"):
-        return Framing(BodyKind.CHUNKED)
+        return _CHUNKED_FRAMING
     return NO_BODY
 
 
@@ -565,10 +650,10 @@ def plan_response_body(
         return NO_BODY
     length = declared_length(headers)
     if length is not None:
-        return Framing(BodyKind.LENGTH, length)
-    if "Transfer-Encoding" in headers or request_line.version != "HTTP/1.1":
-        return Framing(BodyKind.UNTIL_CLOSE)
-    return Framing(BodyKind.CHUNKED)
+        return _length_framing(length)
+    if "Transfer-Encoding" in headers._table() or request_line.version != "HTTP/1.1":
+        return _UNTIL_CLOSE_FRAMING
+    return _CHUNKED_FRAMING
 
 
 def response_closes_connection(
@@ -586,8 +671,8 @@ def response_closes_connection(
     """
     return (
         close_requested
-        or (framing.kind is BodyKind.UNTIL_CLOSE and request_line.version != "HTTP/1.1")
-        or headers._get("Connection", "").lower() == "close"
+        or (framing.kind is _UNTIL_CLOSE and request_line.version != "HTTP/1.1")
+        or (_value(headers, "Connection") or "").lower() == "close"
     )
 
 
@@ -629,9 +714,7 @@ class BodyEncoder:
         """The `Framing` applied."""
         kind = framing.kind
         self._remaining: int | None = (
-            framing.length
-            if kind is BodyKind.LENGTH
-            else 0 if kind is BodyKind.NONE else None
+            framing.length if kind is _LENGTH else 0 if kind is _NONE else None
         )
 
     @property
@@ -641,7 +724,7 @@ class BodyEncoder:
 
     def encode(self, chunk: bytes) -> bytes:
         """Return the bytes to send for the next piece of the body."""
-        if self.framing.kind is BodyKind.CHUNKED:
+        if self.framing.kind is _CHUNKED_KIND:
             return encode_chunk(chunk)
         if self._remaining is not None:
             if len(chunk) > self._remaining:
@@ -655,4 +738,4 @@ class BodyEncoder:
             raise HTTPOutputError(
                 f"Tried to write {self._remaining} bytes less than Content-Length"
             )
-        return LAST_CHUNK if self.framing.kind is BodyKind.CHUNKED else b""
+        return LAST_CHUNK if self.framing.kind is _CHUNKED_KIND else b""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import enum
 import re
 import socket
 import types
@@ -1196,8 +1195,13 @@ class HTTP1ServerConnection:
 # -- serving from an asyncio transport ------------------------------------------
 
 
-class _Phase(enum.Enum):
-    """Where a transport-served connection is in its current exchange."""
+class _Phase:
+    """Where a transport-served connection is in its current exchange.
+
+    Plain string constants compared by identity, not an `enum.Enum`: the
+    phase is looked at several times per request, and a member lookup on an
+    Enum class costs several times that on an ordinary class.
+    """
 
     #: Waiting for (the rest of) a request head.
     HEAD = "head"

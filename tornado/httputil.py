@@ -23,13 +23,14 @@ import datetime
 import email.utils
 import functools
 import http.cookies
+import os
 import re
 import ssl
 import time
 import unicodedata
 import unittest
 import warnings
-from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from http.client import responses
 from typing import (
     TYPE_CHECKING,
@@ -77,6 +78,30 @@ __all__ = [
     "responses",
     "doctests",
 ]
+
+# The C versions of the HTTP/1 head parser and formatter of
+# tornado._http1wire, when tornado.speedups is built (see tornado.util for
+# TORNADO_EXTENSION: 0 forces the pure-Python code, 1 requires the C one).
+# Each returns None for what only the Python code handles.
+_c_parse_request_head: (
+    Callable[
+        [bytes, type[RequestStartLine], type[HTTPHeaders]],
+        tuple[RequestStartLine, HTTPHeaders] | None,
+    ]
+    | None
+) = None
+_c_format_head: Callable[[str, _HeaderTable, dict[str, str]], bytes | None] | None = (
+    None
+)
+if os.environ.get("TORNADO_EXTENSION") != "0":
+    try:
+        from tornado import speedups as _speedups
+    except ImportError:
+        if os.environ.get("TORNADO_EXTENSION") == "1":
+            raise
+    else:
+        _c_parse_request_head = getattr(_speedups, "parse_request_head", None)
+        _c_format_head = getattr(_speedups, "format_head", None)
 
 #: The characters HTTP calls optional whitespace (RFC 9110 section 5.6.3):
 #: space and horizontal tab.  Unlike `str.strip` with no argument, stripping

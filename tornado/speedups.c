@@ -1,5 +1,6 @@
 /*
- * Optional C accelerator for tornado.util: WebSocket (un)masking.
+ * Optional C accelerator: WebSocket (un)masking for tornado.util, and the
+ * common case of HTTP/1 head parsing and formatting for tornado._http1wire.
  *
  * RFC 6455 masking XORs every payload byte with one byte of a 4-byte key,
  * the key repeating along the payload.  The loop below works on 8 bytes at
@@ -107,6 +108,619 @@ done:
     return result;
 }
 
+/*
+ * HTTP/1 message heads.
+ *
+ * Both functions below do the common case of what tornado._http1wire does
+ * in Python, byte for byte, and return None for anything else: the caller
+ * then runs the Python code, which keeps every error message and every
+ * unusual-but-valid input.  Each is a single pass over its input, so linear
+ * in its size whatever it holds.
+ */
+
+typedef struct {
+    PyObject *str_values;       /* "_values" */
+    PyObject *str_last_key;     /* "_last_key" */
+    PyObject *str_pending_fold; /* "_pending_fold" */
+} speedups_state;
+
+static speedups_state *
+get_state(PyObject *module)
+{
+    return (speedups_state *)PyModule_GetState(module);
+}
+
+/* Character classes of a byte, as bits of CHAR_CLASSES[byte]. */
+#define TCHAR 1      /* tchar (RFC 9110 section 5.6.2) */
+#define VCHAR 2      /* VCHAR or obs-text */
+#define FIELD_CHAR 4 /* what a field value may hold: VCHAR, obs-text, SP, HTAB */
+
+static const unsigned char CHAR_CLASSES[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 7, 6, 7, 7, 7, 7, 7, 6, 6, 7, 7, 6, 7, 7, 6,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6,
+    6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 7, 6, 7, 0,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+};
+
+static int
+is_tchar(unsigned char c)
+{
+    return CHAR_CLASSES[c] & TCHAR;
+}
+
+static int
+is_vchar(unsigned char c)
+{
+    return CHAR_CLASSES[c] & VCHAR;
+}
+
+static int
+is_field_char(unsigned char c)
+{
+    return CHAR_CLASSES[c] & FIELD_CHAR;
+}
+
+static int
+is_value_padding(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The field name in Http-Header-Case: each '-'-separated word capitalized. */
+static PyObject *
+normalized_name(const unsigned char *name, Py_ssize_t length)
+{
+    PyObject *result = PyUnicode_New(length, 127);
+    Py_UCS1 *out;
+    Py_ssize_t i;
+    int word_start = 1;
+
+    if (result == NULL) {
+        return NULL;
+    }
+    out = PyUnicode_1BYTE_DATA(result);
+    for (i = 0; i < length; i++) {
+        unsigned char c = name[i];
+        if (c == '-') {
+            word_start = 1;
+        }
+        else if (word_start) {
+            if (c >= 'a' && c <= 'z') {
+                c -= 'a' - 'A';
+            }
+            word_start = 0;
+        }
+        else if (c >= 'A' && c <= 'Z') {
+            c += 'a' - 'A';
+        }
+        out[i] = c;
+    }
+    return result;
+}
+
+/* Add value under key as HTTPHeaders._add_plain_lines does. */
+static int
+store_value(PyObject *table, PyObject *key, PyObject *value)
+{
+    PyObject *current = PyDict_GetItemWithError(table, key);
+    PyObject *both;
+    int status;
+
+    if (current == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        return PyDict_SetItem(table, key, value);
+    }
+    if (PyList_CheckExact(current)) {
+        return PyList_Append(current, value);
+    }
+    both = PyList_New(2);
+    if (both == NULL) {
+        return -1;
+    }
+    Py_INCREF(current);
+    PyList_SET_ITEM(both, 0, current);
+    Py_INCREF(value);
+    PyList_SET_ITEM(both, 1, value);
+    status = PyDict_SetItem(table, key, both);
+    Py_DECREF(both);
+    return status;
+}
+
+/*
+ * Parse the header block [p, end) into table, if every line of it is blank
+ * or a plain "Name: value" line (_httpgrammar.is_plain_header_block).
+ * Returns 1 and sets *last_key (a new reference, or NULL if there was no
+ * header) when it is, 0 when it is not, -1 with an exception set.
+ */
+static int
+parse_plain_lines(const unsigned char *p, const unsigned char *end,
+                  PyObject *table, PyObject **last_key)
+{
+    PyObject *key = NULL;
+
+    *last_key = NULL;
+    while (p < end) {
+        const unsigned char *name = p, *value, *value_end;
+        PyObject *text;
+
+        if (*p == '\n') {
+            p++;
+            continue;
+        }
+        if (*p == '\r') {
+            if (p + 1 < end && p[1] == '\n') {
+                p += 2;
+                continue;
+            }
+            goto not_plain;
+        }
+        while (p < end && is_tchar(*p)) {
+            p++;
+        }
+        if (p == name || p == end || *p != ':') {
+            goto not_plain;
+        }
+        Py_XSETREF(key, normalized_name(name, p - name));
+        if (key == NULL) {
+            return -1;
+        }
+        value = ++p;
+        while (p < end && *p != '\n') {
+            if (*p == '\r') {
+                if (p + 1 == end || p[1] != '\n') {
+                    goto not_plain;
+                }
+            }
+            else if (!is_field_char(*p)) {
+                goto not_plain;
+            }
+            p++;
+        }
+        value_end = p;
+        if (p < end) {
+            p++; /* the LF */
+        }
+        while (value < value_end && is_value_padding(*value)) {
+            value++;
+        }
+        while (value_end > value && is_value_padding(value_end[-1])) {
+            value_end--;
+        }
+        text = PyUnicode_DecodeLatin1((const char *)value, value_end - value,
+                                      NULL);
+        if (text == NULL || store_value(table, key, text) < 0) {
+            Py_XDECREF(text);
+            Py_DECREF(key);
+            return -1;
+        }
+        Py_DECREF(text);
+    }
+    *last_key = key;
+    return 1;
+not_plain:
+    Py_XDECREF(key);
+    return 0;
+}
+
+/* An instance of a tuple subclass (a NamedTuple) holding the three items. */
+static PyObject *
+new_triple(PyTypeObject *type, PyObject *a, PyObject *b, PyObject *c)
+{
+    PyObject *result;
+
+    if (a == NULL || b == NULL || c == NULL) {
+        return NULL;
+    }
+    result = type->tp_alloc(type, 3);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_INCREF(a);
+    PyTuple_SET_ITEM(result, 0, a);
+    Py_INCREF(b);
+    PyTuple_SET_ITEM(result, 1, b);
+    Py_INCREF(c);
+    PyTuple_SET_ITEM(result, 2, c);
+    return result;
+}
+
+static PyObject *
+parse_request_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *state = get_state(module);
+    PyTypeObject *line_type, *headers_type;
+    const unsigned char *p, *end, *line_end, *method, *target, *version;
+    PyObject *table = NULL, *last_key = NULL, *headers = NULL;
+    PyObject *start_line = NULL, *result = NULL, *empty = NULL;
+    PyObject *method_text = NULL, *target_text = NULL, *version_text = NULL;
+    int plain;
+
+    (void)module;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "parse_request_head() takes exactly 3 arguments "
+                     "(%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (!PyType_Check(args[1]) ||
+        !PyType_IsSubtype((PyTypeObject *)args[1], &PyTuple_Type) ||
+        !PyType_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "parse_request_head() needs a tuple subclass and a "
+                        "class");
+        return NULL;
+    }
+    line_type = (PyTypeObject *)args[1];
+    headers_type = (PyTypeObject *)args[2];
+    if (!PyBytes_CheckExact(args[0])) {
+        Py_RETURN_NONE;
+    }
+    p = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    end = p + PyBytes_GET_SIZE(args[0]);
+
+    /* Empty lines before the request line are ignored. */
+    while (p < end && (*p == '\r' || *p == '\n')) {
+        p++;
+    }
+    line_end = memchr(p, '\n', end - p);
+    if (line_end == NULL) {
+        line_end = end;
+    }
+    /* method SP request-target SP HTTP/1.d [CR] LF */
+    method = p;
+    while (p < line_end && is_tchar(*p)) {
+        p++;
+    }
+    if (p == method || p == line_end || *p != ' ') {
+        Py_RETURN_NONE;
+    }
+    target = ++p;
+    while (p < line_end && is_vchar(*p)) {
+        p++;
+    }
+    if (p == target || p == line_end || *p != ' ') {
+        Py_RETURN_NONE;
+    }
+    version = ++p;
+    p = line_end;
+    if (p > version && p[-1] == '\r') {
+        p--;
+    }
+    if (p - version != 8 || memcmp(version, "HTTP/1.", 7) != 0 ||
+        version[7] < '0' || version[7] > '9') {
+        Py_RETURN_NONE;
+    }
+
+    table = PyDict_New();
+    if (table == NULL) {
+        return NULL;
+    }
+    plain = parse_plain_lines(line_end == end ? end : line_end + 1, end, table,
+                              &last_key);
+    if (plain <= 0) {
+        Py_DECREF(table);
+        if (plain < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+
+    method_text = PyUnicode_DecodeLatin1((const char *)method,
+                                         target - 1 - method, NULL);
+    target_text = PyUnicode_DecodeLatin1((const char *)target,
+                                         version - 1 - target, NULL);
+    version_text = PyUnicode_DecodeLatin1((const char *)version, 8, NULL);
+    start_line = new_triple(line_type, method_text, target_text, version_text);
+    if (start_line == NULL) {
+        goto done;
+    }
+    /* HTTPHeaders.__new__ without __init__, then __init__'s attributes. */
+    empty = PyTuple_New(0);
+    if (empty == NULL) {
+        goto done;
+    }
+    headers = headers_type->tp_new(headers_type, empty, NULL);
+    if (headers == NULL ||
+        PyObject_SetAttr(headers, state->str_values, table) < 0 ||
+        PyObject_SetAttr(headers, state->str_last_key,
+                         last_key == NULL ? Py_None : last_key) < 0 ||
+        PyObject_SetAttr(headers, state->str_pending_fold, Py_None) < 0) {
+        goto done;
+    }
+    result = PyTuple_Pack(2, start_line, headers);
+done:
+    Py_XDECREF(empty);
+    Py_XDECREF(headers);
+    Py_XDECREF(start_line);
+    Py_XDECREF(method_text);
+    Py_XDECREF(target_text);
+    Py_XDECREF(version_text);
+    Py_XDECREF(last_key);
+    Py_DECREF(table);
+    return result;
+}
+
+/* Whether text holds CR, LF or NUL (written to let the compiler vectorize). */
+static int
+has_line_break(const unsigned char *text, Py_ssize_t length)
+{
+    unsigned char found = 0;
+    Py_ssize_t i;
+
+    for (i = 0; i < length; i++) {
+        unsigned char c = text[i];
+        found |= (c == '\r') | (c == '\n') | (c == '\0');
+    }
+    return found;
+}
+
+/*
+ * The bytes of one piece of a head line, if it can be sent as it is: a str
+ * of one-byte characters (latin-1) or bytes, with no CR, LF or NUL (checked
+ * when check is true).  Returns 0 (with *data and *length set) or -1 when
+ * Python must handle it.
+ */
+static int
+line_piece(PyObject *obj, int allow_bytes, int check, const char **data,
+           Py_ssize_t *length)
+{
+    const char *text;
+    Py_ssize_t size;
+
+    if (PyUnicode_CheckExact(obj)) {
+        if (PyUnicode_READY(obj) < 0) {
+            PyErr_Clear();
+            return -1;
+        }
+        if (PyUnicode_KIND(obj) != PyUnicode_1BYTE_KIND) {
+            return -1;
+        }
+        text = (const char *)PyUnicode_1BYTE_DATA(obj);
+        size = PyUnicode_GET_LENGTH(obj);
+    }
+    else if (allow_bytes && PyBytes_CheckExact(obj)) {
+        text = PyBytes_AS_STRING(obj);
+        size = PyBytes_GET_SIZE(obj);
+    }
+    else {
+        return -1;
+    }
+    if (check && has_line_break((const unsigned char *)text, size)) {
+        return -1;
+    }
+    *data = text;
+    *length = size;
+    return 0;
+}
+
+/*
+ * Where a head is counted (out is NULL: total grows) or written (at out,
+ * never past limit).
+ */
+typedef struct {
+    char *out;
+    char *limit;
+    Py_ssize_t total;
+} head_writer;
+
+static int
+put(head_writer *writer, const char *data, Py_ssize_t length)
+{
+    if (writer->out == NULL) {
+        writer->total += length;
+        return 0;
+    }
+    if (length > writer->limit - writer->out) {
+        return -1;
+    }
+    memcpy(writer->out, data, length);
+    writer->out += length;
+    return 0;
+}
+
+/* "name: value\r\n", or -1 when a piece needs Python's handling. */
+static int
+put_field_line(head_writer *writer, PyObject *name, PyObject *value,
+               int allow_bytes)
+{
+    const char *name_data, *value_data;
+    Py_ssize_t name_length, value_length;
+
+    int check = writer->out == NULL; /* validated while counting */
+
+    if (line_piece(name, 0, check, &name_data, &name_length) < 0 ||
+        line_piece(value, allow_bytes, check, &value_data, &value_length) <
+            0) {
+        return -1;
+    }
+    if (put(writer, name_data, name_length) < 0 || put(writer, ": ", 2) < 0 ||
+        put(writer, value_data, value_length) < 0 ||
+        put(writer, "\r\n", 2) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Walk the head's lines through writer.  Returns -1 when a piece needs
+ * Python's handling.  The walk runs no Python code (keys are checked to be
+ * exact str before any lookup), so counting and writing see the same
+ * objects; the writer's limit guards against it anyway.
+ */
+static int
+walk_head(head_writer *writer, PyObject *first_line, PyObject *table,
+          PyObject *extra)
+{
+    const char *data;
+    Py_ssize_t length, pos = 0;
+    PyObject *name, *value;
+    int has_extra = PyDict_GET_SIZE(extra) > 0;
+
+    while (PyDict_Next(extra, &pos, &name, &value)) {
+        if (!PyUnicode_CheckExact(name)) {
+            return -1;
+        }
+    }
+    if (line_piece(first_line, 0, writer->out == NULL, &data, &length) < 0 ||
+        put(writer, data, length) < 0 || put(writer, "\r\n", 2) < 0) {
+        return -1;
+    }
+    pos = 0;
+    while (PyDict_Next(table, &pos, &name, &value)) {
+        if (!PyUnicode_CheckExact(name)) {
+            return -1;
+        }
+        if (has_extra) {
+            int skip = PyDict_Contains(extra, name);
+            if (skip < 0) {
+                PyErr_Clear();
+                return -1;
+            }
+            if (skip) {
+                continue;
+            }
+        }
+        if (PyList_CheckExact(value)) {
+            Py_ssize_t i;
+#ifdef Py_GIL_DISABLED
+            return -1;
+#endif
+            for (i = 0; i < PyList_GET_SIZE(value); i++) {
+                if (put_field_line(writer, name, PyList_GET_ITEM(value, i),
+                                   1) < 0) {
+                    return -1;
+                }
+            }
+        }
+        else if (put_field_line(writer, name, value, 1) < 0) {
+            return -1;
+        }
+    }
+    pos = 0;
+    while (PyDict_Next(extra, &pos, &name, &value)) {
+        if (put_field_line(writer, name, value, 0) < 0) {
+            return -1;
+        }
+    }
+    return put(writer, "\r\n", 2);
+}
+
+/*
+ * walk_head with the two dicts locked where there is no GIL (elsewhere the
+ * critical section macros do nothing).  Lists of values, which the lock
+ * does not cover, are then left to Python.
+ */
+static int
+walk_head_locked(head_writer *writer, PyObject *first_line, PyObject *table,
+                 PyObject *extra)
+{
+    int status;
+
+#if PY_VERSION_HEX >= 0x030D0000
+    Py_BEGIN_CRITICAL_SECTION2(table, extra);
+    status = walk_head(writer, first_line, table, extra);
+    Py_END_CRITICAL_SECTION2();
+#else
+    status = walk_head(writer, first_line, table, extra);
+#endif
+    return status;
+}
+
+static PyObject *
+format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    head_writer writer = {NULL, NULL, 0};
+    PyObject *result;
+
+    (void)module;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "format_head() takes exactly 3 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (!PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2])) {
+        Py_RETURN_NONE;
+    }
+    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0) {
+        Py_RETURN_NONE;
+    }
+    result = PyBytes_FromStringAndSize(NULL, writer.total);
+    if (result == NULL) {
+        return NULL;
+    }
+    writer.out = PyBytes_AS_STRING(result);
+    writer.limit = writer.out + writer.total;
+    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0 ||
+        writer.out != writer.limit) {
+        /* Only if the objects changed between the walks. */
+        Py_DECREF(result);
+        Py_RETURN_NONE;
+    }
+    return result;
+}
+
+static int
+speedups_exec(PyObject *module)
+{
+    speedups_state *state = get_state(module);
+
+    state->str_values = PyUnicode_InternFromString("_values");
+    state->str_last_key = PyUnicode_InternFromString("_last_key");
+    state->str_pending_fold = PyUnicode_InternFromString("_pending_fold");
+    if (state->str_values == NULL || state->str_last_key == NULL ||
+        state->str_pending_fold == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+speedups_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    speedups_state *state = get_state(module);
+    if (state != NULL) {
+        Py_VISIT(state->str_values);
+        Py_VISIT(state->str_last_key);
+        Py_VISIT(state->str_pending_fold);
+    }
+    return 0;
+}
+
+static int
+speedups_clear(PyObject *module)
+{
+    speedups_state *state = get_state(module);
+    if (state != NULL) {
+        Py_CLEAR(state->str_values);
+        Py_CLEAR(state->str_last_key);
+        Py_CLEAR(state->str_pending_fold);
+    }
+    return 0;
+}
+
+static void
+speedups_free(void *module)
+{
+    speedups_clear((PyObject *)module);
+}
+
+
 static PyMethodDef speedups_methods[] = {
     {"websocket_mask", (PyCFunction)(void (*)(void))websocket_mask,
      METH_FASTCALL,
@@ -114,10 +728,21 @@ static PyMethodDef speedups_methods[] = {
      "XOR data with the 4-byte mask repeated (RFC 6455 masking).\n"
      "Both arguments may be any bytes-like object; ValueError is raised\n"
      "if mask is not exactly 4 bytes long."},
+    {"parse_request_head", (PyCFunction)(void (*)(void))parse_request_head,
+     METH_FASTCALL,
+     "parse_request_head(data, start_line_type, headers_type)\n\n"
+     "The (start line, headers) of a plain request head, built as\n"
+     "tornado._http1wire builds them, or None if data is not plain\n"
+     "(the Python parser then handles it and its errors)."},
+    {"format_head", (PyCFunction)(void (*)(void))format_head, METH_FASTCALL,
+     "format_head(first_line, table, extra) -> bytes | None\n\n"
+     "The bytes of a message head as tornado._http1wire renders them,\n"
+     "or None if a piece needs the Python code (which may raise)."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyModuleDef_Slot speedups_slots[] = {
+    {Py_mod_exec, speedups_exec},
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
@@ -130,10 +755,13 @@ static PyModuleDef_Slot speedups_slots[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tornado.speedups",
-    .m_doc = "C implementations of hot helpers of tornado.util.",
-    .m_size = 0,
+    .m_doc = "C implementations of hot helpers of tornado.util and tornado._http1wire.",
+    .m_size = sizeof(speedups_state),
     .m_methods = speedups_methods,
     .m_slots = speedups_slots,
+    .m_traverse = speedups_traverse,
+    .m_clear = speedups_clear,
+    .m_free = speedups_free,
 };
 
 PyMODINIT_FUNC
