@@ -174,11 +174,22 @@ tests/unix_sockets
 "
 
 JUPYTER_SERVER_DESELECT=(
-    # Not yet attributed (issue 16 follow-up): the client
-    # closes a kernel-channels websocket while the server's open() is still
-    # waiting for the kernel; at teardown both sockets and the server-side
-    # tasks are still open, and the next test fails on the unraisable
-    # ResourceWarnings.  Re-enable once it is settled whether 6.6 differs.
+    # A race in the test and pytest-jupyter's teardown, not in tornado
+    # (issue 16): the client closes the kernel-channels websocket at once,
+    # while the server's open() awaits the kernel's answer to a
+    # kernel_info_request (jupyter_server's "nudge", retried every 0.5 s).
+    # The teardown shuts the kernel down at once; when the shutdown request
+    # reaches the kernel first, no answer comes, the teardown is over before
+    # the retry would notice, and the event loop is closed with open() still
+    # waiting.  As in 6.6, the server reads nothing (not the close frame)
+    # until open() returns, and the client waits for the server's answer to
+    # its close frame: so both sockets, the handler's task and jupyter's
+    # finish_nudge coroutine are left, and collecting them in a later test
+    # raises unraisable ResourceWarnings and RuntimeError("Event loop is
+    # closed").  It leaked in 3 of 6 runs of tests/auth/test_authorizer.py
+    # here; in the 11 runs logged at DEBUG, exactly those without a
+    # kernel_info reply.  Once open() returns, both ends close cleanly
+    # (tornado/test/websocket_pending_open_test.py).
     "tests/auth/test_authorizer.py::test_authorized_requests[True-GET-/api/kernels/{kernel_id}/channels-None]"
     # Its http+unix client sends the socket path, percent-encoded, as the
     # Host header ("%2Ftmp%2F..."); Tornado 6.6's server answers a Host with
