@@ -702,7 +702,14 @@ class HTTPServerRequest:
         context = getattr(connection, "context", None)
         self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
-        self.host: str = self.headers._get("Host", "") or "127.0.0.1"
+        # self.headers._get("Host", ""), without the calls.
+        table = self.headers._values
+        if self.headers._pending_fold is not None:
+            table = self.headers._table()
+        host_value = table.get("Host")
+        if isinstance(host_value, list):
+            host_value = ",".join(host_value)
+        self.host: str = host_value or "127.0.0.1"
         # split_host_and_port(host.lower())[0], without the call.
         lowered = self.host.lower()
         name, colon, port = lowered.rpartition(":")
