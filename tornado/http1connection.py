@@ -1849,6 +1849,8 @@ class _ServerExchange(HTTP1Connection):
         "_write_finished",
         "_close_callback",
         "_detached",
+        "context",
+        "params",
     )
 
     def __init__(self, protocol: HTTP1ServerProtocol) -> None:  # noqa: B027
@@ -1860,6 +1862,13 @@ class _ServerExchange(HTTP1Connection):
         self._disconnect_on_finish = False
         self._expects_continue = False
         params = protocol.params
+        # Copies, not properties reading the protocol's (a call per use): the
+        # context is set once the transport is there, before any exchange,
+        # and the parameters never change.
+        #: The connection's context (the client's address, for a server).
+        self.context: object = protocol.context
+        #: The `HTTP1ConnectionParameters` in effect.
+        self.params = params
         self._max_body_size = (
             params.max_body_size
             if params.max_body_size is not None
@@ -1873,16 +1882,6 @@ class _ServerExchange(HTTP1Connection):
         self._write_finished = False
         self._close_callback: Callable[[], None] | None = None
         self._detached = False
-
-    @property
-    def context(self) -> object:  # type: ignore[override]
-        """The connection's context (the client's address, for a server)."""
-        return self._protocol.context
-
-    @property
-    def params(self) -> HTTP1ConnectionParameters:  # type: ignore[override]
-        """The `HTTP1ConnectionParameters` in effect."""
-        return self._protocol.params
 
     @property
     def stream(self) -> iostream.IOStream | None:  # type: ignore[override]
