@@ -152,6 +152,20 @@ class _DelegateErrorsLogged:
 
 _delegate_errors_logged = _DelegateErrorsLogged()
 
+
+def _logged_as_uncaught(error: Exception) -> _QuietException:
+    """What `_DelegateErrorsLogged` does with ``error``: log it, and return
+    the `_QuietException` to raise in its place.
+
+    For the per-request paths, where a ``try`` costs nothing until something
+    is raised, unlike the two calls of a ``with``.
+    """
+    app_log.error(
+        "Uncaught exception", exc_info=(type(error), error, error.__traceback__)
+    )
+    return _QuietException()
+
+
 _DEFAULT_CHUNK_SIZE = 64 * 1024
 _DEFAULT_MAX_HEADER_SIZE = 64 * 1024
 
@@ -1521,8 +1535,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         )
         exchange._expects_continue = expects_continue(start_line, headers)
         self._phase = _Phase.HEADERS_DELIVERED
-        with _delegate_errors_logged:
+        try:  # as with _delegate_errors_logged
             self._block_on(delegate.headers_received(start_line, headers))
+        except (HTTPInputError, _QuietException):
+            raise
+        except Exception as e:
+            raise _logged_as_uncaught(e) from e
 
     def _start_body(self) -> None:
         """Apply the size limit, then read the body (or finish the message)."""
@@ -1550,13 +1568,16 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         delegate = exchange._delegate
         assert delegate is not None
         self._phase = _Phase.ANSWERING
-        try:
-            with _delegate_errors_logged:
-                delegate.finish()
+        try:  # as with _delegate_errors_logged
+            delegate.finish()
         except HTTPInputError:
             if self._exchange is exchange:
                 self._phase = _Phase.BODY  # the delegate still owes a notice
             raise
+        except _QuietException:
+            raise
+        except Exception as e:
+            raise _logged_as_uncaught(e) from e
         # Nothing more for the delegate, which may hold much (the request).
         exchange._delegate = None
         if self._exchange is exchange and self._head_timer is not None:
