@@ -111,7 +111,9 @@ def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> No
     Raises `.HTTPInputError` if an HTTP/1.1 request has no ``Host`` header,
     if any request has more than one, or if its value is not a valid host.
     """
-    host = headers._table().get("Host")  # get_list("Host"), without copying
+    # get_list("Host"), without copying (nor calling _table() for nothing).
+    table = headers._values if headers._pending_fold is None else headers._table()
+    host = table.get("Host")
     if isinstance(host, list):
         if len(host) > 1:
             raise HTTPInputError("Multiple Host headers")
@@ -131,7 +133,9 @@ def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> No
 
 def _value(headers: HTTPHeaders, name: str) -> str | None:
     """``headers._get(name, None)`` for a ``name`` already in canonical case."""
-    current = headers._table().get(name)
+    current = (
+        headers._values if headers._pending_fold is None else headers._table()
+    ).get(name)
     if current is None or type(current) is str:
         return current
     return httputil._joined(current)
@@ -146,7 +150,12 @@ def keep_alive_requested(
     HTTP/1.0 ones persist only with ``Connection: keep-alive`` and a body
     whose end can be found without closing the connection.
     """
-    connection = _value(headers, "Connection")
+    # _value(headers, "Connection"), inline.
+    connection = (
+        headers._values if headers._pending_fold is None else headers._table()
+    ).get("Connection")
+    if connection is not None and type(connection) is not str:
+        connection = httputil._joined(connection)
     if start_line.version == "HTTP/1.1":
         return connection is None or connection.lower() != "close"
     connection = "" if connection is None else connection.lower()
@@ -162,8 +171,15 @@ def expects_continue(start_line: RequestStartLine, headers: HTTPHeaders) -> bool
     """Whether an HTTP/1.1 client waits for `CONTINUE_RESPONSE` before its body."""
     if start_line.version != "HTTP/1.1":
         return False
-    expect = _value(headers, "Expect")
-    return expect is not None and expect.lower() == "100-continue"
+    # _value(headers, "Expect"), inline.
+    expect = (
+        headers._values if headers._pending_fold is None else headers._table()
+    ).get("Expect")
+    if expect is None:
+        return False
+    if type(expect) is not str:
+        expect = httputil._joined(expect)
+    return expect.lower() == "100-continue"
 
 
 # Body framing
@@ -289,7 +305,7 @@ def request_body_framing(headers: HTTPHeaders) -> Framing:
     and ``Transfer-Encoding`` headers.  A request with neither header has no
     body.  The size limit is applied by `check_content_length`.
     """
-    table = headers._table()
+    table = headers._values if headers._pending_fold is None else headers._table()
     if "Transfer-Encoding" not in table:
         raw = table.get("Content-Length")
         if raw is None:
@@ -550,7 +566,7 @@ def _format_head(
 ) -> bytes:
     """The head's bytes: ``headers``, then ``extra`` in place of the same names."""
     # The table behind get_all(), walked directly: this runs for every message.
-    table = headers._table()
+    table = headers._values if headers._pending_fold is None else headers._table()
     # The C formatter (tornado.speedups) writes the same bytes when every
     # piece is plain text; anything else (and every error) is left to Python.
     c_format = httputil._c_format_head
@@ -598,7 +614,7 @@ def declared_length(headers: HTTPHeaders) -> int | None:
 
     Raises `.HTTPOutputError` for a value that is not a number.
     """
-    table = headers._table()
+    table = headers._values if headers._pending_fold is None else headers._table()
     if "Content-Length" not in table:
         return None
     value = table["Content-Length"]

@@ -152,6 +152,20 @@ class _DelegateErrorsLogged:
 
 _delegate_errors_logged = _DelegateErrorsLogged()
 
+
+def _logged_as_uncaught(error: Exception) -> _QuietException:
+    """What `_DelegateErrorsLogged` does with ``error``: log it, and return
+    the `_QuietException` to raise in its place.
+
+    For the per-request paths, where a ``try`` costs nothing until something
+    is raised, unlike the two calls of a ``with``.
+    """
+    app_log.error(
+        "Uncaught exception", exc_info=(type(error), error, error.__traceback__)
+    )
+    return _QuietException()
+
+
 _DEFAULT_CHUNK_SIZE = 64 * 1024
 _DEFAULT_MAX_HEADER_SIZE = 64 * 1024
 
@@ -1521,8 +1535,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         )
         exchange._expects_continue = expects_continue(start_line, headers)
         self._phase = _Phase.HEADERS_DELIVERED
-        with _delegate_errors_logged:
+        try:  # as with _delegate_errors_logged
             self._block_on(delegate.headers_received(start_line, headers))
+        except (HTTPInputError, _QuietException):
+            raise
+        except Exception as e:
+            raise _logged_as_uncaught(e) from e
 
     def _start_body(self) -> None:
         """Apply the size limit, then read the body (or finish the message)."""
@@ -1550,13 +1568,16 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         delegate = exchange._delegate
         assert delegate is not None
         self._phase = _Phase.ANSWERING
-        try:
-            with _delegate_errors_logged:
-                delegate.finish()
+        try:  # as with _delegate_errors_logged
+            delegate.finish()
         except HTTPInputError:
             if self._exchange is exchange:
                 self._phase = _Phase.BODY  # the delegate still owes a notice
             raise
+        except _QuietException:
+            raise
+        except Exception as e:
+            raise _logged_as_uncaught(e) from e
         # Nothing more for the delegate, which may hold much (the request).
         exchange._delegate = None
         if self._exchange is exchange and self._head_timer is not None:
@@ -1849,6 +1870,8 @@ class _ServerExchange(HTTP1Connection):
         "_write_finished",
         "_close_callback",
         "_detached",
+        "context",
+        "params",
     )
 
     def __init__(self, protocol: HTTP1ServerProtocol) -> None:  # noqa: B027
@@ -1860,6 +1883,13 @@ class _ServerExchange(HTTP1Connection):
         self._disconnect_on_finish = False
         self._expects_continue = False
         params = protocol.params
+        # Copies, not properties reading the protocol's (a call per use): the
+        # context is set once the transport is there, before any exchange,
+        # and the parameters never change.
+        #: The connection's context (the client's address, for a server).
+        self.context: object = protocol.context
+        #: The `HTTP1ConnectionParameters` in effect.
+        self.params = params
         self._max_body_size = (
             params.max_body_size
             if params.max_body_size is not None
@@ -1873,16 +1903,6 @@ class _ServerExchange(HTTP1Connection):
         self._write_finished = False
         self._close_callback: Callable[[], None] | None = None
         self._detached = False
-
-    @property
-    def context(self) -> object:  # type: ignore[override]
-        """The connection's context (the client's address, for a server)."""
-        return self._protocol.context
-
-    @property
-    def params(self) -> HTTP1ConnectionParameters:  # type: ignore[override]
-        """The `HTTP1ConnectionParameters` in effect."""
-        return self._protocol.params
 
     @property
     def stream(self) -> iostream.IOStream | None:  # type: ignore[override]

@@ -951,7 +951,9 @@ class RequestHandler:
             if (
                 self._status_code == 200
                 and request.method in ("GET", "HEAD")
-                and "Etag" not in headers
+                # "Etag" not in headers, without the call (self._headers is
+                # always an HTTPHeaders, keyed by canonical names).
+                and "Etag" not in headers._values
             ):
                 if (
                     cls.set_etag_header is RequestHandler.set_etag_header
@@ -969,7 +971,7 @@ class RequestHandler:
                     self.set_status(304)
             status = self._status_code
             if status == 200 or not _has_no_body(status):
-                if "Content-Length" not in headers:
+                if "Content-Length" not in headers._values:
                     length = sum(map(len, self._write_buffer))
                     headers["Content-Length"] = str(length)
             else:
@@ -2260,7 +2262,7 @@ class Application(ReversibleRouter):
                 router = self.wildcard_router
         route = router.find_handler(request)
         if route is not None:
-            return cast(_HandlerDelegate, route)
+            return route  # type: ignore[return-value]  # (no cast() call)
         if self.settings.get("default_handler_class"):
             return self.get_handler_delegate(
                 request,
