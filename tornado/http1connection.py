@@ -145,20 +145,19 @@ class _DelegateErrorsLogged:
             return
         if not isinstance(value, Exception):
             return  # cancellation and exits propagate untouched
-        assert typ is not None
-        app_log.error("Uncaught exception", exc_info=(typ, value, tb))
-        raise _QuietException() from value
+        raise _logged_as_uncaught(value) from value
 
 
 _delegate_errors_logged = _DelegateErrorsLogged()
 
 
 def _logged_as_uncaught(error: Exception) -> _QuietException:
-    """What `_DelegateErrorsLogged` does with ``error``: log it, and return
-    the `_QuietException` to raise in its place.
+    """Log ``error`` as an uncaught exception of the application; return the
+    `_QuietException` to raise in its place.
 
-    For the per-request paths, where a ``try`` costs nothing until something
-    is raised, unlike the two calls of a ``with``.
+    `_DelegateErrorsLogged` uses it; the per-request paths call it from a
+    plain ``try``, which costs nothing until something is raised (a ``with``
+    costs two calls every time).
     """
     app_log.error(
         "Uncaught exception", exc_info=(type(error), error, error.__traceback__)
