@@ -56,7 +56,10 @@ class PendingOpenTest(AsyncHTTPTestCase):
         self.handler: WaitingOpenHandler | None = None
 
     def get_app(self) -> Application:
-        return Application([("/", WaitingOpenHandler, {"test": self})])
+        return Application(
+            [("/", WaitingOpenHandler, {"test": self})],
+            log_function=lambda handler: None,
+        )
 
     def server_stream(self) -> IOStream:
         assert self.handler is not None and self.handler.ws_connection is not None
