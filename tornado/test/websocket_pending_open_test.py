@@ -20,7 +20,11 @@ from tornado.concurrent import Future
 from tornado.iostream import IOStream
 from tornado.testing import AsyncHTTPTestCase, gen_test
 from tornado.web import Application
-from tornado.websocket import WebSocketHandler, websocket_connect
+from tornado.websocket import (
+    WebSocketClientConnection,
+    WebSocketHandler,
+    websocket_connect,
+)
 
 
 class WaitingOpenHandler(WebSocketHandler):
@@ -67,6 +71,15 @@ class PendingOpenTest(AsyncHTTPTestCase):
         assert stream is not None
         return stream
 
+    async def connect_while_open_waits(
+        self,
+    ) -> tuple[WebSocketClientConnection, IOStream, IOStream]:
+        """Connect, and wait until the server's open() has started waiting."""
+        ws = await websocket_connect(f"ws://127.0.0.1:{self.get_http_port()}/")
+        await self.started
+        assert ws.protocol is not None and ws.protocol.stream is not None
+        return ws, self.server_stream(), ws.protocol.stream
+
     async def settle(self) -> None:
         """Let the loop run the callbacks already due (no waiting on time)."""
         for _ in range(5):
@@ -94,11 +107,7 @@ class PendingOpenTest(AsyncHTTPTestCase):
     @gen_test
     async def test_close_while_open_pending(self) -> None:
         before = asyncio.all_tasks()
-        ws = await websocket_connect(f"ws://127.0.0.1:{self.get_http_port()}/")
-        await self.started
-        server_stream = self.server_stream()
-        assert ws.protocol is not None and ws.protocol.stream is not None
-        client_stream = ws.protocol.stream
+        ws, server_stream, client_stream = await self.connect_while_open_waits()
         ws.write_message("early")
         ws.close(1000, "bye")
         await self.settle()
@@ -124,11 +133,7 @@ class PendingOpenTest(AsyncHTTPTestCase):
     @gen_test
     async def test_connection_lost_while_open_pending(self) -> None:
         before = asyncio.all_tasks()
-        ws = await websocket_connect(f"ws://127.0.0.1:{self.get_http_port()}/")
-        await self.started
-        server_stream = self.server_stream()
-        assert ws.protocol is not None and ws.protocol.stream is not None
-        client_stream = ws.protocol.stream
+        ws, server_stream, client_stream = await self.connect_while_open_waits()
         # The client vanishes without a closing handshake (reset).
         sock = client_stream.socket
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
