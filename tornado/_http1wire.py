@@ -150,12 +150,7 @@ def keep_alive_requested(
     HTTP/1.0 ones persist only with ``Connection: keep-alive`` and a body
     whose end can be found without closing the connection.
     """
-    # _value(headers, "Connection"), inline.
-    connection = (
-        headers._values if headers._pending_fold is None else headers._table()
-    ).get("Connection")
-    if connection is not None and type(connection) is not str:
-        connection = httputil._joined(connection)
+    connection = _value(headers, "Connection")
     if start_line.version == "HTTP/1.1":
         return connection is None or connection.lower() != "close"
     connection = "" if connection is None else connection.lower()
@@ -171,15 +166,8 @@ def expects_continue(start_line: RequestStartLine, headers: HTTPHeaders) -> bool
     """Whether an HTTP/1.1 client waits for `CONTINUE_RESPONSE` before its body."""
     if start_line.version != "HTTP/1.1":
         return False
-    # _value(headers, "Expect"), inline.
-    expect = (
-        headers._values if headers._pending_fold is None else headers._table()
-    ).get("Expect")
-    if expect is None:
-        return False
-    if type(expect) is not str:
-        expect = httputil._joined(expect)
-    return expect.lower() == "100-continue"
+    expect = _value(headers, "Expect")
+    return expect is not None and expect.lower() == "100-continue"
 
 
 # Body framing
@@ -230,6 +218,20 @@ def _length_framing(length: int) -> Framing:
 # Longer Content-Length digit strings take the general path (int() refuses
 # more than a few thousand digits).
 _SHORT_DIGITS = 18
+
+
+def _plain_length(raw: str | list[str]) -> int | None:
+    """A single Content-Length of up to `_SHORT_DIGITS` ASCII digits as an
+    int; None for anything else, which the general path decides."""
+    if (
+        type(raw) is str
+        and len(raw) <= _SHORT_DIGITS
+        and raw.isascii()
+        and raw.isdigit()  # for ASCII text: one or more of 0-9
+    ):
+        return int(raw)
+    return None
+
 
 _LIST_SEPARATOR_RE = re.compile(r",[ \t]*")
 
@@ -310,13 +312,9 @@ def request_body_framing(headers: HTTPHeaders) -> Framing:
         raw = table.get("Content-Length")
         if raw is None:
             return NO_BODY
-        if (
-            type(raw) is str
-            and len(raw) <= _SHORT_DIGITS
-            and raw.isascii()
-            and raw.isdigit()  # for ASCII text: one or more of 0-9
-        ):
-            return _length_framing(int(raw))
+        length = _plain_length(raw)
+        if length is not None:
+            return _length_framing(length)
     if _is_chunked(headers):
         return _CHUNKED_FRAMING
     length = _content_length(headers)
@@ -617,14 +615,9 @@ def declared_length(headers: HTTPHeaders) -> int | None:
     table = headers._values if headers._pending_fold is None else headers._table()
     if "Content-Length" not in table:
         return None
-    value = table["Content-Length"]
-    if (
-        type(value) is str
-        and len(value) <= _SHORT_DIGITS
-        and value.isascii()
-        and value.isdigit()
-    ):
-        return int(value)
+    length = _plain_length(table["Content-Length"])
+    if length is not None:
+        return length
     value = headers["Content-Length"]
     if not grammar.is_digits(value):
         raise HTTPOutputError(f"Invalid Content-Length {value!r}")
