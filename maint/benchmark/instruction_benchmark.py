@@ -18,7 +18,9 @@ not counted.  There are no targets.
 * ``http``: a bare `HTTPServer` callback (``tornado-http`` there), loaded
   the same way;
 * ``websocket``: a `WebSocketHandler` echoing 64-byte text messages, one
-  round trip in flight over a single connection (a request is a round trip).
+  round trip in flight over a single connection (a request is a round trip);
+* ``aiohttp``: the ``aiohttp`` peer of ``peers_benchmark.py`` (from the
+  ``bench`` extra), loaded as ``web`` is, for comparison.
 
 ``--loop=uvloop`` runs the server on uvloop.  ``--checkout=DIR`` measures the
 tornado package in another directory with this script, ``--revision=REV``
@@ -39,6 +41,8 @@ import re
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
 import _harness
 
@@ -59,7 +63,7 @@ MESSAGE_FRAME = (
 )
 ECHO_FRAME = b"\x81\x40" + MESSAGE
 COLLECTED = re.compile(rb"Collected : (\d+)")
-SERVERS = ("web", "http", "websocket")
+SERVERS = ("web", "http", "websocket", "aiohttp")
 
 
 # The server (in a child process, under valgrind).
@@ -96,13 +100,36 @@ async def serve(kind: str, sock: socket.socket, count: int) -> None:
         request.connection.finish()
         one_more()
 
-    if kind == "web":
+    if kind == "aiohttp":
+        await serve_aiohttp(sock, one_more)
+    elif kind == "web":
         HTTPServer(Application([("/", HelloHandler)])).add_sockets([sock])
     elif kind == "http":
         HTTPServer(hello).add_sockets([sock])
     else:
         HTTPServer(Application([("/", EchoHandler)])).add_sockets([sock])
     await done
+
+
+async def serve_aiohttp(sock: socket.socket, one_more: Callable[[], None]) -> None:
+    """Start the aiohttp peer; ``one_more`` runs after each response is sent."""
+    from aiohttp import web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(body=BODY, content_type="text/plain")
+
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        # The response goes out after this returns: count it a turn later.
+        asyncio.get_running_loop().call_soon(one_more)
+        return response  # type: ignore[no-any-return]
+
+    app = web.Application(middlewares=[count])
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
 
 
 # The client (this process, outside valgrind).
