@@ -39,6 +39,7 @@ from tornado._http1wire import (
     check_request_host,
     connection_header,
     expects_continue,
+    format_plain_response,
     format_request_head,
     format_response_head,
     keep_alive_requested,
@@ -46,6 +47,7 @@ from tornado._http1wire import (
     parse_response_head,
     plan_request_body,
     plan_response_body,
+    read_request_head,
     request_body_framing,
     response_body_framing,
     response_closes_connection,
@@ -230,6 +232,12 @@ class HTTP1ConnectionParameters:
             f"{name}={getattr(self, name)!r}" for name in self._SETTINGS
         )
         return f"{type(self).__name__}({settings})"
+
+
+# The encoder of a body written whole with its head: nothing more may be
+# written and nothing is owed, as with a LENGTH encoder at 0 bytes remaining.
+# Shared (its state never changes: only empty chunks pass it).
+_BODY_COMPLETE = BodyEncoder(NO_BODY)
 
 
 class _ParsedHead(NamedTuple):
@@ -698,6 +706,13 @@ class HTTP1Connection(httputil.HTTPConnection):
             assert isinstance(start_line, ResponseStartLine)
             request = self._request_start_line
             assert request is not None
+            if not self._disconnect_on_finish and type(chunk) is bytes:
+                data = format_plain_response(request, start_line, headers, chunk)
+                if data is not None:  # the whole body, of its declared length
+                    self._response_started = True
+                    self._omit_body = False
+                    self._encoder = _BODY_COMPLETE
+                    return self._write_to_stream(data)
             framing = plan_response_body(request, start_line.code, headers)
             self._disconnect_on_finish = response_closes_connection(
                 request, framing, headers, self._disconnect_on_finish
@@ -1524,15 +1539,11 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                 delegate, self.params.chunk_size, exchange._body_size_limit
             )
         exchange._delegate = delegate
-        start_line, headers = parse_request_head(data)
-        check_request_host(start_line, headers)
-        framing = request_body_framing(headers)
+        start_line, headers, framing, keep_alive, expects = read_request_head(data)
         exchange._request_start_line = start_line
         exchange._framing = framing
-        exchange._disconnect_on_finish = not (
-            not self.params.no_keep_alive and keep_alive_requested(start_line, headers)
-        )
-        exchange._expects_continue = expects_continue(start_line, headers)
+        exchange._disconnect_on_finish = self.params.no_keep_alive or not keep_alive
+        exchange._expects_continue = expects
         self._phase = _Phase.HEADERS_DELIVERED
         try:  # as with _delegate_errors_logged
             self._block_on(delegate.headers_received(start_line, headers))

@@ -90,6 +90,13 @@ _c_parse_request_head: (
     ]
     | None
 ) = None
+_c_parse_request_head_plain: (
+    Callable[
+        [bytes, type[RequestStartLine], type[HTTPHeaders]],
+        tuple[RequestStartLine, HTTPHeaders, bool] | None,
+    ]
+    | None
+) = None
 _c_format_head: Callable[[str, _HeaderTable, dict[str, str]], bytes | None] | None = (
     None
 )
@@ -101,6 +108,9 @@ if os.environ.get("TORNADO_EXTENSION") != "0":
             raise
     else:
         _c_parse_request_head = getattr(_speedups, "parse_request_head", None)
+        _c_parse_request_head_plain = getattr(
+            _speedups, "parse_request_head_plain", None
+        )
         _c_format_head = getattr(_speedups, "format_head", None)
 
 #: The characters HTTP calls optional whitespace (RFC 9110 section 5.6.3):
