@@ -678,8 +678,8 @@ def format_plain_response(
 
     That is a response to an HTTP/1.1 request other than ``HEAD``, whose
     connection stays open, with a code allowing a body, no
-    ``Transfer-Encoding`` or ``Connection`` header, and a single plain
-    ``Content-Length`` equal to ``len(body)``: the framing is then that
+    ``Transfer-Encoding`` or ``Connection`` header, and a single
+    ``Content-Length`` spelling ``len(body)`` in decimal: the framing is then that
     length, the connection is kept and the bytes are those of
     `format_response_head` followed by ``body``.  Any other response
     (``None``) goes through `plan_response_body`, `response_closes_connection`,
@@ -696,10 +696,10 @@ def format_plain_response(
     table = headers._values if headers._pending_fold is None else headers._table()
     raw = table.get("Content-Length")
     if (
-        raw is None
+        type(raw) is not str
+        or raw != str(len(body))  # (other spellings: the general path)
         or "Transfer-Encoding" in table
         or "Connection" in table
-        or _plain_length(raw) != len(body)
     ):
         return None
     first_line = f"HTTP/1.1 {code} {start_line.reason}"

@@ -1292,6 +1292,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         "_body",
         "_stream",
         "_closed",
+        "_processing",
         "__weakref__",
     )
 
@@ -1332,6 +1333,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._body: _BodyReader | None = None
         self._stream: iostream._TransportStream | None = None
         self._closed: Future[None] | None = None
+        # Whether _process is running (it syncs reading when it returns).
+        self._processing = False
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -1457,11 +1460,14 @@ class HTTP1ServerProtocol(asyncio.Protocol):
 
     def _process(self) -> None:
         """Go through the buffered bytes as far as the current phase allows."""
+        processing, self._processing = self._processing, True
         try:
             while self._blocked_on is None:
                 phase = self._phase
                 if phase is _Phase.HEAD:
-                    if self._writing_paused or not self._take_head():
+                    if not self._buffer or self._writing_paused:
+                        break
+                    if not self._take_head():
                         break
                 elif phase is _Phase.HEADERS_DELIVERED:
                     self._start_body()
@@ -1475,6 +1481,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             self._reject(e)
         except _QuietException:
             self.close()  # a delegate failed; that was logged
+        finally:
+            self._processing = processing
         self._sync_reading()
 
     def _take_head(self) -> bool:
@@ -1484,7 +1492,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             return False
         if self._http2 is not None and not self._check_preface():
             return False
-        match = HEAD_END_RE.search(buffer, max(0, self._scanned - 2))
+        scanned = self._scanned
+        match = HEAD_END_RE.search(buffer, scanned - 2 if scanned > 2 else 0)
         max_header_size = self.params.max_header_size
         end = match.end() if match is not None else None
         if end is None or end > max_header_size:
@@ -1493,8 +1502,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             else:
                 self._scanned = len(buffer)
             return False
-        data = bytes(buffer[:end])
-        del buffer[:end]
+        if end == len(buffer):  # the usual case: one copy, not two
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = bytes(buffer[:end])
+            del buffer[:end]
         self._scanned = 0
         if self._head_timer is not None:
             self._head_timer.stop()
@@ -1546,7 +1559,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         exchange._expects_continue = expects
         self._phase = _Phase.HEADERS_DELIVERED
         try:  # as with _delegate_errors_logged
-            self._block_on(delegate.headers_received(start_line, headers))
+            flow_control = delegate.headers_received(start_line, headers)
+            if flow_control is not None:
+                self._block_on(flow_control)
         except (HTTPInputError, _QuietException):
             raise
         except Exception as e:
@@ -1556,7 +1571,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         """Apply the size limit, then read the body (or finish the message)."""
         exchange = self._exchange
         assert exchange is not None
-        check_content_length(exchange._framing, exchange._max_body_size)
+        if exchange._framing is not NO_BODY:
+            check_content_length(exchange._framing, exchange._max_body_size)
         if exchange._expects_continue and not exchange._response_started:
             self._write(CONTINUE_RESPONSE)
         if exchange._framing is NO_BODY:
@@ -1734,7 +1750,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             self._head_timer.start()
         if self._buffer:
             self._give_turn()  # a pipelined request: others go first
-        self._sync_reading()
+        if not self._processing:  # (else _process does it on its way out)
+            self._sync_reading()
 
 
 class _BodyReader:
@@ -1987,7 +2004,7 @@ class _ServerExchange(HTTP1Connection):
 
     def finish(self) -> None:
         """Mark the end of the response."""
-        if self._encoder is not None:
+        if self._encoder is not None and self._encoder is not _BODY_COMPLETE:
             try:
                 ending = self._encoder.finish()
             except HTTPOutputError:
