@@ -561,7 +561,8 @@ class ChunkedDecoder:
 
 
 _CHUNKED = {"Transfer-Encoding": "chunked"}
-_NO_EXTRA: Mapping[str, str] = {}
+_NO_EXTRA_DICT: dict[str, str] = {}
+_NO_EXTRA: Mapping[str, str] = _NO_EXTRA_DICT
 
 
 def format_request_head(
@@ -703,7 +704,13 @@ def format_plain_response(
     ):
         return None
     first_line = f"HTTP/1.1 {code} {start_line.reason}"
-    return _format_head(first_line, headers, _NO_EXTRA) + body
+    # _format_head's work, with the C formatter appending the body.
+    c_format = httputil._c_format_head
+    if c_format is not None:
+        data = c_format(first_line, table, _NO_EXTRA_DICT, body)
+        if data is not None:
+            return data
+    return _format_table(first_line, table, _NO_EXTRA) + body
 
 
 def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Framing:

@@ -97,9 +97,8 @@ _c_parse_request_head_plain: (
     ]
     | None
 ) = None
-_c_format_head: Callable[[str, _HeaderTable, dict[str, str]], bytes | None] | None = (
-    None
-)
+# (first_line, table, extra) or (first_line, table, extra, body).
+_c_format_head: Callable[..., bytes | None] | None = None
 if os.environ.get("TORNADO_EXTENSION") != "0":
     try:
         from tornado import speedups as _speedups

@@ -756,21 +756,30 @@ format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     head_writer writer = {NULL, NULL, 0};
     PyObject *result;
+    Py_ssize_t body_size = 0;
 
     (void)module;
-    if (nargs != 3) {
+    if (nargs != 3 && nargs != 4) {
         PyErr_Format(PyExc_TypeError,
-                     "format_head() takes exactly 3 arguments (%zd given)",
+                     "format_head() takes 3 or 4 arguments (%zd given)",
                      nargs);
         return NULL;
     }
     if (!PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2])) {
         Py_RETURN_NONE;
     }
-    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0) {
+    if (nargs == 4) {
+        /* A body to append: exact bytes only (immutable, so its size holds). */
+        if (!PyBytes_CheckExact(args[3])) {
+            Py_RETURN_NONE;
+        }
+        body_size = PyBytes_GET_SIZE(args[3]);
+    }
+    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0 ||
+        writer.total > PY_SSIZE_T_MAX - body_size) {
         Py_RETURN_NONE;
     }
-    result = PyBytes_FromStringAndSize(NULL, writer.total);
+    result = PyBytes_FromStringAndSize(NULL, writer.total + body_size);
     if (result == NULL) {
         return NULL;
     }
@@ -781,6 +790,9 @@ format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         /* Only if the objects changed between the walks. */
         Py_DECREF(result);
         Py_RETURN_NONE;
+    }
+    if (body_size) {
+        memcpy(writer.out, PyBytes_AS_STRING(args[3]), body_size);
     }
     return result;
 }
@@ -872,9 +884,10 @@ static PyMethodDef speedups_methods[] = {
      "Connection header but \"keep-alive\" (any case): such a request has\n"
      "no body, keeps the connection alive and expects no 100-continue."},
     {"format_head", (PyCFunction)(void (*)(void))format_head, METH_FASTCALL,
-     "format_head(first_line, table, extra) -> bytes | None\n\n"
-     "The bytes of a message head as tornado._http1wire renders them,\n"
-     "or None if a piece needs the Python code (which may raise)."},
+     "format_head(first_line, table, extra[, body]) -> bytes | None\n\n"
+     "The bytes of a message head as tornado._http1wire renders them\n"
+     "(followed by body, exact bytes, when given), or None if a piece\n"
+     "needs the Python code (which may raise)."},
     {NULL, NULL, 0, NULL},
 };
 

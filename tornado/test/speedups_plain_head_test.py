@@ -41,9 +41,12 @@ from tornado.httputil import (
 )
 from tornado.test.speedups_head_test import (
     BENCH_REQUEST,
+    extras,
+    first_lines,
     head_pieces,
     structured_heads,
     summarize,
+    tables,
 )
 from tornado.testing import AsyncHTTPTestCase
 from tornado.web import Application
@@ -327,6 +330,31 @@ class PlainResponseTest(unittest.TestCase):
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 5\r\n\r\nhello",
         )
+
+
+@unittest.skipIf(speedups is None, NOT_BUILT)
+class FormatHeadWithBodyTest(unittest.TestCase):
+    """format_head's optional body: the head's bytes, then the body's."""
+
+    @given(first_lines, tables, extras, st.binary(max_size=8))
+    @settings(max_examples=200)
+    def test_head_then_body(
+        self, first_line: str, table: Any, extra: Any, body: bytes
+    ) -> None:
+        head = speedups.format_head(first_line, table, extra)
+        with_body = speedups.format_head(first_line, table, extra, body)
+        if head is None:
+            self.assertIsNone(with_body)
+        else:
+            self.assertEqual(with_body, head + body)
+
+    def test_only_exact_bytes(self) -> None:
+        for body in [bytearray(b"x"), memoryview(b"x"), "x", None]:
+            self.assertIsNone(speedups.format_head("HTTP/1.1 200 OK", {}, {}, body))
+
+    def test_argument_count(self) -> None:
+        with self.assertRaises(TypeError):
+            speedups.format_head("HTTP/1.1 200 OK", {}, {}, b"", b"")
 
 
 class WholeBodyOverLoopbackTest(AsyncHTTPTestCase):
