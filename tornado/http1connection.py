@@ -1470,7 +1470,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                     if not self._take_head():
                         break
                 elif phase is _Phase.HEADERS_DELIVERED:
-                    self._start_body()
+                    exchange = self._exchange
+                    assert exchange is not None
+                    if exchange._framing is NO_BODY and not exchange._expects_continue:
+                        self._message_read(exchange)  # _start_body's whole work
+                    else:
+                        self._start_body()
                 elif phase is _Phase.BODY:
                     assert self._body is not None
                     if not self._body.take(self):
