@@ -15,6 +15,8 @@ Incoming messages:
   `ChunkedDecoder` decodes a chunked body.
 * `keep_alive_requested` tells whether a message allows connection reuse,
   `expects_continue` whether a client waits for ``100 Continue``.
+* `read_request_head` does all of that for a server's request at once
+  (with a shortcut for plain heads, which the C parser recognizes).
 
 Outgoing messages:
 
@@ -24,6 +26,8 @@ Outgoing messages:
   the head (with the framing and ``Connection`` headers those decisions
   call for, never written into the caller's `.HTTPHeaders`); `BodyEncoder`
   frames the body and checks it against ``Content-Length``.
+* `format_plain_response` renders the most common server response, head
+  and whole body, without those steps (``None`` for any other response).
 * `BAD_REQUEST_RESPONSE` and `CONTINUE_RESPONSE` are sent as they are.
 
 Every problem with received data raises `.HTTPInputError`, which a server
@@ -94,6 +98,46 @@ def _parse_request_head_python(data: bytes) -> tuple[RequestStartLine, HTTPHeade
     """`parse_request_head` in pure Python, for every input."""
     start_line, headers = _split_head(data)
     return parse_request_start_line(start_line), headers
+
+
+def read_request_head(
+    data: bytes,
+) -> tuple[RequestStartLine, HTTPHeaders, Framing, bool, bool]:
+    """Parse a request head and apply the rules for reading a request.
+
+    Returns the start line, the headers, the body `Framing`
+    (`request_body_framing`), whether the client allows the connection to
+    carry another request (`keep_alive_requested`) and whether it waits for
+    ``100 Continue`` (`expects_continue`), once `check_request_host` has
+    passed.  Raises `.HTTPInputError` as those functions do.
+    """
+    # The C parser also tells a "plain" head apart: HTTP/1.1 with one
+    # simple Host value, no Content-Length, Transfer-Encoding or Expect
+    # header and no Connection header but keep-alive.  Its answers are
+    # known without running the rules (speedups_plain_head_test checks it).
+    c_parse = httputil._c_parse_request_head_plain
+    if c_parse is not None:
+        parsed = c_parse(data, RequestStartLine, HTTPHeaders)
+        if parsed is not None:
+            start_line, headers, plain = parsed
+            if plain:
+                return start_line, headers, NO_BODY, True, False
+            return _apply_request_rules(start_line, headers)
+    return _apply_request_rules(*_parse_request_head_python(data))
+
+
+def _apply_request_rules(
+    start_line: RequestStartLine, headers: HTTPHeaders
+) -> tuple[RequestStartLine, HTTPHeaders, Framing, bool, bool]:
+    """`read_request_head` for a head already parsed."""
+    check_request_host(start_line, headers)
+    return (
+        start_line,
+        headers,
+        request_body_framing(headers),
+        keep_alive_requested(start_line, headers),
+        expects_continue(start_line, headers),
+    )
 
 
 def parse_response_head(data: bytes) -> tuple[ResponseStartLine, HTTPHeaders]:
@@ -517,7 +561,8 @@ class ChunkedDecoder:
 
 
 _CHUNKED = {"Transfer-Encoding": "chunked"}
-_NO_EXTRA: Mapping[str, str] = {}
+_NO_EXTRA_DICT: dict[str, str] = {}
+_NO_EXTRA: Mapping[str, str] = _NO_EXTRA_DICT
 
 
 def format_request_head(
@@ -622,6 +667,50 @@ def declared_length(headers: HTTPHeaders) -> int | None:
     if not grammar.is_digits(value):
         raise HTTPOutputError(f"Invalid Content-Length {value!r}")
     return int(value)
+
+
+def format_plain_response(
+    request_line: RequestStartLine,
+    start_line: ResponseStartLine,
+    headers: HTTPHeaders,
+    body: bytes,
+) -> bytes | None:
+    """The head and whole body of the most common response, or ``None``.
+
+    That is a response to an HTTP/1.1 request other than ``HEAD``, whose
+    connection stays open, with a code allowing a body, no
+    ``Transfer-Encoding`` or ``Connection`` header, and a single
+    ``Content-Length`` spelling ``len(body)`` in decimal: the framing is then that
+    length, the connection is kept and the bytes are those of
+    `format_response_head` followed by ``body``.  Any other response
+    (``None``) goes through `plan_response_body`, `response_closes_connection`,
+    `connection_header` and `format_response_head`, which may raise.
+    """
+    code = start_line.code
+    if (
+        request_line.version != "HTTP/1.1"
+        or request_line.method == "HEAD"
+        or code < 200
+        or code in (204, 304)
+    ):
+        return None
+    table = headers._values if headers._pending_fold is None else headers._table()
+    raw = table.get("Content-Length")
+    if (
+        type(raw) is not str
+        or raw != str(len(body))  # (other spellings: the general path)
+        or "Transfer-Encoding" in table
+        or "Connection" in table
+    ):
+        return None
+    first_line = f"HTTP/1.1 {code} {start_line.reason}"
+    # _format_head's work, with the C formatter appending the body.
+    c_format = httputil._c_format_head
+    if c_format is not None:
+        data = c_format(first_line, table, _NO_EXTRA_DICT, body)
+        if data is not None:
+            return data
+    return _format_table(first_line, table, _NO_EXTRA) + body
 
 
 def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Framing:

@@ -39,6 +39,7 @@ from tornado._http1wire import (
     check_request_host,
     connection_header,
     expects_continue,
+    format_plain_response,
     format_request_head,
     format_response_head,
     keep_alive_requested,
@@ -46,6 +47,7 @@ from tornado._http1wire import (
     parse_response_head,
     plan_request_body,
     plan_response_body,
+    read_request_head,
     request_body_framing,
     response_body_framing,
     response_closes_connection,
@@ -230,6 +232,12 @@ class HTTP1ConnectionParameters:
             f"{name}={getattr(self, name)!r}" for name in self._SETTINGS
         )
         return f"{type(self).__name__}({settings})"
+
+
+# The encoder of a body written whole with its head: nothing more may be
+# written and nothing is owed, as with a LENGTH encoder at 0 bytes remaining.
+# Shared (its state never changes: only empty chunks pass it).
+_BODY_COMPLETE = BodyEncoder(NO_BODY)
 
 
 class _ParsedHead(NamedTuple):
@@ -698,6 +706,13 @@ class HTTP1Connection(httputil.HTTPConnection):
             assert isinstance(start_line, ResponseStartLine)
             request = self._request_start_line
             assert request is not None
+            if not self._disconnect_on_finish and type(chunk) is bytes:
+                data = format_plain_response(request, start_line, headers, chunk)
+                if data is not None:  # the whole body, of its declared length
+                    self._response_started = True
+                    self._omit_body = False
+                    self._encoder = _BODY_COMPLETE
+                    return self._write_to_stream(data)
             framing = plan_response_body(request, start_line.code, headers)
             self._disconnect_on_finish = response_closes_connection(
                 request, framing, headers, self._disconnect_on_finish
@@ -1277,6 +1292,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         "_body",
         "_stream",
         "_closed",
+        "_processing",
         "__weakref__",
     )
 
@@ -1317,6 +1333,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._body: _BodyReader | None = None
         self._stream: iostream._TransportStream | None = None
         self._closed: Future[None] | None = None
+        # Whether _process is running (it syncs reading when it returns).
+        self._processing = False
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -1442,14 +1460,22 @@ class HTTP1ServerProtocol(asyncio.Protocol):
 
     def _process(self) -> None:
         """Go through the buffered bytes as far as the current phase allows."""
+        processing, self._processing = self._processing, True
         try:
             while self._blocked_on is None:
                 phase = self._phase
                 if phase is _Phase.HEAD:
-                    if self._writing_paused or not self._take_head():
+                    if not self._buffer or self._writing_paused:
+                        break
+                    if not self._take_head():
                         break
                 elif phase is _Phase.HEADERS_DELIVERED:
-                    self._start_body()
+                    exchange = self._exchange
+                    assert exchange is not None
+                    if exchange._framing is NO_BODY and not exchange._expects_continue:
+                        self._message_read(exchange)  # _start_body's whole work
+                    else:
+                        self._start_body()
                 elif phase is _Phase.BODY:
                     assert self._body is not None
                     if not self._body.take(self):
@@ -1460,6 +1486,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             self._reject(e)
         except _QuietException:
             self.close()  # a delegate failed; that was logged
+        finally:
+            self._processing = processing
         self._sync_reading()
 
     def _take_head(self) -> bool:
@@ -1469,7 +1497,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             return False
         if self._http2 is not None and not self._check_preface():
             return False
-        match = HEAD_END_RE.search(buffer, max(0, self._scanned - 2))
+        scanned = self._scanned
+        match = HEAD_END_RE.search(buffer, scanned - 2 if scanned > 2 else 0)
         max_header_size = self.params.max_header_size
         end = match.end() if match is not None else None
         if end is None or end > max_header_size:
@@ -1478,8 +1507,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             else:
                 self._scanned = len(buffer)
             return False
-        data = bytes(buffer[:end])
-        del buffer[:end]
+        if end == len(buffer):  # the usual case: one copy, not two
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = bytes(buffer[:end])
+            del buffer[:end]
         self._scanned = 0
         if self._head_timer is not None:
             self._head_timer.stop()
@@ -1524,18 +1557,16 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                 delegate, self.params.chunk_size, exchange._body_size_limit
             )
         exchange._delegate = delegate
-        start_line, headers = parse_request_head(data)
-        check_request_host(start_line, headers)
-        framing = request_body_framing(headers)
+        start_line, headers, framing, keep_alive, expects = read_request_head(data)
         exchange._request_start_line = start_line
         exchange._framing = framing
-        exchange._disconnect_on_finish = not (
-            not self.params.no_keep_alive and keep_alive_requested(start_line, headers)
-        )
-        exchange._expects_continue = expects_continue(start_line, headers)
+        exchange._disconnect_on_finish = self.params.no_keep_alive or not keep_alive
+        exchange._expects_continue = expects
         self._phase = _Phase.HEADERS_DELIVERED
         try:  # as with _delegate_errors_logged
-            self._block_on(delegate.headers_received(start_line, headers))
+            flow_control = delegate.headers_received(start_line, headers)
+            if flow_control is not None:
+                self._block_on(flow_control)
         except (HTTPInputError, _QuietException):
             raise
         except Exception as e:
@@ -1545,7 +1576,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         """Apply the size limit, then read the body (or finish the message)."""
         exchange = self._exchange
         assert exchange is not None
-        check_content_length(exchange._framing, exchange._max_body_size)
+        if exchange._framing is not NO_BODY:
+            check_content_length(exchange._framing, exchange._max_body_size)
         if exchange._expects_continue and not exchange._response_started:
             self._write(CONTINUE_RESPONSE)
         if exchange._framing is NO_BODY:
@@ -1723,7 +1755,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             self._head_timer.start()
         if self._buffer:
             self._give_turn()  # a pipelined request: others go first
-        self._sync_reading()
+        if not self._processing:  # (else _process does it on its way out)
+            self._sync_reading()
 
 
 class _BodyReader:
@@ -1976,7 +2009,7 @@ class _ServerExchange(HTTP1Connection):
 
     def finish(self) -> None:
         """Mark the end of the response."""
-        if self._encoder is not None:
+        if self._encoder is not None and self._encoder is not _BODY_COMPLETE:
             try:
                 ending = self._encoder.finish()
             except HTTPOutputError:

@@ -90,9 +90,15 @@ _c_parse_request_head: (
     ]
     | None
 ) = None
-_c_format_head: Callable[[str, _HeaderTable, dict[str, str]], bytes | None] | None = (
-    None
-)
+_c_parse_request_head_plain: (
+    Callable[
+        [bytes, type[RequestStartLine], type[HTTPHeaders]],
+        tuple[RequestStartLine, HTTPHeaders, bool] | None,
+    ]
+    | None
+) = None
+# (first_line, table, extra) or (first_line, table, extra, body).
+_c_format_head: Callable[..., bytes | None] | None = None
 if os.environ.get("TORNADO_EXTENSION") != "0":
     try:
         from tornado import speedups as _speedups
@@ -101,6 +107,9 @@ if os.environ.get("TORNADO_EXTENSION") != "0":
             raise
     else:
         _c_parse_request_head = getattr(_speedups, "parse_request_head", None)
+        _c_parse_request_head_plain = getattr(
+            _speedups, "parse_request_head_plain", None
+        )
         _c_format_head = getattr(_speedups, "format_head", None)
 
 #: The characters HTTP calls optional whitespace (RFC 9110 section 5.6.3):
@@ -197,8 +206,16 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         if len(args) == 1 and not kwargs and type(args[0]) is dict:
             # The common case (a response's headers), without the generic
             # Mapping.update machinery; same outcome as update().
+            if type(self) is not HTTPHeaders:
+                for name, value in args[0].items():
+                    self[name] = value
+                return
+            # __setitem__ inlined (this runs for many responses).
+            table = self._values
             for name, value in args[0].items():
-                self[name] = value
+                key = _normalize_header(name)
+                table[key] = value
+                self._last_key = key
         elif len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
             self._values = {
                 name: list(value) if isinstance(value, list) else value
@@ -214,8 +231,15 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         For the server's hot paths; nothing is validated.  The new object
         takes ``values`` over as its table: the caller must not use it again.
         """
-        headers = cls()
-        headers._values = values  # type: ignore[assignment]  # (no cast() call)
+        if cls is not HTTPHeaders:
+            headers = cls()
+            headers._values = values  # type: ignore[assignment]  # (no cast())
+            return headers
+        # __init__'s attributes, in its order, without running it.
+        headers = object.__new__(HTTPHeaders)
+        headers._values = values  # type: ignore[assignment]
+        headers._last_key = None
+        headers._pending_fold = None
         return headers
 
     def _table(self) -> _HeaderTable:
@@ -362,7 +386,7 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
     def __setitem__(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value`` (not validated)."""
         key = _normalize_header(name)
-        self._table()[key] = value
+        (self._values if self._pending_fold is None else self._table())[key] = value
         self._last_key = key
 
     def __getitem__(self, name: str) -> str:
@@ -702,8 +726,23 @@ class HTTPServerRequest:
         context = getattr(connection, "context", None)
         self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
-        self.host: str = self.headers._get("Host", "") or "127.0.0.1"
-        self.host_name = split_host_and_port(self.host.lower())[0]
+        # headers._get("Host", "") and split_host_and_port(host)[0], without
+        # the calls in the usual case (a plain table, a short port or none).
+        headers = self.headers
+        if type(headers) is HTTPHeaders and headers._pending_fold is None:
+            stored = headers._values.get("Host") or ""
+            value = stored if type(stored) is str else _joined(stored)
+        else:
+            value = headers._get("Host", "")
+        self.host: str = value or "127.0.0.1"
+        netloc = self.host.lower()
+        name, colon, port = netloc.rpartition(":")
+        if not colon:
+            self.host_name = netloc
+        elif name and len(port) <= 18 and port.isascii() and port.isdigit():
+            self.host_name = name
+        else:
+            self.host_name = split_host_and_port(netloc)[0]
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
@@ -798,7 +837,10 @@ class HTTPServerRequest:
 
         Raises `HTTPInputError` for a malformed body.
         """
-        if "Content-Type" not in self.headers:
+        headers = self.headers
+        if type(headers) is HTTPHeaders and "Content-Type" not in headers._values:
+            return  # (the test below, without calling __contains__)
+        if "Content-Type" not in headers:
             return  # no form: parse_body_arguments would ignore it
         parse_body_arguments(
             self.headers["Content-Type"],

@@ -122,6 +122,11 @@ typedef struct {
     PyObject *str_values;       /* "_values" */
     PyObject *str_last_key;     /* "_last_key" */
     PyObject *str_pending_fold; /* "_pending_fold" */
+    PyObject *str_host;              /* "Host" */
+    PyObject *str_content_length;    /* "Content-Length" */
+    PyObject *str_transfer_encoding; /* "Transfer-Encoding" */
+    PyObject *str_expect;            /* "Expect" */
+    PyObject *str_connection;        /* "Connection" */
 } speedups_state;
 
 static speedups_state *
@@ -338,8 +343,89 @@ new_triple(PyTypeObject *type, PyObject *a, PyObject *b, PyObject *c)
     return result;
 }
 
+/* Whether a Host value is made only of [A-Za-z0-9.:-] (a subset of what
+ * _httpgrammar.is_host accepts). */
+static int
+is_plain_host(PyObject *value)
+{
+    const Py_UCS1 *text;
+    Py_ssize_t i, length;
+
+    if (!PyUnicode_CheckExact(value) ||
+        PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND) {
+        return 0;
+    }
+    text = PyUnicode_1BYTE_DATA(value);
+    length = PyUnicode_GET_LENGTH(value);
+    for (i = 0; i < length; i++) {
+        Py_UCS1 c = text[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether value is the str "keep-alive" in any letter case. */
+static int
+is_keep_alive(PyObject *value)
+{
+    const Py_UCS1 *text;
+    const char *expected = "keep-alive";
+    Py_ssize_t i;
+
+    if (!PyUnicode_CheckExact(value) ||
+        PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND ||
+        PyUnicode_GET_LENGTH(value) != 10) {
+        return 0;
+    }
+    text = PyUnicode_1BYTE_DATA(value);
+    for (i = 0; i < 10; i++) {
+        Py_UCS1 c = text[i];
+        if (c >= 'A' && c <= 'Z') {
+            c += 'a' - 'A';
+        }
+        if (c != (Py_UCS1)expected[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Whether a parsed HTTP/1.1 head needs none of the reading rules' work
+ * (_http1wire.read_request_head): one plain Host value, no Content-Length,
+ * Transfer-Encoding or Expect header, and no Connection header other than
+ * "keep-alive".  Returns 1 or 0, or -1 with an exception set.
+ */
+static int
+is_plain_request(speedups_state *state, PyObject *table)
+{
+    PyObject *value;
+
+    value = PyDict_GetItemWithError(table, state->str_host);
+    if (value == NULL || !is_plain_host(value)) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (PyDict_GetItemWithError(table, state->str_content_length) != NULL ||
+        PyDict_GetItemWithError(table, state->str_transfer_encoding) != NULL ||
+        PyDict_GetItemWithError(table, state->str_expect) != NULL) {
+        return 0;
+    }
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    value = PyDict_GetItemWithError(table, state->str_connection);
+    if (value != NULL) {
+        return is_keep_alive(value);
+    }
+    return PyErr_Occurred() ? -1 : 1;
+}
+
 static PyObject *
-parse_request_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+           const char *function, int with_flag)
 {
     speedups_state *state = get_state(module);
     PyTypeObject *line_type, *headers_type;
@@ -347,22 +433,19 @@ parse_request_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *table = NULL, *last_key = NULL, *headers = NULL;
     PyObject *start_line = NULL, *result = NULL, *empty = NULL;
     PyObject *method_text = NULL, *target_text = NULL, *version_text = NULL;
-    int plain;
+    int plain, flag = 0;
 
-    (void)module;
     if (nargs != 3) {
         PyErr_Format(PyExc_TypeError,
-                     "parse_request_head() takes exactly 3 arguments "
-                     "(%zd given)",
+                     "%s() takes exactly 3 arguments (%zd given)", function,
                      nargs);
         return NULL;
     }
     if (!PyType_Check(args[1]) ||
         !PyType_IsSubtype((PyTypeObject *)args[1], &PyTuple_Type) ||
         !PyType_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "parse_request_head() needs a tuple subclass and a "
-                        "class");
+        PyErr_Format(PyExc_TypeError,
+                     "%s() needs a tuple subclass and a class", function);
         return NULL;
     }
     line_type = (PyTypeObject *)args[1];
@@ -419,6 +502,14 @@ parse_request_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_RETURN_NONE;
     }
+    if (with_flag && version[7] == '1') {
+        flag = is_plain_request(state, table);
+        if (flag < 0) {
+            Py_DECREF(table);
+            Py_XDECREF(last_key);
+            return NULL;
+        }
+    }
 
     method_text = PyUnicode_DecodeLatin1((const char *)method,
                                          target - 1 - method, NULL);
@@ -442,7 +533,13 @@ parse_request_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject_SetAttr(headers, state->str_pending_fold, Py_None) < 0) {
         goto done;
     }
-    result = PyTuple_Pack(2, start_line, headers);
+    if (with_flag) {
+        result = PyTuple_Pack(3, start_line, headers,
+                              flag ? Py_True : Py_False);
+    }
+    else {
+        result = PyTuple_Pack(2, start_line, headers);
+    }
 done:
     Py_XDECREF(empty);
     Py_XDECREF(headers);
@@ -453,6 +550,19 @@ done:
     Py_XDECREF(last_key);
     Py_DECREF(table);
     return result;
+}
+
+static PyObject *
+parse_request_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    return parse_head(module, args, nargs, "parse_request_head", 0);
+}
+
+static PyObject *
+parse_request_head_plain(PyObject *module, PyObject *const *args,
+                         Py_ssize_t nargs)
+{
+    return parse_head(module, args, nargs, "parse_request_head_plain", 1);
 }
 
 /* Whether text holds CR, LF or NUL (written to let the compiler vectorize). */
@@ -646,21 +756,30 @@ format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     head_writer writer = {NULL, NULL, 0};
     PyObject *result;
+    Py_ssize_t body_size = 0;
 
     (void)module;
-    if (nargs != 3) {
+    if (nargs != 3 && nargs != 4) {
         PyErr_Format(PyExc_TypeError,
-                     "format_head() takes exactly 3 arguments (%zd given)",
+                     "format_head() takes 3 or 4 arguments (%zd given)",
                      nargs);
         return NULL;
     }
     if (!PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2])) {
         Py_RETURN_NONE;
     }
-    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0) {
+    if (nargs == 4) {
+        /* A body to append: exact bytes only (immutable, so its size holds). */
+        if (!PyBytes_CheckExact(args[3])) {
+            Py_RETURN_NONE;
+        }
+        body_size = PyBytes_GET_SIZE(args[3]);
+    }
+    if (walk_head_locked(&writer, args[0], args[1], args[2]) < 0 ||
+        writer.total > PY_SSIZE_T_MAX - body_size) {
         Py_RETURN_NONE;
     }
-    result = PyBytes_FromStringAndSize(NULL, writer.total);
+    result = PyBytes_FromStringAndSize(NULL, writer.total + body_size);
     if (result == NULL) {
         return NULL;
     }
@@ -671,6 +790,9 @@ format_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         /* Only if the objects changed between the walks. */
         Py_DECREF(result);
         Py_RETURN_NONE;
+    }
+    if (body_size) {
+        memcpy(writer.out, PyBytes_AS_STRING(args[3]), body_size);
     }
     return result;
 }
@@ -683,8 +805,17 @@ speedups_exec(PyObject *module)
     state->str_values = PyUnicode_InternFromString("_values");
     state->str_last_key = PyUnicode_InternFromString("_last_key");
     state->str_pending_fold = PyUnicode_InternFromString("_pending_fold");
+    state->str_host = PyUnicode_InternFromString("Host");
+    state->str_content_length = PyUnicode_InternFromString("Content-Length");
+    state->str_transfer_encoding =
+        PyUnicode_InternFromString("Transfer-Encoding");
+    state->str_expect = PyUnicode_InternFromString("Expect");
+    state->str_connection = PyUnicode_InternFromString("Connection");
     if (state->str_values == NULL || state->str_last_key == NULL ||
-        state->str_pending_fold == NULL) {
+        state->str_pending_fold == NULL || state->str_host == NULL ||
+        state->str_content_length == NULL ||
+        state->str_transfer_encoding == NULL || state->str_expect == NULL ||
+        state->str_connection == NULL) {
         return -1;
     }
     return 0;
@@ -698,6 +829,11 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
         Py_VISIT(state->str_values);
         Py_VISIT(state->str_last_key);
         Py_VISIT(state->str_pending_fold);
+        Py_VISIT(state->str_host);
+        Py_VISIT(state->str_content_length);
+        Py_VISIT(state->str_transfer_encoding);
+        Py_VISIT(state->str_expect);
+        Py_VISIT(state->str_connection);
     }
     return 0;
 }
@@ -710,6 +846,11 @@ speedups_clear(PyObject *module)
         Py_CLEAR(state->str_values);
         Py_CLEAR(state->str_last_key);
         Py_CLEAR(state->str_pending_fold);
+        Py_CLEAR(state->str_host);
+        Py_CLEAR(state->str_content_length);
+        Py_CLEAR(state->str_transfer_encoding);
+        Py_CLEAR(state->str_expect);
+        Py_CLEAR(state->str_connection);
     }
     return 0;
 }
@@ -734,10 +875,19 @@ static PyMethodDef speedups_methods[] = {
      "The (start line, headers) of a plain request head, built as\n"
      "tornado._http1wire builds them, or None if data is not plain\n"
      "(the Python parser then handles it and its errors)."},
+    {"parse_request_head_plain",
+     (PyCFunction)(void (*)(void))parse_request_head_plain, METH_FASTCALL,
+     "parse_request_head_plain(data, start_line_type, headers_type)\n\n"
+     "As parse_request_head, with a third item: True when the head is\n"
+     "HTTP/1.1 with one Host value of [A-Za-z0-9.:-] only, no\n"
+     "Content-Length, Transfer-Encoding or Expect header and no\n"
+     "Connection header but \"keep-alive\" (any case): such a request has\n"
+     "no body, keeps the connection alive and expects no 100-continue."},
     {"format_head", (PyCFunction)(void (*)(void))format_head, METH_FASTCALL,
-     "format_head(first_line, table, extra) -> bytes | None\n\n"
-     "The bytes of a message head as tornado._http1wire renders them,\n"
-     "or None if a piece needs the Python code (which may raise)."},
+     "format_head(first_line, table, extra[, body]) -> bytes | None\n\n"
+     "The bytes of a message head as tornado._http1wire renders them\n"
+     "(followed by body, exact bytes, when given), or None if a piece\n"
+     "needs the Python code (which may raise)."},
     {NULL, NULL, 0, NULL},
 };
 
