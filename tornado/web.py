@@ -330,10 +330,21 @@ class RequestHandler:
     _template_loader_lock = threading.Lock()
     _stream_request_body = False
 
-    # Set up by __init__ and _execute; declared for readers and type checkers.
-    _transforms: Sequence[OutputTransform]
-    _prepared_future: Future[None] | None
-    _request_body_error: httputil.HTTPInputError | None
+    # The state of a new handler.  Class attributes rather than stores in
+    # __init__ (each instance gets its own value on the first change):
+    # most requests change few of them.
+    _headers_written = False
+    _finished = False
+    _auto_finish = True
+    _transforms: Sequence[OutputTransform] = ()
+    _prepared_future: Future[None] | None = None
+    _request_body_error: httputil.HTTPInputError | None = None
+    # Cookies to send, by name (a dict of the handler's own from the first).
+    _new_cookies: dict[str, http.cookies.Morsel[str]] | None = None
+    # Names of cookies set with ``partitioned=True`` (created on demand).
+    _partitioned_cookies: set[str] | None = None
+    # Built on first use (see ``ui``): most requests render no template.
+    _ui: ObjectDict | None = None
 
     def __init__(
         self,
@@ -355,17 +366,6 @@ class RequestHandler:
         self.path_args: list[Any] = []
         #: Named groups of the URL pattern, decoded (set before `prepare`).
         self.path_kwargs: dict[str, Any] = {}
-        self._headers_written = False
-        self._finished = False
-        self._auto_finish = True
-        self._prepared_future = None
-        self._request_body_error = None
-        self._transforms = ()
-        self._new_cookies: dict[str, http.cookies.Morsel[str]] = {}
-        # Names of cookies set with ``partitioned=True`` (created on demand).
-        self._partitioned_cookies: set[str] | None = None
-        # Built on first use (see ``ui``): most requests render no template.
-        self._ui: ObjectDict | None = None
         self.clear()
         # The default on_connection_close does something only for a streamed
         # body (it fails the body's future): otherwise it needs no callback.
@@ -716,6 +716,8 @@ class RequestHandler:
             if not isinstance(extra, bool):
                 _check_cookie_attribute(name, key, str(extra))
             morsel[key] = extra
+        if self._new_cookies is None:
+            self._new_cookies = {}
         self._new_cookies.pop(name, None)
         self._new_cookies[name] = morsel
         if partitioned:
@@ -740,6 +742,7 @@ class RequestHandler:
             days=365
         )
         self.set_cookie(name, value="", expires=expired, **kwargs)
+        assert self._new_cookies is not None
         # Max-Age=0 as well: clients honour it even with a skewed clock.
         self._new_cookies[name]["max-age"] = "0"
 
@@ -948,19 +951,21 @@ class RequestHandler:
         if not self._headers_written:
             # Etag, 304 and Content-Length, before the first flush.
             headers = self._headers
+            # self._headers is always an HTTPHeaders, keyed by canonical
+            # names and without pending continuation lines: its table is
+            # read and set here without the calls of its methods.
+            table = headers._values
             if (
                 self._status_code == 200
                 and request.method in ("GET", "HEAD")
-                # "Etag" not in headers, without the call (self._headers is
-                # always an HTTPHeaders, keyed by canonical names).
-                and "Etag" not in headers._values
+                and "Etag" not in table
             ):
                 if (
                     cls.set_etag_header is RequestHandler.set_etag_header
                     and cls.compute_etag is RequestHandler.compute_etag
                 ):
                     # A quoted hex digest: no need for set_header's checks.
-                    headers["Etag"] = _sha1_etag(self._write_buffer)
+                    table["Etag"] = _sha1_etag(self._write_buffer)
                 else:
                     self.set_etag_header()
                 if (
@@ -971,9 +976,9 @@ class RequestHandler:
                     self.set_status(304)
             status = self._status_code
             if status == 200 or not _has_no_body(status):
-                if "Content-Length" not in headers._values:
-                    length = sum(map(len, self._write_buffer))
-                    headers["Content-Length"] = str(length)
+                table = headers._values  # (the same dict, unless a hook replaced it)
+                if "Content-Length" not in table:
+                    table["Content-Length"] = str(sum(map(len, self._write_buffer)))
             else:
                 if self._write_buffer and any(self._write_buffer):
                     raise RuntimeError(f"Cannot send body with {status}")
@@ -1485,7 +1490,8 @@ class RequestHandler:
         in it may rely on ``asyncio.current_task()``, as ``asyncio.timeout()``
         does), and one that does not costs no task.
         """
-        self._transforms = transforms
+        if transforms:
+            self._transforms = transforms
         rest = None
         try:
             # The steps up to the first one returning an awaitable.
