@@ -968,9 +968,15 @@ class RequestHandler:
                     table["Etag"] = _sha1_etag(self._write_buffer)
                 else:
                     self.set_etag_header()
+                request_headers = request.headers
                 if (
                     cls.check_etag_header is not RequestHandler.check_etag_header
-                    or "If-None-Match" in request.headers
+                    or (
+                        # The header's presence, without a call for HTTPHeaders.
+                        "If-None-Match" in request_headers._values
+                        if type(request_headers) is httputil.HTTPHeaders
+                        else "If-None-Match" in request_headers
+                    )
                 ) and self.check_etag_header():
                     self._write_buffer = []
                     self.set_status(304)
@@ -1521,9 +1527,12 @@ class RequestHandler:
                 rest = self._execute_rest(None, _AWAITING_BODY)
                 return rest
             # The bound method is not kept: this frame ends before any wait.
-            result = getattr(self, method_name.lower())(
-                *self.path_args, **self.path_kwargs
-            )
+            if self.path_args or self.path_kwargs:
+                result = getattr(self, method_name.lower())(
+                    *self.path_args, **self.path_kwargs
+                )
+            else:
+                result = getattr(self, method_name.lower())()  # (a plain call)
             if result is not None:
                 rest = self._execute_rest(result, _AWAITING_METHOD)
             elif self._auto_finish and not self._finished:
@@ -2430,9 +2439,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
                     loader.reset()
         if not settings.get("static_hash_cache", True):
             settings.get("static_handler_class", StaticFileHandler).reset()
-        self.handler = handler = self.handler_class(
-            application, request, **self.handler_kwargs
-        )
+        handler_kwargs = self.handler_kwargs
+        if handler_kwargs:
+            handler = self.handler_class(application, request, **handler_kwargs)
+        else:
+            handler = self.handler_class(application, request)  # (a plain call)
+        self.handler = handler
         handler._request_body_error = self.body_error
         transforms: Sequence[OutputTransform] = ()
         if application.transforms:
@@ -2442,9 +2454,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         # A context of its own, as a task would have: what the handler sets
         # in context variables stays with its request.
         context = contextvars.copy_context()
-        rest = context.run(
-            handler._execute, transforms, *self.path_args, **self.path_kwargs
-        )
+        if self.path_args or self.path_kwargs:
+            rest = context.run(
+                handler._execute, transforms, *self.path_args, **self.path_kwargs
+            )
+        else:
+            rest = context.run(handler._execute, transforms)  # (a plain call)
         if rest is not None:
             # _execute_rest handles its errors; asyncio reports anything
             # that escapes it.
