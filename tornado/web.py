@@ -92,6 +92,7 @@ from collections.abc import (
     Coroutine,
     Generator,
     Iterable,
+    Mapping,
     Sequence,
 )
 from typing import (
@@ -2342,6 +2343,11 @@ class Application(ReversibleRouter):
         )
 
 
+# The arguments of a route without any (never changed: shared).
+_NO_ARGS: Sequence[bytes] = ()
+_NO_KWARGS: Mapping[str, Any] = types.MappingProxyType({})
+
+
 class _HandlerDelegate(httputil.HTTPMessageDelegate):
     """Receives a request for a handler class and runs the handler."""
 
@@ -2372,10 +2378,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.connection = request.connection
         self.request = request
         self.handler_class = handler_class
-        self.handler_kwargs = handler_kwargs or {}
-        self.path_args = path_args or []
-        self.path_kwargs = path_kwargs or {}
-        self.chunks: list[bytes] = []
+        # Shared empty values rather than new ones: these are only read.
+        self.handler_kwargs = handler_kwargs or _NO_KWARGS
+        self.path_args = path_args or _NO_ARGS
+        self.path_kwargs = path_kwargs or _NO_KWARGS
+        # The body's pieces (created with the first one).
+        self.chunks: list[bytes] | None = None
         if not issubclass(handler_class, RequestHandler):
             raise TypeError(
                 f"expected subclass of RequestHandler, got {handler_class!r}"
@@ -2398,7 +2406,10 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         if self.stream_request_body:
             assert self.handler is not None
             return self.handler.data_received(data)
-        self.chunks.append(data)
+        if self.chunks is None:
+            self.chunks = [data]
+        else:
+            self.chunks.append(data)
         return None
 
     def finish(self) -> None:
@@ -2408,7 +2419,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         request = self.request
         if self.chunks:
             request.body = b"".join(self.chunks)
-            self.chunks = []
+            self.chunks = None
         else:
             request.body = b""
         try:
@@ -2426,7 +2437,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             self.handler._end_body_wait()
             self.handler.on_connection_close()
         else:
-            self.chunks = []
+            self.chunks = None
 
     def execute(self) -> Awaitable[None] | None:
         """Create the handler and start running it."""
