@@ -92,6 +92,7 @@ from collections.abc import (
     Coroutine,
     Generator,
     Iterable,
+    Mapping,
     Sequence,
 )
 from typing import (
@@ -330,10 +331,21 @@ class RequestHandler:
     _template_loader_lock = threading.Lock()
     _stream_request_body = False
 
-    # Set up by __init__ and _execute; declared for readers and type checkers.
-    _transforms: Sequence[OutputTransform]
-    _prepared_future: Future[None] | None
-    _request_body_error: httputil.HTTPInputError | None
+    # The state of a new handler.  Class attributes rather than stores in
+    # __init__ (each instance gets its own value on the first change):
+    # most requests change few of them.
+    _headers_written = False
+    _finished = False
+    _auto_finish = True
+    _transforms: Sequence[OutputTransform] = ()
+    _prepared_future: Future[None] | None = None
+    _request_body_error: httputil.HTTPInputError | None = None
+    # Cookies to send, by name (a dict of the handler's own from the first).
+    _new_cookies: dict[str, http.cookies.Morsel[str]] | None = None
+    # Names of cookies set with ``partitioned=True`` (created on demand).
+    _partitioned_cookies: set[str] | None = None
+    # Built on first use (see ``ui``): most requests render no template.
+    _ui: ObjectDict | None = None
 
     def __init__(
         self,
@@ -355,17 +367,6 @@ class RequestHandler:
         self.path_args: list[Any] = []
         #: Named groups of the URL pattern, decoded (set before `prepare`).
         self.path_kwargs: dict[str, Any] = {}
-        self._headers_written = False
-        self._finished = False
-        self._auto_finish = True
-        self._prepared_future = None
-        self._request_body_error = None
-        self._transforms = ()
-        self._new_cookies: dict[str, http.cookies.Morsel[str]] = {}
-        # Names of cookies set with ``partitioned=True`` (created on demand).
-        self._partitioned_cookies: set[str] | None = None
-        # Built on first use (see ``ui``): most requests render no template.
-        self._ui: ObjectDict | None = None
         self.clear()
         # The default on_connection_close does something only for a streamed
         # body (it fails the body's future): otherwise it needs no callback.
@@ -716,6 +717,8 @@ class RequestHandler:
             if not isinstance(extra, bool):
                 _check_cookie_attribute(name, key, str(extra))
             morsel[key] = extra
+        if self._new_cookies is None:
+            self._new_cookies = {}
         self._new_cookies.pop(name, None)
         self._new_cookies[name] = morsel
         if partitioned:
@@ -740,6 +743,7 @@ class RequestHandler:
             days=365
         )
         self.set_cookie(name, value="", expires=expired, **kwargs)
+        assert self._new_cookies is not None
         # Max-Age=0 as well: clients honour it even with a skewed clock.
         self._new_cookies[name]["max-age"] = "0"
 
@@ -948,32 +952,40 @@ class RequestHandler:
         if not self._headers_written:
             # Etag, 304 and Content-Length, before the first flush.
             headers = self._headers
+            # self._headers is always an HTTPHeaders, keyed by canonical
+            # names and without pending continuation lines: its table is
+            # read and set here without the calls of its methods.
+            table = headers._values
             if (
                 self._status_code == 200
                 and request.method in ("GET", "HEAD")
-                # "Etag" not in headers, without the call (self._headers is
-                # always an HTTPHeaders, keyed by canonical names).
-                and "Etag" not in headers._values
+                and "Etag" not in table
             ):
                 if (
                     cls.set_etag_header is RequestHandler.set_etag_header
                     and cls.compute_etag is RequestHandler.compute_etag
                 ):
                     # A quoted hex digest: no need for set_header's checks.
-                    headers["Etag"] = _sha1_etag(self._write_buffer)
+                    table["Etag"] = _sha1_etag(self._write_buffer)
                 else:
                     self.set_etag_header()
+                request_headers = request.headers
                 if (
                     cls.check_etag_header is not RequestHandler.check_etag_header
-                    or "If-None-Match" in request.headers
+                    or (
+                        # The header's presence, without a call for HTTPHeaders.
+                        "If-None-Match" in request_headers._values
+                        if type(request_headers) is httputil.HTTPHeaders
+                        else "If-None-Match" in request_headers
+                    )
                 ) and self.check_etag_header():
                     self._write_buffer = []
                     self.set_status(304)
             status = self._status_code
             if status == 200 or not _has_no_body(status):
-                if "Content-Length" not in headers._values:
-                    length = sum(map(len, self._write_buffer))
-                    headers["Content-Length"] = str(length)
+                table = headers._values  # (the same dict, unless a hook replaced it)
+                if "Content-Length" not in table:
+                    table["Content-Length"] = str(sum(map(len, self._write_buffer)))
             else:
                 if self._write_buffer and any(self._write_buffer):
                     raise RuntimeError(f"Cannot send body with {status}")
@@ -1485,7 +1497,8 @@ class RequestHandler:
         in it may rely on ``asyncio.current_task()``, as ``asyncio.timeout()``
         does), and one that does not costs no task.
         """
-        self._transforms = transforms
+        if transforms:
+            self._transforms = transforms
         rest = None
         try:
             # The steps up to the first one returning an awaitable.
@@ -1515,9 +1528,12 @@ class RequestHandler:
                 rest = self._execute_rest(None, _AWAITING_BODY)
                 return rest
             # The bound method is not kept: this frame ends before any wait.
-            result = getattr(self, method_name.lower())(
-                *self.path_args, **self.path_kwargs
-            )
+            if self.path_args or self.path_kwargs:
+                result = getattr(self, method_name.lower())(
+                    *self.path_args, **self.path_kwargs
+                )
+            else:
+                result = getattr(self, method_name.lower())()  # (a plain call)
             if result is not None:
                 rest = self._execute_rest(result, _AWAITING_METHOD)
             elif self._auto_finish and not self._finished:
@@ -2327,6 +2343,11 @@ class Application(ReversibleRouter):
         )
 
 
+# The arguments of a route without any (never changed: shared).
+_NO_ARGS: Sequence[bytes] = ()
+_NO_KWARGS: Mapping[str, Any] = types.MappingProxyType({})
+
+
 class _HandlerDelegate(httputil.HTTPMessageDelegate):
     """Receives a request for a handler class and runs the handler."""
 
@@ -2357,10 +2378,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         self.connection = request.connection
         self.request = request
         self.handler_class = handler_class
-        self.handler_kwargs = handler_kwargs or {}
-        self.path_args = path_args or []
-        self.path_kwargs = path_kwargs or {}
-        self.chunks: list[bytes] = []
+        # Shared empty values rather than new ones: these are only read.
+        self.handler_kwargs = handler_kwargs or _NO_KWARGS
+        self.path_args = path_args or _NO_ARGS
+        self.path_kwargs = path_kwargs or _NO_KWARGS
+        # The body's pieces (created with the first one).
+        self.chunks: list[bytes] | None = None
         if not issubclass(handler_class, RequestHandler):
             raise TypeError(
                 f"expected subclass of RequestHandler, got {handler_class!r}"
@@ -2383,7 +2406,10 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         if self.stream_request_body:
             assert self.handler is not None
             return self.handler.data_received(data)
-        self.chunks.append(data)
+        if self.chunks is None:
+            self.chunks = [data]
+        else:
+            self.chunks.append(data)
         return None
 
     def finish(self) -> None:
@@ -2393,7 +2419,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         request = self.request
         if self.chunks:
             request.body = b"".join(self.chunks)
-            self.chunks = []
+            self.chunks = None
         else:
             request.body = b""
         try:
@@ -2411,7 +2437,7 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
             self.handler._end_body_wait()
             self.handler.on_connection_close()
         else:
-            self.chunks = []
+            self.chunks = None
 
     def execute(self) -> Awaitable[None] | None:
         """Create the handler and start running it."""
@@ -2424,9 +2450,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
                     loader.reset()
         if not settings.get("static_hash_cache", True):
             settings.get("static_handler_class", StaticFileHandler).reset()
-        self.handler = handler = self.handler_class(
-            application, request, **self.handler_kwargs
-        )
+        handler_kwargs = self.handler_kwargs
+        if handler_kwargs:
+            handler = self.handler_class(application, request, **handler_kwargs)
+        else:
+            handler = self.handler_class(application, request)  # (a plain call)
+        self.handler = handler
         handler._request_body_error = self.body_error
         transforms: Sequence[OutputTransform] = ()
         if application.transforms:
@@ -2436,9 +2465,12 @@ class _HandlerDelegate(httputil.HTTPMessageDelegate):
         # A context of its own, as a task would have: what the handler sets
         # in context variables stays with its request.
         context = contextvars.copy_context()
-        rest = context.run(
-            handler._execute, transforms, *self.path_args, **self.path_kwargs
-        )
+        if self.path_args or self.path_kwargs:
+            rest = context.run(
+                handler._execute, transforms, *self.path_args, **self.path_kwargs
+            )
+        else:
+            rest = context.run(handler._execute, transforms)  # (a plain call)
         if rest is not None:
             # _execute_rest handles its errors; asyncio reports anything
             # that escapes it.

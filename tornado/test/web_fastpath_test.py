@@ -302,3 +302,82 @@ class ExtraMatcherParamsTest(unittest.TestCase):
         )
         with self.assertRaises(TypeError):
             app.find_handler(request)
+
+
+class SetsCookie(RequestHandler):
+    def get(self) -> None:
+        if self.get_argument("set", None):
+            self.set_cookie("flavour", "oat")
+        self.write("cookie")
+
+
+class OwnLengthAndEtag(RequestHandler):
+    def get(self) -> None:
+        self.set_header("Etag", '"mine"')
+        self.set_header("Content-Length", "5")
+        self.write("12345")
+
+
+class WithKwargs(RequestHandler):
+    def initialize(self, word: str) -> None:
+        self.word = word
+
+    def get(self, name: str) -> None:
+        self.write(f"{self.word} {name}")
+
+
+class EchoBody(RequestHandler):
+    def post(self) -> None:
+        self.write(self.request.body + b" " + self.get_body_argument("a").encode())
+
+
+class HeadersReplaced(RequestHandler):
+    def get(self) -> None:
+        # A request whose headers are no longer an HTTPHeaders.
+        self.request.headers = {"If-None-Match": "*"}  # type: ignore[assignment]
+        self.write("replaced")
+
+
+class HandlerStateTest(QuietAccessLog):
+    """A handler's state starts anew with each request (class defaults), and
+    the headers finish adds leave the handler's own alone."""
+
+    def get_app(self) -> Application:
+        return Application(
+            [
+                ("/cookie", SetsCookie),
+                ("/own", OwnLengthAndEtag),
+                (r"/kw/(\w+)", WithKwargs, {"word": "hello"}),
+                ("/body", EchoBody),
+                ("/replaced", HeadersReplaced),
+            ]
+        )
+
+    def test_cookie_of_one_request_not_sent_with_the_next(self) -> None:
+        response = self.fetch("/cookie?set=1")
+        self.assertEqual(
+            response.headers.get_list("Set-Cookie"), ["flavour=oat; Path=/"]
+        )
+        response = self.fetch("/cookie")
+        self.assertNotIn("Set-Cookie", response.headers)
+        self.assertEqual(response.body, b"cookie")
+
+    def test_own_etag_and_content_length_kept(self) -> None:
+        response = self.fetch("/own")
+        self.assertEqual(response.headers["Etag"], '"mine"')
+        self.assertEqual(response.headers["Content-Length"], "5")
+        self.assertEqual(response.body, b"12345")
+        # An Etag of the handler's own is not compared with If-None-Match.
+        response = self.fetch("/own", headers={"If-None-Match": '"mine"'})
+        self.assertEqual((response.code, response.body), (200, b"12345"))
+
+    def test_initialize_and_path_arguments(self) -> None:
+        self.assertEqual(self.fetch("/kw/world").body, b"hello world")
+
+    def test_request_body_delivered(self) -> None:
+        response = self.fetch("/body", method="POST", body="a=1")
+        self.assertEqual(response.body, b"a=1 1")
+
+    def test_if_none_match_in_replaced_headers(self) -> None:
+        response = self.fetch("/replaced")
+        self.assertEqual(response.code, 304)
