@@ -330,18 +330,38 @@ def _is_chunked(headers: HTTPHeaders) -> bool:
     return True
 
 
+#: What `check_body_size` says of a body over the limit, by how its size
+#: became known.
+_BODY_TOO_LARGE = {
+    "declared": "Content-Length too long",
+    "chunked": "chunked body too large",
+    "until close": "Body too long",
+    "decompressed": "decompressed body too large",
+}
+
+
+def check_body_size(size: int, max_body_size: int | None, measured: str) -> None:
+    """The body-size rule: refuse a body of ``size`` bytes over ``max_body_size``.
+
+    ``measured`` says how the size became known: ``"declared"`` (its
+    ``Content-Length``), ``"chunked"`` (the chunk sizes so far), ``"until
+    close"`` (the bytes so far of a body ending with the connection) or
+    ``"decompressed"`` (the bytes so far of a gzip body once decompressed);
+    it picks the message of the `.HTTPInputError` raised.  Every size limit
+    on received bodies goes through here.
+    """
+    if max_body_size is not None and size > max_body_size:
+        raise HTTPInputError(_BODY_TOO_LARGE[measured])
+
+
 def check_content_length(framing: Framing, max_body_size: int | None) -> None:
     """Refuse a body whose declared length is over ``max_body_size``.
 
     Raises `.HTTPInputError` (``Content-Length too long``).  Checked once
     the application had its chance to change the limit.
     """
-    if (
-        framing.kind is _LENGTH
-        and max_body_size is not None
-        and framing.length > max_body_size
-    ):
-        raise HTTPInputError("Content-Length too long")
+    if framing.kind is _LENGTH:
+        check_body_size(framing.length, max_body_size, "declared")
 
 
 def request_body_framing(headers: HTTPHeaders) -> Framing:
@@ -538,8 +558,7 @@ class ChunkedDecoder:
         except ValueError:
             raise HTTPInputError("invalid chunk size") from None
         self._body_size += size
-        if self._max_body_size is not None and self._body_size > self._max_body_size:
-            raise HTTPInputError("chunked body too large")
+        check_body_size(self._body_size, self._max_body_size, "chunked")
         self._chunk_remaining = size
         self._state = _State.DATA if size else _State.TRAILER
 

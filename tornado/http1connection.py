@@ -35,6 +35,7 @@ from tornado._http1wire import (
     BodyKind,
     ChunkedDecoder,
     Framing,
+    check_body_size,
     check_content_length,
     check_request_host,
     connection_header,
@@ -616,8 +617,7 @@ class HTTP1Connection(httputil.HTTPConnection):
             except iostream.StreamClosedError:
                 return  # the end of the body
             received += len(chunk)
-            if received > self._max_body_size:
-                raise HTTPInputError("Body too long")
+            check_body_size(received, self._max_body_size, "until close")
             await self._deliver(delegate, chunk)
 
     async def _reject_input(self, error: HTTPInputError) -> None:
@@ -1061,8 +1061,7 @@ class _GzipMessageDelegate(HTTPMessageDelegate):
 
     def _count(self, piece: bytes) -> bytes:
         self._decompressed_size += len(piece)
-        if self._decompressed_size > self._max_body_size():
-            raise HTTPInputError("decompressed body too large")
+        check_body_size(self._decompressed_size, self._max_body_size(), "decompressed")
         return piece
 
     async def _pass_on(self, piece: bytes) -> None:

@@ -19,6 +19,7 @@ from tornado._http1wire import (
     ChunkedDecoder,
     Framing,
     ReadHint,
+    check_body_size,
     check_content_length,
     check_request_host,
     connection_header,
@@ -318,6 +319,21 @@ class IncomingFramingTest(unittest.TestCase):
         with self.assertRaises(HTTPInputError) as caught:
             check_content_length(framing, 99)
         self.assertEqual(str(caught.exception), "Content-Length too long")
+
+    def test_body_size_rule_and_its_messages(self) -> None:
+        messages = {
+            "declared": "Content-Length too long",
+            "chunked": "chunked body too large",
+            "until close": "Body too long",
+            "decompressed": "decompressed body too large",
+        }
+        for measured, message in messages.items():
+            with self.subTest(measured=measured):
+                check_body_size(100, 100, measured)
+                check_body_size(10**9, None, measured)
+                with self.assertRaises(HTTPInputError) as caught:
+                    check_body_size(101, 100, measured)
+                self.assertEqual(str(caught.exception), message)
 
     def test_response_framing(self) -> None:
         length = headers_of("Content-Length: 7")
