@@ -251,6 +251,20 @@ class _ParsedHead(NamedTuple):
     keep_alive: bool
 
 
+class _Parked:
+    """The type of `_PARKED`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "_PARKED"
+
+
+#: What a server's `HTTP1Connection._read_request` gives when the request
+#: was read and the application is still preparing its response.
+_PARKED = _Parked()
+
+
 class HTTP1Connection(httputil.HTTPConnection):
     """One HTTP/1.x request/response exchange over a stream.
 
@@ -318,17 +332,27 @@ class HTTP1Connection(httputil.HTTPConnection):
         result is true if the connection can carry another message, false
         if it is closed (or detached).
         """
-        return cast(Awaitable[bool], self._read_message(self._wrap(delegate), False))
+        return cast(Awaitable[bool], self._read_message(self._wrap(delegate), None))
 
-    def _read_request(self, delegate: HTTPMessageDelegate) -> Awaitable[bool | None]:
+    def _serve_with(
+        self, early_head: Future[bytes] | None, head_timer: _WaitTimer | None
+    ) -> None:
+        """Set up by the `HTTP1ServerConnection` about to read a request here:
+        a head read it already started (or None) and its head timer."""
+        self._early_head = early_head
+        self._head_timer = head_timer
+
+    def _read_request(
+        self, delegate: HTTPMessageDelegate, server: HTTP1ServerConnection
+    ) -> Awaitable[bool | _Parked]:
         """Like `read_response` on a server, but may leave the response pending.
 
-        ``None`` comes out when the application is still preparing its
-        response: the caller's task can end rather than wait (a parked
-        long-polling request then holds no coroutines here), and goes on
-        once ``_finish_future`` resolves, with `_end_parked_exchange`.
+        `_PARKED` comes out when the application is still preparing its
+        response: ``server``'s task can end rather than wait (a parked
+        long-polling request then holds no coroutines here), and ``server``
+        goes on once the response is written, with `_end_parked_exchange`.
         """
-        return self._read_message(self._wrap(delegate), True)
+        return self._read_message(self._wrap(delegate), server)
 
     def _wrap(self, delegate: HTTPMessageDelegate) -> HTTPMessageDelegate:
         if not self.params.decompress:
@@ -338,8 +362,8 @@ class HTTP1Connection(httputil.HTTPConnection):
         )
 
     async def _read_message(
-        self, delegate: HTTPMessageDelegate, may_park: bool
-    ) -> bool | None:
+        self, delegate: HTTPMessageDelegate, park_in: HTTP1ServerConnection | None
+    ) -> bool | _Parked:
         # Whether the delegate still has to hear that the message ended early.
         owes_close_notice = True
         parked = False
@@ -375,13 +399,14 @@ class HTTP1Connection(httputil.HTTPConnection):
                 # the application's close callback can run.
                 if not self.stream.closed():
                     self.stream.set_close_callback(self._on_connection_close)
-                    if may_park:
+                    if park_in is not None:
                         # An application answering at once (its task is
                         # already scheduled) gets its turn before parking.
                         await asyncio.sleep(0)
                         if not self._finish_future.done():
                             parked = True
-                            return None
+                            self._parked_in = park_in
+                            return _PARKED
                     await self._finish_future
                     if not self._detached:
                         self.stream.set_close_callback(None)
@@ -1150,23 +1175,22 @@ class HTTP1ServerConnection:
         try:
             while True:
                 conn = HTTP1Connection(self.stream, False, self.params, self.context)
-                conn._early_head, early_head = early_head, None
                 if self._head_timer is None and self.params.header_timeout is not None:
                     self._head_timer = conn._new_head_timer(self.params.header_timeout)
-                conn._head_timer = self._head_timer
+                conn._serve_with(early_head, self._head_timer)
+                early_head = None
                 request_delegate = delegate.start_request(self, conn)
                 try:
-                    keep_serving = await conn._read_request(request_delegate)
+                    keep_serving = await conn._read_request(request_delegate, self)
                 except (iostream.StreamClosedError, asyncio.CancelledError):
                     return
                 except Exception:
                     gen_log.error("Uncaught exception", exc_info=True)
                     conn.close()
                     return
-                if keep_serving is None:
+                if keep_serving is _PARKED:
                     still_serving = True
                     self._task = None  # ends now; nothing to keep alive
-                    conn._parked_in = self
                     if self._head_timer is not None:
                         # Not needed until the next head; re-armed then.
                         self._head_timer.cancel()
@@ -1282,6 +1306,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         "_scanned",
         "_phase",
         "_exchange",
+        "_delegate",
         "_blocked_on",
         "_reading_paused",
         "_writing_paused",
@@ -1322,6 +1347,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._scanned = 0
         self._phase = _Phase.HEAD
         self._exchange: _ServerExchange | None = None
+        # The delegate hearing the current exchange's request, until it has
+        # heard all of it (or of its end).
+        self._delegate: HTTPMessageDelegate | None = None
         # A delegate's flow control (or a turn given to other connections).
         self._blocked_on: Future[Any] | None = None
         self._reading_paused = False
@@ -1375,6 +1403,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._phase = _Phase.CLOSED
         self._stop_timers()
         exchange, self._exchange = self._exchange, None
+        delegate, self._delegate = self._delegate, None
+        if was_reading and delegate is not None:
+            _notify_connection_close(delegate)
         if exchange is not None:
             exchange._connection_lost(was_reading)
         self._fail_drain_waiters()
@@ -1444,6 +1475,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._phase = _Phase.DETACHED
         self._stop_timers()
         self._exchange = None
+        self._delegate = None
         read_ahead, self._buffer = bytes(self._buffer), bytearray()
         if self._reading_paused:
             assert self._transport is not None
@@ -1555,12 +1587,11 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             delegate = _GzipMessageDelegate(
                 delegate, self.params.chunk_size, exchange._body_size_limit
             )
-        exchange._delegate = delegate
+        self._delegate = delegate
         start_line, headers, framing, keep_alive, expects = read_request_head(data)
-        exchange._request_start_line = start_line
-        exchange._framing = framing
-        exchange._disconnect_on_finish = self.params.no_keep_alive or not keep_alive
-        exchange._expects_continue = expects
+        exchange._head_read(
+            start_line, framing, self.params.no_keep_alive or not keep_alive, expects
+        )
         self._phase = _Phase.HEADERS_DELIVERED
         try:  # as with _delegate_errors_logged
             flow_control = delegate.headers_received(start_line, headers)
@@ -1590,12 +1621,11 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         body, self._body = self._body, None
         if body is not None:
             body.stop()
-        exchange._read_finished = True
-        if exchange._write_finished:
+        if exchange._request_read():
             self._phase = _Phase.ANSWERING
             self._exchange_done(exchange)
             return
-        delegate = exchange._delegate
+        delegate = self._delegate
         assert delegate is not None
         self._phase = _Phase.ANSWERING
         try:  # as with _delegate_errors_logged
@@ -1609,7 +1639,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         except Exception as e:
             raise _logged_as_uncaught(e) from e
         # Nothing more for the delegate, which may hold much (the request).
-        exchange._delegate = None
+        if self._exchange is exchange:
+            self._delegate = None
         if self._exchange is exchange and self._head_timer is not None:
             # A parked response: the head timer is not needed until the next
             # head, when start() re-arms it.
@@ -1618,9 +1649,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     def _deliver(self, exchange: _ServerExchange, chunk: bytes) -> None:
         """Pass body data on, unless the response is already over."""
         if chunk and not exchange._write_finished:
-            assert exchange._delegate is not None
+            assert self._delegate is not None
             with _delegate_errors_logged:
-                self._block_on(exchange._delegate.data_received(chunk))
+                self._block_on(self._delegate.data_received(chunk))
 
     def _block_on(self, flow_control: Awaitable[None] | None) -> None:
         """Park reading until a delegate's ``flow_control`` is done."""
@@ -1673,8 +1704,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._buffer.clear()
         if exchange is not None and self._phase in _READING_PHASES:
             self._exchange = None
-            assert exchange._delegate is not None
-            _notify_connection_close(exchange._delegate)
+            delegate, self._delegate = self._delegate, None
+            assert delegate is not None
+            _notify_connection_close(delegate)
         self.close()
 
     def _sync_reading(self) -> None:
@@ -1739,8 +1771,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
 
     def _exchange_done(self, exchange: _ServerExchange) -> None:
         """The response is written: close, or wait for the next request."""
-        exchange._delegate = None  # it holds the request, which holds us
-        if exchange is not self._exchange or self._phase in (
+        if exchange is not self._exchange:
+            return
+        self._delegate = None  # it holds the request, which holds us
+        if self._phase in (
             _Phase.CLOSED,
             _Phase.DETACHED,
         ):
@@ -1887,7 +1921,6 @@ class _ServerExchange(HTTP1Connection):
 
     __slots__ = (
         "_protocol",
-        "_delegate",
         "_request_start_line",
         "_framing",
         "_disconnect_on_finish",
@@ -1908,7 +1941,6 @@ class _ServerExchange(HTTP1Connection):
     def __init__(self, protocol: HTTP1ServerProtocol) -> None:  # noqa: B027
         # HTTP1Connection.__init__ is not called: its reading state is unused.
         self._protocol = protocol
-        self._delegate: HTTPMessageDelegate | None = None
         self._request_start_line: RequestStartLine | None = None
         self._framing = NO_BODY
         self._disconnect_on_finish = False
@@ -1950,6 +1982,26 @@ class _ServerExchange(HTTP1Connection):
     def _body_size_limit(self) -> int:
         return self._max_body_size
 
+    # -- what the protocol tells the exchange -------------------------------------
+
+    def _head_read(
+        self,
+        start_line: RequestStartLine,
+        framing: Framing,
+        disconnect_on_finish: bool,
+        expects_continue: bool,
+    ) -> None:
+        """The request head is in: what it says about this exchange."""
+        self._request_start_line = start_line
+        self._framing = framing
+        self._disconnect_on_finish = disconnect_on_finish
+        self._expects_continue = expects_continue
+
+    def _request_read(self) -> bool:
+        """The whole request is in; true if the response was already finished."""
+        self._read_finished = True
+        return self._write_finished
+
     # -- connection state ---------------------------------------------------------
 
     def set_close_callback(self, callback: Callable[[], None] | None) -> None:
@@ -1977,14 +2029,11 @@ class _ServerExchange(HTTP1Connection):
         """
         self._detached = True
         self._close_callback = None
-        self._delegate = None
         return self._protocol.detach()
 
     def _connection_lost(self, was_reading: bool) -> None:
-        delegate, self._delegate = self._delegate, None
+        """The connection is gone (the protocol told the delegate if need be)."""
         if was_reading:
-            if delegate is not None:
-                _notify_connection_close(delegate)
             return
         callback, self._close_callback = self._close_callback, None
         if callback is not None:

@@ -15,6 +15,7 @@ import unittest
 from collections.abc import Awaitable
 from typing import Any
 
+from tornado.concurrent import Future
 from tornado.http1connection import (
     CR_OR_LF_RE,
     HTTP1Connection,
@@ -475,6 +476,41 @@ class ServerSideTest(LoopbackTestCase):
                 await self.client.read_until_close(),
                 b"HTTP/1.1 400 Bad Request\r\n\r\n",
             )
+
+    @gen_test
+    async def test_parked_response_then_next_request(self) -> None:
+        # The first response is written once the serving task has ended
+        # (the exchange parked); the connection then serves the next request.
+        requests: list[Future[HTTP1Connection]] = []
+
+        class Delegate(Recorder):
+            def __init__(self, conn: HTTP1Connection) -> None:
+                super().__init__()
+                self.conn = conn
+
+            def finish(self) -> None:
+                requests[-1].set_result(self.conn)
+
+        def answer(conn: HTTP1Connection, body: bytes) -> None:
+            conn.write_headers(
+                ResponseStartLine("HTTP/1.1", 200, "OK"),
+                HTTPHeaders({"Content-Length": str(len(body))}),
+                body,
+            )
+            conn.finish()
+
+        server_conn = await self.serve(Delegate)
+        for body in (b"first", b"second"):
+            requests.append(Future())
+            await self.client.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            conn = await requests[-1]
+            if body == b"first":
+                while server_conn._task is not None:  # parking ends the task
+                    await asyncio.sleep(0)
+            answer(conn, body)
+            head = await self.client.read_until(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"), head)
+            self.assertEqual(await self.client.read_bytes(len(body)), body)
 
     @gen_test
     async def test_set_body_timeout(self) -> None:
