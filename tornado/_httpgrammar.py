@@ -155,7 +155,9 @@ def is_plain_header_block(text: str) -> bool:
 
 def is_digits(text: str) -> bool:
     """Whether ``text`` is one or more ASCII decimal digits."""
-    return DIGITS_RE.fullmatch(text) is not None
+    # For ASCII text, isdigit() accepts exactly 0-9 (and needs one of them):
+    # the same answer as DIGITS_RE.fullmatch, without the regex engine.
+    return text.isascii() and text.isdigit()
 
 
 def parse_digits(text: str) -> int:

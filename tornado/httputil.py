@@ -726,8 +726,7 @@ class HTTPServerRequest:
         context = getattr(connection, "context", None)
         self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
-        # headers._get("Host", "") and split_host_and_port(host)[0], without
-        # the calls in the usual case (a plain table, a short port or none).
+        # headers._get("Host", ""), without the call for a plain table.
         headers = self.headers
         if type(headers) is HTTPHeaders and headers._pending_fold is None:
             stored = headers._values.get("Host") or ""
@@ -735,14 +734,7 @@ class HTTPServerRequest:
         else:
             value = headers._get("Host", "")
         self.host: str = value or "127.0.0.1"
-        netloc = self.host.lower()
-        name, colon, port = netloc.rpartition(":")
-        if not colon:
-            self.host_name = netloc
-        elif name and len(port) <= 18 and port.isascii() and port.isdigit():
-            self.host_name = name
-        else:
-            self.host_name = split_host_and_port(netloc)[0]
+        self.host_name = split_host_and_port(self.host.lower())[0]
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection

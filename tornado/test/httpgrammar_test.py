@@ -93,6 +93,13 @@ class NumberTest(unittest.TestCase):
         with self.assertRaises(ValueError):  # too long for int()
             grammar.parse_digits("9" * 5000)
 
+    @quick
+    @given(st.text(st.sampled_from("0123456789 +-_x\n\u00b2\u0661\u0966\uff11")))
+    def test_is_digits_means_ascii_digits_only(self, text: str) -> None:
+        self.assertEqual(
+            grammar.is_digits(text), grammar.DIGITS_RE.fullmatch(text) is not None
+        )
+
     def test_hex_digits(self) -> None:
         self.assertEqual(grammar.parse_hex_digits("fF"), 255)
         for bad in ["", "0x1", "g", "-1", " a", "a_b"]:
