@@ -171,18 +171,8 @@ def check_request_host(start_line: RequestStartLine, headers: HTTPHeaders) -> No
 
 
 # The functions below run for every message: they look headers up by their
-# canonical names in the table directly, and use these module-level names
+# canonical names (httputil._canonical_get), and use these module-level names
 # for the enum members (a lookup on an Enum class costs several times more).
-
-
-def _value(headers: HTTPHeaders, name: str) -> str | None:
-    """``headers._get(name, None)`` for a ``name`` already in canonical case."""
-    current = (
-        headers._values if headers._pending_fold is None else headers._table()
-    ).get(name)
-    if current is None or type(current) is str:
-        return current
-    return httputil._joined(current)
 
 
 def keep_alive_requested(
@@ -194,7 +184,7 @@ def keep_alive_requested(
     HTTP/1.0 ones persist only with ``Connection: keep-alive`` and a body
     whose end can be found without closing the connection.
     """
-    connection = _value(headers, "Connection")
+    connection = httputil._canonical_get(headers, "Connection")
     if start_line.version == "HTTP/1.1":
         return connection is None or connection.lower() != "close"
     connection = "" if connection is None else connection.lower()
@@ -210,7 +200,7 @@ def expects_continue(start_line: RequestStartLine, headers: HTTPHeaders) -> bool
     """Whether an HTTP/1.1 client waits for `CONTINUE_RESPONSE` before its body."""
     if start_line.version != "HTTP/1.1":
         return False
-    expect = _value(headers, "Expect")
+    expect = httputil._canonical_get(headers, "Expect")
     return expect is not None and expect.lower() == "100-continue"
 
 
@@ -580,8 +570,7 @@ class ChunkedDecoder:
 
 
 _CHUNKED = {"Transfer-Encoding": "chunked"}
-_NO_EXTRA_DICT: dict[str, str] = {}
-_NO_EXTRA: Mapping[str, str] = _NO_EXTRA_DICT
+_NO_EXTRA: dict[str, str] = {}  # (never changed)
 
 
 def format_request_head(
@@ -624,19 +613,24 @@ _LINE_BREAKING_RE = re.compile(r"[\r\n\x00]")
 
 
 def _format_head(
-    first_line: str, headers: HTTPHeaders, extra: Mapping[str, str]
+    first_line: str, headers: HTTPHeaders, extra: Mapping[str, str], body: bytes = b""
 ) -> bytes:
-    """The head's bytes: ``headers``, then ``extra`` in place of the same names."""
+    """The head's bytes: ``headers``, then ``extra`` in place of the same
+    names; then ``body``, if given."""
     # The table behind get_all(), walked directly: this runs for every message.
     table = headers._values if headers._pending_fold is None else headers._table()
     # The C formatter (tornado.speedups) writes the same bytes when every
     # piece is plain text; anything else (and every error) is left to Python.
     c_format = httputil._c_format_head
     if c_format is not None and type(extra) is dict:
-        head = c_format(first_line, table, extra)
-        if head is not None:
-            return head
-    return _format_table(first_line, table, extra)
+        data = (
+            c_format(first_line, table, extra, body)
+            if body
+            else (c_format(first_line, table, extra))
+        )
+        if data is not None:
+            return data
+    return _format_table(first_line, table, extra) + body
 
 
 def _format_table(
@@ -723,13 +717,7 @@ def format_plain_response(
     ):
         return None
     first_line = f"HTTP/1.1 {code} {start_line.reason}"
-    # _format_head's work, with the C formatter appending the body.
-    c_format = httputil._c_format_head
-    if c_format is not None:
-        data = c_format(first_line, table, _NO_EXTRA_DICT, body)
-        if data is not None:
-            return data
-    return _format_table(first_line, table, _NO_EXTRA) + body
+    return _format_head(first_line, headers, _NO_EXTRA, body)
 
 
 def plan_request_body(start_line: RequestStartLine, headers: HTTPHeaders) -> Framing:
@@ -789,7 +777,7 @@ def response_closes_connection(
     return (
         close_requested
         or (framing.kind is _UNTIL_CLOSE and request_line.version != "HTTP/1.1")
-        or (_value(headers, "Connection") or "").lower() == "close"
+        or (httputil._canonical_get(headers, "Connection") or "").lower() == "close"
     )
 
 

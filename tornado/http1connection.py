@@ -1501,12 +1501,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                     if not self._take_head():
                         break
                 elif phase is _Phase.HEADERS_DELIVERED:
-                    exchange = self._exchange
-                    assert exchange is not None
-                    if exchange._framing is NO_BODY and not exchange._expects_continue:
-                        self._message_read(exchange)  # _start_body's whole work
-                    else:
-                        self._start_body()
+                    self._start_body()
                 elif phase is _Phase.BODY:
                     assert self._body is not None
                     if not self._body.take(self):
@@ -1524,8 +1519,6 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     def _take_head(self) -> bool:
         """Parse a complete head from the buffer; false if it is incomplete."""
         buffer = self._buffer
-        if not buffer:
-            return False
         if self._http2 is not None and not self._check_preface():
             return False
         scanned = self._scanned
@@ -1641,10 +1634,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         # Nothing more for the delegate, which may hold much (the request).
         if self._exchange is exchange:
             self._delegate = None
-        if self._exchange is exchange and self._head_timer is not None:
-            # A parked response: the head timer is not needed until the next
-            # head, when start() re-arms it.
-            self._head_timer.cancel()
+            if self._head_timer is not None:
+                # A parked response: the head timer is not needed until the
+                # next head, when start() re-arms it.
+                self._head_timer.cancel()
 
     def _deliver(self, exchange: _ServerExchange, chunk: bytes) -> None:
         """Pass body data on, unless the response is already over."""
@@ -1774,10 +1767,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if exchange is not self._exchange:
             return
         self._delegate = None  # it holds the request, which holds us
-        if self._phase in (
-            _Phase.CLOSED,
-            _Phase.DETACHED,
-        ):
+        if self._phase in (_Phase.CLOSED, _Phase.DETACHED):
             return
         if exchange._disconnect_on_finish:
             self.close()

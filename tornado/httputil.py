@@ -23,7 +23,6 @@ import datetime
 import email.utils
 import functools
 import http.cookies
-import os
 import re
 import ssl
 import time
@@ -44,7 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from tornado import _httpgrammar as grammar
 from tornado.escape import native_str, parse_qs_bytes, utf8
-from tornado.util import ObjectDict
+from tornado.util import ObjectDict, _speedups_module
 
 if TYPE_CHECKING:
     from asyncio import Future
@@ -99,18 +98,11 @@ _c_parse_request_head_plain: (
 ) = None
 # (first_line, table, extra) or (first_line, table, extra, body).
 _c_format_head: Callable[..., bytes | None] | None = None
-if os.environ.get("TORNADO_EXTENSION") != "0":
-    try:
-        from tornado import speedups as _speedups
-    except ImportError:
-        if os.environ.get("TORNADO_EXTENSION") == "1":
-            raise
-    else:
-        _c_parse_request_head = getattr(_speedups, "parse_request_head", None)
-        _c_parse_request_head_plain = getattr(
-            _speedups, "parse_request_head_plain", None
-        )
-        _c_format_head = getattr(_speedups, "format_head", None)
+_speedups = _speedups_module()
+if _speedups is not None:
+    _c_parse_request_head = getattr(_speedups, "parse_request_head", None)
+    _c_parse_request_head_plain = getattr(_speedups, "parse_request_head_plain", None)
+    _c_format_head = getattr(_speedups, "format_head", None)
 
 #: The characters HTTP calls optional whitespace (RFC 9110 section 5.6.3):
 #: space and horizontal tab.  Unlike `str.strip` with no argument, stripping
@@ -206,16 +198,8 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         if len(args) == 1 and not kwargs and type(args[0]) is dict:
             # The common case (a response's headers), without the generic
             # Mapping.update machinery; same outcome as update().
-            if type(self) is not HTTPHeaders:
-                for name, value in args[0].items():
-                    self[name] = value
-                return
-            # __setitem__ inlined (this runs for many responses).
-            table = self._values
             for name, value in args[0].items():
-                key = _normalize_header(name)
-                table[key] = value
-                self._last_key = key
+                self[name] = value
         elif len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
             self._values = {
                 name: list(value) if isinstance(value, list) else value
@@ -231,15 +215,8 @@ class HTTPHeaders(collections.abc.MutableMapping[str, str]):
         For the server's hot paths; nothing is validated.  The new object
         takes ``values`` over as its table: the caller must not use it again.
         """
-        if cls is not HTTPHeaders:
-            headers = cls()
-            headers._values = values  # type: ignore[assignment]  # (no cast())
-            return headers
-        # __init__'s attributes, in its order, without running it.
-        headers = object.__new__(HTTPHeaders)
-        headers._values = values  # type: ignore[assignment]
-        headers._last_key = None
-        headers._pending_fold = None
+        headers = cls()
+        headers._values = values  # type: ignore[assignment]  # (no cast())
         return headers
 
     def _table(self) -> _HeaderTable:
@@ -451,6 +428,20 @@ def _store(table: _HeaderTable, key: str, value: str) -> None:
         current.append(value)
     else:
         table[key] = [current, value]
+
+
+def _canonical_get(headers: HTTPHeaders, name: str) -> str | None:
+    """``headers._get(name, None)`` for a ``name`` already in canonical case.
+
+    For the per-message paths: the table is read directly, without
+    normalizing the name.
+    """
+    current = (
+        headers._values if headers._pending_fold is None else headers._table()
+    ).get(name)
+    if current is None or type(current) is str:
+        return current
+    return _joined(current)
 
 
 def _joined(current: str | list[str]) -> str:
@@ -726,14 +717,12 @@ class HTTPServerRequest:
         context = getattr(connection, "context", None)
         self.remote_ip: str | None = getattr(context, "remote_ip", None)
         self.protocol: str = getattr(context, "protocol", "http")
-        # headers._get("Host", ""), without the call for a plain table.
         headers = self.headers
-        if type(headers) is HTTPHeaders and headers._pending_fold is None:
-            stored = headers._values.get("Host") or ""
-            value = stored if type(stored) is str else _joined(stored)
-        else:
-            value = headers._get("Host", "")
-        self.host: str = value or "127.0.0.1"
+        if type(headers) is HTTPHeaders:
+            host = _canonical_get(headers, "Host")
+        else:  # a subclass may look names up its own way
+            host = headers._get("Host", None)
+        self.host: str = host or "127.0.0.1"
         self.host_name = split_host_and_port(self.host.lower())[0]
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection

@@ -461,17 +461,26 @@ def _websocket_mask_python(mask: bytes, data: bytes | bytearray | memoryview) ->
     return bytes(result)
 
 
-_websocket_mask: Callable[[bytes, bytes | bytearray | memoryview], bytes]
-# TORNADO_EXTENSION=0 forces the pure-Python code; =1 makes the C one required.
-if os.environ.get("TORNADO_EXTENSION") == "0":
-    _websocket_mask = _websocket_mask_python
-else:
+def _speedups_module() -> Any:
+    """The C extension ``tornado.speedups``, or None to use pure Python.
+
+    None when it is not built, or when ``TORNADO_EXTENSION=0``;
+    ``TORNADO_EXTENSION=1`` makes a missing extension an `ImportError`.
+    """
+    if os.environ.get("TORNADO_EXTENSION") == "0":
+        return None
     try:
-        from tornado.speedups import websocket_mask as _websocket_mask
+        from tornado import speedups
     except ImportError:
         if os.environ.get("TORNADO_EXTENSION") == "1":
             raise
-        _websocket_mask = _websocket_mask_python
+        return None
+    return speedups
+
+
+_websocket_mask: Callable[[bytes, bytes | bytearray | memoryview], bytes] = getattr(
+    _speedups_module(), "websocket_mask", _websocket_mask_python
+)
 
 
 def doctests() -> unittest.TestSuite:
